@@ -1,0 +1,244 @@
+// Command parley is the Parley SMS conversation gateway: one binary for the
+// web server, the queue worker, migrations and admin tasks.
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/parleyhq/parley/internal/app"
+	"github.com/parleyhq/parley/internal/config"
+	"github.com/parleyhq/parley/internal/logging"
+	"github.com/parleyhq/parley/internal/store"
+)
+
+const usage = `parley — two-way SMS conversations for brands
+
+Usage:
+  parley migrate                 apply database migrations (safe to run twice)
+  parley serve [--worker=false]  run the HTTP server (and the queue worker)
+  parley worker                  run the queue worker alone
+  parley dev                     run everything locally with a demo brand and a phone simulator
+  parley brand add ...           create or update a brand and its numbers
+  parley user add ...            create a console user (password from stdin, or generated)
+  parley apikey add --name NAME  create an API key (printed as the last line)
+
+Run 'parley COMMAND --help' for a command's flags. Configuration comes from the
+environment: DATABASE_URL, REDIS_URL, PARLEY_ADDR, PARLEY_PUBLIC_URL,
+TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_API_URL, PARLEY_SPOOL_DIR.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "parley:", err)
+			os.Exit(1)
+		}
+	}
+}
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	log := logging.New(stderr, slog.LevelInfo)
+	cmd, rest := args[0], args[1:]
+	if (cmd == "brand" || cmd == "user" || cmd == "apikey") && (len(rest) == 0 || rest[0] != "add") {
+		if len(rest) > 0 && (rest[0] == "--help" || rest[0] == "-h") {
+			fmt.Fprintf(stdout, "Usage: parley %s add [flags]\n", cmd)
+			return nil
+		}
+		return fmt.Errorf("usage: parley %s add [flags] (see parley %s add --help)", cmd, cmd)
+	}
+	if cmd == "brand" || cmd == "user" || cmd == "apikey" {
+		cmd, rest = cmd+" add", rest[1:]
+	}
+	fs := flag.NewFlagSet("parley "+cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	switch cmd {
+	case "migrate":
+		fs.Usage = func() { fmt.Fprintln(stderr, "Usage: parley migrate\n\nApplies the embedded SQL migrations under an advisory lock. Needs DATABASE_URL.") }
+		if err := fs.Parse(rest); err != nil {
+			return err
+		}
+		cfg, err := config.FromEnv(os.Getenv, config.Needs{Database: true})
+		if err != nil {
+			return err
+		}
+		return store.Migrate(ctx, cfg.DatabaseURL, log)
+
+	case "serve", "worker":
+		worker := fs.Bool("worker", true, "also run the queue worker in this process")
+		fs.Usage = func() {
+			fmt.Fprintf(stderr, "Usage: parley %s\n\n", cmd)
+			if cmd == "serve" {
+				fmt.Fprintln(stderr, "Runs the HTTP server (webhooks, API, console) and, unless --worker=false, the queue worker.")
+				fs.PrintDefaults()
+			} else {
+				fmt.Fprintln(stderr, "Runs the queue worker alone, to scale sending apart from the web.")
+			}
+		}
+		if err := fs.Parse(rest); err != nil {
+			return err
+		}
+		if cmd == "worker" {
+			cfg, err := config.FromEnv(os.Getenv, config.Needs{Database: true, Redis: true, Twilio: true})
+			if err != nil {
+				return err
+			}
+			return app.RunWorker(ctx, cfg, log)
+		}
+		cfg, err := config.FromEnv(os.Getenv, config.Needs{Database: true, Redis: true, HTTP: true, Twilio: true})
+		if err != nil {
+			return err
+		}
+		return serve(ctx, cfg, log, *worker)
+
+	case "dev":
+		fs.Usage = func() {
+			fmt.Fprintln(stderr, "Usage: parley dev\n\nMigrates, creates the demo brand, demo data and a login, and serves with the\nsimulator carrier and the phone simulator at /dev/phone. No Twilio account needed.")
+		}
+		if err := fs.Parse(rest); err != nil {
+			return err
+		}
+		return app.Dev(ctx, os.Getenv, log, stdout)
+
+	case "brand add":
+		in := app.BrandAddInput{}
+		var numbers multiFlag
+		var help optionalString
+		fs.StringVar(&in.Slug, "slug", "", "brand identifier, e.g. demo-air (required)")
+		fs.StringVar(&in.Name, "name", "", "display name, e.g. \"Demo Air\" (required)")
+		fs.Var(&numbers, "number", "a sender number in E.164 (repeatable)")
+		fs.IntVar(&in.MPS, "mps", 10, "messages per second each number may send")
+		fs.StringVar(&in.Timezone, "timezone", "", "IANA time zone (default America/New_York)")
+		fs.Var(&help, "help-text", "the answer to HELP/INFO")
+		if err := fs.Parse(rest); err != nil {
+			return err
+		}
+		in.Numbers, in.HelpText = numbers, help.ptr()
+		return withStore(ctx, func(st *store.Store) error {
+			b, err := app.BrandAdd(ctx, st, in)
+			if err != nil {
+				return err
+			}
+			nums := make([]string, 0, len(b.Numbers))
+			for _, n := range b.Numbers {
+				nums = append(nums, fmt.Sprintf("%s (%d mps)", n.Number, n.MPS))
+			}
+			fmt.Fprintf(stdout, "brand %s (%s) id=%d timezone=%s numbers: %s\n", b.Slug, b.Name, b.ID, b.Timezone, strings.Join(nums, ", "))
+			return nil
+		})
+
+	case "user add":
+		email := fs.String("email", "", "login email (required)")
+		role := fs.String("role", "agent", "admin, agent or marketer")
+		fs.Usage = func() {
+			fmt.Fprintln(stderr, "Usage: parley user add --email a@b.c --role admin|agent|marketer\n\nThe password is read from stdin (first line); with no stdin one is generated and printed.")
+			fs.PrintDefaults()
+		}
+		if err := fs.Parse(rest); err != nil {
+			return err
+		}
+		pw := readPassword(stdin)
+		return withStore(ctx, func(st *store.Store) error {
+			u, generated, err := app.UserAdd(ctx, st, *email, *role, pw)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "user %s role=%s id=%d\n", u.Email, u.Role, u.ID)
+			if generated != "" {
+				fmt.Fprintf(stdout, "password: %s\n", generated)
+			}
+			return nil
+		})
+
+	case "apikey add":
+		name := fs.String("name", "", "what the key is for (required)")
+		fs.Usage = func() {
+			fmt.Fprintln(stderr, "Usage: parley apikey add --name NAME\n\nPrints the new key as the last line; only its hash is stored.")
+			fs.PrintDefaults()
+		}
+		if err := fs.Parse(rest); err != nil {
+			return err
+		}
+		return withStore(ctx, func(st *store.Store) error {
+			key, err := app.APIKeyAdd(ctx, st, *name)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "API key %q created; it is shown only once:\n%s\n", *name, key)
+			return nil
+		})
+	}
+	return fmt.Errorf("unknown command %q (run parley --help)", cmd)
+}
+
+func serve(ctx context.Context, cfg config.Config, log *slog.Logger, worker bool) error {
+	a, err := app.Build(ctx, cfg, log, app.Options{})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("PARLEY_ADDR: cannot listen on %s: %w", cfg.Addr, err)
+	}
+	return a.Run(ctx, ln, worker)
+}
+
+func withStore(ctx context.Context, fn func(*store.Store) error) error {
+	cfg, err := config.FromEnv(os.Getenv, config.Needs{Database: true})
+	if err != nil {
+		return err
+	}
+	st, err := store.Open(ctx, cfg.DatabaseURL, 2)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	return fn(st)
+}
+
+// readPassword takes the first line of stdin when stdin is a pipe or file.
+func readPassword(stdin io.Reader) string {
+	if f, ok := stdin.(*os.File); ok {
+		if fi, err := f.Stat(); err != nil || fi.Mode()&os.ModeCharDevice != 0 {
+			return "" // a terminal: generate rather than echo a typed password
+		}
+	}
+	line, _ := bufio.NewReader(stdin).ReadString('\n')
+	return strings.TrimRight(line, "\r\n")
+}
+
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+type optionalString struct {
+	v   string
+	set bool
+}
+
+func (o *optionalString) String() string     { return o.v }
+func (o *optionalString) Set(v string) error { o.v, o.set = v, true; return nil }
+func (o *optionalString) ptr() *string {
+	if !o.set {
+		return nil
+	}
+	return &o.v
+}

@@ -1,0 +1,114 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/parleyhq/parley/internal/config"
+	"github.com/parleyhq/parley/internal/inbound"
+	"github.com/parleyhq/parley/internal/store"
+	"github.com/parleyhq/parley/internal/web/devphone"
+)
+
+// Dev settings used when the environment leaves them empty.
+var devDefaults = map[string]string{
+	"DATABASE_URL":       "postgres://postgres@127.0.0.1:5432/parley_dev?sslmode=disable",
+	"REDIS_URL":          "redis://127.0.0.1:6379/1",
+	"PARLEY_ADDR":        ":8080",
+	"PARLEY_PUBLIC_URL":  "http://localhost:8080",
+	"PARLEY_SPOOL_DIR":   "var/spool",
+	"TWILIO_ACCOUNT_SID": "AC00000000000000000000000000000000",
+	"TWILIO_AUTH_TOKEN":  "devtoken0000000000000000000000000",
+}
+
+// DemoNumber is the demo brand's number in `parley dev`.
+const DemoNumber = "+15005550006"
+
+// Dev migrates, creates the demo brand, a login, an API key and demo
+// conversations, prints how to get in, and serves with the phone simulator.
+func Dev(ctx context.Context, getenv func(string) string, log *slog.Logger, out io.Writer) error {
+	env := func(k string) string {
+		if v := getenv(k); v != "" {
+			return v
+		}
+		return devDefaults[k]
+	}
+	cfg, err := config.FromEnv(env, config.Needs{Database: true, Redis: true, HTTP: true, Twilio: true})
+	if err != nil {
+		return err
+	}
+	if err := store.Migrate(ctx, cfg.DatabaseURL, log); err != nil {
+		return err
+	}
+	password, key, err := devAccounts(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	a, err := Build(ctx, cfg, log, Options{})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if err := seedDemo(ctx, a); err != nil {
+		return err
+	}
+	sim := &devphone.Handlers{PublicURL: cfg.PublicURL, AuthToken: cfg.TwilioAuthToken, BrandNumber: DemoNumber,
+		Store: a.Store, Log: log}
+	sim.Register(a.Echo)
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("PARLEY_ADDR: cannot listen on %s: %w", cfg.Addr, err)
+	}
+	fmt.Fprintf(out, `
+Parley dev is running at %[1]s
+  console login:   admin@demo-air.example / %[2]s
+  phone simulator: %[1]s/dev/phone   (text Demo Air at %[3]s as a customer)
+  API key:         %[4]s
+  try:             curl -H 'Authorization: Bearer %[4]s' %[1]s/api/v1/conversations?brand=demo-air
+`, cfg.PublicURL, password, DemoNumber, key)
+	return a.Run(ctx, ln, true)
+}
+
+// devAccounts creates the demo brand, the admin login and an API key.
+func devAccounts(ctx context.Context, cfg config.Config) (password, key string, err error) {
+	st, err := store.Open(ctx, cfg.DatabaseURL, 2)
+	if err != nil {
+		return "", "", err
+	}
+	defer st.Close()
+	help := "Demo Air: reply here to reach our crew, call 1-800-555-0100, or visit demo-air.example/help. Reply STOP to opt out."
+	if _, err := BrandAdd(ctx, st, BrandAddInput{Slug: "demo-air", Name: "Demo Air", Timezone: "America/New_York",
+		HelpText: &help, Numbers: []string{DemoNumber}, MPS: 10}); err != nil {
+		return "", "", err
+	}
+	if _, password, err = UserAdd(ctx, st, "admin@demo-air.example", "admin", ""); err != nil {
+		return "", "", err
+	}
+	key, err = APIKeyAdd(ctx, st, "dev")
+	return password, key, err
+}
+
+// seedDemo sends a few customer texts through the real inbound pipeline, once.
+func seedDemo(ctx context.Context, a *App) error {
+	texts := []struct{ from, body string }{
+		{"+12125550101", "Hi! My flight DA 123 is delayed, will I make my connection in Atlanta?"},
+		{"+13055550102", "Can I bring my dog in the cabin?"},
+		{"+14155550103", "HELP"},
+		{"+16175550104", "Thanks for the upgrade last week, the crew was great"},
+	}
+	for i, t := range texts {
+		_, err := a.Inbound.Receive(ctx, inbound.Message{
+			SID: fmt.Sprintf("SMdemo%028d", i+1), From: t.from, To: DemoNumber, Body: t.body,
+			ReceivedAt: time.Now().Add(time.Duration(i-len(texts)) * 7 * time.Minute).UTC(),
+		})
+		if err != nil && !strings.Contains(err.Error(), "duplicate") {
+			return fmt.Errorf("dev: seed demo text: %w", err)
+		}
+	}
+	return nil
+}

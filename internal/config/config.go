@@ -1,0 +1,128 @@
+// Package config reads Parley's settings from the environment and checks them
+// once at start, so that a bad value stops the program with one clear line
+// instead of failing later in a request.
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"regexp"
+	"strings"
+)
+
+// Config is every setting Parley reads from the environment.
+type Config struct {
+	DatabaseURL       string // DATABASE_URL: Postgres, the system of record
+	RedisURL          string // REDIS_URL: the asynq queue and shared rate limits
+	Addr              string // PARLEY_ADDR: where the HTTP server listens
+	PublicURL         string // PARLEY_PUBLIC_URL: the base URL Twilio sees (signatures, callbacks)
+	TwilioAccountSID  string // TWILIO_ACCOUNT_SID
+	TwilioAuthToken   string // TWILIO_AUTH_TOKEN: signs webhooks and authenticates REST calls
+	TwilioAPIURL      string // TWILIO_API_URL: optional base URL of the Twilio REST API (a fake in tests)
+	SpoolDir          string // PARLEY_SPOOL_DIR: durable spool for webhooks received while Postgres is down
+	RequireTwilioAuth bool   // false only for `parley dev`, which uses the simulator carrier
+}
+
+// Needs says which groups of settings a subcommand uses, so that `parley migrate`
+// does not demand Twilio credentials.
+type Needs struct {
+	Database bool
+	Redis    bool
+	HTTP     bool // PARLEY_ADDR, PARLEY_PUBLIC_URL, PARLEY_SPOOL_DIR
+	Twilio   bool
+}
+
+var alnum = regexp.MustCompile(`^[A-Za-z0-9]+$`)
+
+// FromEnv reads the settings through getenv (os.Getenv in production) and
+// validates the groups in need. The error names the variable and what is wrong.
+func FromEnv(getenv func(string) string, need Needs) (Config, error) {
+	c := Config{
+		DatabaseURL:       strings.TrimSpace(getenv("DATABASE_URL")),
+		RedisURL:          strings.TrimSpace(getenv("REDIS_URL")),
+		Addr:              strings.TrimSpace(getenv("PARLEY_ADDR")),
+		PublicURL:         strings.TrimRight(strings.TrimSpace(getenv("PARLEY_PUBLIC_URL")), "/"),
+		TwilioAccountSID:  strings.TrimSpace(getenv("TWILIO_ACCOUNT_SID")),
+		TwilioAuthToken:   strings.TrimSpace(getenv("TWILIO_AUTH_TOKEN")),
+		TwilioAPIURL:      strings.TrimRight(strings.TrimSpace(getenv("TWILIO_API_URL")), "/"),
+		SpoolDir:          strings.TrimSpace(getenv("PARLEY_SPOOL_DIR")),
+		RequireTwilioAuth: need.Twilio,
+	}
+	if c.Addr == "" {
+		c.Addr = ":8080"
+	}
+	return c, c.Validate(need)
+}
+
+// Validate checks the settings a subcommand needs.
+func (c Config) Validate(need Needs) error {
+	if need.Database {
+		if err := checkURL("DATABASE_URL", c.DatabaseURL, "postgres", "postgresql"); err != nil {
+			return err
+		}
+	}
+	if need.Redis {
+		if err := checkURL("REDIS_URL", c.RedisURL, "redis", "rediss"); err != nil {
+			return err
+		}
+	}
+	if need.HTTP {
+		if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+			return fmt.Errorf("PARLEY_ADDR: %q is not host:port (e.g. :8080)", c.Addr)
+		}
+		if err := checkURL("PARLEY_PUBLIC_URL", c.PublicURL, "http", "https"); err != nil {
+			return err
+		}
+		if u, _ := url.Parse(c.PublicURL); u.RawQuery != "" || u.Fragment != "" {
+			return fmt.Errorf("PARLEY_PUBLIC_URL: must not have a query or fragment")
+		}
+		if c.SpoolDir == "" {
+			return fmt.Errorf("PARLEY_SPOOL_DIR: missing (a directory for the durable webhook spool)")
+		}
+	}
+	if need.Twilio {
+		if c.TwilioAccountSID == "" {
+			return fmt.Errorf("TWILIO_ACCOUNT_SID: missing")
+		}
+		if !strings.HasPrefix(c.TwilioAccountSID, "AC") || len(c.TwilioAccountSID) != 34 || !alnum.MatchString(c.TwilioAccountSID) {
+			return fmt.Errorf("TWILIO_ACCOUNT_SID: must be AC followed by 32 letters or digits")
+		}
+		if c.TwilioAuthToken == "" {
+			return fmt.Errorf("TWILIO_AUTH_TOKEN: missing")
+		}
+		if !alnum.MatchString(c.TwilioAuthToken) {
+			return fmt.Errorf("TWILIO_AUTH_TOKEN: must contain only letters and digits")
+		}
+		if c.TwilioAPIURL != "" {
+			if err := checkURL("TWILIO_API_URL", c.TwilioAPIURL, "http", "https"); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func checkURL(name, v string, schemes ...string) error {
+	if v == "" {
+		return fmt.Errorf("%s: missing", name)
+	}
+	u, err := url.Parse(v)
+	if err != nil {
+		return fmt.Errorf("%s: not a URL: %v", name, err)
+	}
+	for _, s := range schemes {
+		if u.Scheme == s {
+			if u.Host == "" {
+				return fmt.Errorf("%s: no host in %q", name, redact(u))
+			}
+			return nil
+		}
+	}
+	return fmt.Errorf("%s: scheme must be %s, got %q", name, strings.Join(schemes, " or "), u.Scheme)
+}
+
+// redact hides a password so that an error message never prints it.
+func redact(u *url.URL) string {
+	return u.Redacted()
+}

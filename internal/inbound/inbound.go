@@ -1,0 +1,323 @@
+// Package inbound turns a verified Twilio webhook into a stored message in the
+// right customer's conversation: exactly once, in one transaction, and never
+// lost (a durable spool takes over while Postgres is unreachable).
+package inbound
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/parleyhq/parley/internal/consent"
+	"github.com/parleyhq/parley/internal/segment"
+	"github.com/parleyhq/parley/internal/store"
+)
+
+// Message is one inbound text as Twilio sent it, already verified and parsed.
+// It is also the spool's record format, so its JSON names are stable.
+type Message struct {
+	SID                 string            `json:"sid"`
+	AccountSID          string            `json:"account_sid,omitempty"`
+	MessagingServiceSID string            `json:"messaging_service_sid,omitempty"`
+	From                string            `json:"from"`
+	To                  string            `json:"to"`
+	Body                string            `json:"body"`
+	Media               []store.Media     `json:"media,omitempty"`
+	OptOutType          string            `json:"opt_out_type,omitempty"`
+	Extra               map[string]string `json:"extra,omitempty"`
+	ReceivedAt          time.Time         `json:"received_at"`
+}
+
+// Result says what receiving one message did.
+type Result struct {
+	store.InboundResult
+	Spooled bool // Postgres was unreachable: the message waits in the spool
+}
+
+// ErrUnknownNumber means the To number belongs to no brand.
+var ErrUnknownNumber = errors.New("the number is not a brand number")
+
+// Metrics is what the pipeline reports; nil-safe counters are provided by the
+// caller (Prometheus in production).
+type Metrics interface {
+	Received(outcome string) // "stored", "duplicate", "spooled"
+	SpoolDepth(n int)
+}
+
+// Service receives inbound texts. Concurrent calls are grouped into batches
+// that share one transaction and one commit, which is what lets the full
+// pipeline keep up with a bare insert.
+type Service struct {
+	st      *store.Store
+	brands  *Brands
+	spool   *Spool
+	log     *slog.Logger
+	metrics Metrics
+
+	reqs     chan *request
+	maxBatch int
+	wg       sync.WaitGroup
+	stop     chan struct{}
+	kick     chan struct{}
+}
+
+type request struct {
+	row  store.InboundRow
+	done chan outcome
+}
+
+type outcome struct {
+	res store.InboundResult
+	err error
+}
+
+// Options tune the batcher.
+type Options struct {
+	Batchers int // concurrent batch transactions (default 4)
+	MaxBatch int // messages per transaction at most (default 64)
+}
+
+// NewService starts the batchers and the spool replayer; Close stops them.
+func NewService(st *store.Store, brands *Brands, spool *Spool, log *slog.Logger, m Metrics, opt Options) *Service {
+	if opt.Batchers <= 0 {
+		opt.Batchers = 4
+	}
+	if opt.MaxBatch <= 0 {
+		opt.MaxBatch = 64
+	}
+	s := &Service{
+		st: st, brands: brands, spool: spool, log: log, metrics: m,
+		reqs: make(chan *request, 1024), maxBatch: opt.MaxBatch,
+		stop: make(chan struct{}), kick: make(chan struct{}, 1),
+	}
+	for i := 0; i < opt.Batchers; i++ {
+		s.wg.Add(1)
+		go s.batcher()
+	}
+	s.wg.Add(1)
+	go s.replayer()
+	m.SpoolDepth(spool.Pending())
+	return s
+}
+
+// Close stops accepting work and waits for batches and the replayer to finish.
+func (s *Service) Close() {
+	close(s.stop)
+	s.wg.Wait()
+	_ = s.spool.Close()
+}
+
+// Receive stores m: dedupe on MessageSid, identity, conversation, consent
+// keywords and the compliance reply, all in one transaction. If Postgres is
+// unreachable — or earlier messages still wait in the spool, so order is kept
+// — m is appended to the spool and Result.Spooled is true: the caller may
+// still answer 200 because the message is durable.
+func (s *Service) Receive(ctx context.Context, m Message) (Result, error) {
+	row, err := s.prepare(ctx, m)
+	if errors.Is(err, errBrandsUnavailable) {
+		return s.toSpool(m)
+	}
+	if err != nil {
+		return Result{}, err
+	}
+	if s.spool.Pending() > 0 {
+		return s.toSpool(m)
+	}
+	res, err := s.submit(ctx, row)
+	if err != nil {
+		if store.IsUnavailable(err) && ctx.Err() == nil {
+			s.log.Warn("postgres unavailable, spooling inbound message", "sid", m.SID, "err", err)
+			return s.toSpool(m)
+		}
+		return Result{}, err
+	}
+	s.record(res)
+	return Result{InboundResult: res}, nil
+}
+
+func (s *Service) record(res store.InboundResult) {
+	if res.Duplicate {
+		s.metrics.Received("duplicate")
+	} else {
+		s.metrics.Received("stored")
+	}
+}
+
+func (s *Service) toSpool(m Message) (Result, error) {
+	if err := s.spool.Append(m); err != nil {
+		return Result{}, fmt.Errorf("inbound: spool %s: %w", m.SID, err)
+	}
+	s.metrics.Received("spooled")
+	s.metrics.SpoolDepth(s.spool.Pending())
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+	return Result{Spooled: true}, nil
+}
+
+// prepare finds the brand and makes the consent decision: everything that does
+// not need the database.
+func (s *Service) prepare(ctx context.Context, m Message) (store.InboundRow, error) {
+	b, err := s.brands.ByNumber(ctx, m.To)
+	if err != nil {
+		return store.InboundRow{}, err
+	}
+	segs, enc := segment.Count(m.Body)
+	row := store.InboundRow{
+		SID: m.SID, BrandID: b.ID, From: m.From, To: m.To, Body: m.Body, Media: m.Media,
+		Extra: m.Extra, ReceivedAt: m.ReceivedAt, Segments: segs, Encoding: enc,
+	}
+	action := consent.Classify(m.Body, m.OptOutType)
+	row.Consent = string(action)
+	if action != consent.None {
+		row.Evidence = fmt.Sprintf("inbound text %s: %q", m.SID, truncate(m.Body, 160))
+	}
+	if reply := consent.Reply(action, b.Name, b.HelpText); reply != "" {
+		row.Reply = &reply
+		row.ReplySegments, row.ReplyEncoding = segment.Count(reply)
+	}
+	return row, nil
+}
+
+func (s *Service) submit(ctx context.Context, row store.InboundRow) (store.InboundResult, error) {
+	r := &request{row: row, done: make(chan outcome, 1)}
+	select {
+	case s.reqs <- r:
+	case <-ctx.Done():
+		return store.InboundResult{}, ctx.Err()
+	case <-s.stop:
+		return store.InboundResult{}, errors.New("inbound: shutting down")
+	}
+	// Once queued, the batch runs to completion even if the caller gives up, so
+	// the answer is waited for: a message must not be half-known.
+	o := <-r.done
+	return o.res, o.err
+}
+
+// batcher takes whatever requests are waiting (up to maxBatch), stores them in
+// one transaction and answers each.
+func (s *Service) batcher() {
+	defer s.wg.Done()
+	batch := make([]*request, 0, s.maxBatch)
+	for {
+		select {
+		case r := <-s.reqs:
+			batch = append(batch[:0], r)
+		case <-s.stop:
+			return
+		}
+	fill:
+		for len(batch) < s.maxBatch {
+			select {
+			case r := <-s.reqs:
+				batch = append(batch, r)
+			default:
+				break fill
+			}
+		}
+		s.run(batch)
+	}
+}
+
+func (s *Service) run(batch []*request) {
+	// Same phone order in every batch: advisory locks never deadlock. The stable
+	// sort keeps one customer's texts in arrival order.
+	sort.SliceStable(batch, func(i, j int) bool { return batch[i].row.From < batch[j].row.From })
+	rows := make([]store.InboundRow, len(batch))
+	for i, r := range batch {
+		rows[i] = r.row
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	res, err := s.st.ReceiveInbound(ctx, rows)
+	if err == nil {
+		for i, r := range batch {
+			r.done <- outcome{res: res[i]}
+		}
+		return
+	}
+	if len(batch) == 1 || store.IsUnavailable(err) {
+		for _, r := range batch {
+			r.done <- outcome{err: err}
+		}
+		return
+	}
+	// One bad row (or a deadlock with another writer) failed the batch: store
+	// each on its own so the others are not punished.
+	for _, r := range batch {
+		one, err := s.st.ReceiveInbound(ctx, []store.InboundRow{r.row})
+		if err != nil {
+			r.done <- outcome{err: err}
+			continue
+		}
+		r.done <- outcome{res: one[0]}
+	}
+}
+
+// replayer drains the spool once Postgres answers again.
+func (s *Service) replayer() {
+	defer s.wg.Done()
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+		case <-s.kick:
+			// Give a failing database a moment rather than spinning.
+			select {
+			case <-time.After(250 * time.Millisecond):
+			case <-s.stop:
+				return
+			}
+		}
+		if s.spool.Pending() == 0 {
+			continue
+		}
+		s.Replay(context.Background())
+	}
+}
+
+// Replay stores every spooled message in arrival order. It returns how many
+// were stored; it stops early (leaving the rest for the next call) if Postgres
+// is still unreachable.
+func (s *Service) Replay(ctx context.Context) int {
+	if err := s.st.Ping(ctx); err != nil {
+		return 0
+	}
+	n, err := s.spool.Drain(func(m Message) error {
+		row, err := s.prepare(ctx, m)
+		if errors.Is(err, ErrUnknownNumber) {
+			s.log.Error("spooled message for a number that is no brand's, dropped", "sid", m.SID, "to", m.To)
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		res, err := s.st.ReceiveInbound(ctx, []store.InboundRow{row})
+		if err != nil {
+			return err
+		}
+		s.record(res[0])
+		return nil
+	})
+	s.metrics.SpoolDepth(s.spool.Pending())
+	if n > 0 || err != nil {
+		s.log.Info("spool replay", "stored", n, "left", s.spool.Pending(), "err", err)
+	}
+	return n
+}
+
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n]) + "…"
+}

@@ -1,0 +1,61 @@
+// Package outbound is the delivery side: the outbox, the send task, the shared
+// rate limiter and the application of delivery statuses.
+package outbound
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/parleyhq/parley/internal/store"
+)
+
+// Ranks orders delivery statuses: a message only ever moves to a higher rank.
+// Twilio's own pre-send statuses (accepted, scheduled, queued) sit with ours.
+var Ranks = map[string]int{
+	"held": 0, "queued": 1, "accepted": 1, "scheduled": 1,
+	"sending":   2,
+	"sent":      3,
+	"delivered": 4, "undelivered": 4, "failed": 4, "read": 5,
+	"canceled": 4, "suppressed": 4, "unknown": 4,
+}
+
+// Statuses is the message store's status side.
+type Statuses struct{ st *store.Store }
+
+// NewStatuses returns the status applier.
+func NewStatuses(st *store.Store) *Statuses { return &Statuses{st: st} }
+
+// Callback is a delivery status report for one message.
+type Callback struct {
+	SID          string
+	MessageID    int64 // from the ?m= of our StatusCallback URL; 0 when absent
+	Status       string
+	ErrorCode    int
+	ErrorMessage string
+}
+
+// ErrUnknownStatus is returned for a status name Parley does not know.
+var ErrUnknownStatus = fmt.Errorf("unknown message status")
+
+// Apply moves the message forward to the reported status (never back). A report
+// for a message not stored yet is kept and applied once its SID is recorded.
+func (s *Statuses) Apply(ctx context.Context, c Callback) (store.StatusOutcome, error) {
+	rank, ok := Ranks[c.Status]
+	if !ok {
+		return "", fmt.Errorf("%w: %q", ErrUnknownStatus, c.Status)
+	}
+	return s.st.ApplyStatus(ctx, store.StatusUpdate{
+		SID: c.SID, MessageID: c.MessageID, Status: c.Status, Rank: rank,
+		ErrorCode: c.ErrorCode, ErrorMessage: c.ErrorMessage,
+	}, Ranks)
+}
+
+// RecordSID stores the SID the carrier gave a sent message and applies any
+// callbacks that arrived for it before the create call returned.
+func (s *Statuses) RecordSID(ctx context.Context, messageID int64, sid string) error {
+	if err := s.st.SetMessageSID(ctx, messageID, sid); err != nil {
+		return err
+	}
+	_, err := s.st.ApplyPendingStatuses(ctx, sid, Ranks)
+	return err
+}

@@ -1,0 +1,141 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Brand is a company that publishes numbers and talks to its customers.
+type Brand struct {
+	ID           int64
+	Slug         string
+	Name         string
+	Timezone     string
+	HelpText     string
+	QuietStart   int // minutes after local midnight
+	QuietEnd     int
+	MarketingCap int
+	Numbers      []BrandNumber
+	CreatedAt    time.Time
+}
+
+// BrandNumber is one sender number of a brand with its send rate.
+type BrandNumber struct {
+	Number  string
+	BrandID int64
+	MPS     int
+}
+
+// BrandInput is what `parley brand add` and the settings pages set. Zero values
+// of optional fields leave the stored value alone on update.
+type BrandInput struct {
+	Slug     string
+	Name     string
+	Timezone string
+	HelpText *string
+	Numbers  []BrandNumber
+}
+
+// ErrNumberTaken is returned when a number already belongs to another brand.
+var ErrNumberTaken = errors.New("number belongs to another brand")
+
+// UpsertBrand creates the brand or updates it by slug, and adds or updates its numbers.
+func (s *Store) UpsertBrand(ctx context.Context, in BrandInput) (Brand, error) {
+	var id int64
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, `
+			INSERT INTO brands (slug, name, timezone, help_text)
+			VALUES ($1, $2, coalesce(nullif($3, ''), 'America/New_York'), coalesce($4, ''))
+			ON CONFLICT (slug) DO UPDATE SET
+				name = EXCLUDED.name,
+				timezone = coalesce(nullif($3, ''), brands.timezone),
+				help_text = coalesce($4, brands.help_text),
+				updated_at = now()
+			RETURNING id`, in.Slug, in.Name, in.Timezone, in.HelpText).Scan(&id)
+		if err != nil {
+			return fmt.Errorf("store: upsert brand %s: %w", in.Slug, err)
+		}
+		for _, n := range in.Numbers {
+			var owner int64
+			err := tx.QueryRow(ctx, `
+				INSERT INTO brand_numbers (number, brand_id, mps) VALUES ($1, $2, $3)
+				ON CONFLICT (number) DO UPDATE SET mps = EXCLUDED.mps
+					WHERE brand_numbers.brand_id = EXCLUDED.brand_id
+				RETURNING brand_id`, n.Number, id, n.MPS).Scan(&owner)
+			if errors.Is(err, pgx.ErrNoRows) {
+				return fmt.Errorf("store: number %s: %w", n.Number, ErrNumberTaken)
+			}
+			if err != nil {
+				return fmt.Errorf("store: add number %s: %w", n.Number, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return Brand{}, err
+	}
+	return s.BrandBySlug(ctx, in.Slug)
+}
+
+const brandCols = `id, slug, name, timezone, help_text, quiet_start, quiet_end, marketing_cap, created_at`
+
+func scanBrand(row pgx.Row) (Brand, error) {
+	var b Brand
+	err := row.Scan(&b.ID, &b.Slug, &b.Name, &b.Timezone, &b.HelpText, &b.QuietStart, &b.QuietEnd, &b.MarketingCap, &b.CreatedAt)
+	return b, err
+}
+
+// BrandBySlug returns the brand with its numbers, or ErrNotFound.
+func (s *Store) BrandBySlug(ctx context.Context, slug string) (Brand, error) {
+	b, err := scanBrand(s.Pool.QueryRow(ctx, `SELECT `+brandCols+` FROM brands WHERE slug = $1`, slug))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Brand{}, fmt.Errorf("store: brand %q: %w", slug, ErrNotFound)
+	}
+	if err != nil {
+		return Brand{}, fmt.Errorf("store: brand %q: %w", slug, err)
+	}
+	rows, err := s.Pool.Query(ctx, `SELECT number, brand_id, mps FROM brand_numbers WHERE brand_id = $1 ORDER BY number`, b.ID)
+	if err != nil {
+		return Brand{}, fmt.Errorf("store: brand numbers: %w", err)
+	}
+	b.Numbers, err = pgx.CollectRows(rows, pgx.RowToStructByPos[BrandNumber])
+	if err != nil {
+		return Brand{}, fmt.Errorf("store: brand numbers: %w", err)
+	}
+	return b, nil
+}
+
+// Brands lists every brand with its numbers, by slug. Brands are few; the
+// inbound path keeps this list in memory.
+func (s *Store) Brands(ctx context.Context) ([]Brand, error) {
+	rows, err := s.Pool.Query(ctx, `SELECT `+brandCols+` FROM brands ORDER BY slug`)
+	if err != nil {
+		return nil, fmt.Errorf("store: brands: %w", err)
+	}
+	brands, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Brand, error) { return scanBrand(r) })
+	if err != nil {
+		return nil, fmt.Errorf("store: brands: %w", err)
+	}
+	rows, err = s.Pool.Query(ctx, `SELECT number, brand_id, mps FROM brand_numbers ORDER BY number`)
+	if err != nil {
+		return nil, fmt.Errorf("store: brand numbers: %w", err)
+	}
+	nums, err := pgx.CollectRows(rows, pgx.RowToStructByPos[BrandNumber])
+	if err != nil {
+		return nil, fmt.Errorf("store: brand numbers: %w", err)
+	}
+	idx := map[int64]int{}
+	for i, b := range brands {
+		idx[b.ID] = i
+	}
+	for _, n := range nums {
+		if i, ok := idx[n.BrandID]; ok {
+			brands[i].Numbers = append(brands[i].Numbers, n)
+		}
+	}
+	return brands, nil
+}

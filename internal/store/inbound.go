@@ -1,0 +1,101 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Media is one attachment of an MMS.
+type Media struct {
+	URL         string `json:"url"`
+	ContentType string `json:"content_type"`
+}
+
+// InboundRow is one verified, parsed inbound text plus the consent decision
+// Go's keyword rules made for it.
+type InboundRow struct {
+	SID        string
+	BrandID    int64
+	From, To   string
+	Body       string
+	Media      []Media
+	Extra      map[string]string
+	ReceivedAt time.Time
+	Segments   int
+	Encoding   string
+
+	Consent  string // "", "opt_out", "opt_in", "help", "maybe_opt_out"
+	Evidence string
+	// Reply is a compliance answer to queue in the outbox (nil for none).
+	Reply         *string
+	ReplySegments int
+	ReplyEncoding string
+}
+
+// InboundResult says what storing one inbound text did.
+type InboundResult struct {
+	MessageID      int64
+	ConversationID int64
+	ContactID      int64
+	Duplicate      bool  // the MessageSid was already stored: nothing changed
+	ReplyID        int64 // the queued compliance reply, 0 for none
+	ConsentChanged bool
+}
+
+// ReceiveInbound stores rows in one transaction and one round trip, in the given
+// order. Callers that batch concurrent requests sort them by From first (see the
+// receive_inbound migration) so concurrent batches lock phones in one order.
+// On error nothing of the batch is stored.
+func (s *Store) ReceiveInbound(ctx context.Context, rows []InboundRow) ([]InboundResult, error) {
+	out := make([]InboundResult, len(rows))
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		b := &pgx.Batch{}
+		for i := range rows {
+			r := &rows[i]
+			media, err := json.Marshal(nonNilMedia(r.Media))
+			if err != nil {
+				return err
+			}
+			extra, err := json.Marshal(r.Extra)
+			if err != nil {
+				return err
+			}
+			res := &out[i]
+			b.Queue(`SELECT message_id, conversation_id, contact_id, duplicate, reply_id, consent_changed
+				FROM receive_inbound($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+				r.SID, r.BrandID, r.From, r.To, r.Body, media, extra, r.ReceivedAt, r.Segments, r.Encoding,
+				r.Consent, r.Evidence, r.Reply, r.ReplySegments, r.ReplyEncoding,
+			).QueryRow(func(row pgx.Row) error {
+				var msg, conv, contact, reply *int64
+				if err := row.Scan(&msg, &conv, &contact, &res.Duplicate, &reply, &res.ConsentChanged); err != nil {
+					return fmt.Errorf("store: receive inbound %s: %w", r.SID, err)
+				}
+				res.MessageID, res.ConversationID, res.ContactID, res.ReplyID = deref(msg), deref(conv), deref(contact), deref(reply)
+				return nil
+			})
+		}
+		return tx.SendBatch(ctx, b).Close()
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func nonNilMedia(m []Media) []Media {
+	if m == nil {
+		return []Media{}
+	}
+	return m
+}
+
+func deref(p *int64) int64 {
+	if p == nil {
+		return 0
+	}
+	return *p
+}

@@ -1,0 +1,62 @@
+// Package api is Parley's JSON API under /api/v1: bearer API keys, the
+// {"data": …} envelope, errors from the apierr catalogue, and the OpenAPI
+// document describing it.
+package api
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/parleyhq/parley/internal/store"
+	"github.com/parleyhq/parley/internal/web/apierr"
+)
+
+// Handlers serves the JSON API.
+type Handlers struct {
+	st  *store.Store
+	log *slog.Logger
+}
+
+// New returns the API handlers.
+func New(st *store.Store, log *slog.Logger) *Handlers { return &Handlers{st: st, log: log} }
+
+// Register mounts the API routes; everything but the OpenAPI document needs a key.
+func (h *Handlers) Register(e *echo.Echo) {
+	e.GET("/api/v1/openapi.json", h.openapi)
+	g := e.Group("/api/v1", h.auth)
+	h.routes(g)
+}
+
+// auth checks the bearer API key.
+func (h *Handlers) auth(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		authz := c.Request().Header.Get("Authorization")
+		key, ok := strings.CutPrefix(authz, "Bearer ")
+		if !ok || strings.TrimSpace(key) == "" {
+			return apierr.Write(c, apierr.New("unauthorized", "send an API key as Authorization: Bearer <key>"))
+		}
+		if _, err := h.st.APIKeyByKey(c.Request().Context(), strings.TrimSpace(key)); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return apierr.Write(c, apierr.New("unauthorized", "the API key is unknown or revoked"))
+			}
+			return h.internal(c, err)
+		}
+		return next(c)
+	}
+}
+
+func (h *Handlers) internal(c echo.Context, err error) error {
+	h.log.Error("api request failed", "path", c.Path(), "err", err)
+	return apierr.Write(c, apierr.New("internal", "internal error"))
+}
+
+// ok writes the {"data": …} envelope.
+func ok(c echo.Context, status int, data any) error {
+	return c.JSON(status, map[string]any{"data": data})
+}
+
+var _ = http.StatusOK

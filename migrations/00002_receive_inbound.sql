@@ -1,0 +1,107 @@
+-- +goose Up
+-- receive_inbound stores one inbound text in a single round trip: claim the
+-- MessageSid, find or create the contact by phone, find, reopen or open the
+-- conversation, record the consent change that Go's keyword rules decided, queue
+-- the compliance reply, and notify listeners. The decisions (what a keyword means,
+-- what the reply says) are made in Go (internal/consent); this function only
+-- applies them, so that many messages can be sent to Postgres in one batch and
+-- committed together.
+--
+-- A per-phone transaction advisory lock serialises two first texts from the same
+-- new phone so they cannot create two contacts. Callers that receive several
+-- messages in one transaction order them by phone so locks are always taken in
+-- the same order (no deadlocks between concurrent batches).
+--
+-- p_consent: '' (nothing), 'opt_out', 'opt_in', 'help', 'maybe_opt_out'.
+-- p_reply_body: the compliance reply to queue, or NULL. For opt_out it is queued
+-- only when the phone was not already opted out of conversational texts, so a
+-- customer who repeats STOP gets one confirmation.
+
+-- +goose StatementBegin
+CREATE FUNCTION receive_inbound(
+    p_sid text, p_brand_id bigint, p_from text, p_to text, p_body text,
+    p_media jsonb, p_extra jsonb, p_received_at timestamptz,
+    p_segments int, p_encoding text,
+    p_consent text, p_evidence text,
+    p_reply_body text, p_reply_segments int, p_reply_encoding text,
+    OUT message_id bigint, OUT conversation_id bigint, OUT contact_id bigint,
+    OUT duplicate boolean, OUT reply_id bigint, OUT consent_changed boolean)
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_was_out boolean;
+    v_status text;
+BEGIN
+    duplicate := false;
+    consent_changed := false;
+    PERFORM pg_advisory_xact_lock(hashtextextended(p_from, 7));
+
+    INSERT INTO messages (brand_id, direction, body, media, from_number, to_number, status,
+                          twilio_sid, segments, encoding, extra, received_at, origin)
+    VALUES (p_brand_id, 'inbound', p_body, p_media, p_from, p_to, 'received',
+            p_sid, p_segments, p_encoding, p_extra, p_received_at, 'customer')
+    ON CONFLICT (twilio_sid) DO NOTHING
+    RETURNING id INTO message_id;
+    IF message_id IS NULL THEN
+        duplicate := true;
+        RETURN;
+    END IF;
+
+    SELECT cp.contact_id INTO contact_id FROM contact_phones cp WHERE cp.phone = p_from;
+    IF contact_id IS NULL THEN
+        INSERT INTO contacts DEFAULT VALUES RETURNING id INTO contact_id;
+        INSERT INTO contact_phones (phone, contact_id) VALUES (p_from, contact_id);
+    END IF;
+
+    UPDATE conversations c
+       SET status = 'open', last_phone = p_from,
+           last_message_at = greatest(c.last_message_at, p_received_at),
+           last_inbound_at = greatest(coalesce(c.last_inbound_at, p_received_at), p_received_at),
+           updated_at = now()
+     WHERE c.brand_id = p_brand_id AND c.contact_id = receive_inbound.contact_id AND c.merged_into IS NULL
+    RETURNING c.id INTO conversation_id;
+    IF conversation_id IS NULL THEN
+        INSERT INTO conversations (brand_id, contact_id, last_phone, last_message_at, last_inbound_at)
+        VALUES (p_brand_id, contact_id, p_from, p_received_at, p_received_at)
+        RETURNING id INTO conversation_id;
+    END IF;
+
+    UPDATE messages SET conversation_id = receive_inbound.conversation_id WHERE id = message_id;
+
+    IF p_consent = 'opt_out' THEN
+        SELECT ce.status = 'opted_out' INTO v_was_out FROM consent_events ce
+         WHERE ce.brand_id = p_brand_id AND ce.phone = p_from AND ce.purpose = 'conversational'
+         ORDER BY ce.id DESC LIMIT 1;
+        v_was_out := coalesce(v_was_out, false);
+        INSERT INTO consent_events (brand_id, phone, purpose, status, source, evidence, message_id)
+        VALUES (p_brand_id, p_from, 'conversational', 'opted_out', 'keyword', p_evidence, message_id),
+               (p_brand_id, p_from, 'marketing', 'opted_out', 'keyword', p_evidence, message_id);
+        consent_changed := NOT v_was_out;
+        IF v_was_out THEN
+            p_reply_body := NULL;
+        END IF;
+    ELSIF p_consent = 'opt_in' THEN
+        SELECT ce.status INTO v_status FROM consent_events ce
+         WHERE ce.brand_id = p_brand_id AND ce.phone = p_from AND ce.purpose = 'conversational'
+         ORDER BY ce.id DESC LIMIT 1;
+        INSERT INTO consent_events (brand_id, phone, purpose, status, source, evidence, message_id)
+        VALUES (p_brand_id, p_from, 'conversational', 'opted_in', 'keyword', p_evidence, message_id);
+        consent_changed := v_status IS DISTINCT FROM 'opted_in';
+    ELSIF p_consent = 'maybe_opt_out' THEN
+        UPDATE conversations SET needs_attention = 'possible opt-out: ' || left(p_body, 200)
+         WHERE id = conversation_id;
+    END IF;
+
+    IF p_reply_body IS NOT NULL THEN
+        INSERT INTO messages (conversation_id, brand_id, direction, body, from_number, to_number,
+                              status, purpose, origin, segments, encoding)
+        VALUES (conversation_id, p_brand_id, 'outbound', p_reply_body, p_to, p_from,
+                'queued', 'conversational', 'compliance', p_reply_segments, p_reply_encoding)
+        RETURNING id INTO reply_id;
+    END IF;
+
+    PERFORM pg_notify('parley_conversation', conversation_id::text);
+END $$;
+-- +goose StatementEnd
+
+-- +goose Down
+DROP FUNCTION receive_inbound;
