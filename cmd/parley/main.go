@@ -70,7 +70,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	fs.SetOutput(stderr)
 	switch cmd {
 	case "migrate":
-		fs.Usage = func() { fmt.Fprintln(stderr, "Usage: parley migrate\n\nApplies the embedded SQL migrations under an advisory lock. Needs DATABASE_URL.") }
+		fs.Usage = func() {
+			fmt.Fprintln(stderr, "Usage: parley migrate\n\nApplies the embedded SQL migrations under an advisory lock. Needs DATABASE_URL.")
+		}
 		if err := fs.Parse(rest); err != nil {
 			return err
 		}

@@ -321,3 +321,6 @@ func truncate(s string, n int) string {
 	}
 	return string(r[:n]) + "…"
 }
+
+// Pending is how many messages wait in the spool.
+func (s *Service) Pending() int { return s.spool.Pending() }

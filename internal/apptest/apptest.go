@@ -1,0 +1,171 @@
+// Package apptest builds a whole Parley process for tests: a fresh migrated
+// database, the real Redis, the real HTTP server on a loopback port, and
+// helpers that sign webhooks exactly as Twilio does.
+package apptest
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/parleyhq/parley/internal/app"
+	"github.com/parleyhq/parley/internal/carrier/twilio"
+	"github.com/parleyhq/parley/internal/config"
+	"github.com/parleyhq/parley/internal/inbound"
+	"github.com/parleyhq/parley/internal/logging"
+	"github.com/parleyhq/parley/internal/store"
+	"github.com/parleyhq/parley/internal/store/storetest"
+)
+
+// Test credentials: the shapes twilio-go accepts.
+const (
+	AccountSID  = "AC0123456789abcdef0123456789abcdef"
+	AuthToken   = "0123456789abcdef0123456789abcdef"
+	BrandNumber = "+15005550006"
+)
+
+// Env is one running Parley for one test.
+type Env struct {
+	App       *app.App
+	Store     *store.Store // a separate pool straight to the database, for assertions
+	DBURL     string
+	PublicURL string
+	Proxy     *Proxy // non-nil when Options.ViaProxy: cut it to take Postgres away
+	Brand     store.Brand
+	Client    *http.Client
+}
+
+// Options change the environment.
+type Options struct {
+	ViaProxy bool // the app reaches Postgres through a Proxy the test can cut
+	Inbound  inbound.Options
+	LogTo    io.Writer
+}
+
+// RedisURL is the Redis the tests use.
+func RedisURL() string {
+	if v := os.Getenv("PARLEY_TEST_REDIS_URL"); v != "" {
+		return v
+	}
+	return "redis://127.0.0.1:6379/15"
+}
+
+// New starts Parley on a fresh database with the brand "demo-air" owning
+// BrandNumber, and stops it when t ends.
+func New(t testing.TB, opt Options) *Env {
+	t.Helper()
+	ctx := context.Background()
+	st, dbURL := storetest.New(t)
+	b, err := app.BrandAdd(ctx, st, app.BrandAddInput{Slug: "demo-air", Name: "Demo Air", Numbers: []string{BrandNumber}, MPS: 10})
+	if err != nil {
+		t.Fatalf("apptest: brand: %v", err)
+	}
+	env := &Env{Store: st, DBURL: dbURL, Brand: b, Client: &http.Client{Timeout: 30 * time.Second}}
+	appDB := dbURL
+	if opt.ViaProxy {
+		u, _ := url.Parse(dbURL)
+		env.Proxy = NewProxy(t, u.Host)
+		u.Host = env.Proxy.Addr()
+		appDB = u.String()
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("apptest: listen: %v", err)
+	}
+	env.PublicURL = "http://" + ln.Addr().String()
+	cfg := config.Config{
+		DatabaseURL: appDB, RedisURL: RedisURL(), Addr: ln.Addr().String(), PublicURL: env.PublicURL,
+		TwilioAccountSID: AccountSID, TwilioAuthToken: AuthToken, SpoolDir: t.TempDir(),
+	}
+	w := opt.LogTo
+	if w == nil {
+		w = io.Discard
+	}
+	a, err := app.Build(ctx, cfg, logging.New(w, slog.LevelDebug), app.Options{Inbound: opt.Inbound})
+	if err != nil {
+		t.Fatalf("apptest: build: %v", err)
+	}
+	env.App = a
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- a.Run(runCtx, ln, false) }()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		a.Close()
+	})
+	return env
+}
+
+// Sign returns the X-Twilio-Signature Twilio would send for form posted to path.
+func (e *Env) Sign(path string, form url.Values) string {
+	return twilio.Sign(AuthToken, e.PublicURL+path, form)
+}
+
+// PostForm posts form to path signed as Twilio would, and returns the status
+// code and body.
+func (e *Env) PostForm(t testing.TB, path string, form url.Values) (int, string) {
+	t.Helper()
+	return e.PostRaw(t, path, form.Encode(), e.Sign(path, form))
+}
+
+// PostRaw posts body with the given signature (empty for none).
+func (e *Env) PostRaw(t testing.TB, path, body, signature string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, e.PublicURL+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if signature != "" {
+		req.Header.Set("X-Twilio-Signature", signature)
+	}
+	resp, err := e.Client.Do(req)
+	if err != nil {
+		t.Fatalf("POST %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// Inbound is a literal inbound SMS form as Twilio posts it.
+func Inbound(sid, from, body string) url.Values {
+	return url.Values{
+		"ToCountry": {"US"}, "ToState": {"CA"}, "SmsMessageSid": {sid}, "NumMedia": {"0"},
+		"ToCity": {"SAN FRANCISCO"}, "FromZip": {"10001"}, "SmsSid": {sid}, "FromState": {"NY"},
+		"SmsStatus": {"received"}, "FromCity": {"NEW YORK"}, "Body": {body}, "FromCountry": {"US"},
+		"To": {BrandNumber}, "ToZip": {"94105"}, "NumSegments": {"1"}, "MessageSid": {sid},
+		"AccountSid": {AccountSID}, "From": {from}, "ApiVersion": {"2010-04-01"},
+	}
+}
+
+// WaitFor polls cond until it holds or the deadline passes.
+func WaitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if cond() {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("timed out after %s waiting for %s", timeout, what)
+}
+
+// Count runs a count(*) query (tests only) and returns the number.
+func (e *Env) Count(t testing.TB, sql string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := e.Store.Pool.QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
+		t.Fatalf("count %q: %v", sql, err)
+	}
+	return n
+}

@@ -1,0 +1,67 @@
+package webhook_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/parleyhq/parley/internal/apptest"
+)
+
+// With Postgres really unreachable, verified webhooks are answered 200 and kept
+// in the spool; once Postgres is back they are stored in arrival order, each
+// exactly once, even the ones Twilio delivered twice.
+func TestSpoolWhileDatabaseIsDown(t *testing.T) {
+	t.Parallel()
+	env := apptest.New(t, apptest.Options{ViaProxy: true})
+	phone := "+16465550100"
+	env.PostForm(t, smsPath, apptest.Inbound("SMa0000000000000000000000000000000", phone, "before the outage"))
+
+	env.Proxy.Cut()
+	for i := 1; i <= 20; i++ {
+		code, body := env.PostForm(t, smsPath, apptest.Inbound(fmt.Sprintf("SMa%033d", i), phone, fmt.Sprintf("during %02d", i)))
+		if code != 200 {
+			t.Fatalf("message %d while Postgres is down: %d %s, want 200", i, code, body)
+		}
+	}
+	// A duplicate delivery during the outage and a STOP.
+	env.PostForm(t, smsPath, apptest.Inbound("SMa000000000000000000000000000000005", phone, "during 05"))
+	env.PostForm(t, smsPath, apptest.Inbound("SMa000000000000000000000000000000021", phone, "STOP"))
+	if n := env.Count(t, `SELECT count(*) FROM messages`); n != 1 {
+		t.Fatalf("%d messages reached Postgres through a cut connection", n)
+	}
+	if p := env.App.Inbound.Pending(); p != 22 {
+		t.Fatalf("spool holds %d, want 22", p)
+	}
+
+	env.Proxy.Restore()
+	apptest.WaitFor(t, 20*time.Second, "the spool to drain", func() bool { return env.App.Inbound.Pending() == 0 })
+	// New traffic after the outage goes straight through.
+	env.PostForm(t, smsPath, apptest.Inbound("SMa000000000000000000000000000000099", phone, "after"))
+
+	msgs, err := env.Store.MessagesBetween(context.Background(), apptest.BrandNumber, phone, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var inbound []string
+	for _, m := range msgs {
+		if m.Direction == "inbound" {
+			inbound = append(inbound, m.Body)
+		}
+	}
+	want := []string{"before the outage"}
+	for i := 1; i <= 20; i++ {
+		want = append(want, fmt.Sprintf("during %02d", i))
+	}
+	want = append(want, "STOP", "after")
+	if fmt.Sprint(inbound) != fmt.Sprint(want) {
+		t.Fatalf("stored in order\n%v\nwant\n%v", inbound, want)
+	}
+	if n := env.Count(t, `SELECT count(*) FROM consent_events WHERE phone = $1 AND status = 'opted_out'`, phone); n != 2 {
+		t.Fatalf("the spooled STOP recorded %d opt-outs, want 2", n)
+	}
+	if n := env.Count(t, `SELECT count(*) FROM messages WHERE received_at < created_at - interval '10 milliseconds'`); n < 20 {
+		t.Fatalf("replayed messages should keep the time Twilio reached us; %d do", n)
+	}
+}
