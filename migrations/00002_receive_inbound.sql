@@ -35,13 +35,9 @@ BEGIN
     consent_changed := false;
     PERFORM pg_advisory_xact_lock(hashtextextended(p_from, 7));
 
-    INSERT INTO messages (brand_id, direction, body, media, from_number, to_number, status,
-                          twilio_sid, segments, encoding, extra, received_at, origin)
-    VALUES (p_brand_id, 'inbound', p_body, p_media, p_from, p_to, 'received',
-            p_sid, p_segments, p_encoding, p_extra, p_received_at, 'customer')
-    ON CONFLICT (twilio_sid) DO NOTHING
-    RETURNING id INTO message_id;
-    IF message_id IS NULL THEN
+    -- The same MessageSid always comes from the same phone, so with the phone
+    -- lock held a repeated delivery sees the first one's committed row here.
+    IF EXISTS (SELECT 1 FROM messages m WHERE m.twilio_sid = p_sid) THEN
         duplicate := true;
         RETURN;
     END IF;
@@ -65,7 +61,17 @@ BEGIN
         RETURNING id INTO conversation_id;
     END IF;
 
-    UPDATE messages SET conversation_id = receive_inbound.conversation_id WHERE id = message_id;
+    -- ON CONFLICT is the last line of defence (a SID reused from another phone):
+    -- the unique index, not the check above, is what guarantees one row per SID.
+    INSERT INTO messages (conversation_id, brand_id, direction, body, media, from_number, to_number, status,
+                          twilio_sid, segments, encoding, extra, received_at, origin)
+    VALUES (conversation_id, p_brand_id, 'inbound', p_body, p_media, p_from, p_to, 'received',
+            p_sid, p_segments, p_encoding, p_extra, p_received_at, 'customer')
+    ON CONFLICT (twilio_sid) DO NOTHING
+    RETURNING id INTO message_id;
+    IF message_id IS NULL THEN
+        RAISE EXCEPTION 'MessageSid % already stored from another sender', p_sid USING ERRCODE = 'unique_violation';
+    END IF;
 
     IF p_consent = 'opt_out' THEN
         SELECT ce.status = 'opted_out' INTO v_was_out FROM consent_events ce

@@ -41,7 +41,7 @@ TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_API_URL, PARLEY_SPOOL_DIR.
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr); err != nil {
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr); err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(os.Stderr, "parley:", err)
 			os.Exit(1)
@@ -49,7 +49,7 @@ func main() {
 	}
 }
 
-func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -76,7 +76,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		if err := fs.Parse(rest); err != nil {
 			return err
 		}
-		cfg, err := config.FromEnv(os.Getenv, config.Needs{Database: true})
+		cfg, err := config.FromEnv(getenv, config.Needs{Database: true})
 		if err != nil {
 			return err
 		}
@@ -97,13 +97,13 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return err
 		}
 		if cmd == "worker" {
-			cfg, err := config.FromEnv(os.Getenv, config.Needs{Database: true, Redis: true, Twilio: true})
+			cfg, err := config.FromEnv(getenv, config.Needs{Database: true, Redis: true, Twilio: true})
 			if err != nil {
 				return err
 			}
 			return app.RunWorker(ctx, cfg, log)
 		}
-		cfg, err := config.FromEnv(os.Getenv, config.Needs{Database: true, Redis: true, HTTP: true, Twilio: true})
+		cfg, err := config.FromEnv(getenv, config.Needs{Database: true, Redis: true, HTTP: true, Twilio: true})
 		if err != nil {
 			return err
 		}
@@ -116,7 +116,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		if err := fs.Parse(rest); err != nil {
 			return err
 		}
-		return app.Dev(ctx, os.Getenv, log, stdout)
+		return app.Dev(ctx, getenv, log, stdout)
 
 	case "brand add":
 		in := app.BrandAddInput{}
@@ -132,7 +132,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return err
 		}
 		in.Numbers, in.HelpText = numbers, help.ptr()
-		return withStore(ctx, func(st *store.Store) error {
+		return withStore(ctx, getenv, func(st *store.Store) error {
 			b, err := app.BrandAdd(ctx, st, in)
 			if err != nil {
 				return err
@@ -156,7 +156,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return err
 		}
 		pw := readPassword(stdin)
-		return withStore(ctx, func(st *store.Store) error {
+		return withStore(ctx, getenv, func(st *store.Store) error {
 			u, generated, err := app.UserAdd(ctx, st, *email, *role, pw)
 			if err != nil {
 				return err
@@ -177,7 +177,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		if err := fs.Parse(rest); err != nil {
 			return err
 		}
-		return withStore(ctx, func(st *store.Store) error {
+		return withStore(ctx, getenv, func(st *store.Store) error {
 			key, err := app.APIKeyAdd(ctx, st, *name)
 			if err != nil {
 				return err
@@ -202,8 +202,8 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, worker bool
 	return a.Run(ctx, ln, worker)
 }
 
-func withStore(ctx context.Context, fn func(*store.Store) error) error {
-	cfg, err := config.FromEnv(os.Getenv, config.Needs{Database: true})
+func withStore(ctx context.Context, getenv func(string) string, fn func(*store.Store) error) error {
+	cfg, err := config.FromEnv(getenv, config.Needs{Database: true})
 	if err != nil {
 		return err
 	}

@@ -88,7 +88,7 @@ func New(t testing.TB, opt Options) *Env {
 	if w == nil {
 		w = io.Discard
 	}
-	a, err := app.Build(ctx, cfg, logging.New(w, slog.LevelDebug), app.Options{Inbound: opt.Inbound})
+	a, err := app.Build(ctx, cfg, logging.New(w, slog.LevelInfo), app.Options{Inbound: opt.Inbound})
 	if err != nil {
 		t.Fatalf("apptest: build: %v", err)
 	}

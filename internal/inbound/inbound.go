@@ -77,14 +77,14 @@ type outcome struct {
 
 // Options tune the batcher.
 type Options struct {
-	Batchers int // concurrent batch transactions (default 4)
+	Batchers int // concurrent batch transactions (default 2: more batches contend on phone locks and commits)
 	MaxBatch int // messages per transaction at most (default 64)
 }
 
 // NewService starts the batchers and the spool replayer; Close stops them.
 func NewService(st *store.Store, brands *Brands, spool *Spool, log *slog.Logger, m Metrics, opt Options) *Service {
 	if opt.Batchers <= 0 {
-		opt.Batchers = 4
+		opt.Batchers = 2
 	}
 	if opt.MaxBatch <= 0 {
 		opt.MaxBatch = 64

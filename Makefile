@@ -1,0 +1,60 @@
+# Parley build / test / dev tasks. Every variable below can be overridden from
+# the environment or the command line, e.g. `make dev PARLEY_ADDR=:9090`.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+GO ?= go
+BIN ?= bin/parley
+
+# Test suite: local Postgres + Redis started by scripts/services.sh.
+export PARLEY_TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
+export PARLEY_TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+
+# `make dev` configuration (passed to bin/parley dev only).
+DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/parley_dev?sslmode=disable
+REDIS_URL ?= redis://127.0.0.1:6379/1
+PARLEY_ADDR ?= :8080
+PARLEY_PUBLIC_URL ?= http://localhost:8080
+PARLEY_SPOOL_DIR ?= ./var/spool
+
+TEST_FLAGS ?= -count=1 -timeout 20m
+BENCH_FLAGS ?= -run '^$$' -bench . -benchtime 1x -timeout 60m
+
+.PHONY: all build test dev bench lint fmt clean services
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/parley
+
+services:
+	bash scripts/services.sh
+
+test: services
+	$(GO) test ./... $(TEST_FLAGS)
+
+dev: services build
+	bash scripts/ensure-db.sh '$(DATABASE_URL)'
+	mkdir -p '$(PARLEY_SPOOL_DIR)'
+	DATABASE_URL='$(DATABASE_URL)' \
+	REDIS_URL='$(REDIS_URL)' \
+	PARLEY_ADDR='$(PARLEY_ADDR)' \
+	PARLEY_PUBLIC_URL='$(PARLEY_PUBLIC_URL)' \
+	PARLEY_SPOOL_DIR='$(PARLEY_SPOOL_DIR)' \
+	exec '$(BIN)' dev
+
+bench: services
+	$(GO) test ./... $(BENCH_FLAGS)
+
+lint:
+	@out=$$(gofmt -l .); \
+	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+fmt:
+	gofmt -w .
+
+clean:
+	rm -rf bin/ tmp-bench/
+	rm -f coverage.* *.coverprofile *.test *.out *.prof

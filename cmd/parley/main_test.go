@@ -1,0 +1,122 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/parleyhq/parley/internal/store/storetest"
+)
+
+type cli struct {
+	t   *testing.T
+	env map[string]string
+}
+
+func setup(t *testing.T) *cli {
+	t.Helper()
+	t.Parallel()
+	return &cli{t: t, env: map[string]string{"DATABASE_URL": storetest.NewDB(t)}}
+}
+
+func (c *cli) run(stdin string, args ...string) (string, string, error) {
+	var out, errb bytes.Buffer
+	err := run(context.Background(), args, func(k string) string { return c.env[k] }, strings.NewReader(stdin), &out, &errb)
+	return out.String(), errb.String(), err
+}
+
+func TestMigrateTwice(t *testing.T) {
+	c := setup(t)
+	for i := 0; i < 2; i++ {
+		if _, stderr, err := c.run("", "migrate"); err != nil {
+			t.Fatalf("migrate #%d: %v %s", i+1, err, stderr)
+		}
+	}
+}
+
+func TestBrandUserAPIKey(t *testing.T) {
+	c := setup(t)
+	out, _, err := c.run("", "brand", "add", "--slug", "demo-air", "--name", "Demo Air", "--number", "+15005550006",
+		"--number", "(212) 555-0100", "--mps", "25", "--timezone", "America/Chicago", "--help-text", "Call us")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "+15005550006 (25 mps)") || !strings.Contains(out, "+12125550100 (25 mps)") || !strings.Contains(out, "America/Chicago") {
+		t.Fatalf("brand add printed %q", out)
+	}
+	// Updating is the same command.
+	if out, _, err = c.run("", "brand", "add", "--slug", "demo-air", "--name", "Demo Air Lines", "--number", "+15005550006", "--mps", "50"); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "Demo Air Lines") || !strings.Contains(out, "+15005550006 (50 mps)") || !strings.Contains(out, "America/Chicago") {
+		t.Fatalf("brand update printed %q", out)
+	}
+	// A number can belong to one brand only.
+	if _, _, err = c.run("", "brand", "add", "--slug", "other", "--name", "Other", "--number", "+15005550006"); err == nil ||
+		!strings.Contains(err.Error(), "--number") {
+		t.Fatalf("taken number: err %v", err)
+	}
+
+	out, _, err = c.run("sup3r-secret-pw\n", "user", "add", "--email", "Agent@Example.com", "--role", "agent")
+	if err != nil || !strings.Contains(out, "agent@example.com") || strings.Contains(out, "password:") {
+		t.Fatalf("user add with stdin password: %q %v", out, err)
+	}
+	out, _, err = c.run("", "user", "add", "--email", "boss@example.com", "--role", "admin")
+	if err != nil || !strings.Contains(out, "password: ") {
+		t.Fatalf("user add without a password should generate one: %q %v", out, err)
+	}
+
+	out, _, err = c.run("", "apikey", "add", "--name", "crm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if key := lines[len(lines)-1]; !strings.HasPrefix(key, "pk_") || len(key) < 30 {
+		t.Fatalf("last line %q is not a key", key)
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	c := setup(t)
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"brand", "add", "--name", "X"}, "--slug"},
+		{[]string{"brand", "add", "--slug", "Bad Slug", "--name", "X"}, "--slug"},
+		{[]string{"brand", "add", "--slug", "x", "--name", ""}, "--name"},
+		{[]string{"brand", "add", "--slug", "x", "--name", "X", "--number", "12"}, "--number"},
+		{[]string{"brand", "add", "--slug", "x", "--name", "X", "--timezone", "Mars/Olympus"}, "--timezone"},
+		{[]string{"brand", "add", "--slug", "x", "--name", "X", "--mps", "0"}, "--mps"},
+		{[]string{"user", "add", "--email", "nope", "--role", "agent"}, "--email"},
+		{[]string{"user", "add", "--email", "a@b.c", "--role", "king"}, "--role"},
+		{[]string{"apikey", "add"}, "--name"},
+		{[]string{"frobnicate"}, "unknown command"},
+	}
+	for _, tt := range tests {
+		_, _, err := c.run("", tt.args...)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%v: err %v, want mention of %s", tt.args, err, tt.want)
+		}
+	}
+	c.env["DATABASE_URL"] = ""
+	if _, _, err := c.run("", "migrate"); err == nil || !strings.Contains(err.Error(), "DATABASE_URL") {
+		t.Errorf("missing DATABASE_URL: %v", err)
+	}
+}
+
+func TestHelp(t *testing.T) {
+	t.Parallel()
+	c := &cli{t: t, env: map[string]string{}}
+	for _, args := range [][]string{{"--help"}, {"migrate", "--help"}, {"serve", "--help"}, {"worker", "--help"}, {"dev", "--help"},
+		{"brand", "add", "--help"}, {"user", "add", "--help"}, {"apikey", "add", "--help"}} {
+		out, stderr, err := c.run("", args...)
+		if err != nil && err.Error() != "flag: help requested" {
+			t.Errorf("%v: %v", args, err)
+		}
+		if !strings.Contains(out+stderr, "Usage") && !strings.Contains(out+stderr, "usage") {
+			t.Errorf("%v printed no usage: %q %q", args, out, stderr)
+		}
+	}
+}

@@ -1,0 +1,81 @@
+package config
+
+import (
+	"strings"
+	"testing"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func good() map[string]string {
+	return map[string]string{
+		"DATABASE_URL":       "postgres://postgres@127.0.0.1:5432/parley?sslmode=disable",
+		"REDIS_URL":          "redis://127.0.0.1:6379/0",
+		"PARLEY_PUBLIC_URL":  "https://parley.example.com/",
+		"TWILIO_ACCOUNT_SID": "AC0123456789abcdef0123456789abcdef",
+		"TWILIO_AUTH_TOKEN":  "0123456789abcdef0123456789abcdef",
+		"PARLEY_SPOOL_DIR":   "/data/spool",
+	}
+}
+
+var all = Needs{Database: true, Redis: true, HTTP: true, Twilio: true}
+
+func TestFromEnvGood(t *testing.T) {
+	t.Parallel()
+	c, err := FromEnv(env(good()), all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != ":8080" || c.PublicURL != "https://parley.example.com" {
+		t.Fatalf("defaults: addr %q public %q", c.Addr, c.PublicURL)
+	}
+}
+
+func TestFromEnvErrorsNameTheVariable(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ key, val, want string }{
+		{"DATABASE_URL", "", "DATABASE_URL: missing"},
+		{"DATABASE_URL", "mysql://x/y", "DATABASE_URL: scheme must be postgres"},
+		{"REDIS_URL", "localhost:6379", "REDIS_URL: scheme"},
+		{"PARLEY_ADDR", "8080", "PARLEY_ADDR"},
+		{"PARLEY_PUBLIC_URL", "", "PARLEY_PUBLIC_URL: missing"},
+		{"PARLEY_PUBLIC_URL", "parley.example.com", "PARLEY_PUBLIC_URL"},
+		{"PARLEY_PUBLIC_URL", "https://p.example.com/?x=1", "PARLEY_PUBLIC_URL: must not have a query"},
+		{"PARLEY_SPOOL_DIR", "", "PARLEY_SPOOL_DIR: missing"},
+		{"TWILIO_ACCOUNT_SID", "", "TWILIO_ACCOUNT_SID: missing"},
+		{"TWILIO_ACCOUNT_SID", "AC123", "TWILIO_ACCOUNT_SID: must be AC"},
+		{"TWILIO_AUTH_TOKEN", "", "TWILIO_AUTH_TOKEN: missing"},
+		{"TWILIO_AUTH_TOKEN", "abc-def", "TWILIO_AUTH_TOKEN: must contain only letters and digits"},
+		{"TWILIO_API_URL", "ftp://x", "TWILIO_API_URL: scheme"},
+	}
+	for _, tt := range tests {
+		m := good()
+		m[tt.key] = tt.val
+		_, err := FromEnv(env(m), all)
+		if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
+			t.Errorf("%s=%q: error %v, want prefix %q", tt.key, tt.val, err, tt.want)
+		}
+		if err != nil && strings.Contains(err.Error(), "\n") {
+			t.Errorf("%s: error spans lines: %q", tt.key, err)
+		}
+	}
+}
+
+// A subcommand is only asked for what it uses: migrate needs no Twilio.
+func TestNeeds(t *testing.T) {
+	t.Parallel()
+	m := map[string]string{"DATABASE_URL": "postgres://localhost/x"}
+	if _, err := FromEnv(env(m), Needs{Database: true}); err != nil {
+		t.Fatalf("migrate should need only DATABASE_URL: %v", err)
+	}
+}
+
+func TestPasswordNeverPrinted(t *testing.T) {
+	t.Parallel()
+	m := good()
+	m["DATABASE_URL"] = "postgres://user:s3cret@/db"
+	_, err := FromEnv(env(m), all)
+	if err == nil || strings.Contains(err.Error(), "s3cret") {
+		t.Fatalf("error %v must not print the password", err)
+	}
+}
