@@ -73,11 +73,11 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options
 	if err := brands.Load(ctx, 0); err != nil {
 		log.Warn("brand numbers not loaded at start; will retry on first webhook", "err", err)
 	}
-	a.Inbound = inbound.NewService(st, brands, spool, log, m, opt.Inbound)
 	a.Statuses = outbound.NewStatuses(st)
+	a.Inbound = inbound.NewService(st, brands, spool, a.Statuses, log, m, opt.Inbound)
 	regs := []web.Registrar{
 		&webhook.Handlers{PublicURL: cfg.PublicURL, AuthToken: cfg.TwilioAuthToken, Inbound: a.Inbound,
-			Statuses: a.Statuses, Metrics: m, Log: log, Now: opt.Now},
+			Metrics: m, Log: log, Now: opt.Now},
 		api.New(st, log),
 	}
 	regs = append(regs, opt.Extra...)

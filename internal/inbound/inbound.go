@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/internal/consent"
+	"github.com/parleyhq/parley/internal/outbound"
 	"github.com/parleyhq/parley/internal/segment"
 	"github.com/parleyhq/parley/internal/store"
 )
@@ -52,11 +53,12 @@ type Metrics interface {
 // that share one transaction and one commit, which is what lets the full
 // pipeline keep up with a bare insert.
 type Service struct {
-	st      *store.Store
-	brands  *Brands
-	spool   *Spool
-	log     *slog.Logger
-	metrics Metrics
+	st       *store.Store
+	statuses *outbound.Statuses
+	brands   *Brands
+	spool    *Spool
+	log      *slog.Logger
+	metrics  Metrics
 
 	reqs     chan *request
 	maxBatch int
@@ -82,7 +84,7 @@ type Options struct {
 }
 
 // NewService starts the batchers and the spool replayer; Close stops them.
-func NewService(st *store.Store, brands *Brands, spool *Spool, log *slog.Logger, m Metrics, opt Options) *Service {
+func NewService(st *store.Store, brands *Brands, spool *Spool, statuses *outbound.Statuses, log *slog.Logger, m Metrics, opt Options) *Service {
 	if opt.Batchers <= 0 {
 		opt.Batchers = 2
 	}
@@ -90,7 +92,7 @@ func NewService(st *store.Store, brands *Brands, spool *Spool, log *slog.Logger,
 		opt.MaxBatch = 64
 	}
 	s := &Service{
-		st: st, brands: brands, spool: spool, log: log, metrics: m,
+		st: st, statuses: statuses, brands: brands, spool: spool, log: log, metrics: m,
 		reqs: make(chan *request, 1024), maxBatch: opt.MaxBatch,
 		stop: make(chan struct{}), kick: make(chan struct{}, 1),
 	}
@@ -148,16 +150,37 @@ func (s *Service) record(res store.InboundResult) {
 }
 
 func (s *Service) toSpool(m Message) (Result, error) {
-	if err := s.spool.Append(m); err != nil {
+	if err := s.append(Record{Message: &m}); err != nil {
 		return Result{}, fmt.Errorf("inbound: spool %s: %w", m.SID, err)
 	}
 	s.metrics.Received("spooled")
+	return Result{Spooled: true}, nil
+}
+
+func (s *Service) append(r Record) error {
+	if err := s.spool.Append(r); err != nil {
+		return err
+	}
 	s.metrics.SpoolDepth(s.spool.Pending())
 	select {
 	case s.kick <- struct{}{}:
 	default:
 	}
-	return Result{Spooled: true}, nil
+	return nil
+}
+
+// ApplyStatus applies a delivery status callback, or spools it when Postgres
+// is unreachable so that it is applied later rather than lost (Twilio does not
+// retry a failed callback). spooled reports the latter.
+func (s *Service) ApplyStatus(ctx context.Context, cb outbound.Callback) (out store.StatusOutcome, spooled bool, err error) {
+	out, err = s.statuses.Apply(ctx, cb)
+	if err != nil && store.IsUnavailable(err) && ctx.Err() == nil {
+		if err := s.append(Record{Status: &cb}); err != nil {
+			return "", false, fmt.Errorf("inbound: spool status of %s: %w", cb.SID, err)
+		}
+		return "", true, nil
+	}
+	return out, false, err
 }
 
 // prepare finds the brand and makes the consent decision: everything that does
@@ -291,7 +314,18 @@ func (s *Service) Replay(ctx context.Context) int {
 	if err := s.st.Ping(ctx); err != nil {
 		return 0
 	}
-	n, err := s.spool.Drain(func(m Message) error {
+	n, err := s.spool.Drain(func(r Record) error {
+		if r.Status != nil {
+			_, err := s.statuses.Apply(ctx, *r.Status)
+			if errors.Is(err, outbound.ErrUnknownStatus) {
+				return nil // validated before spooling; cannot happen, never block the spool on it
+			}
+			return err
+		}
+		if r.Message == nil {
+			return nil
+		}
+		m := *r.Message
 		row, err := s.prepare(ctx, m)
 		if errors.Is(err, ErrUnknownNumber) {
 			s.log.Error("spooled message for a number that is no brand's, dropped", "sid", m.SID, "to", m.To)

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/parleyhq/parley/internal/outbound"
 )
 
 // Spool is the durable local log of verified webhooks that could not reach
@@ -23,6 +25,7 @@ import (
 // bytes); the replayer drains sealed segments in name order, which is arrival
 // order, and deletes a segment only once every record in it is stored.
 //
+// A record is an inbound text or a delivery status callback (see Record).
 // Record layout: 4-byte big-endian length, 4-byte CRC-32 (IEEE) of the
 // payload, JSON payload. A torn final record (a crash mid-write) fails its
 // length or checksum and ends that segment.
@@ -41,6 +44,12 @@ type Spool struct {
 }
 
 const segmentSuffix = ".spool"
+
+// Record is one spooled webhook: exactly one of Message and Status is set.
+type Record struct {
+	Message *Message           `json:"message,omitempty"`
+	Status  *outbound.Callback `json:"status,omitempty"`
+}
 
 // OpenSpool opens (creating if needed) the spool directory and counts the
 // records left there by an earlier run.
@@ -71,7 +80,7 @@ func (s *Spool) Pending() int {
 }
 
 // Append writes one message durably (fsync) before returning.
-func (s *Spool) Append(m Message) error {
+func (s *Spool) Append(m Record) error {
 	payload, err := json.Marshal(m)
 	if err != nil {
 		return fmt.Errorf("spool: encode: %w", err)
@@ -142,7 +151,7 @@ func (s *Spool) Close() error {
 // (the database went away again), leaving that segment for the next try; a
 // record stored twice is harmless because the pipeline deduplicates on
 // MessageSid.
-func (s *Spool) Drain(store func(Message) error) (int, error) {
+func (s *Spool) Drain(store func(Record) error) (int, error) {
 	s.mu.Lock()
 	err := s.sealLocked()
 	s.mu.Unlock()
@@ -200,14 +209,14 @@ func (s *Spool) segments() ([]string, error) {
 	return names, nil
 }
 
-func readSegment(path string) ([]Message, error) {
+func readSegment(path string) ([]Record, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("spool: open %s: %w", path, err)
 	}
 	defer f.Close()
 	r := bufio.NewReader(f)
-	var out []Message
+	var out []Record
 	var hdr [8]byte
 	for {
 		if _, err := io.ReadFull(r, hdr[:]); err != nil {
@@ -227,7 +236,7 @@ func readSegment(path string) ([]Message, error) {
 		if crc32.ChecksumIEEE(payload) != binary.BigEndian.Uint32(hdr[4:8]) {
 			return out, nil
 		}
-		var m Message
+		var m Record
 		if err := json.Unmarshal(payload, &m); err != nil {
 			return nil, fmt.Errorf("spool: decode record in %s: %w", path, err)
 		}

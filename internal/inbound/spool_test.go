@@ -7,8 +7,8 @@ import (
 	"time"
 )
 
-func msg(i int) Message {
-	return Message{SID: fmt.Sprintf("SM%d", i), From: "+16465550101", To: "+15005550006", Body: "x", ReceivedAt: time.Now()}
+func msg(i int) Record {
+	return Record{Message: &Message{SID: fmt.Sprintf("SM%d", i), From: "+16465550101", To: "+15005550006", Body: "x", ReceivedAt: time.Now()}}
 }
 
 // A spool left by a crashed process is replayed by the next one; a torn last
@@ -42,7 +42,7 @@ func TestSpoolSurvivesRestart(t *testing.T) {
 		t.Fatalf("reopened spool counts %d, want 3", again.Pending())
 	}
 	var got []string
-	n, err := again.Drain(func(m Message) error { got = append(got, m.SID); return nil })
+	n, err := again.Drain(func(r Record) error { got = append(got, r.Message.SID); return nil })
 	if err != nil || n != 3 || fmt.Sprint(got) != "[SM0 SM1 SM2]" {
 		t.Fatalf("drained %d %v err=%v", n, got, err)
 	}

@@ -8,7 +8,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
+	"strings"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -89,8 +93,8 @@ func migrateDB(ctx context.Context, db *sql.DB, log *slog.Logger) error {
 }
 
 // IsUnavailable reports whether err means Postgres could not be reached or went
-// away mid-request (as opposed to a query that Postgres refused). The webhook
-// spools a message on such errors instead of losing it.
+// away mid-request (as opposed to a query that Postgres refused, or a bug).
+// The webhook spools a message on such errors instead of losing it.
 func IsUnavailable(err error) bool {
 	if err == nil {
 		return false
@@ -105,9 +109,17 @@ func IsUnavailable(err error) bool {
 		}
 		return false
 	}
-	// Everything else that is not a server-side error is the connection: refused,
-	// reset, timed out, pool closed.
-	return true
+	var connectErr *pgconn.ConnectError
+	var netErr net.Error
+	switch {
+	case errors.As(err, &connectErr), errors.As(err, &netErr),
+		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
+		errors.Is(err, context.DeadlineExceeded), errors.Is(err, syscall.ECONNREFUSED),
+		errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE), pgconn.SafeToRetry(err):
+		return true
+	}
+	// pgx reports a connection it had to drop as "conn closed".
+	return strings.Contains(err.Error(), "conn closed") || strings.Contains(err.Error(), "closed pool")
 }
 
 // isUniqueViolation reports a unique-constraint error.

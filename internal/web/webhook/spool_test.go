@@ -3,6 +3,8 @@ package webhook_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"testing"
 	"time"
 
@@ -64,4 +66,39 @@ func TestSpoolWhileDatabaseIsDown(t *testing.T) {
 	if n := env.Count(t, `SELECT count(*) FROM messages WHERE received_at < created_at - interval '10 milliseconds'`); n < 20 {
 		t.Fatalf("replayed messages should keep the time Twilio reached us; %d do", n)
 	}
+}
+
+// Status callbacks that arrive while Postgres is away are spooled too, and
+// applied once it is back: Twilio does not retry them.
+func TestStatusCallbackSpooled(t *testing.T) {
+	t.Parallel()
+	env := apptest.New(t, apptest.Options{ViaProxy: true})
+	id := queuedReply(t, env, "+16465550109")
+	env.Proxy.Cut()
+	if code, _ := getStatus(t, env.PublicURL+"/readyz"); code != 503 {
+		t.Fatalf("/readyz with Postgres cut: %d, want 503", code)
+	}
+	sid := "SMd0000000000000000000000000000001"
+	if code, body := env.PostForm(t, fmt.Sprintf("%s?m=%d", statusPath, id), statusForm(sid, "delivered", "")); code != 200 {
+		t.Fatalf("status callback during the outage: %d %s", code, body)
+	}
+	env.Proxy.Restore()
+	apptest.WaitFor(t, 20*time.Second, "the spooled status to apply", func() bool {
+		st, got, _ := status(t, env, id)
+		return st == "delivered" && got == sid
+	})
+	if code, _ := getStatus(t, env.PublicURL+"/readyz"); code != 200 {
+		t.Fatalf("/readyz after the outage: %d, want 200", code)
+	}
+}
+
+func getStatus(t *testing.T, u string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
 }

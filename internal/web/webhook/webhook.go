@@ -33,7 +33,6 @@ type Handlers struct {
 	PublicURL string // PARLEY_PUBLIC_URL: the base Twilio signed
 	AuthToken string
 	Inbound   *inbound.Service
-	Statuses  *outbound.Statuses
 	Metrics   *metrics.Metrics
 	Log       *slog.Logger
 	Now       func() time.Time
@@ -206,7 +205,10 @@ func (h *Handlers) status(c echo.Context) error {
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request().Context()), 10*time.Second)
 	defer cancel()
-	out, err := h.Statuses.Apply(ctx, cb)
+	out, spooled, err := h.Inbound.ApplyStatus(ctx, cb)
+	if spooled {
+		out = "spooled"
+	}
 	switch {
 	case errors.Is(err, outbound.ErrUnknownStatus):
 		return apierr.Write(c, apierr.Field("invalid_field", "MessageStatus", "%v", err))
