@@ -11,18 +11,26 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/parleyhq/parley/internal/consent"
+	"github.com/parleyhq/parley/internal/contact"
 	"github.com/parleyhq/parley/internal/store"
 	"github.com/parleyhq/parley/internal/web/apierr"
 )
 
 // Handlers serves the JSON API.
 type Handlers struct {
-	st  *store.Store
-	log *slog.Logger
+	st       *store.Store
+	log      *slog.Logger
+	contacts *contact.Service
+	ledger   *consent.Ledger
 }
 
-// New returns the API handlers.
-func New(st *store.Store, log *slog.Logger) *Handlers { return &Handlers{st: st, log: log} }
+// New returns the API handlers. The identity service and the consent ledger
+// are thin, stateless layers over st, so they are built here rather than
+// passed in.
+func New(st *store.Store, log *slog.Logger) *Handlers {
+	return &Handlers{st: st, log: log, contacts: contact.NewService(st), ledger: consent.NewLedger(st)}
+}
 
 // Register mounts the API routes; everything but the OpenAPI document needs a key.
 func (h *Handlers) Register(e *echo.Echo) {

@@ -1,7 +1,28 @@
 package api
 
-import "github.com/labstack/echo/v4"
+import (
+	_ "embed"
+	"net/http"
 
-func (h *Handlers) routes(g *echo.Group) {}
+	"github.com/labstack/echo/v4"
+)
 
-func (h *Handlers) openapi(c echo.Context) error { return ok(c, 200, nil) }
+// openapiDoc describes every HTTP endpoint Parley serves, not only this
+// package's; a test compares it with the routes a real server registers.
+//
+//go:embed openapi.json
+var openapiDoc []byte
+
+func (h *Handlers) routes(g *echo.Group) {
+	g.GET("/contacts", h.listContacts)
+	g.PUT("/contacts", h.putContact)
+	g.GET("/consent", h.getConsent)
+	g.GET("/conversations", h.listConversations)
+	g.GET("/conversations/:id/messages", h.conversationMessages)
+}
+
+// openapi: GET /api/v1/openapi.json, served without a key so that tools can
+// fetch it.
+func (h *Handlers) openapi(c echo.Context) error {
+	return c.Blob(http.StatusOK, "application/json", openapiDoc)
+}

@@ -1,0 +1,169 @@
+package consent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/parleyhq/parley/internal/store"
+)
+
+// Sources a ledger entry can come from. An entry without one is from the API.
+var Sources = []string{"keyword", "api", "import", "agent", "carrier", "web_form"}
+
+// maxEvidence bounds the evidence text of one entry.
+const maxEvidence = 2000
+
+// ErrInvalid is wrapped by every FieldError, so callers can tell bad input
+// from a failure.
+var ErrInvalid = errors.New("invalid consent entry")
+
+// FieldError names the field of a consent entry that is wrong and why.
+type FieldError struct {
+	Field string // "purpose", "status", "source", "evidence", "phone"
+	Msg   string
+}
+
+func (e *FieldError) Error() string { return "consent: " + e.Field + ": " + e.Msg }
+
+// Unwrap makes errors.Is(err, ErrInvalid) true.
+func (e *FieldError) Unwrap() error { return ErrInvalid }
+
+// Change is one consent entry to append for a phone of a brand.
+type Change struct {
+	Phone     string // E.164, already normalised
+	Purpose   string // Marketing or Conversational
+	Status    string // OptedIn or OptedOut
+	Source    string // one of Sources; "" means "api"
+	Evidence  string // what proves it: the form, the import file, the agent's note
+	MessageID int64  // the inbound text that carried it, 0 for none
+}
+
+// Check validates c and fills its defaults (source "api", trimmed evidence).
+// It returns a *FieldError naming the bad field. The phone is not checked here:
+// entries built by the contact rules carry no phone yet.
+func Check(c *Change) error {
+	c.Purpose = strings.TrimSpace(c.Purpose)
+	c.Status = strings.TrimSpace(c.Status)
+	c.Source = strings.TrimSpace(c.Source)
+	c.Evidence = strings.TrimSpace(c.Evidence)
+	switch {
+	case c.Purpose == "":
+		return &FieldError{"purpose", "is required: marketing or conversational"}
+	case c.Purpose != Marketing && c.Purpose != Conversational:
+		return &FieldError{"purpose", fmt.Sprintf("%q is not a purpose: marketing or conversational", c.Purpose)}
+	case c.Status == "":
+		return &FieldError{"status", "is required: opted_in or opted_out"}
+	case c.Status != OptedIn && c.Status != OptedOut:
+		return &FieldError{"status", fmt.Sprintf("%q is not a status: opted_in or opted_out", c.Status)}
+	}
+	if c.Source == "" {
+		c.Source = "api"
+	}
+	if !slices.Contains(Sources, c.Source) {
+		return &FieldError{"source", fmt.Sprintf("%q is not a source: one of %s", c.Source, strings.Join(Sources, ", "))}
+	}
+	if len(c.Evidence) > maxEvidence {
+		return &FieldError{"evidence", fmt.Sprintf("is %d bytes; at most %d", len(c.Evidence), maxEvidence)}
+	}
+	return nil
+}
+
+// Ledger reads and appends the consent ledger. It is what every sender asks
+// before a text goes out, and the only place that turns the ledger into a
+// yes or no.
+type Ledger struct {
+	st *store.Store
+}
+
+// NewLedger returns the ledger over st.
+func NewLedger(st *store.Store) *Ledger { return &Ledger{st: st} }
+
+// State is where one phone stands with one brand, and how it got there.
+type State struct {
+	Marketing      string // OptedIn, OptedOut or Unknown
+	Conversational string
+	Ledger         []store.ConsentEvent // oldest first
+}
+
+// State derives the current state of each purpose from the newest ledger row
+// of that purpose; a purpose with no row is Unknown.
+func (l *Ledger) State(ctx context.Context, brandID int64, phone string) (State, error) {
+	evs, err := l.st.ConsentEvents(ctx, brandID, phone)
+	if err != nil {
+		return State{}, fmt.Errorf("consent: state: %w", err)
+	}
+	st := State{Marketing: Unknown, Conversational: Unknown, Ledger: evs}
+	for _, e := range evs { // oldest first: the last one of each purpose wins
+		switch e.Purpose {
+		case Marketing:
+			st.Marketing = e.Status
+		case Conversational:
+			st.Conversational = e.Status
+		}
+	}
+	return st, nil
+}
+
+// CanSend says whether a text of purpose may go to phone for the brand now,
+// and why. Marketing needs an explicit opt-in as the newest marketing entry,
+// and is also refused when the phone's newest conversational entry is an
+// opt-out (a person who asked for no texts gets no promotions). Conversational
+// texts go unless the newest conversational entry is an opt-out.
+func (l *Ledger) CanSend(ctx context.Context, brandID int64, phone, purpose string) (bool, string, error) {
+	conv, convSrc, err := l.st.LatestConsentStatus(ctx, brandID, phone, Conversational)
+	if err != nil {
+		return false, "", fmt.Errorf("consent: can send: %w", err)
+	}
+	switch purpose {
+	case Conversational:
+		if conv == OptedOut {
+			return false, "opted out of conversational texts (" + convSrc + ")", nil
+		}
+		return true, "no conversational opt-out on record", nil
+	case Marketing:
+		if conv == OptedOut {
+			return false, "opted out of conversational texts (" + convSrc + ")", nil
+		}
+		mk, mkSrc, err := l.st.LatestConsentStatus(ctx, brandID, phone, Marketing)
+		if err != nil {
+			return false, "", fmt.Errorf("consent: can send: %w", err)
+		}
+		switch mk {
+		case OptedIn:
+			return true, "opted in to marketing (" + mkSrc + ")", nil
+		case OptedOut:
+			return false, "opted out of marketing (" + mkSrc + ")", nil
+		}
+		return false, "no marketing opt-in on record", nil
+	}
+	return false, "", fmt.Errorf("consent: can send: %q is not a purpose", purpose)
+}
+
+// Record appends changes for a brand, all or none. Each change is checked
+// first (Check), and a bad one is returned as a *FieldError prefixed with its
+// index ("[1].status") before anything is written.
+func (l *Ledger) Record(ctx context.Context, brandID int64, changes ...Change) error {
+	evs := make([]store.ConsentEvent, len(changes))
+	for i := range changes {
+		c := changes[i]
+		if err := Check(&c); err != nil {
+			var fe *FieldError
+			if errors.As(err, &fe) {
+				return &FieldError{Field: fmt.Sprintf("[%d].%s", i, fe.Field), Msg: fe.Msg}
+			}
+			return err
+		}
+		if strings.TrimSpace(c.Phone) == "" {
+			return &FieldError{Field: fmt.Sprintf("[%d].phone", i), Msg: "is required"}
+		}
+		evs[i] = store.ConsentEvent{BrandID: brandID, Phone: c.Phone, Purpose: c.Purpose, Status: c.Status,
+			Source: c.Source, Evidence: c.Evidence, MessageID: c.MessageID}
+	}
+	if err := l.st.AppendConsent(ctx, evs); err != nil {
+		return fmt.Errorf("consent: record: %w", err)
+	}
+	return nil
+}

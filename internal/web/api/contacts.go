@@ -1,0 +1,99 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/parleyhq/parley/internal/contact"
+	"github.com/parleyhq/parley/internal/store"
+	"github.com/parleyhq/parley/internal/web/apierr"
+)
+
+// contactJSON is a contact as the API shows it.
+type contactJSON struct {
+	ID         int64          `json:"id"`
+	LoyaltyID  *string        `json:"loyalty_id"`
+	Phones     []string       `json:"phones"`
+	Name       string         `json:"name"`
+	Attributes map[string]any `json:"attributes"`
+	Timezone   string         `json:"timezone"`
+	CreatedAt  time.Time      `json:"created_at"`
+}
+
+func toContactJSON(c store.Contact) contactJSON {
+	out := contactJSON{ID: c.ID, Phones: c.Phones, Name: c.Name, Attributes: c.Attributes, Timezone: c.Timezone, CreatedAt: c.CreatedAt}
+	if c.LoyaltyID != "" {
+		id := c.LoyaltyID
+		out.LoyaltyID = &id
+	}
+	if out.Phones == nil {
+		out.Phones = []string{}
+	}
+	if out.Attributes == nil {
+		out.Attributes = map[string]any{}
+	}
+	return out
+}
+
+// contactBody is the PUT /contacts request.
+type contactBody struct {
+	LoyaltyID  *string         `json:"loyalty_id"`
+	Phones     []string        `json:"phones"`
+	Name       string          `json:"name"`
+	Attributes json.RawMessage `json:"attributes"`
+	Timezone   string          `json:"timezone"`
+	Consent    []consentBody   `json:"consent"`
+}
+
+type consentBody struct {
+	Brand    string `json:"brand"`
+	Purpose  string `json:"purpose"`
+	Status   string `json:"status"`
+	Source   string `json:"source"`
+	Evidence string `json:"evidence"`
+}
+
+// putContact: PUT /api/v1/contacts — create or update a contact by loyalty ID
+// or phone, merging records of the same person (see contact.Service.Upsert).
+func (h *Handlers) putContact(c echo.Context) error {
+	var body contactBody
+	if e := decodeJSON(c, &body); e != nil {
+		return apierr.Write(c, e)
+	}
+	in := contact.Upsert{Phones: body.Phones, Name: body.Name, Attributes: body.Attributes, Timezone: body.Timezone}
+	if body.LoyaltyID != nil {
+		in.LoyaltyID = *body.LoyaltyID
+	}
+	for _, e := range body.Consent {
+		in.Consent = append(in.Consent, contact.ConsentEntry{Brand: e.Brand, Purpose: e.Purpose, Status: e.Status, Source: e.Source, Evidence: e.Evidence})
+	}
+	res, err := h.contacts.Upsert(c.Request().Context(), in)
+	if err != nil {
+		return h.fail(c, err)
+	}
+	if len(res.Absorbed) > 0 || len(res.Reassigned) > 0 {
+		h.log.Info("contact identity changed", "contact", res.Contact.ID, "absorbed", res.Absorbed, "phones_reassigned", len(res.Reassigned))
+	}
+	status := http.StatusOK
+	if res.Created {
+		status = http.StatusCreated
+	}
+	return ok(c, status, toContactJSON(res.Contact))
+}
+
+// listContacts: GET /api/v1/contacts?phone=…&loyalty_id=… — the live contacts
+// matching; merged contacts are never listed.
+func (h *Handlers) listContacts(c echo.Context) error {
+	cs, err := h.contacts.Find(c.Request().Context(), c.QueryParam("phone"), c.QueryParam("loyalty_id"))
+	if err != nil {
+		return h.fail(c, err)
+	}
+	out := make([]contactJSON, len(cs))
+	for i, ct := range cs {
+		out[i] = toContactJSON(ct)
+	}
+	return ok(c, http.StatusOK, out)
+}
