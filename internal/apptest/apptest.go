@@ -22,6 +22,7 @@ import (
 	"github.com/parleyhq/parley/internal/logging"
 	"github.com/parleyhq/parley/internal/store"
 	"github.com/parleyhq/parley/internal/store/storetest"
+	"github.com/parleyhq/parley/internal/web/devphone"
 )
 
 // Test credentials: the shapes twilio-go accepts.
@@ -47,6 +48,7 @@ type Options struct {
 	ViaProxy bool // the app reaches Postgres through a Proxy the test can cut
 	Inbound  inbound.Options
 	LogTo    io.Writer
+	DevPhone bool // mount the `parley dev` phone simulator
 }
 
 // RedisURL is the Redis the tests use.
@@ -93,6 +95,9 @@ func New(t testing.TB, opt Options) *Env {
 		t.Fatalf("apptest: build: %v", err)
 	}
 	env.App = a
+	if opt.DevPhone {
+		(&devphone.Handlers{PublicURL: env.PublicURL, AuthToken: AuthToken, BrandNumber: BrandNumber, Store: a.Store, Log: a.Log}).Register(a.Echo)
+	}
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- a.Run(runCtx, ln, false) }()

@@ -535,3 +535,29 @@ func TestUpsertContactRelocksPhonesAddedMeanwhile(t *testing.T) {
 		t.Errorf("contact %+v", got)
 	}
 }
+
+// A reassigned number does not carry its previous owner's marketing opt-in.
+func TestRecycledPhoneLosesMarketingOptIn(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	const phone = "+12125550151"
+	b.upsert(t, store.ContactUpsert{LoyaltyID: "FF-A", Phones: []string{phone}, Consent: []store.ConsentChange{
+		{BrandID: b.air.ID, Purpose: "marketing", Status: "opted_in", Source: "web_form", Evidence: "signup form"},
+		{BrandID: b.hotel.ID, Purpose: "marketing", Status: "opted_out", Source: "keyword", Evidence: "STOP"},
+	}})
+	b.upsert(t, store.ContactUpsert{LoyaltyID: "FF-B", Phones: []string{phone}})
+	for _, tt := range []struct {
+		brand store.Brand
+		want  string
+		n     int
+	}{{b.air, "opted_out", 2}, {b.hotel, "opted_out", 1}} {
+		st, _, err := b.st.LatestConsentStatus(b.ctx, tt.brand.ID, phone, "marketing")
+		if err != nil || st != tt.want {
+			t.Fatalf("brand %s: marketing %q %v, want %s", tt.brand.Slug, st, err, tt.want)
+		}
+		evs, err := b.st.ConsentEvents(b.ctx, tt.brand.ID, phone)
+		if err != nil || len(evs) != tt.n {
+			t.Fatalf("brand %s: %d ledger rows, want %d (no redundant opt-out)", tt.brand.Slug, len(evs), tt.n)
+		}
+	}
+}

@@ -19,6 +19,7 @@ import (
 	"github.com/parleyhq/parley/internal/store/storetest"
 	"github.com/parleyhq/parley/internal/web"
 	"github.com/parleyhq/parley/internal/web/api"
+	"github.com/parleyhq/parley/internal/web/devphone"
 	"github.com/parleyhq/parley/internal/web/webhook"
 )
 
@@ -51,7 +52,7 @@ func setup(t *testing.T) *bundle {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(t.Output(), nil))
-	b.e = web.New(log, metrics.New(), web.Health{Postgres: st.Ping}, &webhook.Handlers{}, api.New(st, log))
+	b.e = web.New(log, metrics.New(), web.Health{Postgres: st.Ping}, &webhook.Handlers{}, api.New(st, log), &devphone.Handlers{})
 	return b
 }
 
