@@ -76,7 +76,7 @@ type ConversationQuery struct {
 	// Before is a keyset cursor: only conversations after this one in the
 	// list's order (newest activity first). It must exist.
 	Before int64
-	Limit  int
+	Limit  int // 0 means 50
 }
 
 // ErrBadCursor is returned when a pagination cursor names no row.
@@ -110,6 +110,9 @@ func (s *Store) Conversations(ctx context.Context, q ConversationQuery) ([]Conve
 		}
 		args = append(args, at, q.Before)
 		where = append(where, fmt.Sprintf("(c.last_message_at, c.id) < ($%d, $%d)", len(args)-1, len(args)))
+	}
+	if q.Limit <= 0 {
+		q.Limit = 50
 	}
 	args = append(args, q.Limit)
 	rows, err := s.Pool.Query(ctx, `SELECT `+conversationCols+conversationFrom+` WHERE `+strings.Join(where, " AND ")+

@@ -1,0 +1,52 @@
+package webhook_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/parleyhq/parley/internal/apptest"
+	"github.com/parleyhq/parley/internal/store"
+)
+
+// Texts from two phones of one loyalty member land in one conversation, and
+// replies go to the phone the customer last wrote from. Linking a phone that
+// already texted as a stranger merges that history in.
+func TestLoyaltyMemberThreading(t *testing.T) {
+	env := setup(t)
+	ctx := context.Background()
+	const home, work, travel = "+13035550100", "+13035550101", "+13035550102"
+	if _, err := env.Store.UpsertContact(ctx, store.ContactUpsert{LoyaltyID: "FF-1001", Phones: []string{home, work}}); err != nil {
+		t.Fatal(err)
+	}
+	env.PostForm(t, smsPath, apptest.Inbound("SMe0000000000000000000000000000001", home, "from home"))
+	env.PostForm(t, smsPath, apptest.Inbound("SMe0000000000000000000000000000002", work, "from work"))
+	// A third phone texts before anyone knows whose it is.
+	env.PostForm(t, smsPath, apptest.Inbound("SMe0000000000000000000000000000003", travel, "from the road"))
+	if n := env.Count(t, `SELECT count(*) FROM conversations WHERE merged_into IS NULL`); n != 2 {
+		t.Fatalf("%d live conversations before linking, want 2", n)
+	}
+	if _, err := env.Store.UpsertContact(ctx, store.ContactUpsert{LoyaltyID: "FF-1001", Phones: []string{travel}}); err != nil {
+		t.Fatal(err)
+	}
+	convs, err := env.Store.Conversations(ctx, store.ConversationQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(convs) != 1 {
+		t.Fatalf("%d conversations after linking, want 1: %+v", len(convs), convs)
+	}
+	c := convs[0]
+	if c.LastPhone != travel {
+		t.Fatalf("replies go to %s, want %s (the phone last written from)", c.LastPhone, travel)
+	}
+	msgs := messages(t, env, c.ID)
+	if len(msgs) != 3 || msgs[0].Body != "from home" || msgs[1].Body != "from work" || msgs[2].Body != "from the road" {
+		t.Fatalf("thread %+v", msgs)
+	}
+	// The member writes from home again: replies follow.
+	env.PostForm(t, smsPath, apptest.Inbound("SMe0000000000000000000000000000004", home, "back home"))
+	got, err := env.Store.ConversationByID(ctx, c.ID)
+	if err != nil || got.LastPhone != home {
+		t.Fatalf("last phone %q %v, want %s", got.LastPhone, err, home)
+	}
+}
