@@ -125,10 +125,26 @@ CREATE TABLE messages (
     encoding        text NOT NULL DEFAULT 'GSM-7',
     extra           jsonb NOT NULL DEFAULT '{}'::jsonb, -- the other webhook fields (FromCity, NumSegments, ...)
     received_at     timestamptz,             -- when Twilio reached us (differs from created_at after a spool replay)
+    -- The outbox: what the delivery engine needs to send an outbound row exactly once, at the right time.
+    queue           text,                    -- asynq queue: replies, proactive or bulk
+    origin_ref      text NOT NULL DEFAULT '', -- who/what sent it: user, campaign or trigger id, or the compliance kind (opt_out, opt_in, help)
+    send_at         timestamptz,             -- not before this time (scheduled); NULL = now
+    held_until      timestamptz,             -- quiet hours: when the window opens
+    status_reason   text NOT NULL DEFAULT '', -- why suppressed, held, failed or unknown
+    enqueued_at     timestamptz,             -- when its task reached the queue; NULL: the relay must enqueue it
+    sending_at      timestamptz,             -- when a worker began the carrier call
+    sent_at         timestamptz,             -- when the carrier accepted it
+    attempts        int NOT NULL DEFAULT 0,
     created_at      timestamptz NOT NULL DEFAULT now(),
     updated_at      timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX messages_conversation ON messages (conversation_id, id);
+-- The relay and the reconciler look only at unfinished outbound rows.
+CREATE INDEX messages_outbox ON messages (status, id)
+    WHERE direction = 'outbound' AND status IN ('queued', 'held', 'sending');
+-- The frequency cap counts a phone's recent marketing texts per brand.
+CREATE INDEX messages_marketing_recent ON messages (brand_id, to_number, sending_at)
+    WHERE direction = 'outbound' AND purpose = 'marketing' AND sending_at IS NOT NULL;
 
 -- Status callbacks for a SID we do not know yet; applied when the SID appears.
 CREATE TABLE pending_statuses (

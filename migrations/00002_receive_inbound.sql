@@ -99,9 +99,9 @@ BEGIN
 
     IF p_reply_body IS NOT NULL THEN
         INSERT INTO messages (conversation_id, brand_id, direction, body, from_number, to_number,
-                              status, purpose, origin, segments, encoding)
+                              status, purpose, origin, origin_ref, queue, segments, encoding)
         VALUES (conversation_id, p_brand_id, 'outbound', p_reply_body, p_to, p_from,
-                'queued', 'conversational', 'compliance', p_reply_segments, p_reply_encoding)
+                'queued', 'conversational', 'compliance', p_consent, 'replies', p_reply_segments, p_reply_encoding)
         RETURNING id INTO reply_id;
     END IF;
 

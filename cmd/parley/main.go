@@ -85,13 +85,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 
 	case "serve", "worker":
 		worker := fs.Bool("worker", true, "also run the queue worker in this process")
+		concurrency := fs.Int("concurrency", 50, "send tasks processed at once by the worker")
 		fs.Usage = func() {
 			fmt.Fprintf(stderr, "Usage: parley %s\n\n", cmd)
 			if cmd == "serve" {
 				fmt.Fprintln(stderr, "Runs the HTTP server (webhooks, API, console) and, unless --worker=false, the queue worker.")
 				fs.PrintDefaults()
 			} else {
-				fmt.Fprintln(stderr, "Runs the queue worker alone, to scale sending apart from the web.")
+				fmt.Fprintln(stderr, "Runs the queue worker alone (sending, relay, reconciler), to scale sending apart from the web.")
+				fs.PrintDefaults()
 			}
 		}
 		if err := fs.Parse(rest); err != nil {
@@ -102,13 +104,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			if err != nil {
 				return err
 			}
-			return app.RunWorker(ctx, cfg, log)
+			return app.RunWorker(ctx, cfg, log, app.Options{Concurrency: *concurrency})
 		}
 		cfg, err := config.FromEnv(getenv, config.Needs{Database: true, Redis: true, HTTP: true, Twilio: true})
 		if err != nil {
 			return err
 		}
-		return serve(ctx, cfg, log, *worker)
+		return serve(ctx, cfg, log, *worker, *concurrency)
 
 	case "dev":
 		fs.Usage = func() {
@@ -190,8 +192,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	return fmt.Errorf("unknown command %q (run parley --help)", cmd)
 }
 
-func serve(ctx context.Context, cfg config.Config, log *slog.Logger, worker bool) error {
-	a, err := app.Build(ctx, cfg, log, app.Options{})
+func serve(ctx context.Context, cfg config.Config, log *slog.Logger, worker bool, concurrency int) error {
+	if concurrency <= 0 {
+		return fmt.Errorf("--concurrency: %d must be at least 1", concurrency)
+	}
+	a, err := app.Build(ctx, cfg, log, app.Options{Concurrency: concurrency})
 	if err != nil {
 		return err
 	}

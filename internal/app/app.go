@@ -1,6 +1,6 @@
 // Package app is Parley's composition root: it builds the pool, Redis, the
-// services and the HTTP server from a Config, and is the only package that
-// knows every piece.
+// carrier, the queue, the services and the HTTP server from a Config, and is
+// the only package that knows every piece.
 package app
 
 import (
@@ -10,15 +10,19 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/parleyhq/parley/internal/carrier"
+	"github.com/parleyhq/parley/internal/carrier/twilio"
 	"github.com/parleyhq/parley/internal/config"
 	"github.com/parleyhq/parley/internal/inbound"
 	"github.com/parleyhq/parley/internal/metrics"
 	"github.com/parleyhq/parley/internal/outbound"
+	"github.com/parleyhq/parley/internal/queue"
 	"github.com/parleyhq/parley/internal/store"
 	"github.com/parleyhq/parley/internal/web"
 	"github.com/parleyhq/parley/internal/web/api"
@@ -27,29 +31,55 @@ import (
 
 // App is a running Parley process's parts.
 type App struct {
-	Cfg      config.Config
-	Log      *slog.Logger
-	Store    *store.Store
-	Redis    *redis.Client
-	Metrics  *metrics.Metrics
-	Inbound  *inbound.Service
-	Statuses *outbound.Statuses
-	Echo     *echo.Echo
-	// Extra registrars (the dev phone simulator) mounted by Build.
-	extra []web.Registrar
+	Cfg        config.Config
+	Log        *slog.Logger
+	Store      *store.Store
+	Redis      *redis.Client
+	Metrics    *metrics.Metrics
+	Carrier    carrier.Carrier
+	Queue      *queue.Client
+	Limiter    *queue.Limiter
+	Outbox     *outbound.Outbox
+	Sender     *outbound.Sender
+	Statuses   *outbound.Statuses
+	Relay      *outbound.Relay
+	Reconciler *outbound.Reconciler
+	Inbound    *inbound.Service // nil in a worker-only process
+	Echo       *echo.Echo       // nil in a worker-only process
+
+	opt Options
 }
 
 // Options change how Build assembles the app.
 type Options struct {
-	Extra   []web.Registrar
-	Inbound inbound.Options
-	Now     func() time.Time
+	Extra       []web.Registrar
+	Inbound     inbound.Options
+	Now         func() time.Time
+	Carrier     carrier.Carrier // default: Twilio through twilio-go
+	WorkerOnly  bool            // no HTTP server, no inbound pipeline (`parley worker`)
+	Concurrency int             // worker goroutines (default 50)
+	// RedisPrefix namespaces Parley's own Redis keys (rate limits, relay
+	// marker), so tests sharing one Redis do not meet.
+	RedisPrefix string
+	// QueueNamespace prefixes the asynq queue names ("" in production).
+	QueueNamespace string
+	// RelayEvery and ReconcileEvery set the periodic jobs' pace (defaults 2 s and 30 s).
+	RelayEvery, ReconcileEvery time.Duration
 }
 
 // Build connects to Postgres and Redis and assembles every service.
 func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options) (*App, error) {
 	if opt.Now == nil {
 		opt.Now = time.Now
+	}
+	if opt.RedisPrefix == "" {
+		opt.RedisPrefix = "parley:"
+	}
+	if opt.RelayEvery == 0 {
+		opt.RelayEvery = 2 * time.Second
+	}
+	if opt.ReconcileEvery == 0 {
+		opt.ReconcileEvery = 30 * time.Second
 	}
 	st, err := store.Open(ctx, cfg.DatabaseURL, 0)
 	if err != nil {
@@ -58,30 +88,49 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options
 	ropt, err := redis.ParseURL(cfg.RedisURL)
 	if err != nil {
 		st.Close()
-		return nil, fmt.Errorf("app: REDIS_URL: %w", err)
+		return nil, fmt.Errorf("REDIS_URL: %w", err)
 	}
 	rdb := redis.NewClient(ropt)
+	a := &App{Cfg: cfg, Log: log, Store: st, Redis: rdb, Metrics: metrics.New(), opt: opt}
+	a.Carrier = opt.Carrier
+	if a.Carrier == nil {
+		if a.Carrier, err = twilio.New(cfg.TwilioAccountSID, cfg.TwilioAuthToken, cfg.TwilioAPIURL, 15*time.Second); err != nil {
+			a.Close()
+			return nil, err
+		}
+	}
+	a.Queue = queue.NewClient(rdb, opt.QueueNamespace)
+	a.Limiter = queue.NewLimiter(rdb, opt.RedisPrefix+"rl:")
+	a.Statuses = outbound.NewStatuses(st)
+	a.Outbox = outbound.NewOutbox(st, a.Queue, log)
+	a.Sender = outbound.NewSender(st, a.Carrier, a.Limiter, cfg.PublicURL, log, a.Metrics)
+	a.Relay = outbound.NewRelay(st, a.Queue, rdb, opt.RedisPrefix+"relay-marker", log)
+	a.Reconciler = outbound.NewReconciler(st, a.Carrier, log)
+	if opt.WorkerOnly {
+		return a, nil
+	}
+
 	spool, err := inbound.OpenSpool(cfg.SpoolDir)
 	if err != nil {
-		st.Close()
-		_ = rdb.Close()
+		a.Close()
 		return nil, err
 	}
-	m := metrics.New()
-	a := &App{Cfg: cfg, Log: log, Store: st, Redis: rdb, Metrics: m}
 	brands := inbound.NewBrands(st)
 	if err := brands.Load(ctx, 0); err != nil {
 		log.Warn("brand numbers not loaded at start; will retry on first webhook", "err", err)
 	}
-	a.Statuses = outbound.NewStatuses(st)
-	a.Inbound = inbound.NewService(st, brands, spool, a.Statuses, log, m, opt.Inbound)
+	inOpt := opt.Inbound
+	if inOpt.OnReply == nil {
+		inOpt.OnReply = a.Outbox.EnqueueReply
+	}
+	a.Inbound = inbound.NewService(st, brands, spool, a.Statuses, log, a.Metrics, inOpt)
 	regs := []web.Registrar{
 		&webhook.Handlers{PublicURL: cfg.PublicURL, AuthToken: cfg.TwilioAuthToken, Inbound: a.Inbound,
-			Metrics: m, Log: log, Now: opt.Now},
-		api.New(st, log),
+			Metrics: a.Metrics, Log: log, Now: opt.Now},
+		api.New(st, log, a.Outbox),
 	}
 	regs = append(regs, opt.Extra...)
-	a.Echo = web.New(log, m, web.Health{
+	a.Echo = web.New(log, a.Metrics, web.Health{
 		Postgres: st.Ping,
 		Redis:    func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
 	}, regs...)
@@ -90,9 +139,61 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options
 
 // Close releases everything Build opened.
 func (a *App) Close() {
-	a.Inbound.Close()
+	if a.Inbound != nil {
+		a.Inbound.Close()
+	}
 	_ = a.Redis.Close()
 	a.Store.Close()
+}
+
+// StartWorker runs the send worker, the relay and the reconciler until ctx
+// ends; the returned function waits for them to stop.
+func (a *App) StartWorker(ctx context.Context) (wait func(), err error) {
+	srv := queue.NewServer(a.Redis, queue.ServerConfig{Concurrency: a.opt.Concurrency, Log: a.Log, Namespace: a.opt.QueueNamespace}, a.Sender.Handle)
+	if err := srv.Start(); err != nil {
+		return nil, err
+	}
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); a.Relay.Run(ctx, a.opt.RelayEvery) }()
+	go func() { defer wg.Done(); a.Reconciler.Run(ctx, a.opt.ReconcileEvery) }()
+	a.Log.Info("worker running", "queues", []string{queue.Replies, queue.Proactive, queue.Bulk})
+	return func() {
+		<-ctx.Done()
+		srv.Shutdown()
+		wg.Wait()
+	}, nil
+}
+
+// Run serves HTTP on ln and, when worker is true, runs the worker in the same
+// process, until ctx is done.
+func (a *App) Run(ctx context.Context, ln net.Listener, worker bool) error {
+	if worker {
+		wctx, cancel := context.WithCancel(ctx)
+		wait, err := a.StartWorker(wctx)
+		if err != nil {
+			cancel()
+			return err
+		}
+		defer func() { cancel(); wait() }()
+	}
+	return a.ListenAndServe(ctx, ln)
+}
+
+// RunWorker runs the worker alone until ctx is done.
+func RunWorker(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options) error {
+	opt.WorkerOnly = true
+	a, err := Build(ctx, cfg, log, opt)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	wait, err := a.StartWorker(ctx)
+	if err != nil {
+		return err
+	}
+	wait()
+	return nil
 }
 
 // ListenAndServe serves HTTP on ln until ctx is done, then shuts down

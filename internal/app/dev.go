@@ -6,9 +6,11 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"strings"
 	"time"
 
+	"github.com/parleyhq/parley/internal/carrier/sim"
 	"github.com/parleyhq/parley/internal/config"
 	"github.com/parleyhq/parley/internal/inbound"
 	"github.com/parleyhq/parley/internal/store"
@@ -49,7 +51,9 @@ func Dev(ctx context.Context, getenv func(string) string, log *slog.Logger, out 
 	if err != nil {
 		return err
 	}
-	a, err := Build(ctx, cfg, log, Options{})
+	simCarrier := sim.New(cfg.TwilioAuthToken, &http.Client{Timeout: 10 * time.Second}, sim.WithLogger(log))
+	defer simCarrier.Close()
+	a, err := Build(ctx, cfg, log, Options{Carrier: simCarrier})
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,8 @@ package apptest
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"io"
 	"log/slog"
 	"net"
@@ -17,6 +19,7 @@ import (
 
 	"github.com/parleyhq/parley/internal/app"
 	"github.com/parleyhq/parley/internal/carrier/twilio"
+	"github.com/parleyhq/parley/internal/carrier/twilio/twiliotest"
 	"github.com/parleyhq/parley/internal/config"
 	"github.com/parleyhq/parley/internal/inbound"
 	"github.com/parleyhq/parley/internal/logging"
@@ -41,6 +44,8 @@ type Env struct {
 	Proxy     *Proxy // non-nil when Options.ViaProxy: cut it to take Postgres away
 	Brand     store.Brand
 	Client    *http.Client
+	Twilio    *twiliotest.Fake // the fake Twilio REST API the app sends through
+	Prefix    string           // this environment's Redis key prefix and queue namespace
 }
 
 // Options change the environment.
@@ -49,6 +54,12 @@ type Options struct {
 	Inbound  inbound.Options
 	LogTo    io.Writer
 	DevPhone bool // mount the `parley dev` phone simulator
+	Worker   bool // run the send worker, relay and reconciler in the process
+	// Prefix shares Redis keys and queues with another Env (two workers, one
+	// number's rate limit); empty means a fresh namespace.
+	Prefix      string
+	Concurrency int
+	App         func(*app.Options) // last changes to the app's options
 }
 
 // RedisURL is the Redis the tests use.
@@ -90,7 +101,21 @@ func New(t testing.TB, opt Options) *Env {
 	if w == nil {
 		w = io.Discard
 	}
-	a, err := app.Build(ctx, cfg, logging.New(w, slog.LevelInfo), app.Options{Inbound: opt.Inbound})
+	env.Twilio = twiliotest.New(t, AccountSID, AuthToken)
+	tw, err := twilio.New(AccountSID, AuthToken, env.Twilio.URL(), 5*time.Second)
+	if err != nil {
+		t.Fatalf("apptest: twilio client: %v", err)
+	}
+	env.Prefix = opt.Prefix
+	if env.Prefix == "" {
+		env.Prefix = "t" + randHex(6) + ":"
+	}
+	aopt := app.Options{Inbound: opt.Inbound, Carrier: tw, RedisPrefix: env.Prefix, QueueNamespace: env.Prefix,
+		Concurrency: opt.Concurrency, RelayEvery: 200 * time.Millisecond, ReconcileEvery: time.Hour}
+	if opt.App != nil {
+		opt.App(&aopt)
+	}
+	a, err := app.Build(ctx, cfg, logging.New(w, slog.LevelInfo), aopt)
 	if err != nil {
 		t.Fatalf("apptest: build: %v", err)
 	}
@@ -100,7 +125,7 @@ func New(t testing.TB, opt Options) *Env {
 	}
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	go func() { done <- a.Run(runCtx, ln, false) }()
+	go func() { done <- a.Run(runCtx, ln, opt.Worker) }()
 	t.Cleanup(func() {
 		cancel()
 		<-done
@@ -173,4 +198,10 @@ func (e *Env) Count(t testing.TB, sql string, args ...any) int {
 		t.Fatalf("count %q: %v", sql, err)
 	}
 	return n
+}
+
+func randHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }

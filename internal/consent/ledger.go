@@ -113,33 +113,49 @@ func (l *Ledger) State(ctx context.Context, brandID int64, phone string) (State,
 // opt-out (a person who asked for no texts gets no promotions). Conversational
 // texts go unless the newest conversational entry is an opt-out.
 func (l *Ledger) CanSend(ctx context.Context, brandID int64, phone, purpose string) (bool, string, error) {
-	conv, convSrc, err := l.st.LatestConsentStatus(ctx, brandID, phone, Conversational)
+	conv, _, err := l.st.LatestConsentStatus(ctx, brandID, phone, Conversational)
 	if err != nil {
 		return false, "", fmt.Errorf("consent: can send: %w", err)
 	}
-	switch purpose {
-	case Conversational:
-		if conv == OptedOut {
-			return false, "opted out of conversational texts (" + convSrc + ")", nil
-		}
-		return true, "no conversational opt-out on record", nil
-	case Marketing:
-		if conv == OptedOut {
-			return false, "opted out of conversational texts (" + convSrc + ")", nil
-		}
-		mk, mkSrc, err := l.st.LatestConsentStatus(ctx, brandID, phone, Marketing)
-		if err != nil {
+	mk := ""
+	if purpose == Marketing {
+		if mk, _, err = l.st.LatestConsentStatus(ctx, brandID, phone, Marketing); err != nil {
 			return false, "", fmt.Errorf("consent: can send: %w", err)
 		}
-		switch mk {
-		case OptedIn:
-			return true, "opted in to marketing (" + mkSrc + ")", nil
-		case OptedOut:
-			return false, "opted out of marketing (" + mkSrc + ")", nil
-		}
-		return false, "no marketing opt-in on record", nil
 	}
-	return false, "", fmt.Errorf("consent: can send: %q is not a purpose", purpose)
+	if purpose != Marketing && purpose != Conversational {
+		return false, "", fmt.Errorf("consent: can send: %q is not a purpose", purpose)
+	}
+	ok, reason := Permits(purpose, false, mk, conv)
+	return ok, reason, nil
+}
+
+// Permits is the rule itself, on the newest ledger states ("" when none): a
+// marketing text needs a marketing opt-in and no conversational opt-out; a
+// conversational text goes unless the phone opted out. An opted-out phone gets
+// nothing but the confirmation of its own opt-out (optOutConfirmation). The
+// sender calls it at send time with states read in the same query as the
+// message, so a STOP that arrived while the text was queued wins.
+func Permits(purpose string, optOutConfirmation bool, marketing, conversational string) (bool, string) {
+	if conversational == OptedOut {
+		if optOutConfirmation && purpose == Conversational {
+			return true, "the opt-out confirmation"
+		}
+		return false, "opted_out"
+	}
+	switch purpose {
+	case Conversational:
+		return true, "no_conversational_opt_out"
+	case Marketing:
+		switch marketing {
+		case OptedIn:
+			return true, "opted_in_to_marketing"
+		case OptedOut:
+			return false, "opted_out_of_marketing"
+		}
+		return false, "no_marketing_consent"
+	}
+	return false, "unknown_purpose"
 }
 
 // Record appends changes for a brand, all or none. Each change is checked

@@ -62,6 +62,7 @@ type Service struct {
 
 	reqs     chan *request
 	maxBatch int
+	onReply  func(context.Context, int64)
 	wg       sync.WaitGroup
 	stop     chan struct{}
 	kick     chan struct{}
@@ -79,6 +80,9 @@ type outcome struct {
 
 // Options tune the batcher.
 type Options struct {
+	// OnReply is called, after the commit, with each compliance reply the
+	// pipeline queued (the outbox enqueues its send task).
+	OnReply  func(ctx context.Context, messageID int64)
 	Batchers int // concurrent batch transactions (default 2: more batches contend on phone locks and commits)
 	MaxBatch int // messages per transaction at most (default 64)
 }
@@ -93,7 +97,7 @@ func NewService(st *store.Store, brands *Brands, spool *Spool, statuses *outboun
 	}
 	s := &Service{
 		st: st, statuses: statuses, brands: brands, spool: spool, log: log, metrics: m,
-		reqs: make(chan *request, 1024), maxBatch: opt.MaxBatch,
+		reqs: make(chan *request, 1024), maxBatch: opt.MaxBatch, onReply: opt.OnReply,
 		stop: make(chan struct{}), kick: make(chan struct{}, 1),
 	}
 	for i := 0; i < opt.Batchers; i++ {
@@ -137,11 +141,14 @@ func (s *Service) Receive(ctx context.Context, m Message) (Result, error) {
 		}
 		return Result{}, err
 	}
-	s.record(res)
+	s.record(ctx, res)
 	return Result{InboundResult: res}, nil
 }
 
-func (s *Service) record(res store.InboundResult) {
+func (s *Service) record(ctx context.Context, res store.InboundResult) {
+	if res.ReplyID != 0 && s.onReply != nil {
+		s.onReply(ctx, res.ReplyID)
+	}
 	if res.Duplicate {
 		s.metrics.Received("duplicate")
 	} else {
@@ -338,7 +345,7 @@ func (s *Service) Replay(ctx context.Context) int {
 		if err != nil {
 			return err
 		}
-		s.record(res[0])
+		s.record(ctx, res[0])
 		return nil
 	})
 	s.metrics.SpoolDepth(s.spool.Pending())

@@ -19,6 +19,7 @@ type Metrics struct {
 	SpoolDepthGauge    prometheus.Gauge
 	StatusCallbacks    *prometheus.CounterVec // by outcome: applied, stale, pending
 	HTTPRequestsByCode *prometheus.CounterVec
+	SendOutcomes       *prometheus.CounterVec // by outcome: sent, suppressed, held, rate_limited, retryable, …
 }
 
 // New registers every instrument in a fresh registry.
@@ -42,12 +43,15 @@ func New() *Metrics {
 		StatusCallbacks: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "parley_status_callbacks_total", Help: "Delivery status callbacks, by outcome (applied, stale, pending).",
 		}, []string{"outcome"}),
+		SendOutcomes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "parley_send_outcomes_total", Help: "Outbound send attempts by outcome (sent, suppressed, held, rate_limited, retryable, ambiguous, …).",
+		}, []string{"outcome"}),
 		HTTPRequestsByCode: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "parley_http_requests_total", Help: "HTTP requests by route and status code.",
 		}, []string{"route", "code"}),
 	}
 	r.MustRegister(m.InboundTotal, m.SignatureFailures, m.WebhookLatency, m.SpoolDepthGauge, m.StatusCallbacks,
-		m.HTTPRequestsByCode, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		m.HTTPRequestsByCode, m.SendOutcomes, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for _, o := range []string{"stored", "duplicate", "spooled"} {
 		m.InboundTotal.WithLabelValues(o)
 	}
@@ -67,3 +71,6 @@ func (m *Metrics) SpoolDepth(n int) { m.SpoolDepthGauge.Set(float64(n)) }
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{})
 }
+
+// Sent counts one send attempt's outcome (outbound.SendMetrics).
+func (m *Metrics) Sent(outcome string) { m.SendOutcomes.WithLabelValues(outcome).Inc() }

@@ -103,3 +103,11 @@ func deref(p *int64) int64 {
 	}
 	return *p
 }
+
+func marshalMedia(m []Media) ([]byte, error) {
+	b, err := json.Marshal(nonNilMedia(m))
+	if err != nil {
+		return nil, fmt.Errorf("store: media: %w", err)
+	}
+	return b, nil
+}

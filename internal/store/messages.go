@@ -27,17 +27,22 @@ type Message struct {
 	Origin         string
 	Segments       int
 	Encoding       string
+	StatusReason   string     // why suppressed, held, failed or unknown
+	SendAt         *time.Time // scheduled send time
+	HeldUntil      *time.Time // quiet hours: when it will go
 	CreatedAt      time.Time
 }
 
 const messageCols = `id, coalesce(conversation_id, 0), brand_id, direction, body, media, from_number, to_number,
-	status, coalesce(twilio_sid, ''), coalesce(error_code, 0), error_message, purpose, origin, segments, encoding, created_at`
+	status, coalesce(twilio_sid, ''), coalesce(error_code, 0), error_message, purpose, origin, segments, encoding,
+	status_reason, send_at, held_until, created_at`
 
 func scanMessage(row pgx.Row) (Message, error) {
 	var m Message
 	var media []byte
 	err := row.Scan(&m.ID, &m.ConversationID, &m.BrandID, &m.Direction, &m.Body, &media, &m.From, &m.To,
-		&m.Status, &m.TwilioSID, &m.ErrorCode, &m.ErrorMessage, &m.Purpose, &m.Origin, &m.Segments, &m.Encoding, &m.CreatedAt)
+		&m.Status, &m.TwilioSID, &m.ErrorCode, &m.ErrorMessage, &m.Purpose, &m.Origin, &m.Segments, &m.Encoding,
+		&m.StatusReason, &m.SendAt, &m.HeldUntil, &m.CreatedAt)
 	if err != nil {
 		return m, err
 	}
@@ -199,4 +204,11 @@ func (s *Store) MessagesBetween(ctx context.Context, brandNumber, phone string, 
 		return nil, fmt.Errorf("store: messages between: %w", err)
 	}
 	return msgs, nil
+}
+
+func unmarshalMedia(b []byte, into *[]Media) error {
+	if err := json.Unmarshal(b, into); err != nil {
+		return fmt.Errorf("store: media: %w", err)
+	}
+	return nil
 }

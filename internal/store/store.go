@@ -132,3 +132,27 @@ func isUniqueViolation(err error) bool {
 func (s *Store) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
 	return pgx.BeginFunc(ctx, s.Pool, fn)
 }
+
+// WithJobLock runs fn only if this process gets the session advisory lock key,
+// so a periodic job (relay, reconciler) runs in exactly one instance at a
+// time however many processes there are. ran is false when another holds it.
+func (s *Store) WithJobLock(ctx context.Context, key int64, fn func(context.Context) error) (ran bool, err error) {
+	conn, err := s.Pool.Acquire(ctx)
+	if err != nil {
+		return false, fmt.Errorf("store: job lock %d: %w", key, err)
+	}
+	defer conn.Release()
+	var got bool
+	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, key).Scan(&got); err != nil {
+		return false, fmt.Errorf("store: job lock %d: %w", key, err)
+	}
+	if !got {
+		return false, nil
+	}
+	defer func() {
+		if _, uerr := conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, key); uerr != nil {
+			conn.Conn().Close(context.Background()) // closing the session releases the lock
+		}
+	}()
+	return true, fn(ctx)
+}

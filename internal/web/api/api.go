@@ -13,6 +13,7 @@ import (
 
 	"github.com/parleyhq/parley/internal/consent"
 	"github.com/parleyhq/parley/internal/contact"
+	"github.com/parleyhq/parley/internal/outbound"
 	"github.com/parleyhq/parley/internal/store"
 	"github.com/parleyhq/parley/internal/web/apierr"
 )
@@ -23,13 +24,14 @@ type Handlers struct {
 	log      *slog.Logger
 	contacts *contact.Service
 	ledger   *consent.Ledger
+	outbox   *outbound.Outbox
 }
 
 // New returns the API handlers. The identity service and the consent ledger
 // are thin, stateless layers over st, so they are built here rather than
 // passed in.
-func New(st *store.Store, log *slog.Logger) *Handlers {
-	return &Handlers{st: st, log: log, contacts: contact.NewService(st), ledger: consent.NewLedger(st)}
+func New(st *store.Store, log *slog.Logger, outbox *outbound.Outbox) *Handlers {
+	return &Handlers{st: st, log: log, contacts: contact.NewService(st), ledger: consent.NewLedger(st), outbox: outbox}
 }
 
 // Register mounts the API routes; everything but the OpenAPI document needs a key.

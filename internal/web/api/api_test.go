@@ -52,7 +52,7 @@ func setup(t *testing.T) *bundle {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(t.Output(), nil))
-	b.e = web.New(log, metrics.New(), web.Health{Postgres: st.Ping}, &webhook.Handlers{}, api.New(st, log), &devphone.Handlers{})
+	b.e = web.New(log, metrics.New(), web.Health{Postgres: st.Ping}, &webhook.Handlers{}, api.New(st, log, nil), &devphone.Handlers{})
 	return b
 }
 

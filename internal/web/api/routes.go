@@ -19,6 +19,8 @@ func (h *Handlers) routes(g *echo.Group) {
 	g.GET("/consent", h.getConsent)
 	g.GET("/conversations", h.listConversations)
 	g.GET("/conversations/:id/messages", h.conversationMessages)
+	g.POST("/messages", h.sendMessage)
+	g.GET("/messages/:id", h.getMessage)
 }
 
 // openapi: GET /api/v1/openapi.json, served without a key so that tools can

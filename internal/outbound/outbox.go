@@ -1,0 +1,221 @@
+package outbound
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/parleyhq/parley/internal/consent"
+	"github.com/parleyhq/parley/internal/contact"
+	"github.com/parleyhq/parley/internal/queue"
+	"github.com/parleyhq/parley/internal/segment"
+	"github.com/parleyhq/parley/internal/store"
+)
+
+// MaxBody is the longest text Parley sends (Twilio's limit).
+const MaxBody = 1600
+
+// LiveWindow is how recently a customer must have written for a conversational
+// text to count as a reply (replies queue, never held for quiet hours).
+const LiveWindow = 24 * time.Hour
+
+// Outbox is how every sender queues a text: it validates, stores the row in
+// the customer's conversation, and enqueues the send task after the commit.
+type Outbox struct {
+	st  *store.Store
+	q   Enqueuer
+	log *slog.Logger
+	now func() time.Time
+}
+
+// NewOutbox returns the outbox.
+func NewOutbox(st *store.Store, q Enqueuer, log *slog.Logger) *Outbox {
+	return &Outbox{st: st, q: q, log: log, now: time.Now}
+}
+
+// SendRequest is one text to queue. Exactly one of To, LoyaltyID and ContactID
+// names the recipient.
+type SendRequest struct {
+	Brand     string
+	To        string
+	LoyaltyID string
+	ContactID int64
+	Body      string
+	MediaURLs []string
+	Purpose   string
+	SendAt    *time.Time
+	Origin    string // api, agent, trigger… (default api)
+	OriginRef string
+}
+
+// Queued is what the caller learns about a queued text.
+type Queued struct {
+	ID             int64
+	ConversationID int64
+	Status         string
+	Segments       int
+	Encoding       string
+}
+
+// FieldError is bad input: Code is an API error code, Field the input field.
+type FieldError struct {
+	Code, Field, Msg string
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
+
+// Errors for a recipient or brand that does not exist.
+var (
+	ErrBrandNotFound   = errors.New("brand not found")
+	ErrContactNotFound = errors.New("contact not found")
+)
+
+func bad(code, field, format string, args ...any) error {
+	return &FieldError{Code: code, Field: field, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Send validates r, queues the text in the recipient's conversation, and
+// enqueues it. Nothing is stored when r is invalid.
+func (o *Outbox) Send(ctx context.Context, r SendRequest) (Queued, error) {
+	if err := o.validate(&r); err != nil {
+		return Queued{}, err
+	}
+	b, err := o.st.BrandBySlug(ctx, r.Brand)
+	if errors.Is(err, store.ErrNotFound) {
+		return Queued{}, fmt.Errorf("%w: %q", ErrBrandNotFound, r.Brand)
+	}
+	if err != nil {
+		return Queued{}, err
+	}
+	to := r.To
+	if to == "" {
+		_, to, err = o.st.RecipientOf(ctx, b.ID, r.ContactID, r.LoyaltyID)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			field := "loyalty_id"
+			if r.ContactID != 0 {
+				field = "contact_id"
+			}
+			return Queued{}, fmt.Errorf("%w: no contact with that %s", ErrContactNotFound, field)
+		case errors.Is(err, store.ErrNoPhone):
+			return Queued{}, bad("invalid_field", "to", "the contact has no phone to text")
+		case err != nil:
+			return Queued{}, err
+		}
+	}
+	from, lastInbound, err := o.st.SenderFor(ctx, b.ID, to)
+	if errors.Is(err, store.ErrNotFound) {
+		return Queued{}, bad("invalid_field", "brand", "brand %q has no number to send from", r.Brand)
+	}
+	if err != nil {
+		return Queued{}, err
+	}
+	q := queue.Proactive
+	if r.Purpose == consent.Conversational && lastInbound != nil && o.now().Sub(*lastInbound) < LiveWindow {
+		q = queue.Replies // the customer is in a live conversation
+	}
+	segs, enc := segment.Count(r.Body)
+	media := make([]store.Media, 0, len(r.MediaURLs))
+	for _, u := range r.MediaURLs {
+		media = append(media, store.Media{URL: u})
+	}
+	rows, err := o.st.QueueOutbound(ctx, []store.OutboundRow{{
+		BrandID: b.ID, From: from, To: to, Body: r.Body, Media: media,
+		Purpose: r.Purpose, Origin: r.Origin, OriginRef: r.OriginRef, Queue: q, SendAt: r.SendAt,
+		Segments: segs, Encoding: enc,
+	}})
+	if err != nil {
+		return Queued{}, err
+	}
+	row := rows[0]
+	o.enqueue(ctx, row.ID, q, r.SendAt)
+	return Queued{ID: row.ID, ConversationID: row.ConversationID, Status: "queued", Segments: segs, Encoding: enc}, nil
+}
+
+// EnqueueReply enqueues a compliance or agent reply already stored as queued.
+func (o *Outbox) EnqueueReply(ctx context.Context, messageID int64) {
+	o.enqueue(ctx, messageID, queue.Replies, nil)
+}
+
+// enqueue hands the task to the queue after the commit. A failure here loses
+// nothing: the row stays queued without enqueued_at and the relay enqueues it.
+func (o *Outbox) enqueue(ctx context.Context, id int64, q string, at *time.Time) {
+	var when time.Time
+	if at != nil {
+		when = *at
+	}
+	ctx = context.WithoutCancel(ctx)
+	if err := o.q.EnqueueSend(ctx, queue.SendPayload{MessageID: id}, q, when); err != nil {
+		o.log.Warn("enqueue failed; the relay will retry", "message_id", id, "err", err)
+		return
+	}
+	if err := o.st.MarkEnqueued(ctx, []int64{id}); err != nil {
+		o.log.Warn("could not record the enqueue; the relay may enqueue it again (harmless)", "message_id", id, "err", err)
+	}
+}
+
+func (o *Outbox) validate(r *SendRequest) error {
+	r.Brand = strings.TrimSpace(r.Brand)
+	if r.Brand == "" {
+		return bad("missing_field", "brand", "brand is required (the brand's slug)")
+	}
+	named := 0
+	for _, set := range []bool{strings.TrimSpace(r.To) != "", strings.TrimSpace(r.LoyaltyID) != "", r.ContactID != 0} {
+		if set {
+			named++
+		}
+	}
+	if named == 0 {
+		return bad("missing_field", "to", "one of to, loyalty_id or contact_id is required")
+	}
+	if named > 1 {
+		return bad("invalid_field", "to", "give only one of to, loyalty_id or contact_id")
+	}
+	if r.ContactID < 0 {
+		return bad("invalid_field", "contact_id", "must be a positive id")
+	}
+	r.LoyaltyID = strings.TrimSpace(r.LoyaltyID)
+	if r.To != "" {
+		n, err := contact.NormalizeE164(r.To)
+		if err != nil {
+			return bad("invalid_phone", "to", "%v", err)
+		}
+		r.To = n
+	}
+	if strings.TrimSpace(r.Body) == "" && len(r.MediaURLs) == 0 {
+		return bad("missing_field", "body", "body is empty and there is no media")
+	}
+	if !utf8.ValidString(r.Body) {
+		return bad("invalid_field", "body", "body is not valid UTF-8")
+	}
+	if n := utf8.RuneCountInString(r.Body); n > MaxBody {
+		return bad("invalid_field", "body", "body is %d characters; at most %d", n, MaxBody)
+	}
+	if len(r.MediaURLs) > 10 {
+		return bad("invalid_field", "media_urls", "at most 10 media URLs, got %d", len(r.MediaURLs))
+	}
+	for i, u := range r.MediaURLs {
+		p, err := url.Parse(u)
+		if err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "" {
+			return bad("invalid_field", fmt.Sprintf("media_urls[%d]", i), "%q is not an http(s) URL", u)
+		}
+	}
+	if r.Purpose == "" {
+		r.Purpose = consent.Conversational
+	}
+	if r.Purpose != consent.Conversational && r.Purpose != consent.Marketing {
+		return bad("invalid_field", "purpose", "purpose must be conversational or marketing, got %q", r.Purpose)
+	}
+	if r.SendAt != nil && r.SendAt.Before(o.now().Add(-5*time.Second)) {
+		return bad("invalid_field", "send_at", "send_at %s is in the past", r.SendAt.UTC().Format(time.RFC3339))
+	}
+	if r.Origin == "" {
+		r.Origin = "api"
+	}
+	return nil
+}

@@ -1,0 +1,214 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// SendCandidate is everything the sender checks before a text goes out, read
+// in one query.
+type SendCandidate struct {
+	Message
+	Queue      string
+	OriginRef  string
+	SendAt     *time.Time
+	Attempts   int
+	ContactID  int64
+	ContactTZ  string
+	BrandName  string
+	BrandTZ    string
+	QuietStart int
+	QuietEnd   int
+	// MarketingCap is the brand's limit of marketing texts per phone per 24 h.
+	MarketingCap int
+	// Newest ledger states for (brand, phone): "" when the ledger has none.
+	Marketing, Conversational string
+	// MarketingLast24h counts marketing texts that went (or may have gone) to
+	// the phone from this brand in the last 24 hours.
+	MarketingLast24h int
+	Undeliverable    bool
+	MPS              int // the sender number's rate
+}
+
+// LoadForSend returns the candidate or ErrNotFound.
+func (s *Store) LoadForSend(ctx context.Context, id int64) (SendCandidate, error) {
+	var c SendCandidate
+	var media []byte
+	err := s.Pool.QueryRow(ctx, `
+		SELECT m.id, coalesce(m.conversation_id, 0), m.brand_id, m.direction, m.body, m.media, m.from_number, m.to_number,
+			m.status, coalesce(m.twilio_sid, ''), coalesce(m.error_code, 0), m.error_message, m.purpose, m.origin,
+			m.segments, m.encoding, m.created_at,
+			coalesce(m.queue, 'replies'), m.origin_ref, m.send_at, m.attempts,
+			coalesce(cp.contact_id, 0), coalesce(ct.timezone, ''), b.name, b.timezone, b.quiet_start, b.quiet_end, b.marketing_cap,
+			coalesce((SELECT ce.status FROM consent_events ce WHERE ce.brand_id = m.brand_id AND ce.phone = m.to_number
+				AND ce.purpose = 'marketing' ORDER BY ce.id DESC LIMIT 1), ''),
+			coalesce((SELECT ce.status FROM consent_events ce WHERE ce.brand_id = m.brand_id AND ce.phone = m.to_number
+				AND ce.purpose = 'conversational' ORDER BY ce.id DESC LIMIT 1), ''),
+			CASE WHEN m.purpose = 'marketing' THEN (SELECT count(*) FROM messages r
+				WHERE r.brand_id = m.brand_id AND r.to_number = m.to_number AND r.direction = 'outbound'
+				  AND r.purpose = 'marketing' AND r.sending_at > now() - interval '24 hours' AND r.id <> m.id
+				  AND r.status IN ('sending', 'sent', 'delivered', 'undelivered', 'unknown', 'read')) ELSE 0 END,
+			coalesce(cp.undeliverable, false),
+			coalesce((SELECT n.mps FROM brand_numbers n WHERE n.number = m.from_number), 1)
+		FROM messages m
+		JOIN brands b ON b.id = m.brand_id
+		LEFT JOIN contact_phones cp ON cp.phone = m.to_number
+		LEFT JOIN contacts ct ON ct.id = cp.contact_id
+		WHERE m.id = $1 AND m.direction = 'outbound'`, id).Scan(
+		&c.ID, &c.ConversationID, &c.BrandID, &c.Direction, &c.Body, &media, &c.From, &c.To,
+		&c.Status, &c.TwilioSID, &c.ErrorCode, &c.ErrorMessage, &c.Purpose, &c.Origin,
+		&c.Segments, &c.Encoding, &c.CreatedAt,
+		&c.Queue, &c.OriginRef, &c.SendAt, &c.Attempts,
+		&c.ContactID, &c.ContactTZ, &c.BrandName, &c.BrandTZ, &c.QuietStart, &c.QuietEnd, &c.MarketingCap,
+		&c.Marketing, &c.Conversational, &c.MarketingLast24h, &c.Undeliverable, &c.MPS)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return c, fmt.Errorf("store: load message %d for send: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return c, fmt.Errorf("store: load message %d for send: %w", id, err)
+	}
+	if err := unmarshalMedia(media, &c.Media); err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+// MarkSending moves a queued or held message to sending. It returns false when
+// another worker got there first or the message is no longer sendable: only
+// the caller that gets true may call the carrier, which is what makes a send
+// happen at most once.
+func (s *Store) MarkSending(ctx context.Context, id int64) (bool, error) {
+	tag, err := s.Pool.Exec(ctx, `UPDATE messages SET status = 'sending', sending_at = now(), attempts = attempts + 1,
+		held_until = NULL, status_reason = '', updated_at = now()
+		WHERE id = $1 AND status IN ('queued', 'held')`, id)
+	if err != nil {
+		return false, fmt.Errorf("store: mark message %d sending: %w", id, err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// MarkSent records the carrier's SID. A status callback may have moved the
+// message further already (it can arrive before the create call returns);
+// that status is kept.
+func (s *Store) MarkSent(ctx context.Context, id int64, sid string) error {
+	_, err := s.Pool.Exec(ctx, `UPDATE messages SET twilio_sid = $2, sent_at = now(), updated_at = now(),
+			status = CASE WHEN status IN ('queued', 'held', 'sending') THEN 'sent' ELSE status END
+		WHERE id = $1`, id, sid)
+	if err != nil {
+		return fmt.Errorf("store: mark message %d sent: %w", id, err)
+	}
+	return nil
+}
+
+// Requeue puts a message whose send definitely did not happen back to queued,
+// keeping the error for the record.
+func (s *Store) Requeue(ctx context.Context, id int64, code int, msg string) error {
+	_, err := s.Pool.Exec(ctx, `UPDATE messages SET status = 'queued', error_code = nullif($2, 0), error_message = $3,
+		updated_at = now() WHERE id = $1 AND status = 'sending'`, id, code, msg)
+	if err != nil {
+		return fmt.Errorf("store: requeue message %d: %w", id, err)
+	}
+	return nil
+}
+
+// Hold parks a queued message until the recipient's quiet hours end.
+func (s *Store) Hold(ctx context.Context, id int64, until time.Time, reason string) error {
+	_, err := s.Pool.Exec(ctx, `UPDATE messages SET status = 'held', held_until = $2, status_reason = $3, updated_at = now()
+		WHERE id = $1 AND status IN ('queued', 'held')`, id, until, reason)
+	if err != nil {
+		return fmt.Errorf("store: hold message %d: %w", id, err)
+	}
+	return nil
+}
+
+// Finish gives a message a final status (suppressed, failed, canceled,
+// unknown) with the reason and error, unless it already has a later one.
+func (s *Store) Finish(ctx context.Context, id int64, status, reason string, code int, msg string) error {
+	_, err := s.Pool.Exec(ctx, `UPDATE messages SET status = $2, status_reason = $3, error_code = coalesce(nullif($4, 0), error_code),
+			error_message = CASE WHEN $5 <> '' THEN $5 ELSE error_message END, updated_at = now()
+		WHERE id = $1 AND status IN ('queued', 'held', 'sending')`, id, status, reason, code, msg)
+	if err != nil {
+		return fmt.Errorf("store: finish message %d as %s: %w", id, status, err)
+	}
+	return nil
+}
+
+// CarrierOptOut records that the carrier refused a text because the phone had
+// opted out there (21610): both purposes, for the message's brand, in the
+// ledger, and the message suppressed.
+func (s *Store) CarrierOptOut(ctx context.Context, id int64, evidence string) error {
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO consent_events (brand_id, phone, purpose, status, source, evidence, message_id)
+			SELECT m.brand_id, m.to_number, p.purpose, 'opted_out', 'carrier', $2, m.id
+			FROM messages m CROSS JOIN (VALUES ('conversational'), ('marketing')) p(purpose) WHERE m.id = $1`, id, evidence)
+		if err != nil {
+			return fmt.Errorf("store: carrier opt-out for message %d: %w", id, err)
+		}
+		_, err = tx.Exec(ctx, `UPDATE messages SET status = 'suppressed', status_reason = 'opted_out_at_carrier',
+			error_code = 21610, error_message = $2, updated_at = now() WHERE id = $1`, id, evidence)
+		if err != nil {
+			return fmt.Errorf("store: carrier opt-out for message %d: %w", id, err)
+		}
+		return nil
+	})
+}
+
+// MarkUndeliverable flags a phone that cannot receive texts (invalid, landline).
+func (s *Store) MarkUndeliverable(ctx context.Context, phone string) error {
+	_, err := s.Pool.Exec(ctx, `UPDATE contact_phones SET undeliverable = true WHERE phone = $1`, phone)
+	if err != nil {
+		return fmt.Errorf("store: mark %s undeliverable: %w", phone, err)
+	}
+	return nil
+}
+
+// FlagConversation asks a person to look at a conversation, saying why.
+func (s *Store) FlagConversation(ctx context.Context, conversationID int64, why string) error {
+	_, err := s.Pool.Exec(ctx, `UPDATE conversations SET needs_attention = $2, updated_at = now() WHERE id = $1`, conversationID, why)
+	if err != nil {
+		return fmt.Errorf("store: flag conversation %d: %w", conversationID, err)
+	}
+	if _, err := s.Pool.Exec(ctx, `SELECT pg_notify('parley_conversation', $1::text)`, conversationID); err != nil {
+		return fmt.Errorf("store: flag conversation %d: %w", conversationID, err)
+	}
+	return nil
+}
+
+// Stuck is a message left in sending: the carrier call's outcome is unknown.
+type Stuck struct {
+	ID             int64
+	ConversationID int64
+	From, To, Body string
+	Purpose        string
+	Origin         string
+	SendingAt      time.Time
+}
+
+// StuckSending lists messages in sending since before olderThan.
+func (s *Store) StuckSending(ctx context.Context, olderThan time.Time, limit int) ([]Stuck, error) {
+	rows, err := s.Pool.Query(ctx, `SELECT id, coalesce(conversation_id, 0), from_number, to_number, body, purpose, origin, sending_at
+		FROM messages WHERE direction = 'outbound' AND status = 'sending' AND sending_at < $1 ORDER BY id LIMIT $2`, olderThan, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: stuck sending: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[Stuck])
+	if err != nil {
+		return nil, fmt.Errorf("store: stuck sending: %w", err)
+	}
+	return out, nil
+}
+
+// SIDTaken reports whether another message already holds sid (a reconciler
+// must not give one carrier message to two of ours).
+func (s *Store) SIDTaken(ctx context.Context, sid string) (bool, error) {
+	var taken bool
+	err := s.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM messages WHERE twilio_sid = $1)`, sid).Scan(&taken)
+	if err != nil {
+		return false, fmt.Errorf("store: sid taken: %w", err)
+	}
+	return taken, nil
+}
