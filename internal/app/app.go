@@ -63,6 +63,9 @@ type Options struct {
 	RedisPrefix string
 	// QueueNamespace prefixes the asynq queue names ("" in production).
 	QueueNamespace string
+	RetryBase   time.Duration // first backoff after a send failure (default 1 s)
+	// WrapLimiter, when set, wraps the shared rate limiter (tests record slots).
+	WrapLimiter func(outbound.Limiter) outbound.Limiter
 	// RelayEvery and ReconcileEvery set the periodic jobs' pace (defaults 2 s and 30 s).
 	RelayEvery, ReconcileEvery time.Duration
 }
@@ -103,7 +106,12 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options
 	a.Limiter = queue.NewLimiter(rdb, opt.RedisPrefix+"rl:")
 	a.Statuses = outbound.NewStatuses(st)
 	a.Outbox = outbound.NewOutbox(st, a.Queue, log)
-	a.Sender = outbound.NewSender(st, a.Carrier, a.Limiter, cfg.PublicURL, log, a.Metrics)
+	var lim outbound.Limiter = a.Limiter
+	if opt.WrapLimiter != nil {
+		lim = opt.WrapLimiter(lim)
+	}
+	a.Sender = outbound.NewSender(st, a.Carrier, lim, cfg.PublicURL, log, a.Metrics)
+	a.Sender.Now = opt.Now
 	a.Relay = outbound.NewRelay(st, a.Queue, rdb, opt.RedisPrefix+"relay-marker", log)
 	a.Reconciler = outbound.NewReconciler(st, a.Carrier, log)
 	if opt.WorkerOnly {
@@ -149,7 +157,8 @@ func (a *App) Close() {
 // StartWorker runs the send worker, the relay and the reconciler until ctx
 // ends; the returned function waits for them to stop.
 func (a *App) StartWorker(ctx context.Context) (wait func(), err error) {
-	srv := queue.NewServer(a.Redis, queue.ServerConfig{Concurrency: a.opt.Concurrency, Log: a.Log, Namespace: a.opt.QueueNamespace}, a.Sender.Handle)
+	srv := queue.NewServer(a.Redis, queue.ServerConfig{Concurrency: a.opt.Concurrency, Log: a.Log, Namespace: a.opt.QueueNamespace,
+		RetryBase: a.opt.RetryBase}, a.Sender.Handle)
 	if err := srv.Start(); err != nil {
 		return nil, err
 	}

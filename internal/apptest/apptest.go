@@ -46,6 +46,9 @@ type Env struct {
 	Client    *http.Client
 	Twilio    *twiliotest.Fake // the fake Twilio REST API the app sends through
 	Prefix    string           // this environment's Redis key prefix and queue namespace
+
+	stop       context.CancelFunc
+	workerStop func()
 }
 
 // Options change the environment.
@@ -60,6 +63,9 @@ type Options struct {
 	Prefix      string
 	Concurrency int
 	App         func(*app.Options) // last changes to the app's options
+	// Share runs this Parley as a second process of another Env: same
+	// database, same Redis namespace, same fake Twilio.
+	Share *Env
 }
 
 // RedisURL is the Redis the tests use.
@@ -75,12 +81,20 @@ func RedisURL() string {
 func New(t testing.TB, opt Options) *Env {
 	t.Helper()
 	ctx := context.Background()
-	st, dbURL := storetest.New(t)
-	b, err := app.BrandAdd(ctx, st, app.BrandAddInput{Slug: "demo-air", Name: "Demo Air", Numbers: []string{BrandNumber}, MPS: 10})
-	if err != nil {
-		t.Fatalf("apptest: brand: %v", err)
+	var env *Env
+	if opt.Share != nil {
+		s := opt.Share
+		env = &Env{Store: s.Store, DBURL: s.DBURL, Brand: s.Brand, Client: s.Client, Twilio: s.Twilio}
+		opt.Prefix = s.Prefix
+	} else {
+		st, dbURL := storetest.New(t)
+		b, err := app.BrandAdd(ctx, st, app.BrandAddInput{Slug: "demo-air", Name: "Demo Air", Numbers: []string{BrandNumber}, MPS: 10})
+		if err != nil {
+			t.Fatalf("apptest: brand: %v", err)
+		}
+		env = &Env{Store: st, DBURL: dbURL, Brand: b, Client: &http.Client{Timeout: 30 * time.Second}}
 	}
-	env := &Env{Store: st, DBURL: dbURL, Brand: b, Client: &http.Client{Timeout: 30 * time.Second}}
+	dbURL := env.DBURL
 	appDB := dbURL
 	if opt.ViaProxy {
 		u, _ := url.Parse(dbURL)
@@ -101,7 +115,9 @@ func New(t testing.TB, opt Options) *Env {
 	if w == nil {
 		w = io.Discard
 	}
-	env.Twilio = twiliotest.New(t, AccountSID, AuthToken)
+	if env.Twilio == nil {
+		env.Twilio = twiliotest.New(t, AccountSID, AuthToken)
+	}
 	tw, err := twilio.New(AccountSID, AuthToken, env.Twilio.URL(), 5*time.Second)
 	if err != nil {
 		t.Fatalf("apptest: twilio client: %v", err)
@@ -111,7 +127,8 @@ func New(t testing.TB, opt Options) *Env {
 		env.Prefix = "t" + randHex(6) + ":"
 	}
 	aopt := app.Options{Inbound: opt.Inbound, Carrier: tw, RedisPrefix: env.Prefix, QueueNamespace: env.Prefix,
-		Concurrency: opt.Concurrency, RelayEvery: 200 * time.Millisecond, ReconcileEvery: time.Hour}
+		Concurrency: opt.Concurrency, RelayEvery: 200 * time.Millisecond, ReconcileEvery: time.Hour,
+		RetryBase: 100 * time.Millisecond}
 	if opt.App != nil {
 		opt.App(&aopt)
 	}
@@ -120,18 +137,66 @@ func New(t testing.TB, opt Options) *Env {
 		t.Fatalf("apptest: build: %v", err)
 	}
 	env.App = a
+	a.Sender.Now = Midday()
+	if opt.App != nil {
+		opt.App(&aopt) // a test's own clock wins
+		if aopt.Now != nil {
+			a.Sender.Now = aopt.Now
+		}
+	}
 	if opt.DevPhone {
 		(&devphone.Handlers{PublicURL: env.PublicURL, AuthToken: AuthToken, BrandNumber: BrandNumber, Store: a.Store, Log: a.Log}).Register(a.Echo)
 	}
 	runCtx, cancel := context.WithCancel(ctx)
+	env.stop = cancel
 	done := make(chan error, 1)
 	go func() { done <- a.Run(runCtx, ln, opt.Worker) }()
 	t.Cleanup(func() {
 		cancel()
 		<-done
+		env.stopWorker()
 		a.Close()
 	})
 	return env
+}
+
+// StartWorker starts the send worker, relay and reconciler in this Env's
+// process (for tests that first queue work with no worker running).
+func (e *Env) StartWorker(t testing.TB) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	wait, err := e.App.StartWorker(ctx)
+	if err != nil {
+		cancel()
+		t.Fatalf("apptest: start worker: %v", err)
+	}
+	e.workerStop = func() { cancel(); wait() }
+}
+
+func (e *Env) stopWorker() {
+	if e.workerStop != nil {
+		e.workerStop()
+		e.workerStop = nil
+	}
+}
+
+// FlushQueue deletes every Redis key of this Env's namespace — the asynq
+// queues and Parley's own keys — as a Redis flush would, without touching
+// other tests' keys.
+func (e *Env) FlushQueue(t testing.TB) {
+	t.Helper()
+	ctx := context.Background()
+	for _, pattern := range []string{"asynq:{" + e.Prefix + "*", e.Prefix + "*"} {
+		iter := e.App.Redis.Scan(ctx, 0, pattern, 1000).Iterator()
+		for iter.Next(ctx) {
+			if err := e.App.Redis.Del(ctx, iter.Val()).Err(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := iter.Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // Sign returns the X-Twilio-Signature Twilio would send for form posted to path.
@@ -204,4 +269,19 @@ func randHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// Midday returns a clock that runs at real speed but reads 12:00 in New York
+// when it is made, so quiet hours do not hold a test's texts whatever time the
+// suite runs at. Tests of quiet hours set their own clock.
+func Midday() func() time.Time {
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		panic(err)
+	}
+	now := time.Now()
+	l := now.In(ny)
+	noon := time.Date(l.Year(), l.Month(), l.Day(), 12, 0, 0, 0, ny)
+	shift := noon.Sub(now)
+	return func() time.Time { return time.Now().Add(shift) }
 }

@@ -29,7 +29,8 @@ type Sender struct {
 	limiter   Limiter
 	publicURL string
 	log       *slog.Logger
-	now       func() time.Time
+	// Now is the clock quiet hours and schedules are judged by.
+	Now func() time.Time
 	// SendTimeout bounds one carrier call; past it the outcome is ambiguous.
 	SendTimeout time.Duration
 	metrics     SendMetrics
@@ -50,7 +51,7 @@ func NewSender(st *store.Store, c carrier.Carrier, l Limiter, publicURL string, 
 	if m == nil {
 		m = noMetrics{}
 	}
-	return &Sender{st: st, carrier: c, limiter: l, publicURL: publicURL, log: log, now: time.Now,
+	return &Sender{st: st, carrier: c, limiter: l, publicURL: publicURL, log: log, Now: time.Now,
 		SendTimeout: 15 * time.Second, metrics: m}
 }
 
@@ -87,7 +88,7 @@ func (s *Sender) Handle(ctx context.Context, p queue.SendPayload, a queue.Attemp
 	default:
 		return nil // already sent, suppressed, canceled…
 	}
-	now := s.now()
+	now := s.Now()
 	if c.SendAt != nil && c.SendAt.After(now) {
 		return &queue.RetryAt{At: *c.SendAt, Reason: "scheduled"}
 	}

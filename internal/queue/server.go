@@ -48,6 +48,9 @@ type ServerConfig struct {
 	Concurrency int // goroutines processing tasks (default 50)
 	Log         *slog.Logger
 	Namespace   string // prefix of the queue names, as given to NewClient
+	// RetryBase is the first backoff after a failure (default 1 s), doubling
+	// up to 5 minutes.
+	RetryBase time.Duration
 }
 
 // NewServer builds the worker. Queues are strictly prioritised: a waiting
@@ -55,6 +58,9 @@ type ServerConfig struct {
 func NewServer(rdb redis.UniversalClient, cfg ServerConfig, send SendHandler) *Server {
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = 50
+	}
+	if cfg.RetryBase <= 0 {
+		cfg.RetryBase = time.Second
 	}
 	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{
 		Concurrency:    cfg.Concurrency,
@@ -74,7 +80,7 @@ func NewServer(rdb redis.UniversalClient, cfg ServerConfig, send SendHandler) *S
 				return max(time.Until(r.At), 0)
 			}
 			// 1 s, 2 s, 4 s … capped at 5 minutes, with jitter.
-			d := time.Second << min(n, 9)
+			d := cfg.RetryBase << min(n, 9)
 			d = min(d, 5*time.Minute)
 			return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
 		},

@@ -172,7 +172,7 @@ func (s *Store) FlagConversation(ctx context.Context, conversationID int64, why 
 	if err != nil {
 		return fmt.Errorf("store: flag conversation %d: %w", conversationID, err)
 	}
-	if _, err := s.Pool.Exec(ctx, `SELECT pg_notify('parley_conversation', $1::text)`, conversationID); err != nil {
+	if _, err := s.Pool.Exec(ctx, `SELECT pg_notify('parley_conversation', $1::bigint::text)`, conversationID); err != nil {
 		return fmt.Errorf("store: flag conversation %d: %w", conversationID, err)
 	}
 	return nil

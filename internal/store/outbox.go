@@ -132,7 +132,7 @@ func queueOne(ctx context.Context, tx pgx.Tx, r OutboundRow) (Queued, error) {
 	if err != nil {
 		return q, fmt.Errorf("store: queue outbound: insert: %w", err)
 	}
-	if _, err := tx.Exec(ctx, `SELECT pg_notify('parley_conversation', $1::text)`, q.ConversationID); err != nil {
+	if _, err := tx.Exec(ctx, `SELECT pg_notify('parley_conversation', $1::bigint::text)`, q.ConversationID); err != nil {
 		return q, fmt.Errorf("store: queue outbound: notify: %w", err)
 	}
 	return q, nil
