@@ -63,7 +63,7 @@ type Options struct {
 	RedisPrefix string
 	// QueueNamespace prefixes the asynq queue names ("" in production).
 	QueueNamespace string
-	RetryBase   time.Duration // first backoff after a send failure (default 1 s)
+	RetryBase      time.Duration // first backoff after a send failure (default 1 s)
 	// WrapLimiter, when set, wraps the shared rate limiter (tests record slots).
 	WrapLimiter func(outbound.Limiter) outbound.Limiter
 	// RelayEvery and ReconcileEvery set the periodic jobs' pace (defaults 2 s and 30 s).

@@ -62,7 +62,7 @@ type Service struct {
 
 	reqs     chan *request
 	maxBatch int
-	onReply  func(context.Context, int64)
+	onReply  func(context.Context, int64, string)
 	wg       sync.WaitGroup
 	stop     chan struct{}
 	kick     chan struct{}
@@ -82,7 +82,7 @@ type outcome struct {
 type Options struct {
 	// OnReply is called, after the commit, with each compliance reply the
 	// pipeline queued (the outbox enqueues its send task).
-	OnReply  func(ctx context.Context, messageID int64)
+	OnReply  func(ctx context.Context, messageID int64, from string)
 	Batchers int // concurrent batch transactions (default 2: more batches contend on phone locks and commits)
 	MaxBatch int // messages per transaction at most (default 64)
 }
@@ -141,13 +141,13 @@ func (s *Service) Receive(ctx context.Context, m Message) (Result, error) {
 		}
 		return Result{}, err
 	}
-	s.record(ctx, res)
+	s.record(ctx, res, m.To)
 	return Result{InboundResult: res}, nil
 }
 
-func (s *Service) record(ctx context.Context, res store.InboundResult) {
+func (s *Service) record(ctx context.Context, res store.InboundResult, brandNumber string) {
 	if res.ReplyID != 0 && s.onReply != nil {
-		s.onReply(ctx, res.ReplyID)
+		s.onReply(ctx, res.ReplyID, brandNumber)
 	}
 	if res.Duplicate {
 		s.metrics.Received("duplicate")
@@ -345,7 +345,7 @@ func (s *Service) Replay(ctx context.Context) int {
 		if err != nil {
 			return err
 		}
-		s.record(ctx, res[0])
+		s.record(ctx, res[0], m.To)
 		return nil
 	})
 	s.metrics.SpoolDepth(s.spool.Pending())

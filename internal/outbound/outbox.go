@@ -133,24 +133,25 @@ func (o *Outbox) Send(ctx context.Context, r SendRequest) (Queued, error) {
 		return Queued{}, err
 	}
 	row := rows[0]
-	o.enqueue(ctx, row.ID, q, r.SendAt)
+	o.enqueue(ctx, row.ID, from, q, r.SendAt)
 	return Queued{ID: row.ID, ConversationID: row.ConversationID, Status: "queued", Segments: segs, Encoding: enc}, nil
 }
 
-// EnqueueReply enqueues a compliance or agent reply already stored as queued.
-func (o *Outbox) EnqueueReply(ctx context.Context, messageID int64) {
-	o.enqueue(ctx, messageID, queue.Replies, nil)
+// EnqueueReply enqueues a compliance or agent reply already stored as
+// queued, to go from the brand number from.
+func (o *Outbox) EnqueueReply(ctx context.Context, messageID int64, from string) {
+	o.enqueue(ctx, messageID, from, queue.Replies, nil)
 }
 
 // enqueue hands the task to the queue after the commit. A failure here loses
 // nothing: the row stays queued without enqueued_at and the relay enqueues it.
-func (o *Outbox) enqueue(ctx context.Context, id int64, q string, at *time.Time) {
+func (o *Outbox) enqueue(ctx context.Context, id int64, from, q string, at *time.Time) {
 	var when time.Time
 	if at != nil {
 		when = *at
 	}
 	ctx = context.WithoutCancel(ctx)
-	if err := o.q.EnqueueSend(ctx, queue.SendPayload{MessageID: id}, q, when); err != nil {
+	if err := o.q.EnqueueSend(ctx, queue.SendPayload{MessageID: id, From: from}, q, when); err != nil {
 		o.log.Warn("enqueue failed; the relay will retry", "message_id", id, "err", err)
 		return
 	}

@@ -68,8 +68,15 @@ func (r *Reconciler) resolve(ctx context.Context, m store.Stuck) error {
 		if taken {
 			continue // that one is another of our messages with the same text
 		}
-		if err := r.st.MarkSent(ctx, m.ID, f.SID); err != nil {
+		pending, err := r.st.MarkSent(ctx, m.ID, f.SID)
+		if err != nil {
 			return err
+		}
+		for _, u := range pending {
+			u.Rank, u.MessageID = Ranks[u.Status], m.ID
+			if _, err := r.st.ApplyStatus(ctx, u, Ranks); err != nil {
+				return err
+			}
 		}
 		if rank, ok := Ranks[f.Status]; ok {
 			if _, err := r.st.ApplyStatus(ctx, store.StatusUpdate{SID: f.SID, MessageID: m.ID, Status: f.Status,

@@ -62,7 +62,7 @@ func (r *Relay) RunOnce(ctx context.Context) (int, error) {
 			}
 			ids := make([]int64, 0, len(rows))
 			for _, u := range rows {
-				if err := r.q.EnqueueSend(ctx, queue.SendPayload{MessageID: u.ID}, u.Queue, u.At); err != nil {
+				if err := r.q.EnqueueSend(ctx, queue.SendPayload{MessageID: u.ID, From: u.From}, u.Queue, u.At); err != nil {
 					return err
 				}
 				ids = append(ids, u.ID)

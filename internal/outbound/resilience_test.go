@@ -240,4 +240,3 @@ func maxInWindow(at []time.Time, w time.Duration) int {
 	}
 	return best
 }
-

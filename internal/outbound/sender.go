@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/parleyhq/parley/internal/carrier"
@@ -35,6 +36,7 @@ type Sender struct {
 	SendTimeout time.Duration
 	metrics     SendMetrics
 	zones       contact.Zones
+	rates       rates
 }
 
 // SendMetrics counts send outcomes.
@@ -52,7 +54,7 @@ func NewSender(st *store.Store, c carrier.Carrier, l Limiter, publicURL string, 
 		m = noMetrics{}
 	}
 	return &Sender{st: st, carrier: c, limiter: l, publicURL: publicURL, log: log, Now: time.Now,
-		SendTimeout: 15 * time.Second, metrics: m}
+		SendTimeout: 15 * time.Second, metrics: m, rates: rates{st: st}}
 }
 
 // How far ahead each queue may book its number's next slot. A reply waits for
@@ -68,30 +70,36 @@ var maxAhead = map[string]time.Duration{
 // worker back with a rate-limit retry.
 const patience = 3 * time.Second
 
-// Handle is the queue.SendHandler.
+// Handle is the queue.SendHandler. The order matters: a slot of the sender
+// number first (so pacing costs no query), then one round trip that claims the
+// message (queued → sending) and reads everything the checks need, then the
+// checks, then the carrier.
 func (s *Sender) Handle(ctx context.Context, p queue.SendPayload, a queue.Attempt) error {
-	c, err := s.st.LoadForSend(ctx, p.MessageID)
-	if errors.Is(err, store.ErrNotFound) {
-		s.log.Warn("send task for a message that does not exist", "message_id", p.MessageID)
-		return nil
+	if p.From == "" { // a task from before payloads carried the number
+		c, err := s.st.LoadForSend(ctx, p.MessageID)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		p.From, p.Queue = c.From, c.Queue
 	}
+	mps, err := s.rates.mps(ctx, p.From)
 	if err != nil {
 		return err
 	}
-	switch c.Status {
-	case "queued", "held":
-	case "sending":
-		// An earlier attempt died mid-call: the text may have gone. The
-		// reconciler looks it up; sending again could send it twice.
-		s.log.Warn("send task found its message already sending; leaving it to the reconciler", "message_id", c.ID)
-		return nil
-	default:
-		return nil // already sent, suppressed, canceled…
+	if err := s.waitForSlot(ctx, p.From, mps, p.Queue); err != nil {
+		return err
+	}
+	c, claimed, err := s.st.ClaimForSend(ctx, p.MessageID)
+	if err != nil {
+		return err
+	}
+	if !claimed {
+		return s.unclaimed(ctx, p.MessageID)
 	}
 	now := s.Now()
-	if c.SendAt != nil && c.SendAt.After(now) {
-		return &queue.RetryAt{At: *c.SendAt, Reason: "scheduled"}
-	}
 	if ok, reason := s.sendable(c); !ok {
 		s.metrics.Sent("suppressed")
 		return s.st.Finish(ctx, c.ID, "suppressed", reason, 0, "")
@@ -103,14 +111,30 @@ func (s *Sender) Handle(ctx context.Context, p queue.SendPayload, a queue.Attemp
 		}
 		return &queue.RetryAt{At: at, Reason: "quiet hours"}
 	}
-	if err := s.waitForSlot(ctx, c); err != nil {
-		return err
-	}
-	won, err := s.st.MarkSending(ctx, c.ID)
-	if err != nil || !won {
-		return err
-	}
 	return s.send(ctx, c, a)
+}
+
+// unclaimed handles a task whose message could not be claimed.
+func (s *Sender) unclaimed(ctx context.Context, id int64) error {
+	c, err := s.st.LoadForSend(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		s.log.Warn("send task for a message that does not exist", "message_id", id)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	switch c.Status {
+	case "queued", "held":
+		if c.SendAt != nil {
+			return &queue.RetryAt{At: *c.SendAt, Reason: "scheduled"}
+		}
+	case "sending":
+		// An earlier attempt died mid-call: the text may have gone. The
+		// reconciler looks it up; sending again could send it twice.
+		s.log.Warn("send task found its message already sending; leaving it to the reconciler", "message_id", id)
+	}
+	return nil // already sent, suppressed, canceled…
 }
 
 // sendable applies consent and the frequency cap.
@@ -141,14 +165,14 @@ func (s *Sender) quietHours(c store.SendCandidate, now time.Time) (time.Time, bo
 
 // waitForSlot books the sender number's next slot and sleeps until it, or
 // returns a rate-limit retry when none opens within patience.
-func (s *Sender) waitForSlot(ctx context.Context, c store.SendCandidate) error {
-	ahead, ok := maxAhead[c.Queue]
+func (s *Sender) waitForSlot(ctx context.Context, from string, mps int, queueName string) error {
+	ahead, ok := maxAhead[queueName]
 	if !ok {
 		ahead = maxAhead[queue.Proactive]
 	}
 	deadline := time.Now().Add(patience)
 	for {
-		wait, ok, err := s.limiter.Reserve(ctx, c.From, c.MPS, ahead)
+		wait, ok, err := s.limiter.Reserve(ctx, from, mps, ahead)
 		if err != nil {
 			return err
 		}
@@ -200,11 +224,17 @@ func (s *Sender) send(ctx context.Context, c store.SendCandidate, a queue.Attemp
 	ctx = context.WithoutCancel(ctx)
 	if err == nil {
 		s.metrics.Sent("sent")
-		if err := s.st.MarkSent(ctx, c.ID, sent.SID); err != nil {
+		pending, err := s.st.MarkSent(ctx, c.ID, sent.SID)
+		if err != nil {
 			return err
 		}
-		_, err := s.st.ApplyPendingStatuses(ctx, sent.SID, Ranks)
-		return err
+		for _, u := range pending { // callbacks that came before the create call returned
+			u.Rank, u.MessageID = Ranks[u.Status], c.ID
+			if _, err := s.st.ApplyStatus(ctx, u, Ranks); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
 	var ce *carrier.Error
 	if !errors.As(err, &ce) {
@@ -233,4 +263,44 @@ func (s *Sender) send(ctx context.Context, c store.SendCandidate, a queue.Attemp
 		s.log.Warn("send outcome unknown; the reconciler will look it up", "message_id", c.ID, "to", c.To, "err", err)
 		return nil
 	}
+}
+
+// rates keeps each sender number's messages-per-second in memory, reloaded
+// every 10 s (and at once for an unknown number), so pacing costs no query.
+type rates struct {
+	st       *store.Store
+	mu       sync.Mutex
+	byNumber map[string]int
+	loadedAt time.Time
+}
+
+func (r *rates) mps(ctx context.Context, number string) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n, ok := r.byNumber[number]
+	age := time.Since(r.loadedAt)
+	if ok && age < 10*time.Second {
+		return n, nil
+	}
+	if !ok && r.byNumber != nil && age < time.Second {
+		return 1, nil // unknown a moment ago: not a brand number, the slowest pace
+	}
+	brands, err := r.st.Brands(ctx)
+	if err != nil {
+		if ok {
+			return n, nil
+		}
+		return 0, err
+	}
+	r.byNumber = map[string]int{}
+	for _, b := range brands {
+		for _, bn := range b.Numbers {
+			r.byNumber[bn.Number] = bn.MPS
+		}
+	}
+	r.loadedAt = time.Now()
+	if n, ok = r.byNumber[number]; !ok {
+		n = 1 // not a brand number any more: the slowest pace
+	}
+	return n, nil
 }

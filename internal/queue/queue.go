@@ -29,7 +29,9 @@ const TypeSend = "message:send"
 // SendPayload identifies the message; everything else is read from Postgres
 // when the task runs, so a task never carries stale content.
 type SendPayload struct {
-	MessageID int64 `json:"id"`
+	MessageID int64  `json:"id"`
+	From      string `json:"from,omitempty"` // the sender number: the rate limiter runs before any query
+	Queue     string `json:"queue,omitempty"`
 }
 
 // TaskID is the asynq task id of a message: one task per message at a time.
@@ -52,6 +54,7 @@ func NewClient(rdb redis.UniversalClient, namespace string) *Client {
 // task already queued for the message is not an error: that is the relay
 // finding work that was never lost.
 func (c *Client) EnqueueSend(ctx context.Context, p SendPayload, queueName string, at time.Time) error {
+	p.Queue = queueName
 	b, err := json.Marshal(p)
 	if err != nil {
 		return err

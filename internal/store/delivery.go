@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -34,11 +35,7 @@ type SendCandidate struct {
 	MPS              int // the sender number's rate
 }
 
-// LoadForSend returns the candidate or ErrNotFound.
-func (s *Store) LoadForSend(ctx context.Context, id int64) (SendCandidate, error) {
-	var c SendCandidate
-	var media []byte
-	err := s.Pool.QueryRow(ctx, `
+const candidateSelect = `
 		SELECT m.id, coalesce(m.conversation_id, 0), m.brand_id, m.direction, m.body, m.media, m.from_number, m.to_number,
 			m.status, coalesce(m.twilio_sid, ''), coalesce(m.error_code, 0), m.error_message, m.purpose, m.origin,
 			m.segments, m.encoding, m.created_at,
@@ -54,27 +51,61 @@ func (s *Store) LoadForSend(ctx context.Context, id int64) (SendCandidate, error
 				  AND r.status IN ('sending', 'sent', 'delivered', 'undelivered', 'unknown', 'read')) ELSE 0 END,
 			coalesce(cp.undeliverable, false),
 			coalesce((SELECT n.mps FROM brand_numbers n WHERE n.number = m.from_number), 1)
-		FROM messages m
 		JOIN brands b ON b.id = m.brand_id
 		LEFT JOIN contact_phones cp ON cp.phone = m.to_number
-		LEFT JOIN contacts ct ON ct.id = cp.contact_id
-		WHERE m.id = $1 AND m.direction = 'outbound'`, id).Scan(
+		LEFT JOIN contacts ct ON ct.id = cp.contact_id`
+
+func scanCandidate(row pgx.Row) (SendCandidate, error) {
+	var c SendCandidate
+	var media []byte
+	err := row.Scan(
 		&c.ID, &c.ConversationID, &c.BrandID, &c.Direction, &c.Body, &media, &c.From, &c.To,
 		&c.Status, &c.TwilioSID, &c.ErrorCode, &c.ErrorMessage, &c.Purpose, &c.Origin,
 		&c.Segments, &c.Encoding, &c.CreatedAt,
 		&c.Queue, &c.OriginRef, &c.SendAt, &c.Attempts,
 		&c.ContactID, &c.ContactTZ, &c.BrandName, &c.BrandTZ, &c.QuietStart, &c.QuietEnd, &c.MarketingCap,
 		&c.Marketing, &c.Conversational, &c.MarketingLast24h, &c.Undeliverable, &c.MPS)
+	if err != nil {
+		return c, err
+	}
+	return c, unmarshalMedia(media, &c.Media)
+}
+
+// LoadForSend returns the candidate as it stands, or ErrNotFound.
+func (s *Store) LoadForSend(ctx context.Context, id int64) (SendCandidate, error) {
+	// candidateSelect reads "m" FROM a row source placed before its JOINs.
+	q := strings.Replace(candidateSelect, "\t\tJOIN brands b", "\t\tFROM messages m\n\t\tJOIN brands b", 1) +
+		` WHERE m.id = $1 AND m.direction = 'outbound'`
+	c, err := scanCandidate(s.Pool.QueryRow(ctx, q, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return c, fmt.Errorf("store: load message %d for send: %w", id, ErrNotFound)
 	}
 	if err != nil {
 		return c, fmt.Errorf("store: load message %d for send: %w", id, err)
 	}
-	if err := unmarshalMedia(media, &c.Media); err != nil {
-		return c, err
-	}
 	return c, nil
+}
+
+// ClaimForSend moves a due queued or held message to sending and returns it
+// with everything the sender checks, in one round trip. Only the caller that
+// gets ok=true may call the carrier, which is what makes a send happen at
+// most once. ok=false: another worker has it, it is finished, or it is not
+// due yet (LoadForSend tells which).
+func (s *Store) ClaimForSend(ctx context.Context, id int64) (c SendCandidate, ok bool, err error) {
+	q := `WITH m AS (
+			UPDATE messages SET status = 'sending', sending_at = now(), attempts = attempts + 1,
+				held_until = NULL, status_reason = '', updated_at = now()
+			WHERE id = $1 AND direction = 'outbound' AND status IN ('queued', 'held')
+			  AND (send_at IS NULL OR send_at <= now())
+			RETURNING *)` + strings.Replace(candidateSelect, "\t\tJOIN brands b", "\t\tFROM m\n\t\tJOIN brands b", 1)
+	c, err = scanCandidate(s.Pool.QueryRow(ctx, q, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return c, false, nil
+	}
+	if err != nil {
+		return c, false, fmt.Errorf("store: claim message %d: %w", id, err)
+	}
+	return c, true, nil
 }
 
 // MarkSending moves a queued or held message to sending. It returns false when
@@ -91,17 +122,34 @@ func (s *Store) MarkSending(ctx context.Context, id int64) (bool, error) {
 	return tag.RowsAffected() == 1, nil
 }
 
-// MarkSent records the carrier's SID. A status callback may have moved the
-// message further already (it can arrive before the create call returns);
-// that status is kept.
-func (s *Store) MarkSent(ctx context.Context, id int64, sid string) error {
-	_, err := s.Pool.Exec(ctx, `UPDATE messages SET twilio_sid = $2, sent_at = now(), updated_at = now(),
-			status = CASE WHEN status IN ('queued', 'held', 'sending') THEN 'sent' ELSE status END
-		WHERE id = $1`, id, sid)
+// MarkSent records the carrier's SID and returns the status callbacks that
+// arrived for that SID before it was known (usually none), removed from
+// pending_statuses, for the caller to apply. A callback matched by our id may
+// have moved the message further already; that status is kept.
+//
+// It is written with asynchronous commit: if Postgres crashed right after, the
+// message would be left in sending, and the reconciler would find the SID at
+// the carrier. Losing it costs a lookup, never a second send.
+func (s *Store) MarkSent(ctx context.Context, id int64, sid string) ([]StatusUpdate, error) {
+	rows, err := s.lazy().Query(ctx, `
+		WITH upd AS (
+			UPDATE messages SET twilio_sid = $2, sent_at = now(), updated_at = now(),
+				status = CASE WHEN status IN ('queued', 'held', 'sending') THEN 'sent' ELSE status END
+			WHERE id = $1 RETURNING id)
+		DELETE FROM pending_statuses WHERE twilio_sid = $2 AND EXISTS (SELECT 1 FROM upd)
+		RETURNING twilio_sid, coalesce(message_id, 0), status, coalesce(error_code, 0), error_message`, id, sid)
 	if err != nil {
-		return fmt.Errorf("store: mark message %d sent: %w", id, err)
+		return nil, fmt.Errorf("store: mark message %d sent: %w", id, err)
 	}
-	return nil
+	pend, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (StatusUpdate, error) {
+		var u StatusUpdate
+		err := r.Scan(&u.SID, &u.MessageID, &u.Status, &u.ErrorCode, &u.ErrorMessage)
+		return u, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: mark message %d sent: %w", id, err)
+	}
+	return pend, nil
 }
 
 // Requeue puts a message whose send definitely did not happen back to queued,
@@ -115,10 +163,11 @@ func (s *Store) Requeue(ctx context.Context, id int64, code int, msg string) err
 	return nil
 }
 
-// Hold parks a queued message until the recipient's quiet hours end.
+// Hold parks a queued (or just claimed) message until the recipient's quiet
+// hours end.
 func (s *Store) Hold(ctx context.Context, id int64, until time.Time, reason string) error {
 	_, err := s.Pool.Exec(ctx, `UPDATE messages SET status = 'held', held_until = $2, status_reason = $3, updated_at = now()
-		WHERE id = $1 AND status IN ('queued', 'held')`, id, until, reason)
+		WHERE id = $1 AND status IN ('queued', 'held', 'sending')`, id, until, reason)
 	if err != nil {
 		return fmt.Errorf("store: hold message %d: %w", id, err)
 	}

@@ -155,6 +155,7 @@ type Unfinished struct {
 	ID    int64
 	Queue string
 	At    time.Time // when it may go: held_until, send_at or now
+	From  string
 }
 
 // UnenqueuedOutbound lists queued or held rows older than minAge whose task
@@ -162,7 +163,7 @@ type Unfinished struct {
 // Keyset pagination by id after afterID.
 func (s *Store) UnenqueuedOutbound(ctx context.Context, minAge time.Duration, all bool, afterID int64, limit int) ([]Unfinished, error) {
 	rows, err := s.Pool.Query(ctx, `
-		SELECT id, coalesce(queue, 'replies'), coalesce(held_until, send_at, now())
+		SELECT id, coalesce(queue, 'replies'), coalesce(held_until, send_at, now()), from_number
 		FROM messages
 		WHERE direction = 'outbound' AND status IN ('queued', 'held') AND id > $1
 		  AND ($2 OR enqueued_at IS NULL) AND created_at < now() - $3::interval

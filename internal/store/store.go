@@ -31,6 +31,11 @@ var ErrNotFound = errors.New("not found")
 // Store is the handle the rest of Parley uses to reach Postgres.
 type Store struct {
 	Pool *pgxpool.Pool
+	// async is a second, small pool whose sessions commit asynchronously
+	// (synchronous_commit=off): only for writes whose loss in a crash is
+	// recovered by reconciliation, never for anything that makes a send
+	// happen at most once.
+	async *pgxpool.Pool
 }
 
 // Open connects a pool to databaseURL and checks that Postgres answers.
@@ -47,11 +52,24 @@ func Open(ctx context.Context, databaseURL string, maxConns int32) (*Store, erro
 	if err != nil {
 		return nil, fmt.Errorf("store: connect: %w", err)
 	}
-	return &Store{Pool: pool}, nil
+	acfg := cfg.Copy()
+	acfg.MaxConns = max(2, cfg.MaxConns/4)
+	acfg.ConnConfig.RuntimeParams["synchronous_commit"] = "off"
+	async, err := pgxpool.NewWithConfig(ctx, acfg)
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("store: connect: %w", err)
+	}
+	return &Store{Pool: pool, async: async}, nil
 }
 
-// Close releases the pool.
-func (s *Store) Close() { s.Pool.Close() }
+// Close releases the pools.
+func (s *Store) Close() {
+	s.Pool.Close()
+	s.async.Close()
+}
+
+func (s *Store) lazy() *pgxpool.Pool { return s.async }
 
 // Ping reports whether Postgres answers; used by /readyz.
 func (s *Store) Ping(ctx context.Context) error { return s.Pool.Ping(ctx) }

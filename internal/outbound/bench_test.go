@@ -1,0 +1,227 @@
+package outbound_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sort"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/parleyhq/parley/internal/app"
+	"github.com/parleyhq/parley/internal/apptest"
+	"github.com/parleyhq/parley/internal/queue"
+	"github.com/parleyhq/parley/internal/store"
+)
+
+func benchN(def int) int {
+	if v, err := strconv.Atoi(os.Getenv("PARLEY_BENCH_MESSAGES")); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
+
+const benchConcurrency = 50
+
+// queueBulk stores n outbound texts from `from` (spread over 2,000 phones) and
+// enqueues their tasks on q, without a worker running.
+func queueBulk(b testing.TB, env *apptest.Env, from, q string, n int) []store.Queued {
+	ctx := context.Background()
+	var all []store.Queued
+	for start := 0; start < n; start += 500 {
+		rows := make([]store.OutboundRow, 0, 500)
+		for i := start; i < min(start+500, n); i++ {
+			rows = append(rows, store.OutboundRow{BrandID: env.Brand.ID, From: from, To: fmt.Sprintf("+1646%07d", 5550000+i%2000),
+				Body: "Your flight DA 100 departs on time from gate B7.", Purpose: "conversational", Origin: "campaign",
+				Queue: q, Segments: 1, Encoding: "GSM-7"})
+		}
+		qd, err := env.Store.QueueOutbound(ctx, rows)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ids := make([]int64, len(qd))
+		for i, m := range qd {
+			if err := env.App.Queue.EnqueueSend(ctx, queue.SendPayload{MessageID: m.ID, From: from}, q, time.Time{}); err != nil {
+				b.Fatal(err)
+			}
+			ids[i] = m.ID
+		}
+		if err := env.Store.MarkEnqueued(ctx, ids); err != nil {
+			b.Fatal(err)
+		}
+		all = append(all, qd...)
+	}
+	return all
+}
+
+// rawAsynqRate is the yardstick: n tasks already enqueued, a no-op handler,
+// the same concurrency and queues, the same Redis.
+func rawAsynqRate(b testing.TB, env *apptest.Env, n int) float64 {
+	ns := env.Prefix + "raw:"
+	c := asynq.NewClientFromRedisClient(env.App.Redis)
+	for i := 0; i < n; i++ {
+		if _, err := c.Enqueue(asynq.NewTask("noop", []byte(strconv.Itoa(i))), asynq.Queue(ns+"bulk"), asynq.TaskID(ns+strconv.Itoa(i))); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var done atomic.Int64
+	srv := asynq.NewServerFromRedisClient(env.App.Redis, asynq.Config{Concurrency: benchConcurrency, StrictPriority: true,
+		Queues: map[string]int{ns + "replies": 6, ns + "proactive": 3, ns + "bulk": 1}, TaskCheckInterval: 50 * time.Millisecond,
+		LogLevel: asynq.ErrorLevel})
+	mux := asynq.NewServeMux()
+	mux.HandleFunc("noop", func(context.Context, *asynq.Task) error { done.Add(1); return nil })
+	start := time.Now()
+	if err := srv.Start(mux); err != nil {
+		b.Fatal(err)
+	}
+	for done.Load() < int64(n) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	elapsed := time.Since(start)
+	srv.Shutdown()
+	return float64(n) / elapsed.Seconds()
+}
+
+// BenchmarkSendThroughput: N queued texts (20,000 by default) through the
+// whole send path — load, consent/quiet-hours/cap checks, the shared rate
+// limiter, sending/sent bookkeeping, twilio-go to a zero-latency fake —
+// against the raw asynq rate (same tasks pre-enqueued, no-op handler, same
+// concurrency) measured in the same run.
+func BenchmarkSendThroughput(b *testing.B) {
+	n := benchN(20000)
+	for i := 0; i < b.N; i++ {
+		env := apptest.New(b, apptest.Options{Concurrency: benchConcurrency})
+		if _, err := app.BrandAdd(context.Background(), env.Store, app.BrandAddInput{Slug: "demo-air", Name: "Demo Air",
+			Numbers: []string{apptest.BrandNumber}, MPS: 10000}); err != nil {
+			b.Fatal(err)
+		}
+		raw := rawAsynqRate(b, env, n)
+		queueBulk(b, env, apptest.BrandNumber, queue.Bulk, n)
+		start := time.Now()
+		env.StartWorker(b)
+		for env.Twilio.Count() < n {
+			time.Sleep(5 * time.Millisecond)
+		}
+		elapsed := time.Since(start)
+		rate := float64(n) / elapsed.Seconds()
+		if sent := env.Count(b, `SELECT count(*) FROM messages WHERE status = 'sent'`); sent != n {
+			time.Sleep(500 * time.Millisecond)
+			if sent = env.Count(b, `SELECT count(*) FROM messages WHERE status = 'sent'`); sent != n {
+				b.Fatalf("%d of %d messages marked sent", sent, n)
+			}
+		}
+		if c := env.Twilio.Count(); c != n {
+			b.Fatalf("the carrier got %d texts for %d messages", c, n)
+		}
+		b.ReportMetric(rate, "parley_msg/s")
+		b.ReportMetric(raw, "raw_asynq_task/s")
+		b.ReportMetric(rate/raw, "ratio")
+		b.Logf("send throughput, %d messages, concurrency %d: parley %.0f msg/s, raw asynq %.0f task/s, ratio %.2fx",
+			n, benchConcurrency, rate, raw, rate/raw)
+	}
+}
+
+// BenchmarkPacing: one number at 50 mps and one at 225 mps, each with 10 s of
+// queued texts, sent at once; the largest count in any one-second window at
+// the carrier (limit: the mps) and the mean rate (goal: within 2% of the mps).
+func BenchmarkPacing(b *testing.B) {
+	secs := benchN(10)
+	for i := 0; i < b.N; i++ {
+		env := apptest.New(b, apptest.Options{Concurrency: benchConcurrency})
+		slow, fast := "+15005550006", "+15005550007"
+		if _, err := app.BrandAdd(context.Background(), env.Store, app.BrandAddInput{Slug: "demo-air", Name: "Demo Air",
+			Numbers: []string{slow}, MPS: 50}); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := app.BrandAdd(context.Background(), env.Store, app.BrandAddInput{Slug: "demo-air", Name: "Demo Air",
+			Numbers: []string{fast}, MPS: 225}); err != nil {
+			b.Fatal(err)
+		}
+		queueBulk(b, env, slow, queue.Bulk, 50*secs)
+		queueBulk(b, env, fast, queue.Bulk, 225*secs)
+		env.StartWorker(b)
+		total := 275 * secs
+		for env.Twilio.Count() < total {
+			time.Sleep(20 * time.Millisecond)
+		}
+		byFrom := map[string][]time.Time{}
+		for _, m := range env.Twilio.Sent() {
+			byFrom[m.From] = append(byFrom[m.From], m.At)
+		}
+		for _, p := range []struct {
+			number string
+			mps    int
+		}{{slow, 50}, {fast, 225}} {
+			at := byFrom[p.number]
+			sort.Slice(at, func(i, j int) bool { return at[i].Before(at[j]) })
+			peak := maxInWindow(at, time.Second)
+			mean := float64(len(at)-1) / at[len(at)-1].Sub(at[0]).Seconds()
+			b.ReportMetric(float64(peak), fmt.Sprintf("peak_1s_at_%dmps", p.mps))
+			b.ReportMetric(mean, fmt.Sprintf("mean_rate_at_%dmps", p.mps))
+			b.Logf("pacing %d mps: %d texts, largest one-second window %d, mean %.2f/s (%.1f%% of the limit)",
+				p.mps, len(at), peak, mean, 100*mean/float64(p.mps))
+			if peak > p.mps {
+				b.Errorf("%d texts in one second from a %d mps number", peak, p.mps)
+			}
+		}
+	}
+}
+
+// BenchmarkReplyUnderBulk: 20,000 bulk texts wait on a 225 mps number; replies
+// to people on the same number are queued 10 a second while the campaign runs.
+// Queueing delay = time from the reply's insert to its arrival at the carrier.
+func BenchmarkReplyUnderBulk(b *testing.B) {
+	n := benchN(20000)
+	for i := 0; i < b.N; i++ {
+		env := apptest.New(b, apptest.Options{Concurrency: benchConcurrency})
+		if _, err := app.BrandAdd(context.Background(), env.Store, app.BrandAddInput{Slug: "demo-air", Name: "Demo Air",
+			Numbers: []string{apptest.BrandNumber}, MPS: 225}); err != nil {
+			b.Fatal(err)
+		}
+		queueBulk(b, env, apptest.BrandNumber, queue.Bulk, n)
+		env.StartWorker(b)
+		time.Sleep(2 * time.Second) // the campaign is in full flow
+		const replies = 100
+		created := map[string]time.Time{}
+		ctx := context.Background()
+		for r := 0; r < replies; r++ {
+			to := fmt.Sprintf("+1917%07d", 5550000+r)
+			t0 := time.Now()
+			qd, err := env.Store.QueueOutbound(ctx, []store.OutboundRow{{BrandID: env.Brand.ID, From: apptest.BrandNumber, To: to,
+				Body: fmt.Sprintf("Agent reply %d", r), Purpose: "conversational", Origin: "agent", Queue: queue.Replies, Segments: 1, Encoding: "GSM-7"}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := env.App.Queue.EnqueueSend(ctx, queue.SendPayload{MessageID: qd[0].ID, From: apptest.BrandNumber}, queue.Replies, time.Time{}); err != nil {
+				b.Fatal(err)
+			}
+			created[to] = t0
+			time.Sleep(100 * time.Millisecond)
+		}
+		var delays []time.Duration
+		deadline := time.Now().Add(30 * time.Second)
+		for len(delays) < replies && time.Now().Before(deadline) {
+			delays = delays[:0]
+			for _, m := range env.Twilio.Sent() {
+				if t0, ok := created[m.To]; ok {
+					delays = append(delays, m.At.Sub(t0))
+				}
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if len(delays) < replies {
+			b.Fatalf("only %d of %d replies sent", len(delays), replies)
+		}
+		bulkSent := env.Twilio.Count() - replies
+		sort.Slice(delays, func(i, j int) bool { return delays[i] < delays[j] })
+		p50, p99 := delays[len(delays)/2], delays[len(delays)*99/100]
+		b.ReportMetric(float64(p50.Microseconds())/1000, "reply_p50_ms")
+		b.ReportMetric(float64(p99.Microseconds())/1000, "reply_p99_ms")
+		b.Logf("reply queueing delay with %d bulk texts queued on the same 225 mps number (%d bulk sent meanwhile): p50 %s, p99 %s, max %s",
+			n, bulkSent, p50, p99, delays[len(delays)-1])
+	}
+}
