@@ -1,6 +1,6 @@
 # Parley: one static binary. Build: docker build -t parley .
 # Run:  docker run -p 8080:8080 -e DATABASE_URL=... -e REDIS_URL=... parley
-#       (default command is `serve`; pass e.g. `migrate` or `worker` instead)
+#       (default command is `parley serve`; pass e.g. `parley migrate` or `parley worker` instead)
 ARG GO_VERSION=1.26
 
 FROM golang:${GO_VERSION}-bookworm AS build
@@ -13,7 +13,7 @@ RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/parley ./cmd/parle
 	&& mkdir -p /out/data/spool
 
 FROM gcr.io/distroless/static-debian12:nonroot
-COPY --from=build /out/parley /parley
+COPY --from=build /out/parley /usr/local/bin/parley
 # Spool directory owned by the runtime user, so the spool works without a
 # volume too (a mounted volume at /data replaces it).
 COPY --from=build --chown=65532:65532 /out/data /data
@@ -23,5 +23,4 @@ USER 65532:65532
 ENV PARLEY_ADDR=:8080 \
 	PARLEY_SPOOL_DIR=/data/spool
 EXPOSE 8080
-ENTRYPOINT ["/parley"]
-CMD ["serve"]
+CMD ["parley", "serve"]

@@ -87,6 +87,8 @@ func TestBadInput(t *testing.T) {
 		{[]string{"brand", "add", "--slug", "Bad Slug", "--name", "X"}, "--slug"},
 		{[]string{"brand", "add", "--slug", "x", "--name", ""}, "--name"},
 		{[]string{"brand", "add", "--slug", "x", "--name", "X", "--number", "12"}, "--number"},
+		{[]string{"brand", "add", "--slug", "x", "--name", "X", "--number", "abc"}, "--number"},
+		{[]string{"brand", "add", "--slug", "x", "--name", "X", "--number", "5550123"}, "--number"},
 		{[]string{"brand", "add", "--slug", "x", "--name", "X", "--timezone", "Mars/Olympus"}, "--timezone"},
 		{[]string{"brand", "add", "--slug", "x", "--name", "X", "--mps", "0"}, "--mps"},
 		{[]string{"user", "add", "--email", "nope", "--role", "agent"}, "--email"},

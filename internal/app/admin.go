@@ -44,9 +44,12 @@ func BrandAdd(ctx context.Context, st *store.Store, in BrandAddInput) (store.Bra
 	}
 	bi := store.BrandInput{Slug: in.Slug, Name: strings.TrimSpace(in.Name), Timezone: in.Timezone, HelpText: in.HelpText}
 	for _, n := range in.Numbers {
-		norm, err := contact.NormalizeSender(n)
+		norm, err := contact.NormalizeE164(n)
+		if err != nil && isShortCode(n) {
+			norm, err = strings.TrimSpace(n), nil
+		}
 		if err != nil {
-			return store.Brand{}, fmt.Errorf("--number: %v", err)
+			return store.Brand{}, fmt.Errorf("--number: %v (a sender number is E.164, e.g. +15005550006, or a 5-6 digit short code)", err)
 		}
 		bi.Numbers = append(bi.Numbers, store.BrandNumber{Number: norm, MPS: in.MPS})
 	}
@@ -55,6 +58,20 @@ func BrandAdd(ctx context.Context, st *store.Store, in BrandAddInput) (store.Bra
 		return b, fmt.Errorf("--number: %v", err)
 	}
 	return b, err
+}
+
+// isShortCode reports a US/Canadian short code: 5 or 6 digits.
+func isShortCode(s string) bool {
+	s = strings.TrimSpace(s)
+	if len(s) < 5 || len(s) > 6 {
+		return false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func validSlug(s string) bool {

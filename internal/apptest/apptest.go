@@ -114,6 +114,9 @@ func New(t testing.TB, opt Options) *Env {
 	w := opt.LogTo
 	if w == nil {
 		w = io.Discard
+		if os.Getenv("PARLEY_TEST_LOG") != "" {
+			w = os.Stderr
+		}
 	}
 	if env.Twilio == nil {
 		env.Twilio = twiliotest.New(t, AccountSID, AuthToken)

@@ -1,7 +1,6 @@
 package apptest
 
 import (
-	"io"
 	"net"
 	"sync"
 	"testing"
@@ -14,9 +13,48 @@ type Proxy struct {
 	ln     net.Listener
 	target string
 
-	mu    sync.Mutex
-	down  bool
-	conns map[net.Conn]bool
+	mu      sync.Mutex
+	down    bool
+	stalled bool
+	resume  chan struct{} // closed when a stall ends
+	conns   map[net.Conn]bool
+}
+
+// Stall keeps every connection open but passes no more bytes either way, as
+// a hung server or a silent network would, until Restore.
+func (p *Proxy) Stall() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.stalled {
+		p.stalled, p.resume = true, make(chan struct{})
+	}
+}
+
+// gate blocks while the proxy is stalled.
+func (p *Proxy) gate() {
+	p.mu.Lock()
+	stalled, resume := p.stalled, p.resume
+	p.mu.Unlock()
+	if stalled {
+		<-resume
+	}
+}
+
+// copyGated copies src to dst, holding every chunk while the proxy is stalled.
+func (p *Proxy) copyGated(dst, src net.Conn) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			p.gate()
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
 }
 
 // NewProxy listens on a free loopback port and forwards to target.
@@ -50,6 +88,10 @@ func (p *Proxy) Cut() {
 func (p *Proxy) Restore() {
 	p.mu.Lock()
 	p.down = false
+	if p.stalled {
+		p.stalled = false
+		close(p.resume)
+	}
 	p.mu.Unlock()
 }
 
@@ -85,8 +127,8 @@ func (p *Proxy) pipe(c net.Conn) {
 	}
 	p.conns[c], p.conns[s] = true, true
 	p.mu.Unlock()
-	go func() { _, _ = io.Copy(s, c); s.Close(); c.Close() }()
-	_, _ = io.Copy(c, s)
+	go func() { p.copyGated(s, c); s.Close(); c.Close() }()
+	p.copyGated(c, s)
 	s.Close()
 	c.Close()
 }

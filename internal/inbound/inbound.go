@@ -135,7 +135,7 @@ func (s *Service) Receive(ctx context.Context, m Message) (Result, error) {
 	}
 	res, err := s.submit(ctx, row)
 	if err != nil {
-		if store.IsUnavailable(err) && ctx.Err() == nil {
+		if store.IsUnavailable(err) || errors.Is(err, errBusy) {
 			s.log.Warn("postgres unavailable, spooling inbound message", "sid", m.SID, "err", err)
 			return s.toSpool(m)
 		}
@@ -181,7 +181,7 @@ func (s *Service) append(r Record) error {
 // retry a failed callback). spooled reports the latter.
 func (s *Service) ApplyStatus(ctx context.Context, cb outbound.Callback) (out store.StatusOutcome, spooled bool, err error) {
 	out, err = s.statuses.Apply(ctx, cb)
-	if err != nil && store.IsUnavailable(err) && ctx.Err() == nil {
+	if err != nil && store.IsUnavailable(err) {
 		if err := s.append(Record{Status: &cb}); err != nil {
 			return "", false, fmt.Errorf("inbound: spool status of %s: %w", cb.SID, err)
 		}
@@ -206,6 +206,9 @@ func (s *Service) prepare(ctx context.Context, m Message) (store.InboundRow, err
 	row.Consent = string(action)
 	if action != consent.None {
 		row.Evidence = fmt.Sprintf("inbound text %s: %q", m.SID, truncate(m.Body, 160))
+		if m.OptOutType != "" {
+			row.Evidence += " (Twilio OptOutType=" + m.OptOutType + ")"
+		}
 	}
 	if reply := consent.Reply(action, b.Name, b.HelpText); reply != "" {
 		row.Reply = &reply
@@ -214,12 +217,24 @@ func (s *Service) prepare(ctx context.Context, m Message) (store.InboundRow, err
 	return row, nil
 }
 
+// errBusy means the batchers could not take the message in time (Postgres is
+// slow): it is spooled like an outage.
+var errBusy = errors.New("inbound: the batchers are saturated")
+
+// batchTimeout bounds one batch, well under Twilio's 15 s and the webhook's own
+// deadline, so a hung Postgres ends in a spooled message, not a failed request.
+const batchTimeout = 3 * time.Second
+
 func (s *Service) submit(ctx context.Context, row store.InboundRow) (store.InboundResult, error) {
 	r := &request{row: row, done: make(chan outcome, 1)}
+	t := time.NewTimer(time.Second)
+	defer t.Stop()
 	select {
 	case s.reqs <- r:
+	case <-t.C:
+		return store.InboundResult{}, errBusy
 	case <-ctx.Done():
-		return store.InboundResult{}, ctx.Err()
+		return store.InboundResult{}, errBusy
 	case <-s.stop:
 		return store.InboundResult{}, errors.New("inbound: shutting down")
 	}
@@ -262,7 +277,7 @@ func (s *Service) run(batch []*request) {
 	for i, r := range batch {
 		rows[i] = r.row
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
 	defer cancel()
 	res, err := s.st.ReceiveInbound(ctx, rows)
 	if err == nil {
@@ -271,22 +286,37 @@ func (s *Service) run(batch []*request) {
 		}
 		return
 	}
-	if len(batch) == 1 || store.IsUnavailable(err) {
+	if store.IsUnavailable(err) {
 		for _, r := range batch {
 			r.done <- outcome{err: err}
 		}
 		return
 	}
-	// One bad row (or a deadlock with another writer) failed the batch: store
-	// each on its own so the others are not punished.
+	// One bad row, a deadlock with another batch or a race on a new
+	// conversation failed the batch: store each on its own, retrying the
+	// transient conflicts, so the others are not punished.
 	for _, r := range batch {
-		one, err := s.st.ReceiveInbound(ctx, []store.InboundRow{r.row})
-		if err != nil {
-			r.done <- outcome{err: err}
-			continue
-		}
-		r.done <- outcome{res: one[0]}
+		one, err := s.receiveOne(r.row)
+		r.done <- outcome{res: one, err: err}
 	}
+}
+
+func (s *Service) receiveOne(row store.InboundRow) (store.InboundResult, error) {
+	var err error
+	for attempt := 0; attempt < 4; attempt++ {
+		ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
+		var res []store.InboundResult
+		res, err = s.st.ReceiveInbound(ctx, []store.InboundRow{row})
+		cancel()
+		if err == nil {
+			return res[0], nil
+		}
+		if !store.IsConflict(err) {
+			return store.InboundResult{}, err
+		}
+		time.Sleep(time.Duration(10<<attempt) * time.Millisecond)
+	}
+	return store.InboundResult{}, err
 }
 
 // replayer drains the spool once Postgres answers again.
@@ -322,37 +352,49 @@ func (s *Service) Replay(ctx context.Context) int {
 		return 0
 	}
 	n, err := s.spool.Drain(func(r Record) error {
-		if r.Status != nil {
-			_, err := s.statuses.Apply(ctx, *r.Status)
-			if errors.Is(err, outbound.ErrUnknownStatus) {
-				return nil // validated before spooling; cannot happen, never block the spool on it
-			}
-			return err
+		err := s.replayOne(ctx, r)
+		if err == nil || store.IsUnavailable(err) {
+			return err // an outage again: stop, the record stays for the next try
 		}
-		if r.Message == nil {
-			return nil
-		}
-		m := *r.Message
-		row, err := s.prepare(ctx, m)
-		if errors.Is(err, ErrUnknownNumber) {
-			s.log.Error("spooled message for a number that is no brand's, dropped", "sid", m.SID, "to", m.To)
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		res, err := s.st.ReceiveInbound(ctx, []store.InboundRow{row})
-		if err != nil {
-			return err
-		}
-		s.record(ctx, res[0], m.To)
-		return nil
+		// Postgres refuses this record whatever we do: set it aside so it
+		// does not block every text behind it, and say so loudly.
+		s.log.Error("spooled webhook cannot be stored; moved to the dead-letter file", "err", err)
+		s.metrics.Received("dead_letter")
+		return s.spool.DeadLetter(r, err)
 	})
 	s.metrics.SpoolDepth(s.spool.Pending())
 	if n > 0 || err != nil {
 		s.log.Info("spool replay", "stored", n, "left", s.spool.Pending(), "err", err)
 	}
 	return n
+}
+
+func (s *Service) replayOne(ctx context.Context, r Record) error {
+	if r.Status != nil {
+		_, err := s.statuses.Apply(ctx, *r.Status)
+		if errors.Is(err, outbound.ErrUnknownStatus) {
+			return nil // validated before spooling; never block the spool on it
+		}
+		return err
+	}
+	if r.Message == nil {
+		return nil
+	}
+	m := *r.Message
+	row, err := s.prepare(ctx, m)
+	if errors.Is(err, ErrUnknownNumber) {
+		s.log.Error("spooled message for a number that is no brand's, dropped", "sid", m.SID, "to", m.To)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	res, err := s.receiveOne(row)
+	if err != nil {
+		return err
+	}
+	s.record(ctx, res, m.To)
+	return nil
 }
 
 func truncate(s string, n int) string {
@@ -365,3 +407,7 @@ func truncate(s string, n int) string {
 
 // Pending is how many messages wait in the spool.
 func (s *Service) Pending() int { return s.spool.Pending() }
+
+// SpoolForTest appends m to the spool as the webhook does during an outage
+// (tests put records there that the webhook would refuse).
+func (s *Service) SpoolForTest(m Message) (Result, error) { return s.toSpool(m) }

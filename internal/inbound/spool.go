@@ -55,7 +55,7 @@ type Record struct {
 // records left there by an earlier run.
 func OpenSpool(dir string) (*Spool, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return nil, fmt.Errorf("spool: create %s: %w", dir, err)
+		return nil, fmt.Errorf("PARLEY_SPOOL_DIR: cannot create %s: %w", dir, err)
 	}
 	s := &Spool{dir: dir, maxSegment: 16 << 20, now: time.Now}
 	segs, err := s.segments()
@@ -135,6 +135,32 @@ func (s *Spool) sealLocked() error {
 	s.cur, s.curName = nil, ""
 	if err != nil {
 		return fmt.Errorf("spool: close segment: %w", err)
+	}
+	return nil
+}
+
+// DeadLetter appends a record Postgres refused (not an outage: the record
+// itself) to dead-letter.jsonl in the spool directory, with the reason, so an
+// operator can look at it; the spool then moves on.
+func (s *Spool) DeadLetter(r Record, reason error) error {
+	line, err := json.Marshal(struct {
+		At     time.Time `json:"at"`
+		Reason string    `json:"reason"`
+		Record Record    `json:"record"`
+	}{time.Now().UTC(), reason.Error(), r})
+	if err != nil {
+		return fmt.Errorf("spool: dead letter: %w", err)
+	}
+	f, err := os.OpenFile(filepath.Join(s.dir, "dead-letter.jsonl"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
+	if err != nil {
+		return fmt.Errorf("spool: dead letter: %w", err)
+	}
+	defer f.Close()
+	if _, err := f.Write(append(line, '\n')); err != nil {
+		return fmt.Errorf("spool: dead letter: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("spool: dead letter: %w", err)
 	}
 	return nil
 }

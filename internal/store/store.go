@@ -140,6 +140,14 @@ func IsUnavailable(err error) bool {
 	return strings.Contains(err.Error(), "conn closed") || strings.Contains(err.Error(), "closed pool")
 }
 
+// IsConflict reports an error that a retry of the same transaction may not
+// meet again: a deadlock, a serialization failure, or a unique violation from
+// a concurrent insert of the same row.
+func IsConflict(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && (pgErr.Code == "40P01" || pgErr.Code == "40001" || pgErr.Code == "23505")
+}
+
 // isUniqueViolation reports a unique-constraint error.
 func isUniqueViolation(err error) bool {
 	var pgErr *pgconn.PgError

@@ -2,6 +2,8 @@ package webhook_test
 
 import (
 	"context"
+	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/parleyhq/parley/internal/apptest"
@@ -48,5 +50,36 @@ func TestLoyaltyMemberThreading(t *testing.T) {
 	got, err := env.Store.ConversationByID(ctx, c.ID)
 	if err != nil || got.LastPhone != home {
 		t.Fatalf("last phone %q %v, want %s", got.LastPhone, err, home)
+	}
+}
+
+// Both phones of a member text for the first time at the same moment: one
+// conversation each, nothing refused.
+func TestTwoPhonesOfOneMemberRace(t *testing.T) {
+	env := setup(t)
+	ctx := context.Background()
+	const members = 30
+	for i := 0; i < members; i++ {
+		if _, err := env.Store.UpsertContact(ctx, store.ContactUpsert{LoyaltyID: fmt.Sprintf("FF-R%d", i),
+			Phones: []string{fmt.Sprintf("+1720555%04d", 2*i), fmt.Sprintf("+1720555%04d", 2*i+1)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var wg sync.WaitGroup
+	for i := 0; i < 2*members; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if code, body := env.PostForm(t, smsPath, apptest.Inbound(fmt.Sprintf("SMh%033d", i), fmt.Sprintf("+1720555%04d", i), "hi")); code != 200 {
+				t.Errorf("text %d: %d %s", i, code, body)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := env.Count(t, `SELECT count(*) FROM messages`); n != 2*members {
+		t.Fatalf("%d messages stored, want %d", n, 2*members)
+	}
+	if n := env.Count(t, `SELECT count(*) FROM conversations WHERE merged_into IS NULL`); n != members {
+		t.Fatalf("%d conversations, want %d", n, members)
 	}
 }

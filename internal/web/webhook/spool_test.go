@@ -5,10 +5,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/parleyhq/parley/internal/apptest"
+	"github.com/parleyhq/parley/internal/inbound"
 )
 
 // With Postgres really unreachable, verified webhooks are answered 200 and kept
@@ -101,4 +104,51 @@ func getStatus(t *testing.T, u string) (int, string) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
+}
+
+// A hung Postgres (connections open, nothing answered): every text is still
+// answered 200 well within Twilio's 15 s and stored once Postgres answers.
+func TestSpoolWhileDatabaseHangs(t *testing.T) {
+	t.Parallel()
+	env := apptest.New(t, apptest.Options{ViaProxy: true})
+	phone := "+16465550200"
+	env.PostForm(t, smsPath, apptest.Inbound("SMf0000000000000000000000000000000", phone, "before"))
+	env.Proxy.Stall()
+	var wg sync.WaitGroup
+	for i := 1; i <= 3; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			start := time.Now()
+			code, body := env.PostForm(t, smsPath, apptest.Inbound(fmt.Sprintf("SMf%033d", i), phone, fmt.Sprintf("during %d", i)))
+			if code != 200 || time.Since(start) > 8*time.Second {
+				t.Errorf("text %d while Postgres hangs: %d %s after %s", i, code, body, time.Since(start))
+			}
+		}()
+	}
+	wg.Wait()
+	env.Proxy.Restore()
+	apptest.WaitFor(t, 20*time.Second, "the spool to drain", func() bool { return env.App.Inbound.Pending() == 0 })
+	if n := env.Count(t, `SELECT count(*) FROM messages WHERE from_number = $1`, phone); n != 4 {
+		t.Fatalf("%d messages stored, want 4 (each once)", n)
+	}
+}
+
+// A spooled record Postgres refuses is set aside; the texts behind it flow.
+func TestPoisonRecordDoesNotBlockTheSpool(t *testing.T) {
+	t.Parallel()
+	env := apptest.New(t, apptest.Options{ViaProxy: true})
+	env.Proxy.Cut()
+	// A NUL cannot be stored in Postgres text; the webhook cleans bodies, so
+	// put such a record straight into the spool, as an older version might have.
+	if _, err := env.App.Inbound.SpoolForTest(inbound.Message{SID: "SMg0000000000000000000000000000000", From: "+16465550300",
+		To: apptest.BrandNumber, Body: "poison" + strings.Repeat("\x00", 2), ReceivedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	env.PostForm(t, smsPath, apptest.Inbound("SMg0000000000000000000000000000001", "+16465550301", "after the poison"))
+	env.Proxy.Restore()
+	apptest.WaitFor(t, 20*time.Second, "the spool to drain", func() bool { return env.App.Inbound.Pending() == 0 })
+	if n := env.Count(t, `SELECT count(*) FROM messages WHERE body = 'after the poison'`); n != 1 {
+		t.Fatalf("the text behind the poison record was not stored")
+	}
 }

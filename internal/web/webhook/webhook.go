@@ -5,6 +5,7 @@ package webhook
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -61,24 +62,27 @@ func (h *Handlers) verifiedForm(c echo.Context, endpoint string) (url.Values, bo
 	if r.ContentLength > MaxBody {
 		return nil, false, apierr.Write(c, apierr.New("payload_too_large", "webhook body is %d bytes; the limit is %d", r.ContentLength, MaxBody))
 	}
-	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/x-www-form-urlencoded") {
-		return nil, false, apierr.Write(c, apierr.New("unsupported_media", "webhooks must be application/x-www-form-urlencoded, got %q", ct))
-	}
-	r.Body = http.MaxBytesReader(c.Response(), r.Body, MaxBody)
-	if err := r.ParseForm(); err != nil {
+	raw, err := io.ReadAll(http.MaxBytesReader(c.Response(), r.Body, MaxBody))
+	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			return nil, false, apierr.Write(c, apierr.New("payload_too_large", "webhook body is over %d bytes", MaxBody))
 		}
-		return nil, false, apierr.Write(c, apierr.New("invalid_request", "cannot parse the form body: %v", err))
+		return nil, false, apierr.Write(c, apierr.New("invalid_request", "cannot read the body: %v", err))
 	}
+	// The signature is checked before anything else is judged: an unsigned
+	// request learns nothing but 403, whatever its content type or body.
+	form, perr := url.ParseQuery(string(raw))
 	fullURL := h.PublicURL + r.URL.RequestURI()
-	if !twilio.Valid(h.AuthToken, fullURL, r.PostForm, r.Header.Get("X-Twilio-Signature")) {
+	if perr != nil || !twilio.Valid(h.AuthToken, fullURL, form, r.Header.Get("X-Twilio-Signature")) {
 		h.Metrics.SignatureFailures.WithLabelValues(endpoint).Inc()
 		h.Log.Warn("webhook signature rejected", "endpoint", endpoint, "remote", c.RealIP())
 		return nil, false, apierr.Write(c, apierr.New("invalid_signature", "X-Twilio-Signature is missing or does not match this request"))
 	}
-	return r.PostForm, true, nil
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/x-www-form-urlencoded") {
+		return nil, false, apierr.Write(c, apierr.New("unsupported_media", "webhooks must be application/x-www-form-urlencoded, got %q", ct))
+	}
+	return form, true, nil
 }
 
 func twiml(c echo.Context) error {
@@ -87,15 +91,14 @@ func twiml(c echo.Context) error {
 
 // fieldsKnown are the inbound fields Parley stores in columns; the rest go to
 // the message's extra map.
-var fieldsKnown = map[string]bool{"MessageSid": true, "SmsMessageSid": true, "SmsSid": true, "AccountSid": true,
-	"MessagingServiceSid": true, "From": true, "To": true, "Body": true, "NumMedia": true, "OptOutType": true}
+var fieldsKnown = map[string]bool{"MessageSid": true, "From": true, "To": true, "Body": true}
 
 // parseInbound turns Twilio's inbound form into a Message, or an error naming
 // the bad field.
 func parseInbound(form url.Values, now time.Time) (inbound.Message, *apierr.Error) {
 	m := inbound.Message{
 		SID: strings.TrimSpace(form.Get("MessageSid")), AccountSID: form.Get("AccountSid"),
-		MessagingServiceSID: form.Get("MessagingServiceSid"), Body: form.Get("Body"),
+		MessagingServiceSID: form.Get("MessagingServiceSid"), Body: clean(form.Get("Body")),
 		OptOutType: form.Get("OptOutType"), ReceivedAt: now.UTC(),
 	}
 	if m.SID == "" {
@@ -128,7 +131,7 @@ func parseInbound(form url.Values, now time.Time) (inbound.Message, *apierr.Erro
 			}
 		case strings.HasPrefix(k, "MediaContentType"):
 		case !fieldsKnown[k] && len(v) > 0:
-			extra[k] = v[0]
+			extra[clean(k)] = clean(v[0])
 		}
 	}
 	for i := 0; i <= maxIdx; i++ {
@@ -136,10 +139,7 @@ func parseInbound(form url.Values, now time.Time) (inbound.Message, *apierr.Erro
 		if u == "" {
 			continue
 		}
-		m.Media = append(m.Media, store.Media{URL: u, ContentType: form.Get("MediaContentType" + strconv.Itoa(i))})
-	}
-	if n := form.Get("NumMedia"); n != "" {
-		extra["NumMedia"] = n
+		m.Media = append(m.Media, store.Media{URL: clean(u), ContentType: clean(form.Get("MediaContentType" + strconv.Itoa(i)))})
 	}
 	if len(extra) > 0 {
 		m.Extra = extra
@@ -218,4 +218,10 @@ func (h *Handlers) status(c echo.Context) error {
 	}
 	h.Metrics.StatusCallbacks.WithLabelValues(string(out)).Inc()
 	return twiml(c)
+}
+
+// clean makes customer text storable: Postgres text cannot hold NUL, and
+// invalid UTF-8 becomes U+FFFD rather than failing the message.
+func clean(s string) string {
+	return strings.ToValidUTF8(strings.ReplaceAll(s, "\x00", ""), "\uFFFD")
 }

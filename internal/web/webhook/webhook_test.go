@@ -210,11 +210,31 @@ func TestBadRequestsStoreNothing(t *testing.T) {
 			t.Errorf("%s: got %d %s, want %d mentioning %q", tt.name, code, body, tt.wantCode, tt.wantText)
 		}
 	}
+	// Unsigned requests get 403 whatever they carry.
+	for _, ct := range []string{"text/plain", "application/json", ""} {
+		req, _ := http.NewRequest(http.MethodPost, env.PublicURL+smsPath, strings.NewReader(`{"MessageSid":"SM1"}`))
+		if ct != "" {
+			req.Header.Set("Content-Type", ct)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden {
+			t.Errorf("unsigned %q body: %d, want 403", ct, resp.StatusCode)
+		}
+	}
+	// A NUL or invalid UTF-8 in a signed body is stored cleaned, not refused.
+	dirty := with("Body", "bad\x00byte \xff end")
+	if code, body := env.PostForm(t, smsPath, dirty); code != 200 {
+		t.Errorf("dirty body: %d %s", code, body)
+	}
 	big := with("Body", strings.Repeat("x", 70<<10))
 	if code, _ := env.PostForm(t, smsPath, big); code != http.StatusRequestEntityTooLarge {
 		t.Errorf("70 KiB body: got %d, want 413", code)
 	}
-	if n := env.Count(t, `SELECT count(*) FROM messages`) + env.Count(t, `SELECT count(*) FROM contacts`); n != 0 {
+	if n := env.Count(t, `SELECT count(*) FROM messages WHERE body <> $1`, "badbyte \uFFFD end") + env.Count(t, `SELECT count(*) FROM contacts`) - 1; n != 0 {
 		t.Fatalf("bad requests stored %d rows", n)
 	}
 	resp, err := http.Get(env.PublicURL + "/metrics")
@@ -223,8 +243,8 @@ func TestBadRequestsStoreNothing(t *testing.T) {
 	}
 	defer resp.Body.Close()
 	text, _ := io.ReadAll(resp.Body)
-	if !strings.Contains(string(text), `parley_webhook_signature_failures_total{endpoint="sms"} 3`) {
-		t.Fatalf("metrics do not count the 3 signature failures:\n%s", grep(string(text), "signature"))
+	if !strings.Contains(string(text), `parley_webhook_signature_failures_total{endpoint="sms"} 6`) {
+		t.Fatalf("metrics do not count the 6 signature failures:\n%s", grep(string(text), "signature"))
 	}
 }
 
