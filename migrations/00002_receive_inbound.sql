@@ -15,7 +15,8 @@
 -- p_consent: '' (nothing), 'opt_out', 'opt_in', 'help', 'maybe_opt_out'.
 -- p_reply_body: the compliance reply to queue, or NULL. For opt_out it is queued
 -- only when the phone was not already opted out of conversational texts, so a
--- customer who repeats STOP gets one confirmation.
+-- customer who repeats STOP gets one confirmation; for opt_in only when the
+-- phone's newest conversational entry is an opt-out (see the opt_in branch).
 
 -- +goose StatementBegin
 CREATE FUNCTION receive_inbound(
@@ -27,6 +28,7 @@ CREATE FUNCTION receive_inbound(
     OUT message_id bigint, OUT conversation_id bigint, OUT contact_id bigint,
     OUT duplicate boolean, OUT reply_id bigint, OUT consent_changed boolean)
 LANGUAGE plpgsql AS $$
+#variable_conflict use_column
 DECLARE
     v_was_out boolean;
     v_status text;
@@ -56,9 +58,22 @@ BEGIN
      WHERE c.brand_id = p_brand_id AND c.contact_id = receive_inbound.contact_id AND c.merged_into IS NULL
     RETURNING c.id INTO conversation_id;
     IF conversation_id IS NULL THEN
+        -- Another phone of the same contact may be opening it in a concurrent
+        -- transaction: the insert then waits for it and does nothing, and the
+        -- update below finds the committed row.
         INSERT INTO conversations (brand_id, contact_id, last_phone, last_message_at, last_inbound_at)
         VALUES (p_brand_id, contact_id, p_from, p_received_at, p_received_at)
+        ON CONFLICT (brand_id, contact_id) WHERE merged_into IS NULL DO NOTHING
         RETURNING id INTO conversation_id;
+        IF conversation_id IS NULL THEN
+            UPDATE conversations c
+               SET status = 'open', last_phone = p_from,
+                   last_message_at = greatest(c.last_message_at, p_received_at),
+                   last_inbound_at = greatest(coalesce(c.last_inbound_at, p_received_at), p_received_at),
+                   updated_at = now()
+             WHERE c.brand_id = p_brand_id AND c.contact_id = receive_inbound.contact_id AND c.merged_into IS NULL
+            RETURNING c.id INTO conversation_id;
+        END IF;
     END IF;
 
     -- ON CONFLICT is the last line of defence (a SID reused from another phone):
@@ -86,12 +101,19 @@ BEGIN
             p_reply_body := NULL;
         END IF;
     ELSIF p_consent = 'opt_in' THEN
+        -- START, YES and UNSTOP only mean "opt back in" from a phone that opted
+        -- out. From anyone else (a "Yes" answering "shall I book it?") they are
+        -- an ordinary message: no ledger row, no "resubscribed" reply.
         SELECT ce.status INTO v_status FROM consent_events ce
          WHERE ce.brand_id = p_brand_id AND ce.phone = p_from AND ce.purpose = 'conversational'
          ORDER BY ce.id DESC LIMIT 1;
-        INSERT INTO consent_events (brand_id, phone, purpose, status, source, evidence, message_id)
-        VALUES (p_brand_id, p_from, 'conversational', 'opted_in', 'keyword', p_evidence, message_id);
-        consent_changed := v_status IS DISTINCT FROM 'opted_in';
+        IF v_status = 'opted_out' THEN
+            INSERT INTO consent_events (brand_id, phone, purpose, status, source, evidence, message_id)
+            VALUES (p_brand_id, p_from, 'conversational', 'opted_in', 'keyword', p_evidence, message_id);
+            consent_changed := true;
+        ELSE
+            p_reply_body := NULL;
+        END IF;
     ELSIF p_consent = 'maybe_opt_out' THEN
         UPDATE conversations SET needs_attention = 'possible opt-out: ' || left(p_body, 200)
          WHERE id = conversation_id;

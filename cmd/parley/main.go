@@ -85,7 +85,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 
 	case "serve", "worker":
 		worker := fs.Bool("worker", true, "also run the queue worker in this process")
-		concurrency := fs.Int("concurrency", 50, "send tasks processed at once by the worker")
+		concurrency := fs.Int("concurrency", 200, "send tasks processed at once by the worker (most only wait for their number's next slot)")
 		fs.Usage = func() {
 			fmt.Fprintf(stderr, "Usage: parley %s\n\n", cmd)
 			if cmd == "serve" {

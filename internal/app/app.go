@@ -47,7 +47,8 @@ type App struct {
 	Inbound    *inbound.Service // nil in a worker-only process
 	Echo       *echo.Echo       // nil in a worker-only process
 
-	opt Options
+	opt      Options
+	redisOpt *redis.Options
 }
 
 // Options change how Build assembles the app.
@@ -57,7 +58,7 @@ type Options struct {
 	Now         func() time.Time
 	Carrier     carrier.Carrier // default: Twilio through twilio-go
 	WorkerOnly  bool            // no HTTP server, no inbound pipeline (`parley worker`)
-	Concurrency int             // worker goroutines (default 50)
+	Concurrency int             // worker goroutines (default 200: most of them only wait for a slot)
 	// RedisPrefix namespaces Parley's own Redis keys (rate limits, relay
 	// marker), so tests sharing one Redis do not meet.
 	RedisPrefix string
@@ -84,7 +85,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options
 	if opt.ReconcileEvery == 0 {
 		opt.ReconcileEvery = 30 * time.Second
 	}
-	st, err := store.Open(ctx, cfg.DatabaseURL, 0)
+	st, err := store.Open(ctx, cfg.DatabaseURL, 24)
 	if err != nil {
 		return nil, err
 	}
@@ -93,8 +94,9 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options
 		st.Close()
 		return nil, fmt.Errorf("REDIS_URL: %w", err)
 	}
+	ropt.PoolSize = max(ropt.PoolSize, 64) // every send worker takes the limiter's connection too
 	rdb := redis.NewClient(ropt)
-	a := &App{Cfg: cfg, Log: log, Store: st, Redis: rdb, Metrics: metrics.New(), opt: opt}
+	a := &App{Cfg: cfg, Log: log, Store: st, Redis: rdb, Metrics: metrics.New(), opt: opt, redisOpt: ropt}
 	a.Carrier = opt.Carrier
 	if a.Carrier == nil {
 		if a.Carrier, err = twilio.New(cfg.TwilioAccountSID, cfg.TwilioAuthToken, cfg.TwilioAPIURL, 15*time.Second); err != nil {
@@ -112,6 +114,11 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options
 	}
 	a.Sender = outbound.NewSender(st, a.Carrier, lim, cfg.PublicURL, log, a.Metrics)
 	a.Sender.Now = opt.Now
+	if opt.Concurrency <= 0 {
+		opt.Concurrency = 200
+		a.opt.Concurrency = 200
+	}
+	a.Sender.MaxWaiters = opt.Concurrency / 2
 	a.Relay = outbound.NewRelay(st, a.Queue, rdb, opt.RedisPrefix+"relay-marker", log)
 	a.Reconciler = outbound.NewReconciler(st, a.Carrier, log)
 	if opt.WorkerOnly {
@@ -157,9 +164,15 @@ func (a *App) Close() {
 // StartWorker runs the send worker, the relay and the reconciler until ctx
 // ends; the returned function waits for them to stop.
 func (a *App) StartWorker(ctx context.Context) (wait func(), err error) {
-	srv := queue.NewServer(a.Redis, queue.ServerConfig{Concurrency: a.opt.Concurrency, Log: a.Log, Namespace: a.opt.QueueNamespace,
+	// The worker's own connections: asynq fetches tasks one at a time, so a
+	// fetch must never wait for a connection behind the send handlers.
+	wopt := *a.redisOpt
+	wopt.PoolSize = 50
+	wrdb := redis.NewClient(&wopt)
+	srv := queue.NewServer(wrdb, queue.ServerConfig{Concurrency: a.opt.Concurrency, Log: a.Log, Namespace: a.opt.QueueNamespace,
 		RetryBase: a.opt.RetryBase}, a.Sender.Handle)
 	if err := srv.Start(); err != nil {
+		_ = wrdb.Close()
 		return nil, err
 	}
 	var wg sync.WaitGroup
@@ -171,6 +184,7 @@ func (a *App) StartWorker(ctx context.Context) (wait func(), err error) {
 		<-ctx.Done()
 		srv.Shutdown()
 		wg.Wait()
+		_ = wrdb.Close()
 	}, nil
 }
 

@@ -4,6 +4,7 @@
 package consent
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 )
@@ -38,34 +39,94 @@ var keywords = map[string]Action{
 
 // revocations are plain-language ways of saying "stop texting me" that count
 // as an opt-out on their own (the FCC's "any reasonable means"). They are
-// matched against the whole message after polite filler words are trimmed.
-var revocations = setOf(
-	"stop texting me", "stop texting", "stop texting us", "stop messaging me", "stop messaging",
-	"stop sending me texts", "stop sending me messages", "stop sending texts", "stop sending messages",
-	"stop sending me these", "stop contacting me", "stop all texts", "stop all messages",
-	"stop the texts", "stop these texts", "stop these messages",
-	"unsubscribe me", "i want to unsubscribe", "id like to unsubscribe", "unsubscribe me from this",
-	"unsubscribe me from your list",
-	"remove me", "remove me from your list", "remove me from this list", "remove me from the list",
-	"remove me from your mailing list", "remove me from your texts", "remove my number",
-	"take me off", "take me off your list", "take me off the list", "take me off this list",
-	"take my number off your list",
-	"opt me out", "opt out", "i want to opt out", "i opt out", "id like to opt out",
-	"do not text me", "dont text me", "do not text", "dont text", "never text me again",
-	"do not contact me", "dont contact me", "do not message me", "dont message me",
-	"no more texts", "no more messages", "no more texts please", "no more",
-	"leave me alone", "cancel my subscription", "cancel texts", "cancel all texts",
-	"stop it", "stop", "unsubscribe", "stopall", "optout", "quit",
-)
+// matched against the whole message after polite filler words and a leading
+// "I want to" are trimmed (see core), so "Can you please stop texting me?" and
+// "I want to stop receiving these texts" match "stop texting me" and "stop
+// receiving these texts". Short, ambiguous phrases ("no more", "stop it") are
+// not here: they are in maybes.
+var revocations = revocationSet()
 
-// filler words around a revocation that do not change its meaning.
-var filler = setOf("please", "pls", "plz", "kindly", "thanks", "thank", "you", "thx", "ty",
-	"now", "asap", "immediately", "ok", "okay", "hi", "hello", "hey", "just", "already", "again")
+// texts are the ways a customer names our messages after "stop sending",
+// "stop receiving", "stop the" and the like.
+var texts = []string{
+	"texts", "messages", "text messages", "sms",
+	"these texts", "these messages", "these text messages", "the texts", "the messages",
+	"your texts", "your messages", "all texts", "all messages", "all the texts", "all the messages",
+	"all these texts", "all these messages", "any texts", "any messages", "any more texts", "any more messages",
+}
+
+// vague names of our messages, which only count after a verb of sending or
+// receiving: "stop sending me these" is a revocation, "I don't want these" is
+// not.
+var vague = []string{"these", "them", "this", "those", "it"}
+
+func revocationSet() map[string]bool {
+	m := setOf(
+		"stop all", "stop texting me", "stop texting", "stop texting us", "stop messaging me", "stop messaging",
+		"stop contacting me", "stop contacting us", "stop sending", "stop sending me",
+		"quit texting me", "quit texting", "quit messaging me", "quit messaging", "quit contacting me",
+		"unsubscribe me", "unsubscribe me from this", "unsubscribe me from your list",
+		"remove me", "remove me from your list", "remove me from this list", "remove me from the list",
+		"remove me from your mailing list", "remove me from your texts", "remove my number",
+		"take me off", "take me off your list", "take me off the list", "take me off this list",
+		"take my number off your list",
+		"opt me out", "opt out", "i opt out",
+		"do not text me", "dont text me", "do not text", "dont text", "never text me", "never text me again",
+		"do not contact me", "dont contact me", "do not message me", "dont message me",
+		"never message me", "never contact me",
+		"no more texts", "no more messages", "no more text messages", "no more texts please",
+		"leave me alone", "cancel my subscription", "cancel texts", "cancel all texts",
+		"stop", "unsubscribe", "stopall", "optout", "quit",
+	)
+	for _, t := range texts {
+		for _, v := range []string{"stop", "quit", "stop sending", "stop sending me", "quit sending", "quit sending me",
+			"stop receiving", "stop getting", "i dont want", "i do not want", "no more"} {
+			m[v+" "+t] = true
+		}
+	}
+	for _, t := range vague {
+		for _, v := range []string{"stop sending", "stop sending me", "quit sending", "quit sending me", "stop receiving", "stop getting"} {
+			m[v+" "+t] = true
+		}
+	}
+	return m
+}
+
+// maybes are short messages that are a revocation in one conversation and a
+// polite answer in another ("No more, thanks" to "anything else?"): a person
+// decides.
+var maybes = setOf("no more", "stop it")
+
+// stopWords are the keywords that say nothing but "stop": a message made only
+// of them ("STOP STOP", "stop, unsubscribe") is an opt-out.
+var stopWords = setOf("stop", "stopall", "unsubscribe", "optout", "revoke", "quit")
+
+// filler words around a revocation that do not change its meaning. They are
+// trimmed from both ends only: "can" and "you" open a question ("Can you stop
+// texting me?") but inside a message they carry meaning.
+var filler = setOf("please", "pls", "plz", "kindly", "thanks", "thank", "you", "u", "thx", "ty",
+	"now", "asap", "immediately", "ok", "okay", "hi", "hello", "hey", "just", "already", "again",
+	"can", "could", "would", "will", "anymore", "forever")
+
+// innerFiller are dropped wherever they are: they never change what a
+// revocation means ("don't ever text me again", "stop please texting me").
+var innerFiller = setOf("please", "pls", "plz", "kindly", "ever")
+
+// intents open a revocation without changing it: "I want to stop receiving
+// these texts" is "stop receiving these texts". Longest first.
+var intents = [][]string{
+	{"i", "would", "like", "you", "to"}, {"i", "would", "like", "to"}, {"id", "like", "you", "to"}, {"id", "like", "to"},
+	{"i", "want", "you", "to"}, {"i", "need", "you", "to"}, {"i", "want", "to"}, {"i", "wish", "to"}, {"i", "need", "to"},
+}
+
+// tails close a revocation without changing it: "don't text me any more".
+var tails = [][]string{{"any", "more"}, {"any", "longer"}}
 
 // hints are fragments that might be a revocation inside a longer text; such a
 // message is flagged for an agent rather than acted on.
 var hints = []string{
-	"stop texting", "stop messaging", "stop sending", "stop contacting", "stop all",
+	"stop texting", "stop messaging", "stop sending", "stop contacting", "stop receiving", "stop getting", "stop all",
+	"quit texting", "quit messaging", "quit sending",
 	"unsubscribe", "opt out", "opt me out", "optout", "remove me", "remove my number",
 	"take me off", "take my number off", "dont text", "do not text", "dont message", "do not message",
 	"dont contact", "do not contact", "no more texts", "no more messages", "leave me alone",
@@ -99,9 +160,16 @@ func Classify(body, optOutType string) Action {
 	if len(words) == 0 {
 		return None
 	}
-	core := trimFiller(words)
-	if len(core) > 0 && revocations[strings.Join(core, " ")] {
+	c, intent := core(words)
+	key := strings.Join(c, " ")
+	switch {
+	case len(c) == 0:
+	case intent && (key == "stop" || key == "quit"):
+		return MaybeOptOut // "I want to stop", "I need to quit": stop what?
+	case revocations[key], len(c) > 1 && allStopWords(c):
 		return OptOut
+	case maybes[key]:
+		return MaybeOptOut
 	}
 	joined := " " + strings.Join(words, " ") + " "
 	for _, h := range hints {
@@ -133,6 +201,45 @@ func keepLetters(r rune) rune {
 func normalWords(body string) []string {
 	body = strings.NewReplacer("'", "", "’", "").Replace(strings.ToLower(body))
 	return strings.FieldsFunc(body, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+}
+
+// core is what a message says once the words that never change a revocation
+// are gone: filler at both ends, filler that is safe anywhere, a leading "I
+// want to" (intent says there was one) and a trailing "any more".
+func core(words []string) (c []string, intent bool) {
+	c = make([]string, 0, len(words))
+	for _, w := range words {
+		if !innerFiller[w] {
+			c = append(c, w)
+		}
+	}
+	c = trimFiller(c)
+	for _, in := range intents {
+		if hasPrefix(c, in) {
+			c, intent = trimFiller(c[len(in):]), true
+			break
+		}
+	}
+	for _, t := range tails {
+		if len(c) > len(t) && slices.Equal(c[len(c)-len(t):], t) {
+			c = trimFiller(c[:len(c)-len(t)])
+			break
+		}
+	}
+	return c, intent
+}
+
+func hasPrefix(words, prefix []string) bool {
+	return len(words) >= len(prefix) && slices.Equal(words[:len(prefix)], prefix)
+}
+
+func allStopWords(words []string) bool {
+	for _, w := range words {
+		if !stopWords[w] {
+			return false
+		}
+	}
+	return true
 }
 
 func trimFiller(words []string) []string {

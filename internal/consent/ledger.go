@@ -68,7 +68,66 @@ func Check(c *Change) error {
 	if len(c.Evidence) > maxEvidence {
 		return &FieldError{"evidence", fmt.Sprintf("is %d bytes; at most %d", len(c.Evidence), maxEvidence)}
 	}
+	if c.Status == OptedIn && c.Evidence == "" {
+		return &FieldError{"evidence", "is required for an opt-in: what proves the consent (the form, the import file, the agent's note)"}
+	}
 	return nil
+}
+
+// ErrOptedOutByText is wrapped by every *OverrideError, so that callers can
+// answer a conflict rather than bad input.
+var ErrOptedOutByText = errors.New("the customer opted out by text")
+
+// OverrideError refuses an opt-in that would undo an opt-out the customer
+// made themselves, by texting STOP (source keyword) or at the carrier
+// (carrier). Only the customer texting START, or a new consent a person
+// collected (web_form, agent) with its evidence, may do that.
+type OverrideError struct {
+	Phone     string
+	Purpose   string
+	Source    string // of the refused opt-in
+	OptOutVia string // keyword or carrier
+}
+
+func (e *OverrideError) Error() string {
+	return fmt.Sprintf("%s opted out of %s texts by text (%s); an opt-in from source %s cannot override that: "+
+		"the customer must text START, or give new consent recorded with source web_form or agent and its evidence",
+		e.Phone, e.Purpose, e.OptOutVia, e.Source)
+}
+
+// Unwrap makes errors.Is(err, ErrOptedOutByText) true.
+func (e *OverrideError) Unwrap() error { return ErrOptedOutByText }
+
+// mayOverrideTextOptOut says whether an opt-in from source may undo the
+// customer's own opt-out: a consent a person collected (a web form, an agent),
+// or the customer's own keyword (an inbound text, which carries its message).
+func mayOverrideTextOptOut(c Change) bool {
+	return c.Source == "web_form" || c.Source == "agent" || (c.Source == "keyword" && c.MessageID != 0)
+}
+
+// CheckOverride refuses (with an *OverrideError) an opt-in c that would undo
+// an opt-out the customer made by text: a keyword or carrier opt-out of c's
+// purpose with no opt-in after it in history, the phone's ledger for the brand
+// oldest first (an API opt-out after a STOP does not lift it). c must have
+// passed Check.
+func CheckOverride(c Change, history []store.ConsentEvent) error {
+	if c.Status != OptedIn || mayOverrideTextOptOut(c) {
+		return nil
+	}
+	via := ""
+	for _, e := range history {
+		switch {
+		case e.Purpose != c.Purpose:
+		case e.Status == OptedIn:
+			via = ""
+		case e.Status == OptedOut && (e.Source == "keyword" || e.Source == "carrier"):
+			via = e.Source
+		}
+	}
+	if via == "" {
+		return nil
+	}
+	return &OverrideError{Phone: c.Phone, Purpose: c.Purpose, Source: c.Source, OptOutVia: via}
 }
 
 // Ledger reads and appends the consent ledger. It is what every sender asks
@@ -160,9 +219,12 @@ func Permits(purpose string, optOutConfirmation bool, marketing, conversational 
 
 // Record appends changes for a brand, all or none. Each change is checked
 // first (Check), and a bad one is returned as a *FieldError prefixed with its
-// index ("[1].status") before anything is written.
+// index ("[1].status") before anything is written. An opt-in that would undo
+// the customer's own opt-out by text is refused with an *OverrideError
+// (CheckOverride), also before anything is written.
 func (l *Ledger) Record(ctx context.Context, brandID int64, changes ...Change) error {
 	evs := make([]store.ConsentEvent, len(changes))
+	history := map[string][]store.ConsentEvent{}
 	for i := range changes {
 		c := changes[i]
 		if err := Check(&c); err != nil {
@@ -172,11 +234,23 @@ func (l *Ledger) Record(ctx context.Context, brandID int64, changes ...Change) e
 			}
 			return err
 		}
-		if strings.TrimSpace(c.Phone) == "" {
+		c.Phone = strings.TrimSpace(c.Phone)
+		if c.Phone == "" {
 			return &FieldError{Field: fmt.Sprintf("[%d].phone", i), Msg: "is required"}
+		}
+		h, ok := history[c.Phone]
+		if !ok {
+			var err error
+			if h, err = l.st.ConsentEvents(ctx, brandID, c.Phone); err != nil {
+				return fmt.Errorf("consent: record: %w", err)
+			}
+		}
+		if err := CheckOverride(c, h); err != nil {
+			return fmt.Errorf("consent: record [%d]: %w", i, err)
 		}
 		evs[i] = store.ConsentEvent{BrandID: brandID, Phone: c.Phone, Purpose: c.Purpose, Status: c.Status,
 			Source: c.Source, Evidence: c.Evidence, MessageID: c.MessageID}
+		history[c.Phone] = append(h, evs[i]) // later changes of the batch see this one
 	}
 	if err := l.st.AppendConsent(ctx, evs); err != nil {
 		return fmt.Errorf("consent: record: %w", err)

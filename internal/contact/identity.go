@@ -36,8 +36,11 @@ var (
 // when an operation returns one.
 type FieldError struct {
 	Field string // as the client named it: "phones[1]", "consent[0].brand"
-	Err   error  // ErrMissing, ErrInvalid or ErrInvalidPhone
-	Msg   string
+	// ErrMissing, ErrInvalid or ErrInvalidPhone; or consent.ErrOptedOutByText
+	// when the field is well formed but conflicts with the ledger (an opt-in
+	// over the customer's own STOP).
+	Err error
+	Msg string
 }
 
 func (e *FieldError) Error() string { return "contact: " + e.Field + ": " + e.Msg }
@@ -146,10 +149,22 @@ func (s *Service) validate(ctx context.Context, in Upsert) (store.ContactUpsert,
 	if len(in.Consent) > maxConsent {
 		return up, &FieldError{"consent", ErrInvalid, fmt.Sprintf("%d entries; at most %d in one request", len(in.Consent), maxConsent)}
 	}
+	brands := map[string]int64{}
 	for i, e := range in.Consent {
 		field := func(name string) string { return fmt.Sprintf("consent[%d].%s", i, name) }
-		if strings.TrimSpace(e.Brand) == "" {
+		slug := strings.TrimSpace(e.Brand)
+		if slug == "" {
 			return up, &FieldError{field("brand"), ErrMissing, "is required: the brand's slug"}
+		}
+		if _, ok := brands[slug]; !ok {
+			b, err := s.st.BrandBySlug(ctx, slug)
+			if errors.Is(err, store.ErrNotFound) {
+				return up, &FieldError{field("brand"), ErrInvalid, fmt.Sprintf("no brand has the slug %q", slug)}
+			}
+			if err != nil {
+				return up, fmt.Errorf("contact: upsert: %w", err)
+			}
+			brands[slug] = b.ID
 		}
 		ch := consent.Change{Purpose: e.Purpose, Status: e.Status, Source: e.Source, Evidence: e.Evidence}
 		if err := consent.Check(&ch); err != nil {
@@ -159,25 +174,66 @@ func (s *Service) validate(ctx context.Context, in Upsert) (store.ContactUpsert,
 			}
 			return up, err
 		}
-		up.Consent = append(up.Consent, store.ConsentChange{Purpose: ch.Purpose, Status: ch.Status, Source: ch.Source, Evidence: ch.Evidence})
+		up.Consent = append(up.Consent, store.ConsentChange{BrandID: brands[slug], Purpose: ch.Purpose, Status: ch.Status,
+			Source: ch.Source, Evidence: ch.Evidence})
 	}
-	// Last, because it reads the database: the brands must exist.
-	brands := map[string]int64{}
-	for i, e := range in.Consent {
-		slug := strings.TrimSpace(e.Brand)
-		if _, ok := brands[slug]; !ok {
-			b, err := s.st.BrandBySlug(ctx, slug)
-			if errors.Is(err, store.ErrNotFound) {
-				return up, &FieldError{fmt.Sprintf("consent[%d].brand", i), ErrInvalid, fmt.Sprintf("no brand has the slug %q", slug)}
-			}
-			if err != nil {
-				return up, fmt.Errorf("contact: upsert: %w", err)
-			}
-			brands[slug] = b.ID
-		}
-		up.Consent[i].BrandID = brands[slug]
+	if err := s.checkOverrides(ctx, up); err != nil {
+		return up, err
 	}
 	return up, nil
+}
+
+// checkOverrides refuses opt-ins that would undo a customer's own opt-out by
+// text (consent.CheckOverride) on any phone the entries will be recorded for:
+// the listed phones, else the phones of the contact with the loyalty ID. The
+// answer is a *FieldError whose Err is consent.ErrOptedOutByText: a conflict
+// with the ledger rather than bad input.
+//
+// It reads the ledger before the upsert's transaction: a STOP arriving in
+// between is recorded before the opt-in and is overridden by it, a window of
+// milliseconds against a rule about deliberate overrides.
+func (s *Service) checkOverrides(ctx context.Context, up store.ContactUpsert) error {
+	var risky bool
+	for _, c := range up.Consent {
+		risky = risky || c.Status == consent.OptedIn
+	}
+	if !risky {
+		return nil
+	}
+	phones := up.Phones
+	if len(phones) == 0 && up.LoyaltyID != "" {
+		cs, err := s.st.Contacts(ctx, store.ContactQuery{LoyaltyID: up.LoyaltyID})
+		if err != nil {
+			return fmt.Errorf("contact: upsert: %w", err)
+		}
+		for _, c := range cs {
+			phones = append(phones, c.Phones...)
+		}
+	}
+	type key struct {
+		brand int64
+		phone string
+	}
+	history := map[key][]store.ConsentEvent{}
+	for i, c := range up.Consent {
+		for _, p := range phones {
+			k := key{c.BrandID, p}
+			h, ok := history[k]
+			if !ok {
+				var err error
+				if h, err = s.st.ConsentEvents(ctx, c.BrandID, p); err != nil {
+					return fmt.Errorf("contact: upsert: %w", err)
+				}
+			}
+			ch := consent.Change{Phone: p, Purpose: c.Purpose, Status: c.Status, Source: c.Source, Evidence: c.Evidence}
+			if err := consent.CheckOverride(ch, h); err != nil {
+				return &FieldError{fmt.Sprintf("consent[%d]", i), consent.ErrOptedOutByText, err.Error()}
+			}
+			// Later entries of the request see this one, as the ledger will.
+			history[k] = append(h, store.ConsentEvent{BrandID: c.BrandID, Phone: p, Purpose: c.Purpose, Status: c.Status, Source: c.Source})
+		}
+	}
+	return nil
 }
 
 // checkText refuses over-long values and control characters, which are always

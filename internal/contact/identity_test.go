@@ -8,7 +8,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/parleyhq/parley/internal/consent"
 	"github.com/parleyhq/parley/internal/contact"
 	"github.com/parleyhq/parley/internal/store"
 	"github.com/parleyhq/parley/internal/store/storetest"
@@ -107,11 +109,15 @@ func TestUpsertRejectsBadInputAndWritesNothing(t *testing.T) {
 		{"attributes string", contact.Upsert{Phones: merging, Attributes: json.RawMessage(`"gold"`)}, "attributes", contact.ErrInvalid},
 		{"brand missing", contact.Upsert{Phones: merging, Consent: []contact.ConsentEntry{{Purpose: "marketing", Status: "opted_in"}}}, "consent[0].brand", contact.ErrMissing},
 		{"brand unknown", contact.Upsert{Phones: merging, Consent: []contact.ConsentEntry{
-			{Brand: "demoair", Purpose: "marketing", Status: "opted_in"}, {Brand: "nope", Purpose: "marketing", Status: "opted_in"}}}, "consent[1].brand", contact.ErrInvalid},
+			{Brand: "demoair", Purpose: "marketing", Status: "opted_in", Evidence: "form"}, {Brand: "nope", Purpose: "marketing", Status: "opted_in"}}}, "consent[1].brand", contact.ErrInvalid},
+		{"unknown brand before missing evidence", contact.Upsert{Phones: merging, Consent: []contact.ConsentEntry{{Brand: "nope", Purpose: "marketing", Status: "opted_in"}}}, "consent[0].brand", contact.ErrInvalid},
+		{"opt-in without evidence", contact.Upsert{Phones: merging, Consent: []contact.ConsentEntry{
+			{Brand: "demoair", Purpose: "marketing", Status: "opted_out"}, {Brand: "demoair", Purpose: "marketing", Status: "opted_in", Source: "web_form", Evidence: " "}}}, "consent[1].evidence", contact.ErrInvalid},
+		{"api opt-in without evidence", contact.Upsert{Phones: merging, Consent: []contact.ConsentEntry{{Brand: "demoair", Purpose: "conversational", Status: "opted_in"}}}, "consent[0].evidence", contact.ErrInvalid},
 		{"purpose", contact.Upsert{Phones: merging, Consent: []contact.ConsentEntry{{Brand: "demoair", Purpose: "sales", Status: "opted_in"}}}, "consent[0].purpose", contact.ErrInvalid},
 		{"status", contact.Upsert{Phones: merging, Consent: []contact.ConsentEntry{{Brand: "demoair", Purpose: "marketing", Status: "yes"}}}, "consent[0].status", contact.ErrInvalid},
 		{"source", contact.Upsert{Phones: merging, Consent: []contact.ConsentEntry{{Brand: "demoair", Purpose: "marketing", Status: "opted_in", Source: "fax"}}}, "consent[0].source", contact.ErrInvalid},
-		{"consent without phones", contact.Upsert{LoyaltyID: "FF-NEW", Consent: []contact.ConsentEntry{{Brand: "demoair", Purpose: "marketing", Status: "opted_in"}}}, "consent", contact.ErrInvalid},
+		{"consent without phones", contact.Upsert{LoyaltyID: "FF-NEW", Consent: []contact.ConsentEntry{{Brand: "demoair", Purpose: "marketing", Status: "opted_in", Evidence: "form"}}}, "consent", contact.ErrInvalid},
 	}
 	for _, tc := range cases {
 		_, err := b.svc.Upsert(b.ctx, tc.in)
@@ -126,6 +132,62 @@ func TestUpsertRejectsBadInputAndWritesNothing(t *testing.T) {
 	}
 	if after := b.rows(t); after != before {
 		t.Errorf("bad input changed the database: %s, was %s", after, before)
+	}
+}
+
+// An API or import opt-in cannot silently undo a customer's STOP, on a listed
+// phone or, with none listed, on any phone of the contact; a web form or an
+// agent with evidence can.
+func TestUpsertRefusesOptInOverAStop(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	const stopped, other = "+12125550121", "+12125550122"
+	if _, err := b.svc.Upsert(b.ctx, contact.Upsert{LoyaltyID: "FF-7", Phones: []string{stopped, other}}); err != nil {
+		t.Fatal(err)
+	}
+	var brandID int64
+	if err := b.st.Pool.QueryRow(b.ctx, `SELECT id FROM brands WHERE slug = 'demoair'`).Scan(&brandID); err != nil {
+		t.Fatal(err)
+	}
+	reply := "unsubscribed"
+	if _, err := b.st.ReceiveInbound(b.ctx, []store.InboundRow{{SID: "SM00000000000000000000000000000121", BrandID: brandID,
+		From: stopped, To: "+15005550006", Body: "STOP", ReceivedAt: time.Now(), Segments: 1, Encoding: "GSM-7",
+		Consent: "opt_out", Evidence: "STOP", Reply: &reply, ReplySegments: 1, ReplyEncoding: "GSM-7"}}); err != nil {
+		t.Fatal(err)
+	}
+	entry := func(purpose, source string) []contact.ConsentEntry {
+		return []contact.ConsentEntry{{Brand: "demoair", Purpose: purpose, Status: "opted_in", Source: source, Evidence: "crm export"}}
+	}
+	before := b.rows(t)
+	for _, tc := range []struct {
+		name string
+		in   contact.Upsert
+	}{
+		{"api, phone listed", contact.Upsert{Phones: []string{other, stopped}, Consent: entry("marketing", "api")}},
+		{"default source", contact.Upsert{Phones: []string{stopped}, Consent: entry("conversational", "")}},
+		{"import, by loyalty ID", contact.Upsert{LoyaltyID: "FF-7", Consent: entry("conversational", "import")}},
+		{"after an api opt-out", contact.Upsert{Phones: []string{stopped}, Consent: append([]contact.ConsentEntry{
+			{Brand: "demoair", Purpose: "marketing", Status: "opted_out", Source: "api"}}, entry("marketing", "api")...)}},
+	} {
+		_, err := b.svc.Upsert(b.ctx, tc.in)
+		var fe *contact.FieldError
+		if !errors.As(err, &fe) || !errors.Is(err, consent.ErrOptedOutByText) || !strings.HasPrefix(fe.Field, "consent[") ||
+			!strings.Contains(fe.Msg, "START") || !strings.Contains(fe.Msg, stopped) {
+			t.Errorf("%s: err = %v, want a conflict naming the phone and START", tc.name, err)
+		}
+	}
+	if after := b.rows(t); after != before {
+		t.Errorf("a refused opt-in changed the database: %s, was %s", after, before)
+	}
+	// The phone that did not text STOP, and people who re-consented, are fine.
+	for _, in := range []contact.Upsert{
+		{Phones: []string{other}, Consent: entry("marketing", "api")},
+		{Phones: []string{stopped}, Consent: entry("marketing", "web_form")},
+		{LoyaltyID: "FF-7", Consent: entry("conversational", "agent")},
+	} {
+		if _, err := b.svc.Upsert(b.ctx, in); err != nil {
+			t.Errorf("%+v: %v", in, err)
+		}
 	}
 }
 

@@ -25,7 +25,7 @@ func benchN(def int) int {
 	return def
 }
 
-const benchConcurrency = 50
+const benchConcurrency = 500
 
 // queueBulk stores n outbound texts from `from` (spread over 2,000 phones) and
 // enqueues their tasks on q, without a worker running.

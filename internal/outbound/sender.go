@@ -37,6 +37,10 @@ type Sender struct {
 	metrics     SendMetrics
 	zones       contact.Zones
 	rates       rates
+	waiters     waiters
+	// MaxWaiters caps the workers of this process waiting on one sender
+	// number (set it to half the worker's concurrency).
+	MaxWaiters int
 }
 
 // SendMetrics counts send outcomes.
@@ -54,26 +58,18 @@ func NewSender(st *store.Store, c carrier.Carrier, l Limiter, publicURL string, 
 		m = noMetrics{}
 	}
 	return &Sender{st: st, carrier: c, limiter: l, publicURL: publicURL, log: log, Now: time.Now,
-		SendTimeout: 15 * time.Second, metrics: m, rates: rates{st: st}}
+		SendTimeout: 15 * time.Second, metrics: m, rates: rates{st: st}, MaxWaiters: 25}
 }
 
-// How far ahead each queue may book its number's next slot. A reply waits for
-// its slot; bulk books only a short way ahead, so a reply arriving during a
-// campaign is never more than that behind it.
-var maxAhead = map[string]time.Duration{
-	queue.Replies:   10 * time.Second,
-	queue.Proactive: time.Second,
-	queue.Bulk:      200 * time.Millisecond,
-}
-
-// patience is how long a task keeps trying for a slot before it gives its
-// worker back with a rate-limit retry.
-const patience = 3 * time.Second
+// bookAhead is how far ahead a proactive or bulk text books its number's
+// slot: a reply arriving during a campaign is never more than that (plus one
+// slot per other process) behind it.
+const bookAhead = 100 * time.Millisecond
 
 // Handle is the queue.SendHandler. The order matters: a slot of the sender
 // number first (so pacing costs no query), then one round trip that claims the
 // message (queued → sending) and reads everything the checks need, then the
-// checks, then the carrier.
+// checks, a sleep until the slot, and the carrier.
 func (s *Sender) Handle(ctx context.Context, p queue.SendPayload, a queue.Attempt) error {
 	if p.From == "" { // a task from before payloads carried the number
 		c, err := s.st.LoadForSend(ctx, p.MessageID)
@@ -89,7 +85,8 @@ func (s *Sender) Handle(ctx context.Context, p queue.SendPayload, a queue.Attemp
 	if err != nil {
 		return err
 	}
-	if err := s.waitForSlot(ctx, p.From, mps, p.Queue); err != nil {
+	slot, err := s.waitForSlot(ctx, p.From, mps, p.Queue)
+	if err != nil {
 		return err
 	}
 	c, claimed, err := s.st.ClaimForSend(ctx, p.MessageID)
@@ -110,6 +107,11 @@ func (s *Sender) Handle(ctx context.Context, p queue.SendPayload, a queue.Attemp
 			return err
 		}
 		return &queue.RetryAt{At: at, Reason: "quiet hours"}
+	}
+	// The claim was made while the slot approached; now wait for the slot
+	// itself, so the time between the slot and the carrier is only the call.
+	if err := sleep(ctx, time.Until(slot)); err != nil {
+		return s.st.Requeue(context.WithoutCancel(ctx), c.ID, 0, "worker stopped before its slot")
 	}
 	return s.send(ctx, c, a)
 }
@@ -165,28 +167,87 @@ func (s *Sender) quietHours(c store.SendCandidate, now time.Time) (time.Time, bo
 
 // waitForSlot books the sender number's next slot and sleeps until it, or
 // returns a rate-limit retry when none opens within patience.
-func (s *Sender) waitForSlot(ctx context.Context, from string, mps int, queueName string) error {
-	ahead, ok := maxAhead[queueName]
-	if !ok {
-		ahead = maxAhead[queue.Proactive]
+func (s *Sender) waitForSlot(ctx context.Context, from string, mps int, queueName string) (time.Time, error) {
+	if queueName == queue.Replies {
+		// A reply books the first free slot, however far: bulk books at most
+		// bookAhead ahead, so that is never far behind.
+		return s.book(ctx, from, mps, 30*time.Second)
 	}
-	deadline := time.Now().Add(patience)
+	// Other texts of one number wait in this process's line for it, at most
+	// about two seconds' worth of them (the rest go back to the queue so one
+	// slow number cannot hold every worker). Only the head of the line talks
+	// to Redis, booking a slot when it is at most bookAhead away.
+	release, ok := s.waiters.enter(from, max(2, min(2*mps, s.MaxWaiters)))
+	if !ok {
+		s.metrics.Sent("rate_limited")
+		return time.Time{}, &queue.RetryAt{At: time.Now().Add(time.Second), Reason: "sender number at its rate"}
+	}
+	defer release()
+	head := s.waiters.head(from)
+	select {
+	case head <- struct{}{}:
+	case <-ctx.Done():
+		return time.Time{}, ctx.Err()
+	}
+	defer func() { <-head }()
+	return s.book(ctx, from, mps, bookAhead)
+}
+
+// book takes the number's next slot once it is at most ahead away.
+func (s *Sender) book(ctx context.Context, from string, mps int, ahead time.Duration) (time.Time, error) {
 	for {
 		wait, ok, err := s.limiter.Reserve(ctx, from, mps, ahead)
 		if err != nil {
-			return err
+			return time.Time{}, err
 		}
 		if ok {
-			return sleep(ctx, wait)
+			return time.Now().Add(wait), nil
 		}
-		if time.Now().Add(wait - ahead).After(deadline) {
-			s.metrics.Sent("rate_limited")
-			return &queue.RetryAt{At: time.Now().Add(wait - ahead), Reason: "sender number at its rate"}
-		}
-		if err := sleep(ctx, min(wait-ahead+time.Millisecond, 250*time.Millisecond)); err != nil {
-			return err
+		if err := sleep(ctx, wait-ahead); err != nil {
+			return time.Time{}, err
 		}
 	}
+}
+
+// waiters counts, per sender number, the workers of this process waiting for
+// one of its slots, and holds each number's head-of-line token.
+type waiters struct {
+	mu    sync.Mutex
+	n     map[string]int
+	heads map[string]chan struct{}
+}
+
+// head returns the number's one-place channel: whoever puts into it is the
+// head of the line. Channel senders are served in order, so the line is FIFO.
+func (w *waiters) head(number string) chan struct{} {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.heads == nil {
+		w.heads = map[string]chan struct{}{}
+	}
+	h, ok := w.heads[number]
+	if !ok {
+		h = make(chan struct{}, 1)
+		w.heads[number] = h
+	}
+	return h
+}
+
+func (w *waiters) enter(number string, limit int) (release func(), ok bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.n == nil {
+		w.n = map[string]int{}
+	}
+	if w.n[number] >= limit {
+		return nil, false
+	}
+	w.n[number]++
+	return func() {
+		w.mu.Lock()
+		w.n[number]--
+		w.mu.Unlock()
+	}, true
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

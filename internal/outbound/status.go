@@ -11,11 +11,16 @@ import (
 
 // Ranks orders delivery statuses: a message only ever moves to a higher rank.
 // Twilio's own pre-send statuses (accepted, scheduled, queued) sit with ours.
+// Every status Twilio documents is here, so that none is refused with a 400
+// (Twilio does not retry a callback): partially_delivered (some parts of a
+// long message arrived) is final like delivered; receiving and received are
+// inbound statuses, ranked 0 so they never move an outbound message.
 var Ranks = map[string]int{
-	"held": 0, "queued": 1, "accepted": 1, "scheduled": 1,
+	"held": 0, "receiving": 0, "received": 0,
+	"queued": 1, "accepted": 1, "scheduled": 1,
 	"sending":   2,
 	"sent":      3,
-	"delivered": 4, "undelivered": 4, "failed": 4, "read": 5,
+	"delivered": 4, "undelivered": 4, "failed": 4, "partially_delivered": 4, "read": 5,
 	"canceled": 4, "suppressed": 4, "unknown": 4,
 }
 

@@ -48,11 +48,11 @@ func (l *Limiter) Reserve(ctx context.Context, number string, mps int, maxWait t
 	if mps <= 0 {
 		mps = 1
 	}
-	// Spaced 1% wider than 1/mps, and rounded up, so that mps slots never fit
+	// Spaced 1.5% wider than 1/mps, and rounded up, so that mps slots never fit
 	// in one second even after a few milliseconds of scheduling and network
 	// jitter between the slot and the carrier (at 225 mps a 4444 µs spacing
 	// would already let 226 sends into some one-second window).
-	interval := (int64(time.Second/time.Microsecond)*101/100 + int64(mps) - 1) / int64(mps)
+	interval := (int64(time.Second/time.Microsecond)*1015/1000 + int64(mps) - 1) / int64(mps)
 	res, err := reserveScript.Run(ctx, l.rdb, []string{l.prefix + number}, interval, maxWait.Microseconds()).Int64Slice()
 	if err != nil {
 		return 0, false, fmt.Errorf("queue: rate limit %s: %w", number, err)

@@ -45,7 +45,7 @@ type Server struct {
 
 // ServerConfig tunes the worker.
 type ServerConfig struct {
-	Concurrency int // goroutines processing tasks (default 50)
+	Concurrency int // goroutines processing tasks (default 200)
 	Log         *slog.Logger
 	Namespace   string // prefix of the queue names, as given to NewClient
 	// RetryBase is the first backoff after a failure (default 1 s), doubling
@@ -57,7 +57,7 @@ type ServerConfig struct {
 // reply is always taken before any proactive or bulk task.
 func NewServer(rdb redis.UniversalClient, cfg ServerConfig, send SendHandler) *Server {
 	if cfg.Concurrency <= 0 {
-		cfg.Concurrency = 50
+		cfg.Concurrency = 200
 	}
 	if cfg.RetryBase <= 0 {
 		cfg.RetryBase = time.Second

@@ -132,10 +132,11 @@ func (s *Store) MarkSending(ctx context.Context, id int64) (bool, error) {
 // the carrier. Losing it costs a lookup, never a second send.
 func (s *Store) MarkSent(ctx context.Context, id int64, sid string) ([]StatusUpdate, error) {
 	rows, err := s.lazy().Query(ctx, `
-		WITH upd AS (
+		WITH lock AS (SELECT pg_advisory_xact_lock(hashtextextended($2, 11))), -- as ApplyStatus takes
+		upd AS (
 			UPDATE messages SET twilio_sid = $2, sent_at = now(), updated_at = now(),
 				status = CASE WHEN status IN ('queued', 'held', 'sending') THEN 'sent' ELSE status END
-			WHERE id = $1 RETURNING id)
+			WHERE id = $1 AND EXISTS (SELECT 1 FROM lock) RETURNING id)
 		DELETE FROM pending_statuses WHERE twilio_sid = $2 AND EXISTS (SELECT 1 FROM upd)
 		RETURNING twilio_sid, coalesce(message_id, 0), status, coalesce(error_code, 0), error_message`, id, sid)
 	if err != nil {

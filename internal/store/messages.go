@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -94,15 +95,28 @@ type StatusOutcome string
 
 // Outcomes of ApplyStatus.
 const (
-	StatusApplied StatusOutcome = "applied" // the message moved forward
+	StatusApplied StatusOutcome = "applied" // the message moved forward (by this status or one kept for its SID)
 	StatusStale   StatusOutcome = "stale"   // the message was already at or past it
 	StatusPending StatusOutcome = "pending" // no such message yet: kept for when the SID appears
+	StatusIgnored StatusOutcome = "ignored" // the SID is an inbound text's: a callback never touches one
 )
 
-// ApplyStatus moves a message's status forward, never back. ranks maps every
-// status to its position in the order; the caller (outbound) owns that order.
-// A status for a message we do not know yet is kept in pending_statuses and
-// applied by ApplyPendingStatuses when the SID is recorded.
+// lockSID serialises everything that matches callbacks to messages for one
+// SID: ApplyStatus and ApplyPendingStatuses take it first thing in their
+// transaction, so a callback kept in pending_statuses is either seen by the
+// transaction that gives a message that SID or finds the message itself.
+// (Seed 11: receive_inbound's phone locks use seed 7.)
+const lockSID = `SELECT pg_advisory_xact_lock(hashtextextended($1, 11))`
+
+// ApplyStatus moves an outbound message's status forward, never back. ranks
+// maps every status to its position in the order; the caller (outbound) owns
+// that order. The message is found by SID, else by our id from the callback
+// URL (u.MessageID), which takes the SID when a status moves it. Either way
+// the callbacks kept for that SID are applied first, in arrival order, and
+// forgotten, all in one transaction. A status for a message we do not know yet is kept in
+// pending_statuses and applied when the SID is recorded (ApplyPendingStatuses,
+// or the next callback that brings our id). A callback never touches an
+// inbound message.
 func (s *Store) ApplyStatus(ctx context.Context, u StatusUpdate, ranks map[string]int) (StatusOutcome, error) {
 	rankJSON, err := json.Marshal(ranks)
 	if err != nil {
@@ -110,30 +124,70 @@ func (s *Store) ApplyStatus(ctx context.Context, u StatusUpdate, ranks map[strin
 	}
 	var out StatusOutcome
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, lockSID, u.SID); err != nil {
+			return err
+		}
 		var id int64
-		var cur string
-		err := tx.QueryRow(ctx, `SELECT id, status FROM messages
-			WHERE (twilio_sid = $1 OR ($2 > 0 AND id = $2 AND direction = 'outbound'))
-			ORDER BY (twilio_sid = $1) DESC NULLS LAST LIMIT 1 FOR UPDATE`, u.SID, u.MessageID).Scan(&id, &cur)
-		if errors.Is(err, pgx.ErrNoRows) {
+		var sid *string
+		for attempt := 0; ; attempt++ {
+			err := tx.QueryRow(ctx, `SELECT id, twilio_sid FROM messages
+				WHERE direction = 'outbound' AND (twilio_sid = $1 OR ($2 > 0 AND id = $2))
+				ORDER BY (twilio_sid = $1) DESC NULLS LAST LIMIT 1 FOR UPDATE`, u.SID, u.MessageID).Scan(&id, &sid)
+			if err == nil {
+				break
+			}
+			if !errors.Is(err, pgx.ErrNoRows) {
+				return err
+			}
+			// No message of ours has the SID. It may be an inbound text's, or
+			// the sender may have just recorded it (without this lock): look
+			// again with a fresh snapshot before keeping the callback.
+			var dir string
+			err = tx.QueryRow(ctx, `SELECT direction FROM messages WHERE twilio_sid = $1`, u.SID).Scan(&dir)
+			switch {
+			case err == nil && dir == "inbound":
+				out = StatusIgnored
+				return nil
+			case err == nil && attempt == 0:
+				continue // an outbound message took the SID meanwhile
+			case err != nil && !errors.Is(err, pgx.ErrNoRows):
+				return err
+			}
 			_, err = tx.Exec(ctx, `INSERT INTO pending_statuses (twilio_sid, message_id, status, error_code, error_message)
 				VALUES ($1, nullif($2, 0), $3, nullif($4, 0), $5)`, u.SID, u.MessageID, u.Status, u.ErrorCode, u.ErrorMessage)
 			out = StatusPending
 			return err
 		}
-		if err != nil {
-			return err
+		var pending []StatusUpdate
+		if sid == nil || *sid == u.SID {
+			if sid == nil {
+				// Matched by our id: the message is about to take the SID,
+				// which an inbound text may hold (never two of ours: that one
+				// would have matched first).
+				var taken bool
+				if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM messages WHERE twilio_sid = $1 AND id <> $2)`, u.SID, id).Scan(&taken); err != nil {
+					return err
+				}
+				if taken {
+					out = StatusIgnored
+					return nil
+				}
+			}
+			// The callbacks that came for the SID before the message had it.
+			// Those that do not move it now never will (statuses only move
+			// forward), so all of them are forgotten.
+			ps, err := takePending(ctx, tx, u.SID, ranks)
+			if err != nil {
+				return err
+			}
+			pending = ps
 		}
-		tag, err := tx.Exec(ctx, `UPDATE messages SET status = $2, twilio_sid = coalesce(twilio_sid, $3),
-				error_code = coalesce(nullif($4, 0), error_code),
-				error_message = CASE WHEN $5 <> '' THEN $5 ELSE error_message END, updated_at = now()
-			WHERE id = $1 AND coalesce(($6::jsonb ->> status)::int, 0) < $7`,
-			id, u.Status, u.SID, u.ErrorCode, u.ErrorMessage, rankJSON, u.Rank)
+		moved, err := moveForward(ctx, tx, id, append(pending, u), rankJSON)
 		if err != nil {
 			return err
 		}
 		out = StatusStale
-		if tag.RowsAffected() == 1 {
+		if slices.Contains(moved, true) {
 			out = StatusApplied
 		}
 		return nil
@@ -144,35 +198,87 @@ func (s *Store) ApplyStatus(ctx context.Context, u StatusUpdate, ranks map[strin
 	return out, nil
 }
 
-// ApplyPendingStatuses applies, in arrival order, the callbacks that came for
-// sid before the message knew it, and forgets them. The sender calls it once
-// it has recorded the SID of a sent message.
-func (s *Store) ApplyPendingStatuses(ctx context.Context, sid string, ranks map[string]int) (int, error) {
-	rows, err := s.Pool.Query(ctx, `DELETE FROM pending_statuses WHERE twilio_sid = $1
-		RETURNING twilio_sid, coalesce(message_id, 0), status, coalesce(error_code, 0), error_message, id`, sid)
+// takePending removes the callbacks kept for sid and returns them in arrival
+// order, ranked.
+func takePending(ctx context.Context, tx pgx.Tx, sid string, ranks map[string]int) ([]StatusUpdate, error) {
+	rows, err := tx.Query(ctx, `WITH gone AS (DELETE FROM pending_statuses WHERE twilio_sid = $1
+			RETURNING id, twilio_sid, coalesce(message_id, 0) AS message_id, status, coalesce(error_code, 0) AS error_code, error_message)
+		SELECT twilio_sid, message_id, status, error_code, error_message FROM gone ORDER BY id`, sid)
 	if err != nil {
-		return 0, fmt.Errorf("store: pending statuses of %s: %w", sid, err)
+		return nil, fmt.Errorf("pending statuses: %w", err)
 	}
-	type pend struct {
-		u  StatusUpdate
-		id int64
+	ps, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (StatusUpdate, error) {
+		var u StatusUpdate
+		err := r.Scan(&u.SID, &u.MessageID, &u.Status, &u.ErrorCode, &u.ErrorMessage)
+		u.Rank = ranks[u.Status]
+		return u, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pending statuses: %w", err)
 	}
-	ps, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (pend, error) {
-		var p pend
-		err := r.Scan(&p.u.SID, &p.u.MessageID, &p.u.Status, &p.u.ErrorCode, &p.u.ErrorMessage, &p.id)
-		return p, err
+	return ps, nil
+}
+
+// moveForward applies updates to message id in order, each only if it ranks
+// above the status the message has then, and says which ones moved it. The
+// caller holds the row lock.
+func moveForward(ctx context.Context, tx pgx.Tx, id int64, updates []StatusUpdate, rankJSON []byte) ([]bool, error) {
+	moved := make([]bool, len(updates))
+	for i, u := range updates {
+		tag, err := tx.Exec(ctx, `UPDATE messages SET status = $2, twilio_sid = coalesce(twilio_sid, $3),
+				error_code = coalesce(nullif($4, 0), error_code),
+				error_message = CASE WHEN $5 <> '' THEN $5 ELSE error_message END, updated_at = now()
+			WHERE id = $1 AND coalesce(($6::jsonb ->> status)::int, 0) < $7`,
+			id, u.Status, u.SID, u.ErrorCode, u.ErrorMessage, rankJSON, u.Rank)
+		if err != nil {
+			return nil, err
+		}
+		moved[i] = tag.RowsAffected() == 1
+	}
+	return moved, nil
+}
+
+// ApplyPendingStatuses applies, in arrival order, the callbacks that came for
+// sid before the message knew it, and forgets them, in one transaction: a
+// callback is deleted only together with its application, and only once an
+// outbound message has the SID (otherwise they stay for later). The sender
+// calls it once it has recorded the SID of a sent message. It returns how many
+// moved the message forward.
+func (s *Store) ApplyPendingStatuses(ctx context.Context, sid string, ranks map[string]int) (int, error) {
+	rankJSON, err := json.Marshal(ranks)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, lockSID, sid); err != nil {
+			return err
+		}
+		var id int64
+		err := tx.QueryRow(ctx, `SELECT id FROM messages WHERE twilio_sid = $1 AND direction = 'outbound' FOR UPDATE`, sid).Scan(&id)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		ps, err := takePending(ctx, tx, sid, ranks)
+		if err != nil || len(ps) == 0 {
+			return err
+		}
+		moved, err := moveForward(ctx, tx, id, ps, rankJSON)
+		if err != nil {
+			return err
+		}
+		for _, m := range moved {
+			if m {
+				n++
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return 0, fmt.Errorf("store: pending statuses of %s: %w", sid, err)
-	}
-	n := 0
-	for _, p := range ps {
-		p.u.Rank = ranks[p.u.Status]
-		if o, err := s.ApplyStatus(ctx, p.u, ranks); err != nil {
-			return n, err
-		} else if o == StatusApplied {
-			n++
-		}
 	}
 	return n, nil
 }
@@ -180,7 +286,7 @@ func (s *Store) ApplyPendingStatuses(ctx context.Context, sid string, ranks map[
 // SetMessageSID records the carrier's SID for an outbound message that has none.
 func (s *Store) SetMessageSID(ctx context.Context, messageID int64, sid string) error {
 	tag, err := s.Pool.Exec(ctx, `UPDATE messages SET twilio_sid = $2, updated_at = now()
-		WHERE id = $1 AND (twilio_sid IS NULL OR twilio_sid = $2)`, messageID, sid)
+		WHERE id = $1 AND direction = 'outbound' AND (twilio_sid IS NULL OR twilio_sid = $2)`, messageID, sid)
 	if err != nil {
 		return fmt.Errorf("store: set sid of message %d: %w", messageID, err)
 	}

@@ -40,7 +40,7 @@ func TestConsentThroughTheAPI(t *testing.T) {
 		"loyalty_id": "FF-40", "phones": []string{phone},
 		"consent": []map[string]string{
 			{"brand": "demoair", "purpose": "marketing", "status": "opted_in", "source": "web_form", "evidence": "checkout checkbox"},
-			{"brand": "demohotel", "purpose": "marketing", "status": "opted_in"},
+			{"brand": "demohotel", "purpose": "marketing", "status": "opted_in", "evidence": "checkout box ticked"},
 		},
 	}).decode(t, http.StatusCreated, nil)
 	// Later, with no phone listed: recorded for every phone of the contact.

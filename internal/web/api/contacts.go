@@ -2,11 +2,13 @@ package api
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/parleyhq/parley/internal/consent"
 	"github.com/parleyhq/parley/internal/contact"
 	"github.com/parleyhq/parley/internal/store"
 	"github.com/parleyhq/parley/internal/web/apierr"
@@ -71,6 +73,11 @@ func (h *Handlers) putContact(c echo.Context) error {
 		in.Consent = append(in.Consent, contact.ConsentEntry{Brand: e.Brand, Purpose: e.Purpose, Status: e.Status, Source: e.Source, Evidence: e.Evidence})
 	}
 	res, err := h.contacts.Upsert(c.Request().Context(), in)
+	var fe *contact.FieldError
+	if errors.Is(err, consent.ErrOptedOutByText) && errors.As(err, &fe) {
+		// Well-formed, but the customer's own STOP stands: a conflict, not bad input.
+		return apierr.Write(c, apierr.Field("conflict", fe.Field, "%s: %s", fe.Field, fe.Msg))
+	}
 	if err != nil {
 		return h.fail(c, err)
 	}

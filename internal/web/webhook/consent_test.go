@@ -1,8 +1,12 @@
 package webhook_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -144,5 +148,121 @@ func TestClosedConversationReopens(t *testing.T) {
 	}
 	if n := env.Count(t, `SELECT count(*) FROM conversations WHERE status = 'open'`); n != 1 {
 		t.Fatal("the conversation was not reopened")
+	}
+}
+
+// YES, START and UNSTOP from a phone that never opted out are ordinary texts
+// (a "Yes" answering "shall I book it?"): stored, but no ledger row and no
+// "resubscribed" reply. After a STOP, YES opts back in with one reply.
+func TestOptInKeywordNeedsAnOptOut(t *testing.T) {
+	env := setup(t)
+	send := func(sid, phone, body string) {
+		t.Helper()
+		if code, resp := env.PostForm(t, smsPath, apptest.Inbound(sid, phone, body)); code != 200 {
+			t.Fatalf("%q: %d %s", body, code, resp)
+		}
+	}
+	for i, body := range []string{"yes", "START", "Unstop!"} {
+		phone := fmt.Sprintf("+1312555%04d", 200+i)
+		send(fmt.Sprintf("SMa%033d", i), phone, body)
+		if got := ledger(t, env, phone); len(got) != 0 {
+			t.Errorf("%q from a phone that never opted out: ledger %v, want nothing", body, got)
+		}
+		if out := outbound(t, env, phone); len(out) != 0 {
+			t.Errorf("%q from a phone that never opted out: replies %+v, want none", body, out)
+		}
+		if n := env.Count(t, `SELECT count(*) FROM messages WHERE direction = 'inbound' AND from_number = $1 AND body = $2`, phone, body); n != 1 {
+			t.Errorf("%q: %d inbound messages stored, want 1", body, n)
+		}
+	}
+
+	phone := "+13125550210"
+	send("SMa000000000000000000000000000000010", phone, "STOP")
+	send("SMa000000000000000000000000000000011", phone, "yes")
+	got := ledger(t, env, phone)
+	want := []ledgerRow{{"conversational", "opted_out", "keyword"}, {"marketing", "opted_out", "keyword"}, {"conversational", "opted_in", "keyword"}}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("STOP then YES: ledger %v, want %v", got, want)
+	}
+	var resub int
+	for _, m := range outbound(t, env, phone) {
+		if strings.Contains(m.Body, "resubscribed") {
+			resub++
+		}
+	}
+	if resub != 1 {
+		t.Fatalf("STOP then YES: %d resubscribed replies, want 1", resub)
+	}
+	// Already back in: a second YES is just a message.
+	send("SMa000000000000000000000000000000012", phone, "YES")
+	if got := ledger(t, env, phone); len(got) != 3 {
+		t.Fatalf("a second YES wrote to the ledger: %v", got)
+	}
+	if out := outbound(t, env, phone); len(out) != 2 {
+		t.Fatalf("after STOP, YES, YES: %d replies, want the confirmation and one resubscribe", len(out))
+	}
+}
+
+// putContact calls PUT /api/v1/contacts with a fresh API key.
+func putContact(t *testing.T, env *apptest.Env, body any) (int, string) {
+	t.Helper()
+	const key = "pk_test_consent_0123456789abcdef"
+	if _, err := env.Store.APIKeyByKey(context.Background(), key); err != nil {
+		if _, err := env.Store.CreateAPIKey(context.Background(), "consent test", key); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := json.Marshal(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := http.NewRequest(http.MethodPut, env.PublicURL+"/api/v1/contacts", bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := env.Client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(out)
+}
+
+// A STOP texted by the customer is not undone by an API opt-in: 409 conflict,
+// nothing recorded. An opt-in needs evidence (400), and a web form opt-in with
+// evidence is a person re-consenting.
+func TestAPIOptInCannotOverrideAStop(t *testing.T) {
+	env := setup(t)
+	phone := "+13125550220"
+	if code, resp := env.PostForm(t, smsPath, apptest.Inbound("SMd000000000000000000000000000000001", phone, "Please stop texting me")); code != 200 {
+		t.Fatalf("%d %s", code, resp)
+	}
+	entry := func(source, evidence string) map[string]any {
+		return map[string]any{"phones": []string{phone}, "consent": []map[string]string{
+			{"brand": "demo-air", "purpose": "marketing", "status": "opted_in", "source": source, "evidence": evidence}}}
+	}
+	for _, source := range []string{"api", "import", ""} {
+		code, body := putContact(t, env, entry(source, "crm.csv row 4"))
+		if code != http.StatusConflict || !strings.Contains(body, `"conflict"`) || !strings.Contains(body, "START") ||
+			!strings.Contains(body, "consent[0]") {
+			t.Errorf("source %q over a STOP: %d %s, want 409 conflict saying the customer must text START", source, code, body)
+		}
+	}
+	if code, body := putContact(t, env, entry("web_form", "")); code != http.StatusBadRequest ||
+		!strings.Contains(body, "invalid_field") || !strings.Contains(body, "consent[0].evidence") {
+		t.Errorf("an opt-in without evidence: %d %s, want 400 invalid_field on consent[0].evidence", code, body)
+	}
+	want := []ledgerRow{{"conversational", "opted_out", "keyword"}, {"marketing", "opted_out", "keyword"}}
+	if got := ledger(t, env, phone); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("refused opt-ins changed the ledger: %v", got)
+	}
+	if code, body := putContact(t, env, entry("web_form", "preferences page, checkbox ticked")); code != http.StatusOK && code != http.StatusCreated {
+		t.Fatalf("web form opt-in with evidence: %d %s", code, body)
+	}
+	if got := ledger(t, env, phone); len(got) != 3 || got[2] != (ledgerRow{"marketing", "opted_in", "web_form"}) {
+		t.Fatalf("ledger after the web form opt-in: %v", got)
 	}
 }
