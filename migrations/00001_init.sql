@@ -139,9 +139,13 @@ CREATE TABLE messages (
     updated_at      timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX messages_conversation ON messages (conversation_id, id);
--- The relay and the reconciler look only at unfinished outbound rows.
+-- The relay and the reconciler look only at unfinished outbound rows; the
+-- relay's every-few-seconds sweep looks only at rows whose task never reached
+-- the queue, which is almost always none, even with a campaign queued.
 CREATE INDEX messages_outbox ON messages (status, id)
     WHERE direction = 'outbound' AND status IN ('queued', 'held', 'sending');
+CREATE INDEX messages_unenqueued ON messages (id)
+    WHERE direction = 'outbound' AND status IN ('queued', 'held') AND enqueued_at IS NULL;
 -- The frequency cap counts a phone's recent marketing texts per brand.
 CREATE INDEX messages_marketing_recent ON messages (brand_id, to_number, sending_at)
     WHERE direction = 'outbound' AND purpose = 'marketing' AND sending_at IS NOT NULL;

@@ -219,6 +219,17 @@ type recordingLimiter struct {
 	r *slotRecorder
 }
 
+func (l recordingLimiter) ReserveMany(ctx context.Context, number string, mps int, maxWait time.Duration, count int) ([]time.Duration, time.Duration, error) {
+	waits, next, err := l.Limiter.ReserveMany(ctx, number, mps, maxWait, count)
+	now := time.Now()
+	l.r.mu.Lock()
+	for _, w := range waits {
+		l.r.at = append(l.r.at, now.Add(w))
+	}
+	l.r.mu.Unlock()
+	return waits, next, err
+}
+
 func (l recordingLimiter) Reserve(ctx context.Context, number string, mps int, maxWait time.Duration) (time.Duration, bool, error) {
 	wait, ok, err := l.Limiter.Reserve(ctx, number, mps, maxWait)
 	if ok && err == nil {

@@ -19,6 +19,7 @@ import (
 // Limiter is the shared per-number rate limiter (queue.Limiter in production).
 type Limiter interface {
 	Reserve(ctx context.Context, number string, mps int, maxWait time.Duration) (wait time.Duration, ok bool, err error)
+	ReserveMany(ctx context.Context, number string, mps int, maxWait time.Duration, count int) (waits []time.Duration, next time.Duration, err error)
 }
 
 // Sender is the send task: it decides, at send time, whether a queued text may
@@ -37,7 +38,7 @@ type Sender struct {
 	metrics     SendMetrics
 	zones       contact.Zones
 	rates       rates
-	waiters     waiters
+	lines       lines
 	// MaxWaiters caps the workers of this process waiting on one sender
 	// number (set it to half the worker's concurrency).
 	MaxWaiters int
@@ -175,22 +176,9 @@ func (s *Sender) waitForSlot(ctx context.Context, from string, mps int, queueNam
 	}
 	// Other texts of one number wait in this process's line for it, at most
 	// about two seconds' worth of them (the rest go back to the queue so one
-	// slow number cannot hold every worker). Only the head of the line talks
-	// to Redis, booking a slot when it is at most bookAhead away.
-	release, ok := s.waiters.enter(from, max(2, min(2*mps, s.MaxWaiters)))
-	if !ok {
-		s.metrics.Sent("rate_limited")
-		return time.Time{}, &queue.RetryAt{At: time.Now().Add(time.Second), Reason: "sender number at its rate"}
-	}
-	defer release()
-	head := s.waiters.head(from)
-	select {
-	case head <- struct{}{}:
-	case <-ctx.Done():
-		return time.Time{}, ctx.Err()
-	}
-	defer func() { <-head }()
-	return s.book(ctx, from, mps, bookAhead)
+	// slow number cannot hold every worker). One member of the line at a time
+	// books, for as many as are waiting, the slots at most bookAhead away.
+	return s.lines.get(from).take(ctx, s, from, mps, max(2, min(2*mps, s.MaxWaiters)))
 }
 
 // book takes the number's next slot once it is at most ahead away.
@@ -209,45 +197,82 @@ func (s *Sender) book(ctx context.Context, from string, mps int, ahead time.Dura
 	}
 }
 
-// waiters counts, per sender number, the workers of this process waiting for
-// one of its slots, and holds each number's head-of-line token.
-type waiters struct {
-	mu    sync.Mutex
-	n     map[string]int
-	heads map[string]chan struct{}
+// lines holds this process's waiting line per sender number.
+type lines struct {
+	mu sync.Mutex
+	m  map[string]*line
 }
 
-// head returns the number's one-place channel: whoever puts into it is the
-// head of the line. Channel senders are served in order, so the line is FIFO.
-func (w *waiters) head(number string) chan struct{} {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.heads == nil {
-		w.heads = map[string]chan struct{}{}
+func (ls *lines) get(number string) *line {
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	if ls.m == nil {
+		ls.m = map[string]*line{}
 	}
-	h, ok := w.heads[number]
+	l, ok := ls.m[number]
 	if !ok {
-		h = make(chan struct{}, 1)
-		w.heads[number] = h
+		l = &line{}
+		l.cond = sync.NewCond(&l.mu)
+		ls.m[number] = l
 	}
-	return h
+	return l
 }
 
-func (w *waiters) enter(number string, limit int) (release func(), ok bool) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.n == nil {
-		w.n = map[string]int{}
+// line is the texts of one sender number waiting for slots in this process.
+type line struct {
+	mu      sync.Mutex
+	cond    *sync.Cond
+	waiting int
+	booking bool
+	slots   []time.Time // booked and not yet handed out, earliest first
+}
+
+// take returns a booked slot for the caller, or a rate-limit retry when the
+// line already holds limit waiters.
+func (l *line) take(ctx context.Context, s *Sender, from string, mps, limit int) (time.Time, error) {
+	l.mu.Lock()
+	if l.waiting >= limit {
+		l.mu.Unlock()
+		s.metrics.Sent("rate_limited")
+		return time.Time{}, &queue.RetryAt{At: time.Now().Add(time.Second), Reason: "sender number at its rate"}
 	}
-	if w.n[number] >= limit {
-		return nil, false
+	l.waiting++
+	defer func() { l.waiting--; l.mu.Unlock() }()
+	for {
+		for len(l.slots) > 0 {
+			slot := l.slots[0]
+			l.slots = l.slots[1:]
+			// A slot left by a waiter that gave up is gone once passed:
+			// using it late would crowd the slots after it.
+			if time.Since(slot) < time.Millisecond {
+				return slot, nil
+			}
+		}
+		if err := ctx.Err(); err != nil {
+			return time.Time{}, err
+		}
+		if l.booking {
+			l.cond.Wait()
+			continue
+		}
+		l.booking = true
+		want := min(l.waiting, 64)
+		l.mu.Unlock()
+		waits, next, err := s.limiter.ReserveMany(ctx, from, mps, bookAhead, want)
+		if err == nil && len(waits) == 0 {
+			err = sleep(ctx, next-bookAhead)
+		}
+		now := time.Now()
+		l.mu.Lock()
+		for _, w := range waits {
+			l.slots = append(l.slots, now.Add(w))
+		}
+		l.booking = false
+		l.cond.Broadcast()
+		if err != nil {
+			return time.Time{}, err
+		}
 	}
-	w.n[number]++
-	return func() {
-		w.mu.Lock()
-		w.n[number]--
-		w.mu.Unlock()
-	}, true
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

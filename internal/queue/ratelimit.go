@@ -25,26 +25,61 @@ func NewLimiter(rdb redis.UniversalClient, prefix string) *Limiter {
 	return &Limiter{rdb: rdb, prefix: prefix}
 }
 
-// KEYS[1] the number's TAT (microseconds). ARGV: interval µs, max wait µs.
-// Returns {1, wait µs} for a reserved slot, {0, wait µs} when it is too far.
-var reserveScript = redis.NewScript(`
+// KEYS[1] the number's TAT. ARGV: interval µs, max wait µs, count.
+// Returns the waits (µs) of up to count slots that open within max wait; an
+// empty answer carries, as its one negative element, minus the wait to the
+// next slot.
+var reserveManyScript = redis.NewScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local interval = tonumber(ARGV[1])
+local maxwait = tonumber(ARGV[2])
 local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
 if tat < now then tat = now end
-local wait = tat - now
-if wait > tonumber(ARGV[2]) then
-  return {0, wait}
+local out = {}
+for i = 1, tonumber(ARGV[3]) do
+  if tat - now > maxwait then break end
+  out[#out + 1] = tat - now
+  tat = tat + interval
 end
-redis.call('SET', KEYS[1], tat + interval, 'PX', math.floor((wait + interval) / 1000) + 2000)
-return {1, wait}
+if #out == 0 then
+  return {-(tat - now)}
+end
+redis.call('SET', KEYS[1], tat, 'PX', math.floor((tat - now) / 1000) + 2000)
+return out
 `)
+
+// ReserveMany takes up to count of number's next slots that open within
+// maxWait, in one round trip, and returns how long to wait for each. None
+// taken: next says when the next slot opens.
+func (l *Limiter) ReserveMany(ctx context.Context, number string, mps int, maxWait time.Duration, count int) (waits []time.Duration, next time.Duration, err error) {
+	res, err := reserveManyScript.Run(ctx, l.rdb, []string{l.prefix + number}, interval(mps), maxWait.Microseconds(), count).Int64Slice()
+	if err != nil {
+		return nil, 0, fmt.Errorf("queue: rate limit %s: %w", number, err)
+	}
+	if len(res) == 1 && res[0] < 0 {
+		return nil, time.Duration(-res[0]) * time.Microsecond, nil
+	}
+	waits = make([]time.Duration, len(res))
+	for i, w := range res {
+		waits[i] = time.Duration(w) * time.Microsecond
+	}
+	return waits, 0, nil
+}
 
 // Reserve takes the next slot of number if it opens within maxWait, and says
 // how long to wait for it. ok=false means no slot was taken; wait then says
 // when the next one opens.
 func (l *Limiter) Reserve(ctx context.Context, number string, mps int, maxWait time.Duration) (wait time.Duration, ok bool, err error) {
+	waits, next, err := l.ReserveMany(ctx, number, mps, maxWait, 1)
+	if err != nil || len(waits) == 0 {
+		return next, false, err
+	}
+	return waits[0], true, nil
+}
+
+// interval is the spacing of a number's slots in microseconds.
+func interval(mps int) int64 {
 	if mps <= 0 {
 		mps = 1
 	}
@@ -52,10 +87,5 @@ func (l *Limiter) Reserve(ctx context.Context, number string, mps int, maxWait t
 	// in one second even after a few milliseconds of scheduling and network
 	// jitter between the slot and the carrier (at 225 mps a 4444 µs spacing
 	// would already let 226 sends into some one-second window).
-	interval := (int64(time.Second/time.Microsecond)*1015/1000 + int64(mps) - 1) / int64(mps)
-	res, err := reserveScript.Run(ctx, l.rdb, []string{l.prefix + number}, interval, maxWait.Microseconds()).Int64Slice()
-	if err != nil {
-		return 0, false, fmt.Errorf("queue: rate limit %s: %w", number, err)
-	}
-	return time.Duration(res[1]) * time.Microsecond, res[0] == 1, nil
+	return (int64(time.Second/time.Microsecond)*1015/1000 + int64(mps) - 1) / int64(mps)
 }

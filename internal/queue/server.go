@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -39,8 +40,8 @@ type SendHandler func(ctx context.Context, p SendPayload, a Attempt) error
 
 // Server is the asynq worker with Parley's queues.
 type Server struct {
-	srv *asynq.Server
-	mux *asynq.ServeMux
+	srvs []*asynq.Server
+	mux  *asynq.ServeMux
 }
 
 // ServerConfig tunes the worker.
@@ -48,6 +49,8 @@ type ServerConfig struct {
 	Concurrency int // goroutines processing tasks (default 200)
 	Log         *slog.Logger
 	Namespace   string // prefix of the queue names, as given to NewClient
+	// Fetchers is how many asynq servers share the concurrency (default 1).
+	Fetchers int
 	// RetryBase is the first backoff after a failure (default 1 s), doubling
 	// up to 5 minutes.
 	RetryBase time.Duration
@@ -62,8 +65,14 @@ func NewServer(rdb redis.UniversalClient, cfg ServerConfig, send SendHandler) *S
 	if cfg.RetryBase <= 0 {
 		cfg.RetryBase = time.Second
 	}
-	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{
-		Concurrency:    cfg.Concurrency,
+	// asynq fetches tasks one at a time per server; on a busy process each
+	// fetch waits to be scheduled, so one fetcher caps the send rate. Several
+	// servers in the process fetch in parallel, sharing the concurrency.
+	if cfg.Fetchers <= 0 {
+		cfg.Fetchers = 1
+	}
+	acfg := asynq.Config{
+		Concurrency:    max(1, cfg.Concurrency/cfg.Fetchers),
 		Queues:         map[string]int{cfg.Namespace + Replies: 6, cfg.Namespace + Proactive: 3, cfg.Namespace + Bulk: 1},
 		StrictPriority: true,
 		// Idle workers look for new tasks this often: a reply waits at most this.
@@ -87,7 +96,11 @@ func NewServer(rdb redis.UniversalClient, cfg ServerConfig, send SendHandler) *S
 		ShutdownTimeout: 20 * time.Second,
 		Logger:          asynqLogger{cfg.Log},
 		LogLevel:        asynq.WarnLevel,
-	})
+	}
+	srvs := make([]*asynq.Server, cfg.Fetchers)
+	for i := range srvs {
+		srvs[i] = asynq.NewServerFromRedisClient(rdb, acfg)
+	}
 	mux := asynq.NewServeMux()
 	mux.HandleFunc(TypeSend, func(ctx context.Context, t *asynq.Task) error {
 		var p SendPayload
@@ -99,19 +112,31 @@ func NewServer(rdb redis.UniversalClient, cfg ServerConfig, send SendHandler) *S
 		a.MaxRetry, _ = asynq.GetMaxRetry(ctx)
 		return send(ctx, p, a)
 	})
-	return &Server{srv: srv, mux: mux}
+	return &Server{srvs: srvs, mux: mux}
 }
 
 // Start runs the worker in the background.
 func (s *Server) Start() error {
-	if err := s.srv.Start(s.mux); err != nil {
-		return fmt.Errorf("queue: start worker: %w", err)
+	for i, srv := range s.srvs {
+		if err := srv.Start(s.mux); err != nil {
+			for _, started := range s.srvs[:i] {
+				started.Shutdown()
+			}
+			return fmt.Errorf("queue: start worker: %w", err)
+		}
 	}
 	return nil
 }
 
 // Shutdown stops taking tasks and waits for those running (up to 20 s).
-func (s *Server) Shutdown() { s.srv.Shutdown() }
+func (s *Server) Shutdown() {
+	var wg sync.WaitGroup
+	for _, srv := range s.srvs {
+		wg.Add(1)
+		go func() { defer wg.Done(); srv.Shutdown() }()
+	}
+	wg.Wait()
+}
 
 type asynqLogger struct{ log *slog.Logger }
 

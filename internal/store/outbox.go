@@ -162,12 +162,18 @@ type Unfinished struct {
 // never reached the queue (all of them when all is true: the queue was lost).
 // Keyset pagination by id after afterID.
 func (s *Store) UnenqueuedOutbound(ctx context.Context, minAge time.Duration, all bool, afterID int64, limit int) ([]Unfinished, error) {
+	// Two spellings so that the everyday sweep matches the partial index
+	// messages_unenqueued (a parameter would hide its predicate from the planner).
+	cond := `enqueued_at IS NULL`
+	if all {
+		cond = `true`
+	}
 	rows, err := s.Pool.Query(ctx, `
 		SELECT id, coalesce(queue, 'replies'), coalesce(held_until, send_at, now()), from_number
 		FROM messages
 		WHERE direction = 'outbound' AND status IN ('queued', 'held') AND id > $1
-		  AND ($2 OR enqueued_at IS NULL) AND created_at < now() - $3::interval
-		ORDER BY id LIMIT $4`, afterID, all, minAge.String(), limit)
+		  AND `+cond+` AND created_at < now() - $2::interval
+		ORDER BY id LIMIT $3`, afterID, minAge.String(), limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: unenqueued outbound: %w", err)
 	}
