@@ -202,8 +202,19 @@ func TestTwoWorkersShareRateLimit(t *testing.T) {
 
 // slotRecorder records every slot the limiter grants, across processes.
 type slotRecorder struct {
-	mu sync.Mutex
-	at []time.Time
+	mu   sync.Mutex
+	at   []time.Time
+	from []string
+}
+
+func (r *slotRecorder) byNumber() map[string][]time.Time {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	m := map[string][]time.Time{}
+	for i, t := range r.at {
+		m[r.from[i]] = append(m[r.from[i]], t)
+	}
+	return m
 }
 
 func (r *slotRecorder) wrap(l outbound.Limiter) outbound.Limiter { return recordingLimiter{l, r} }
@@ -225,6 +236,7 @@ func (l recordingLimiter) ReserveMany(ctx context.Context, number string, mps in
 	l.r.mu.Lock()
 	for _, w := range waits {
 		l.r.at = append(l.r.at, now.Add(w))
+		l.r.from = append(l.r.from, number)
 	}
 	l.r.mu.Unlock()
 	return waits, next, err
@@ -235,6 +247,7 @@ func (l recordingLimiter) Reserve(ctx context.Context, number string, mps int, m
 	if ok && err == nil {
 		l.r.mu.Lock()
 		l.r.at = append(l.r.at, time.Now().Add(wait))
+		l.r.from = append(l.r.from, number)
 		l.r.mu.Unlock()
 	}
 	return wait, ok, err
