@@ -108,12 +108,9 @@ func BenchmarkSendThroughput(b *testing.B) {
 		}
 		elapsed := time.Since(start)
 		rate := float64(n) / elapsed.Seconds()
-		if sent := env.Count(b, `SELECT count(*) FROM messages WHERE status = 'sent'`); sent != n {
-			time.Sleep(500 * time.Millisecond)
-			if sent = env.Count(b, `SELECT count(*) FROM messages WHERE status = 'sent'`); sent != n {
-				b.Fatalf("%d of %d messages marked sent", sent, n)
-			}
-		}
+		apptest.WaitFor(b, 30*time.Second, "every message marked sent", func() bool {
+			return env.Count(b, `SELECT count(*) FROM messages WHERE status = 'sent'`) == n
+		})
 		if c := env.Twilio.Count(); c != n {
 			b.Fatalf("the carrier got %d texts for %d messages", c, n)
 		}

@@ -68,12 +68,12 @@ func (r *Reconciler) resolve(ctx context.Context, m store.Stuck) error {
 		if taken {
 			continue // that one is another of our messages with the same text
 		}
-		pending, err := r.st.MarkSent(ctx, m.ID, f.SID)
+		pending, err := r.st.MarkSent(ctx, []store.Sent{{MessageID: m.ID, SID: f.SID}})
 		if err != nil {
 			return err
 		}
 		for _, u := range pending {
-			u.Rank, u.MessageID = Ranks[u.Status], m.ID
+			u.Rank = Ranks[u.Status]
 			if _, err := r.st.ApplyStatus(ctx, u, Ranks); err != nil {
 				return err
 			}

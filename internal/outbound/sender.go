@@ -39,6 +39,8 @@ type Sender struct {
 	zones       contact.Zones
 	rates       rates
 	lines       lines
+	claims      *claimer
+	recorder    *sentRecorder
 	// MaxWaiters caps the workers of this process waiting on one sender
 	// number (set it to half the worker's concurrency).
 	MaxWaiters int
@@ -59,7 +61,8 @@ func NewSender(st *store.Store, c carrier.Carrier, l Limiter, publicURL string, 
 		m = noMetrics{}
 	}
 	return &Sender{st: st, carrier: c, limiter: l, publicURL: publicURL, log: log, Now: time.Now,
-		SendTimeout: 15 * time.Second, metrics: m, rates: rates{st: st}, MaxWaiters: 25}
+		SendTimeout: 15 * time.Second, metrics: m, rates: rates{st: st}, MaxWaiters: 25,
+		claims: newClaimer(st), recorder: newSentRecorder(st)}
 }
 
 // bookAhead is how far ahead a proactive or bulk text books its number's
@@ -90,7 +93,7 @@ func (s *Sender) Handle(ctx context.Context, p queue.SendPayload, a queue.Attemp
 	if err != nil {
 		return err
 	}
-	c, claimed, err := s.st.ClaimForSend(ctx, p.MessageID)
+	c, claimed, err := s.claims.claim(ctx, p.MessageID)
 	if err != nil {
 		return err
 	}
@@ -310,17 +313,7 @@ func (s *Sender) send(ctx context.Context, c store.SendCandidate, a queue.Attemp
 	ctx = context.WithoutCancel(ctx)
 	if err == nil {
 		s.metrics.Sent("sent")
-		pending, err := s.st.MarkSent(ctx, c.ID, sent.SID)
-		if err != nil {
-			return err
-		}
-		for _, u := range pending { // callbacks that came before the create call returned
-			u.Rank, u.MessageID = Ranks[u.Status], c.ID
-			if _, err := s.st.ApplyStatus(ctx, u, Ranks); err != nil {
-				return err
-			}
-		}
-		return nil
+		return s.recorder.record(ctx, store.Sent{MessageID: c.ID, SID: sent.SID})
 	}
 	var ce *carrier.Error
 	if !errors.As(err, &ce) {
@@ -389,4 +382,127 @@ func (r *rates) mps(ctx context.Context, number string) (int, error) {
 		n = 1 // not a brand number any more: the slowest pace
 	}
 	return n, nil
+}
+
+// claimer groups the claims of concurrent send tasks into one statement and
+// one commit (a commit flushes the WAL, and the claim must be durable before
+// the carrier is called, so it is the one write a send cannot skip).
+type claimer struct {
+	st   *store.Store
+	reqs chan claimReq
+}
+
+type claimReq struct {
+	id   int64
+	resp chan claimResp
+}
+
+type claimResp struct {
+	c   store.SendCandidate
+	ok  bool
+	err error
+}
+
+func newClaimer(st *store.Store) *claimer {
+	c := &claimer{st: st, reqs: make(chan claimReq, 256)}
+	for i := 0; i < 2; i++ {
+		go c.loop()
+	}
+	return c
+}
+
+func (c *claimer) claim(ctx context.Context, id int64) (store.SendCandidate, bool, error) {
+	r := claimReq{id: id, resp: make(chan claimResp, 1)}
+	select {
+	case c.reqs <- r:
+	case <-ctx.Done():
+		return store.SendCandidate{}, false, ctx.Err()
+	}
+	res := <-r.resp
+	return res.c, res.ok, res.err
+}
+
+func (c *claimer) loop() {
+	batch := make([]claimReq, 0, 64)
+	for r := range c.reqs {
+		batch = append(batch[:0], r)
+	fill:
+		for len(batch) < cap(batch) {
+			select {
+			case r := <-c.reqs:
+				batch = append(batch, r)
+			default:
+				break fill
+			}
+		}
+		ids := make([]int64, len(batch))
+		for i, r := range batch {
+			ids[i] = r.id
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		got, err := c.st.ClaimManyForSend(ctx, ids)
+		cancel()
+		for _, r := range batch {
+			cand, ok := got[r.id]
+			r.resp <- claimResp{c: cand, ok: ok, err: err}
+		}
+	}
+}
+
+// sentRecorder groups the SIDs of concurrent sends into one statement.
+type sentRecorder struct {
+	st   *store.Store
+	reqs chan sentReq
+}
+
+type sentReq struct {
+	s    store.Sent
+	resp chan error
+}
+
+func newSentRecorder(st *store.Store) *sentRecorder {
+	r := &sentRecorder{st: st, reqs: make(chan sentReq, 256)}
+	go r.loop()
+	return r
+}
+
+// record waits until the SID is written, so a task is done only once its
+// outcome is stored.
+func (r *sentRecorder) record(ctx context.Context, s store.Sent) error {
+	q := sentReq{s: s, resp: make(chan error, 1)}
+	r.reqs <- q
+	return <-q.resp
+}
+
+func (r *sentRecorder) loop() {
+	batch := make([]sentReq, 0, 128)
+	for q := range r.reqs {
+		batch = append(batch[:0], q)
+	fill:
+		for len(batch) < cap(batch) {
+			select {
+			case q := <-r.reqs:
+				batch = append(batch, q)
+			default:
+				break fill
+			}
+		}
+		sent := make([]store.Sent, len(batch))
+		for i, q := range batch {
+			sent[i] = q.s
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		pending, err := r.st.MarkSent(ctx, sent)
+		for _, u := range pending { // callbacks that came before the create call returned
+			if err != nil {
+				break
+			}
+			u.Rank = Ranks[u.Status]
+			_, err = r.st.ApplyStatus(ctx, u, Ranks)
+		}
+		cancel()
+		for _, q := range batch {
+			q.resp <- err
+		}
+	}
 }

@@ -86,6 +86,34 @@ func (s *Store) LoadForSend(ctx context.Context, id int64) (SendCandidate, error
 	return c, nil
 }
 
+// ClaimManyForSend is ClaimForSend for several messages in one statement and
+// one commit; the result holds the ones claimed.
+func (s *Store) ClaimManyForSend(ctx context.Context, ids []int64) (map[int64]SendCandidate, error) {
+	q := `WITH m AS (
+			UPDATE messages SET status = 'sending', sending_at = now(), attempts = attempts + 1,
+				held_until = NULL, status_reason = '', updated_at = now()
+			WHERE id = ANY($1) AND direction = 'outbound' AND status IN ('queued', 'held')
+			  AND (send_at IS NULL OR send_at <= now())
+			RETURNING *)` + strings.Replace(candidateSelect, "\t\tJOIN brands b", "\t\tFROM m\n\t\tJOIN brands b", 1)
+	rows, err := s.Pool.Query(ctx, q, ids)
+	if err != nil {
+		return nil, fmt.Errorf("store: claim %d messages: %w", len(ids), err)
+	}
+	defer rows.Close()
+	out := make(map[int64]SendCandidate, len(ids))
+	for rows.Next() {
+		c, err := scanCandidate(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: claim messages: %w", err)
+		}
+		out[c.ID] = c
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: claim %d messages: %w", len(ids), err)
+	}
+	return out, nil
+}
+
 // ClaimForSend moves a due queued or held message to sending and returns it
 // with everything the sender checks, in one round trip. Only the caller that
 // gets ok=true may call the carrier, which is what makes a send happen at
@@ -122,25 +150,40 @@ func (s *Store) MarkSending(ctx context.Context, id int64) (bool, error) {
 	return tag.RowsAffected() == 1, nil
 }
 
-// MarkSent records the carrier's SID and returns the status callbacks that
-// arrived for that SID before it was known (usually none), removed from
-// pending_statuses, for the caller to apply. A callback matched by our id may
-// have moved the message further already; that status is kept.
+// Sent is a carrier SID to record on a message.
+type Sent struct {
+	MessageID int64
+	SID       string
+}
+
+// MarkSent records the carriers' SIDs of several sent messages in one
+// statement and returns the status callbacks that arrived for those SIDs
+// before they were known (usually none), removed from pending_statuses, for
+// the caller to apply. A callback matched by our id may have moved a message
+// further already; that status is kept.
 //
 // It is written with asynchronous commit: if Postgres crashed right after, the
 // message would be left in sending, and the reconciler would find the SID at
 // the carrier. Losing it costs a lookup, never a second send.
-func (s *Store) MarkSent(ctx context.Context, id int64, sid string) ([]StatusUpdate, error) {
+func (s *Store) MarkSent(ctx context.Context, sent []Sent) ([]StatusUpdate, error) {
+	ids := make([]int64, len(sent))
+	sids := make([]string, len(sent))
+	for i, x := range sent {
+		ids[i], sids[i] = x.MessageID, x.SID
+	}
 	rows, err := s.lazy().Query(ctx, `
-		WITH lock AS (SELECT pg_advisory_xact_lock(hashtextextended($2, 11))), -- as ApplyStatus takes
+		WITH v AS (SELECT * FROM unnest($1::bigint[], $2::text[]) AS v(id, sid)),
+		lock AS (SELECT count(pg_advisory_xact_lock(hashtextextended(sid, 11))) AS n
+			FROM (SELECT sid FROM v ORDER BY sid) o), -- as ApplyStatus takes, in one order
 		upd AS (
-			UPDATE messages SET twilio_sid = $2, sent_at = now(), updated_at = now(),
-				status = CASE WHEN status IN ('queued', 'held', 'sending') THEN 'sent' ELSE status END
-			WHERE id = $1 AND EXISTS (SELECT 1 FROM lock) RETURNING id)
-		DELETE FROM pending_statuses WHERE twilio_sid = $2 AND EXISTS (SELECT 1 FROM upd)
-		RETURNING twilio_sid, coalesce(message_id, 0), status, coalesce(error_code, 0), error_message`, id, sid)
+			UPDATE messages m SET twilio_sid = v.sid, sent_at = now(), updated_at = now(),
+				status = CASE WHEN m.status IN ('queued', 'held', 'sending') THEN 'sent' ELSE m.status END
+			FROM v WHERE m.id = v.id AND (SELECT n FROM lock) >= 0 RETURNING m.id)
+		DELETE FROM pending_statuses p USING v
+		WHERE p.twilio_sid = v.sid AND EXISTS (SELECT 1 FROM upd)
+		RETURNING p.twilio_sid, v.id, p.status, coalesce(p.error_code, 0), p.error_message`, ids, sids)
 	if err != nil {
-		return nil, fmt.Errorf("store: mark message %d sent: %w", id, err)
+		return nil, fmt.Errorf("store: mark %d messages sent: %w", len(sent), err)
 	}
 	pend, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (StatusUpdate, error) {
 		var u StatusUpdate
@@ -148,7 +191,7 @@ func (s *Store) MarkSent(ctx context.Context, id int64, sid string) ([]StatusUpd
 		return u, err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("store: mark message %d sent: %w", id, err)
+		return nil, fmt.Errorf("store: mark %d messages sent: %w", len(sent), err)
 	}
 	return pend, nil
 }
