@@ -50,31 +50,24 @@ BEGIN
         INSERT INTO contact_phones (phone, contact_id) VALUES (p_from, contact_id);
     END IF;
 
-    UPDATE conversations c
-       SET status = 'open', last_phone = p_from,
-           last_message_at = greatest(c.last_message_at, p_received_at),
-           last_inbound_at = greatest(coalesce(c.last_inbound_at, p_received_at), p_received_at),
-           updated_at = now()
-     WHERE c.brand_id = p_brand_id AND c.contact_id = receive_inbound.contact_id AND c.merged_into IS NULL
-    RETURNING c.id INTO conversation_id;
-    IF conversation_id IS NULL THEN
-        -- Another phone of the same contact may be opening it in a concurrent
-        -- transaction: the insert then waits for it and does nothing, and the
-        -- update below finds the committed row.
+    -- Reopen (or refresh) the conversation, or open one. Another phone of the
+    -- same contact may be opening it in a concurrent transaction: the insert
+    -- then waits for it and does nothing, and the second pass updates it.
+    FOR attempt IN 1..2 LOOP
+        UPDATE conversations c
+           SET status = 'open', last_phone = p_from,
+               last_message_at = greatest(c.last_message_at, p_received_at),
+               last_inbound_at = greatest(coalesce(c.last_inbound_at, p_received_at), p_received_at),
+               updated_at = now()
+         WHERE c.brand_id = p_brand_id AND c.contact_id = receive_inbound.contact_id AND c.merged_into IS NULL
+        RETURNING c.id INTO conversation_id;
+        EXIT WHEN conversation_id IS NOT NULL;
         INSERT INTO conversations (brand_id, contact_id, last_phone, last_message_at, last_inbound_at)
-        VALUES (p_brand_id, contact_id, p_from, p_received_at, p_received_at)
+        VALUES (p_brand_id, receive_inbound.contact_id, p_from, p_received_at, p_received_at)
         ON CONFLICT (brand_id, contact_id) WHERE merged_into IS NULL DO NOTHING
         RETURNING id INTO conversation_id;
-        IF conversation_id IS NULL THEN
-            UPDATE conversations c
-               SET status = 'open', last_phone = p_from,
-                   last_message_at = greatest(c.last_message_at, p_received_at),
-                   last_inbound_at = greatest(coalesce(c.last_inbound_at, p_received_at), p_received_at),
-                   updated_at = now()
-             WHERE c.brand_id = p_brand_id AND c.contact_id = receive_inbound.contact_id AND c.merged_into IS NULL
-            RETURNING c.id INTO conversation_id;
-        END IF;
-    END IF;
+        EXIT WHEN conversation_id IS NOT NULL;
+    END LOOP;
 
     -- ON CONFLICT is the last line of defence (a SID reused from another phone):
     -- the unique index, not the check above, is what guarantees one row per SID.

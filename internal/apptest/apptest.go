@@ -288,3 +288,15 @@ func Midday() func() time.Time {
 	shift := noon.Sub(now)
 	return func() time.Time { return time.Now().Add(shift) }
 }
+
+// Get fetches u and returns the status code and body.
+func Get(t testing.TB, u string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}

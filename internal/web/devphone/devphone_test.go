@@ -12,23 +12,13 @@ import (
 	"github.com/parleyhq/parley/internal/apptest"
 )
 
-func get(t *testing.T, u string) (int, string) {
-	t.Helper()
-	resp, err := http.Get(u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
-}
 
 // The simulator texts the brand through the real signed webhook and shows the
 // brand's answer.
 func TestSimulatorRoundTrip(t *testing.T) {
 	t.Parallel()
 	env := apptest.New(t, apptest.Options{DevPhone: true})
-	if code, page := get(t, env.PublicURL+"/dev/phone?phone=%2B12125550177"); code != 200 || !strings.Contains(page, "12125550177") {
+	if code, page := apptest.Get(t, env.PublicURL+"/dev/phone?phone=%2B12125550177"); code != 200 || !strings.Contains(page, "12125550177") {
 		t.Fatalf("page: %d", code)
 	}
 	resp, err := http.Post(env.PublicURL+"/dev/phone/send", "application/json", strings.NewReader(`{"phone":"(212) 555-0177","body":"HELP"}`))
@@ -43,7 +33,7 @@ func TestSimulatorRoundTrip(t *testing.T) {
 		Data []struct{ Direction, Body string }
 	}
 	apptest.WaitFor(t, 5*time.Second, "the HELP answer", func() bool {
-		_, body := get(t, env.PublicURL+"/dev/phone/messages?phone="+url.QueryEscape("+12125550177"))
+		_, body := apptest.Get(t, env.PublicURL+"/dev/phone/messages?phone="+url.QueryEscape("+12125550177"))
 		_ = json.Unmarshal([]byte(body), &got)
 		return len(got.Data) == 2
 	})

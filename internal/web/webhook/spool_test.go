@@ -3,8 +3,6 @@ package webhook_test
 import (
 	"context"
 	"fmt"
-	"io"
-	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -78,7 +76,7 @@ func TestStatusCallbackSpooled(t *testing.T) {
 	env := apptest.New(t, apptest.Options{ViaProxy: true})
 	id := queuedReply(t, env, "+16465550109")
 	env.Proxy.Cut()
-	if code, _ := getStatus(t, env.PublicURL+"/readyz"); code != 503 {
+	if code, _ := apptest.Get(t, env.PublicURL+"/readyz"); code != 503 {
 		t.Fatalf("/readyz with Postgres cut: %d, want 503", code)
 	}
 	sid := "SMd0000000000000000000000000000001"
@@ -90,21 +88,11 @@ func TestStatusCallbackSpooled(t *testing.T) {
 		st, got, _ := status(t, env, id)
 		return st == "delivered" && got == sid
 	})
-	if code, _ := getStatus(t, env.PublicURL+"/readyz"); code != 200 {
+	if code, _ := apptest.Get(t, env.PublicURL+"/readyz"); code != 200 {
 		t.Fatalf("/readyz after the outage: %d, want 200", code)
 	}
 }
 
-func getStatus(t *testing.T, u string) (int, string) {
-	t.Helper()
-	resp, err := http.Get(u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
-}
 
 // A hung Postgres (connections open, nothing answered): every text is still
 // answered 200 well within Twilio's 15 s and stored once Postgres answers.
