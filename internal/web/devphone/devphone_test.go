@@ -12,7 +12,6 @@ import (
 	"github.com/parleyhq/parley/internal/apptest"
 )
 
-
 // The simulator texts the brand through the real signed webhook and shows the
 // brand's answer.
 func TestSimulatorRoundTrip(t *testing.T) {

@@ -93,7 +93,6 @@ func TestStatusCallbackSpooled(t *testing.T) {
 	}
 }
 
-
 // A hung Postgres (connections open, nothing answered): every text is still
 // answered 200 well within Twilio's 15 s and stored once Postgres answers.
 func TestSpoolWhileDatabaseHangs(t *testing.T) {
