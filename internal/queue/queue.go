@@ -34,8 +34,9 @@ type SendPayload struct {
 	Queue     string `json:"queue,omitempty"`
 }
 
-// TaskID is the asynq task id of a message: one task per message at a time.
-func TaskID(messageID int64) string { return "msg:" + strconv.FormatInt(messageID, 10) }
+// TaskID is the asynq task id of a message — its id — so there is one task
+// per message at a time, and an enqueue that finds it is not a duplicate.
+func TaskID(messageID int64) string { return strconv.FormatInt(messageID, 10) }
 
 // Client enqueues send tasks.
 type Client struct {

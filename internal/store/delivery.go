@@ -32,7 +32,6 @@ type SendCandidate struct {
 	// the phone from this brand in the last 24 hours.
 	MarketingLast24h int
 	Undeliverable    bool
-	MPS              int // the sender number's rate
 }
 
 const candidateSelect = `
@@ -49,8 +48,7 @@ const candidateSelect = `
 				WHERE r.brand_id = m.brand_id AND r.to_number = m.to_number AND r.direction = 'outbound'
 				  AND r.purpose = 'marketing' AND r.sending_at > now() - interval '24 hours' AND r.id <> m.id
 				  AND r.status IN ('sending', 'sent', 'delivered', 'undelivered', 'unknown', 'read')) ELSE 0 END,
-			coalesce(cp.undeliverable, false),
-			coalesce((SELECT n.mps FROM brand_numbers n WHERE n.number = m.from_number), 1)
+			coalesce(cp.undeliverable, false)
 		JOIN brands b ON b.id = m.brand_id
 		LEFT JOIN contact_phones cp ON cp.phone = m.to_number
 		LEFT JOIN contacts ct ON ct.id = cp.contact_id`
@@ -64,7 +62,7 @@ func scanCandidate(row pgx.Row) (SendCandidate, error) {
 		&c.Segments, &c.Encoding, &c.CreatedAt,
 		&c.Queue, &c.OriginRef, &c.SendAt, &c.Attempts,
 		&c.ContactID, &c.ContactTZ, &c.BrandName, &c.BrandTZ, &c.QuietStart, &c.QuietEnd, &c.MarketingCap,
-		&c.Marketing, &c.Conversational, &c.MarketingLast24h, &c.Undeliverable, &c.MPS)
+		&c.Marketing, &c.Conversational, &c.MarketingLast24h, &c.Undeliverable)
 	if err != nil {
 		return c, err
 	}
