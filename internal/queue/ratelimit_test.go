@@ -1,0 +1,105 @@
+package queue
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"os"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+func setup(t *testing.T) (*Limiter, *redis.Client) {
+	t.Helper()
+	t.Parallel()
+	u := os.Getenv("PARLEY_TEST_REDIS_URL")
+	if u == "" {
+		u = "redis://127.0.0.1:6379/15"
+	}
+	opt, err := redis.ParseURL(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := redis.NewClient(opt)
+	t.Cleanup(func() { rdb.Close() })
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return NewLimiter(rdb, "test:"+hex.EncodeToString(b)+":"), rdb
+}
+
+// Concurrent bookers on one number never get more than mps slots in any
+// one-second window, and slots are handed out without gaps.
+func TestSlotsNeverExceedTheRate(t *testing.T) {
+	l, _ := setup(t)
+	ctx := context.Background()
+	const mps = 40
+	var mu sync.Mutex
+	var slots []time.Time
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				mu.Lock()
+				n := len(slots)
+				mu.Unlock()
+				if n >= 3*mps {
+					return
+				}
+				waits, next, err := l.ReserveMany(ctx, "+15005550006", mps, 300*time.Millisecond, 5)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				now := time.Now()
+				mu.Lock()
+				for _, w := range waits {
+					slots = append(slots, now.Add(w))
+				}
+				mu.Unlock()
+				if len(waits) == 0 {
+					time.Sleep(next - 300*time.Millisecond)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	sort.Slice(slots, func(i, j int) bool { return slots[i].Before(slots[j]) })
+	best, j := 0, 0
+	for i := range slots {
+		for slots[i].Sub(slots[j]) >= time.Second {
+			j++
+		}
+		best = max(best, i-j+1)
+	}
+	if best > mps {
+		t.Fatalf("%d slots in one second at %d mps", best, mps)
+	}
+	span := slots[len(slots)-1].Sub(slots[0]).Seconds()
+	if rate := float64(len(slots)-1) / span; rate < 0.97*mps || rate > mps {
+		t.Fatalf("rate %.2f/s, want just under %d", rate, mps)
+	}
+}
+
+// A booking further away than the caller will wait takes nothing and says
+// when the next slot opens.
+func TestReserveBeyondMaxWait(t *testing.T) {
+	l, _ := setup(t)
+	ctx := context.Background()
+	if _, ok, err := l.Reserve(ctx, "+15005550006", 1, 0); !ok || err != nil {
+		t.Fatalf("first slot: %v %v", ok, err)
+	}
+	wait, ok, err := l.Reserve(ctx, "+15005550006", 1, 100*time.Millisecond)
+	if ok || err != nil || wait < 900*time.Millisecond || wait > 1100*time.Millisecond {
+		t.Fatalf("second slot at 1 mps: ok=%v wait=%s err=%v; want none, about 1 s away", ok, wait, err)
+	}
+	// Other numbers are not affected.
+	if _, ok, _ := l.Reserve(ctx, "+15005550007", 1, 0); !ok {
+		t.Fatal("another number shares the first one's pace")
+	}
+}
