@@ -119,7 +119,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options
 		a.opt.Concurrency = 200
 	}
 	a.Sender.MaxWaiters = opt.Concurrency / 2
-	a.Relay = outbound.NewRelay(st, a.Queue, rdb, opt.RedisPrefix+"relay-marker", log)
+	a.Relay = outbound.NewRelay(st, a.Queue, log)
 	a.Reconciler = outbound.NewReconciler(st, a.Carrier, log)
 	if opt.WorkerOnly {
 		return a, nil

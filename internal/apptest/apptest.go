@@ -189,7 +189,7 @@ func (e *Env) stopWorker() {
 func (e *Env) FlushQueue(t testing.TB) {
 	t.Helper()
 	ctx := context.Background()
-	for _, pattern := range []string{"asynq:{" + e.Prefix + "*", e.Prefix + "*"} {
+	for _, pattern := range []string{"asynq:{" + e.Prefix + "*", e.Prefix + "*", "parley:" + e.Prefix + "*"} {
 		iter := e.App.Redis.Scan(ctx, 0, pattern, 1000).Iterator()
 		for iter.Next(ctx) {
 			if err := e.App.Redis.Del(ctx, iter.Val()).Err(); err != nil {

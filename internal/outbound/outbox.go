@@ -116,8 +116,8 @@ func (o *Outbox) Send(ctx context.Context, r SendRequest) (Queued, error) {
 		return Queued{}, err
 	}
 	q := queue.Proactive
-	if r.Purpose == consent.Conversational && lastInbound != nil && o.now().Sub(*lastInbound) < LiveWindow {
-		q = queue.Replies // the customer is in a live conversation
+	if r.Purpose == consent.Conversational && r.SendAt == nil && lastInbound != nil && o.now().Sub(*lastInbound) < LiveWindow {
+		q = queue.Replies // the customer is in a live conversation (quiet hours are judged again at send time)
 	}
 	segs, enc := segment.Count(r.Body)
 	media := make([]store.Media, 0, len(r.MediaURLs))

@@ -88,8 +88,9 @@ func (r *Reconciler) resolve(ctx context.Context, m store.Stuck) error {
 		return nil
 	}
 	// Not at the carrier. It is never resent automatically.
-	if err := r.st.Finish(ctx, m.ID, "unknown", "ambiguous_send_not_found", 0, ""); err != nil {
-		return err
+	changed, err := r.st.FinishIf(ctx, m.ID, "unknown", "ambiguous_send_not_found", 0, "")
+	if err != nil || !changed {
+		return err // a status callback got there first: resolved
 	}
 	if m.Purpose != consent.Marketing && m.ConversationID != 0 {
 		why := fmt.Sprintf("a reply may not have been delivered (message %d): the carrier has no record of it; decide whether to send it again", m.ID)

@@ -5,8 +5,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/parleyhq/parley/internal/queue"
 	"github.com/parleyhq/parley/internal/store"
 )
@@ -16,23 +14,28 @@ type Enqueuer interface {
 	EnqueueSend(ctx context.Context, p queue.SendPayload, queueName string, at time.Time) error
 }
 
+// QueueWatch tells whether the queue lost its tasks (queue.Client).
+type QueueWatch interface {
+	Enqueuer
+	QueueLost(ctx context.Context) (bool, error)
+	SetQueueMarker(ctx context.Context) error
+}
+
 // Relay makes sure every queued or held message has a task: one whose enqueue
 // never happened (a crash between commit and enqueue) and, when Redis lost its
 // data, all of them. Redis loss is noticed by a marker key the relay keeps
 // there: if the marker is gone, so is the queue.
 type Relay struct {
-	st     *store.Store
-	q      Enqueuer
-	rdb    redis.UniversalClient
-	marker string
-	log    *slog.Logger
+	st  *store.Store
+	q   QueueWatch
+	log *slog.Logger
 	// MinAge leaves a just-committed row to its sender's own enqueue.
 	MinAge time.Duration
 }
 
-// NewRelay returns the relay; marker is the Redis key it watches.
-func NewRelay(st *store.Store, q Enqueuer, rdb redis.UniversalClient, marker string, log *slog.Logger) *Relay {
-	return &Relay{st: st, q: q, rdb: rdb, marker: marker, log: log, MinAge: 3 * time.Second}
+// NewRelay returns the relay.
+func NewRelay(st *store.Store, q QueueWatch, log *slog.Logger) *Relay {
+	return &Relay{st: st, q: q, log: log, MinAge: 3 * time.Second}
 }
 
 const relayLockKey = 0x7061726c65790001 // "parley" + 1
@@ -42,8 +45,7 @@ const relayLockKey = 0x7061726c65790001 // "parley" + 1
 func (r *Relay) RunOnce(ctx context.Context) (int, error) {
 	n := 0
 	_, err := r.st.WithJobLock(ctx, relayLockKey, func(ctx context.Context) error {
-		// SET NX answers true when the marker was missing: Redis is new or was flushed.
-		lost, err := r.rdb.SetNX(ctx, r.marker, time.Now().UTC().Format(time.RFC3339), 0).Result()
+		lost, err := r.q.QueueLost(ctx)
 		if err != nil {
 			return err
 		}
@@ -75,6 +77,11 @@ func (r *Relay) RunOnce(ctx context.Context) (int, error) {
 		}
 		if n > 0 {
 			r.log.Info("relay enqueued outbox rows", "count", n, "queue_was_lost", lost)
+		}
+		if lost {
+			// Only after a complete sweep: a sweep that fails half-way is
+			// done again in full next time.
+			return r.q.SetQueueMarker(ctx)
 		}
 		return nil
 	})

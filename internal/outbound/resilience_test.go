@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/parleyhq/parley/internal/app"
 	"github.com/parleyhq/parley/internal/apptest"
 	"github.com/parleyhq/parley/internal/carrier/twilio/twiliotest"
@@ -23,11 +25,12 @@ func TestHangingRequestIsReconciled(t *testing.T) {
 	b := setup(t, apptest.Options{Worker: true})
 	b.Twilio.Hang(8 * time.Second) // the client gives up after 5 s
 	id := b.send(t, map[string]any{"brand": "demo-air", "to": "+14045550100", "body": "did this go?"})
-	apptest.WaitFor(t, 15*time.Second, "the ambiguous send", func() bool {
-		return b.message(t, id).Status == "sending" && b.Twilio.Attempts() == 1
+	ambiguous := b.App.Metrics.SendOutcomes.WithLabelValues("ambiguous")
+	apptest.WaitFor(t, 15*time.Second, "the client to give up on the hanging request", func() bool {
+		return testutil.ToFloat64(ambiguous) == 1
 	})
 	b.Twilio.Hang(0)
-	time.Sleep(time.Second) // any retry would have happened by now
+	time.Sleep(1500 * time.Millisecond) // a retry (backoff 100 ms in tests) would have happened by now
 	if m := b.message(t, id); m.Status != "sending" || b.Twilio.Attempts() != 1 {
 		t.Fatalf("after the timeout: %s, %d attempts; want sending and no resend", m.Status, b.Twilio.Attempts())
 	}
@@ -59,7 +62,8 @@ func TestKilledWorkerNeverResends(t *testing.T) {
 		}
 	}
 	b.StartWorker(t) // the tasks are still queued: they run again
-	time.Sleep(1500 * time.Millisecond)
+	left := b.App.Metrics.SendOutcomes.WithLabelValues("left_to_reconciler")
+	apptest.WaitFor(t, 10*time.Second, "both tasks to run again", func() bool { return testutil.ToFloat64(left) == 2 })
 	if n := b.Twilio.Attempts(); n != 0 {
 		t.Fatalf("%d sends after a worker died mid-send, want 0", n)
 	}

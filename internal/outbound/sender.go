@@ -75,6 +75,21 @@ const bookAhead = 100 * time.Millisecond
 // message (queued → sending) and reads everything the checks need, then the
 // checks, a sleep until the slot, and the carrier.
 func (s *Sender) Handle(ctx context.Context, p queue.SendPayload, a queue.Attempt) error {
+	err := s.handle(ctx, p, a)
+	var retryAt *queue.RetryAt
+	var ce *carrier.Error
+	if err == nil || errors.As(err, &retryAt) || errors.As(err, &ce) {
+		return err
+	}
+	// Postgres or Redis failed before the carrier was called: nothing was
+	// sent, and an outage must not use up the task's retries (an archived
+	// task would leave its message queued for good). Try again shortly,
+	// without counting a failure.
+	s.log.Warn("send task could not run; trying again", "message_id", p.MessageID, "err", err)
+	return &queue.RetryAt{At: time.Now().Add(5 * time.Second), Reason: err.Error()}
+}
+
+func (s *Sender) handle(ctx context.Context, p queue.SendPayload, a queue.Attempt) error {
 	if p.From == "" { // a task from before payloads carried the number
 		c, err := s.st.LoadForSend(ctx, p.MessageID)
 		if errors.Is(err, store.ErrNotFound) {
@@ -114,8 +129,21 @@ func (s *Sender) Handle(ctx context.Context, p queue.SendPayload, a queue.Attemp
 	}
 	// The claim was made while the slot approached; now wait for the slot
 	// itself, so the time between the slot and the carrier is only the call.
+	// A slot already passed (a slow claim, a pause) is not used late, where it
+	// would crowd the slots after it: a new one is booked.
+	for time.Since(slot) > 2*time.Millisecond {
+		if slot, err = s.waitForSlot(ctx, p.From, mps, p.Queue); err != nil {
+			if rerr := s.st.Requeue(context.WithoutCancel(ctx), c.ID, 0, ""); rerr != nil {
+				return rerr
+			}
+			return err
+		}
+	}
 	if err := sleep(ctx, time.Until(slot)); err != nil {
-		return s.st.Requeue(context.WithoutCancel(ctx), c.ID, 0, "worker stopped before its slot")
+		if rerr := s.st.Requeue(context.WithoutCancel(ctx), c.ID, 0, ""); rerr != nil {
+			return rerr
+		}
+		return err // the task is retried; the message is queued again
 	}
 	return s.send(ctx, c, a)
 }
@@ -139,6 +167,7 @@ func (s *Sender) unclaimed(ctx context.Context, id int64) error {
 		// An earlier attempt died mid-call: the text may have gone. The
 		// reconciler looks it up; sending again could send it twice.
 		s.log.Warn("send task found its message already sending; leaving it to the reconciler", "message_id", id)
+		s.metrics.Sent("left_to_reconciler")
 	}
 	return nil // already sent, suppressed, canceled…
 }
@@ -159,10 +188,17 @@ func (s *Sender) sendable(c store.SendCandidate) (bool, string) {
 }
 
 // quietHours holds proactive and marketing texts outside the recipient's
-// window. A reply in a live conversation is never held.
+// window. A reply in a live conversation is never held: a person's answer
+// (agent, auto-reply, compliance), or a conversational text with no schedule
+// to a customer who wrote in the last 24 hours — judged now, not when queued.
 func (s *Sender) quietHours(c store.SendCandidate, now time.Time) (time.Time, bool) {
-	if c.Queue == queue.Replies && c.Purpose != consent.Marketing {
-		return time.Time{}, false
+	if c.Purpose != consent.Marketing {
+		switch {
+		case c.Origin == "agent" || c.Origin == "auto_reply" || c.Origin == "compliance":
+			return time.Time{}, false
+		case c.SendAt == nil && c.LastInboundAt != nil && now.Sub(*c.LastInboundAt) < LiveWindow:
+			return time.Time{}, false
+		}
 	}
 	loc, _ := s.zones.Resolve(c.ContactTZ, c.To, c.BrandTZ)
 	region, _, _ := contact.AreaCodeInfo(c.To)
@@ -466,6 +502,20 @@ func newSentRecorder(st *store.Store) *sentRecorder {
 	return r
 }
 
+func (r *sentRecorder) write(sent []store.Sent) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	pending, err := r.st.MarkSent(ctx, sent)
+	for _, u := range pending { // callbacks that came before the create call returned
+		if err != nil {
+			break
+		}
+		u.Rank = Ranks[u.Status]
+		_, err = r.st.ApplyStatus(ctx, u, Ranks)
+	}
+	return err
+}
+
 // record waits until the SID is written, so a task is done only once its
 // outcome is stored.
 func (r *sentRecorder) record(ctx context.Context, s store.Sent) error {
@@ -491,18 +541,16 @@ func (r *sentRecorder) loop() {
 		for i, q := range batch {
 			sent[i] = q.s
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		pending, err := r.st.MarkSent(ctx, sent)
-		for _, u := range pending { // callbacks that came before the create call returned
-			if err != nil {
-				break
+		if err := r.write(sent); err != nil && len(batch) > 1 {
+			// One bad row fails the statement: record each on its own.
+			for _, q := range batch {
+				q.resp <- r.write([]store.Sent{q.s})
 			}
-			u.Rank = Ranks[u.Status]
-			_, err = r.st.ApplyStatus(ctx, u, Ranks)
-		}
-		cancel()
-		for _, q := range batch {
-			q.resp <- err
+			continue
+		} else {
+			for _, q := range batch {
+				q.resp <- err
+			}
 		}
 	}
 }

@@ -15,13 +15,18 @@ import (
 // (Twilio does not retry a callback): partially_delivered (some parts of a
 // long message arrived) is final like delivered; receiving and received are
 // inbound statuses, ranked 0 so they never move an outbound message.
+//
+// unknown (an ambiguous send the carrier had no record of) sits below sent:
+// if the carrier reports on it after all, the report wins and records the SID,
+// so nobody resends a text that was delivered.
 var Ranks = map[string]int{
 	"held": 0, "receiving": 0, "received": 0,
 	"queued": 1, "accepted": 1, "scheduled": 1,
 	"sending":   2,
-	"sent":      3,
-	"delivered": 4, "undelivered": 4, "failed": 4, "partially_delivered": 4, "read": 5,
-	"canceled": 4, "suppressed": 4, "unknown": 4,
+	"unknown":   3,
+	"sent":      4,
+	"delivered": 5, "undelivered": 5, "failed": 5, "partially_delivered": 5, "read": 6,
+	"canceled": 5, "suppressed": 5,
 }
 
 // Statuses is the message store's status side.

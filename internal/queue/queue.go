@@ -40,15 +40,38 @@ func TaskID(messageID int64) string { return strconv.FormatInt(messageID, 10) }
 
 // Client enqueues send tasks.
 type Client struct {
-	c  *asynq.Client
-	ns string
+	c   *asynq.Client
+	rdb redis.UniversalClient
+	ns  string
 }
 
 // NewClient wraps rdb (shared with the rest of the process). namespace
 // prefixes the asynq queue names ("" in production), so that tests sharing one
 // Redis never take each other's tasks.
 func NewClient(rdb redis.UniversalClient, namespace string) *Client {
-	return &Client{c: asynq.NewClientFromRedisClient(rdb), ns: namespace}
+	return &Client{c: asynq.NewClientFromRedisClient(rdb), rdb: rdb, ns: namespace}
+}
+
+// markerKey is the key whose absence tells the relay that Redis lost its data.
+func (c *Client) markerKey() string { return "parley:" + c.ns + "queue-marker" }
+
+// QueueLost reports whether Redis has lost the queue since SetQueueMarker:
+// the marker is missing (a flush, a new or failed-over Redis without its data).
+func (c *Client) QueueLost(ctx context.Context) (bool, error) {
+	n, err := c.rdb.Exists(ctx, c.markerKey()).Result()
+	if err != nil {
+		return false, fmt.Errorf("queue: marker: %w", err)
+	}
+	return n == 0, nil
+}
+
+// SetQueueMarker records that every queued message has its task, after a
+// complete sweep, so that a later loss of the queue can be noticed.
+func (c *Client) SetQueueMarker(ctx context.Context) error {
+	if err := c.rdb.Set(ctx, c.markerKey(), time.Now().UTC().Format(time.RFC3339), 0).Err(); err != nil {
+		return fmt.Errorf("queue: marker: %w", err)
+	}
+	return nil
 }
 
 // EnqueueSend queues the send task of a message on queue, not before at. A

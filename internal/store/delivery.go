@@ -32,6 +32,8 @@ type SendCandidate struct {
 	// the phone from this brand in the last 24 hours.
 	MarketingLast24h int
 	Undeliverable    bool
+	// LastInboundAt is when the customer last wrote in this conversation.
+	LastInboundAt *time.Time
 }
 
 const candidateSelect = `
@@ -48,7 +50,8 @@ const candidateSelect = `
 				WHERE r.brand_id = m.brand_id AND r.to_number = m.to_number AND r.direction = 'outbound'
 				  AND r.purpose = 'marketing' AND r.sending_at > now() - interval '24 hours' AND r.id <> m.id
 				  AND r.status IN ('sending', 'sent', 'delivered', 'undelivered', 'unknown', 'read')) ELSE 0 END,
-			coalesce(cp.undeliverable, false)
+			coalesce(cp.undeliverable, false),
+			(SELECT cv.last_inbound_at FROM conversations cv WHERE cv.id = m.conversation_id)
 		JOIN brands b ON b.id = m.brand_id
 		LEFT JOIN contact_phones cp ON cp.phone = m.to_number
 		LEFT JOIN contacts ct ON ct.id = cp.contact_id`
@@ -62,7 +65,7 @@ func scanCandidate(row pgx.Row) (SendCandidate, error) {
 		&c.Segments, &c.Encoding, &c.CreatedAt,
 		&c.Queue, &c.OriginRef, &c.SendAt, &c.Attempts,
 		&c.ContactID, &c.ContactTZ, &c.BrandName, &c.BrandTZ, &c.QuietStart, &c.QuietEnd, &c.MarketingCap,
-		&c.Marketing, &c.Conversational, &c.MarketingLast24h, &c.Undeliverable)
+		&c.Marketing, &c.Conversational, &c.MarketingLast24h, &c.Undeliverable, &c.LastInboundAt)
 	if err != nil {
 		return c, err
 	}
@@ -219,13 +222,20 @@ func (s *Store) Hold(ctx context.Context, id int64, until time.Time, reason stri
 // Finish gives a message a final status (suppressed, failed, canceled,
 // unknown) with the reason and error, unless it already has a later one.
 func (s *Store) Finish(ctx context.Context, id int64, status, reason string, code int, msg string) error {
-	_, err := s.Pool.Exec(ctx, `UPDATE messages SET status = $2, status_reason = $3, error_code = coalesce(nullif($4, 0), error_code),
+	_, err := s.FinishIf(ctx, id, status, reason, code, msg)
+	return err
+}
+
+// FinishIf is Finish that says whether it changed the message (false: a
+// status callback or another worker moved it first).
+func (s *Store) FinishIf(ctx context.Context, id int64, status, reason string, code int, msg string) (bool, error) {
+	tag, err := s.Pool.Exec(ctx, `UPDATE messages SET status = $2, status_reason = $3, error_code = coalesce(nullif($4, 0), error_code),
 			error_message = CASE WHEN $5 <> '' THEN $5 ELSE error_message END, updated_at = now()
 		WHERE id = $1 AND status IN ('queued', 'held', 'sending')`, id, status, reason, code, msg)
 	if err != nil {
-		return fmt.Errorf("store: finish message %d as %s: %w", id, status, err)
+		return false, fmt.Errorf("store: finish message %d as %s: %w", id, status, err)
 	}
-	return nil
+	return tag.RowsAffected() == 1, nil
 }
 
 // CarrierOptOut records that the carrier refused a text because the phone had
