@@ -25,7 +25,7 @@ func NewLimiter(rdb redis.UniversalClient, prefix string) *Limiter {
 	return &Limiter{rdb: rdb, prefix: prefix}
 }
 
-// KEYS[1] the number's TAT. ARGV: interval µs, max wait µs, count.
+// KEYS[1] the number's TAT. ARGV: interval µs, max wait µs, count, lead µs.
 // Returns the waits (µs) of up to count slots that open within max wait; an
 // empty answer carries, as its one negative element, minus the wait to the
 // next slot.
@@ -35,7 +35,8 @@ local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local interval = tonumber(ARGV[1])
 local maxwait = tonumber(ARGV[2])
 local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
-if tat < now then tat = now end
+local lead = tonumber(ARGV[4])
+if tat < now + lead then tat = now + lead end
 local out = {}
 for i = 1, tonumber(ARGV[3]) do
   if tat - now > maxwait then break end
@@ -49,11 +50,17 @@ redis.call('SET', KEYS[1], tat, 'PX', math.floor((tat - now) / 1000) + 2000)
 return out
 `)
 
+// lead is the least time between booking a slot and the slot: the sender
+// claims its message in between, and a slot that passed during the claim
+// would have to be booked again.
+const lead = 15 * time.Millisecond
+
 // ReserveMany takes up to count of number's next slots that open within
 // maxWait, in one round trip, and returns how long to wait for each. None
 // taken: next says when the next slot opens.
 func (l *Limiter) ReserveMany(ctx context.Context, number string, mps int, maxWait time.Duration, count int) (waits []time.Duration, next time.Duration, err error) {
-	res, err := reserveManyScript.Run(ctx, l.rdb, []string{l.prefix + number}, interval(mps), maxWait.Microseconds(), count).Int64Slice()
+	res, err := reserveManyScript.Run(ctx, l.rdb, []string{l.prefix + number}, interval(mps), maxWait.Microseconds(), count,
+		lead.Microseconds()).Int64Slice()
 	if err != nil {
 		return nil, 0, fmt.Errorf("queue: rate limit %s: %w", number, err)
 	}

@@ -91,7 +91,7 @@ func TestSlotsNeverExceedTheRate(t *testing.T) {
 func TestReserveBeyondMaxWait(t *testing.T) {
 	l, _ := setup(t)
 	ctx := context.Background()
-	if _, ok, err := l.Reserve(ctx, "+15005550006", 1, 0); !ok || err != nil {
+	if _, ok, err := l.Reserve(ctx, "+15005550006", 1, 50*time.Millisecond); !ok || err != nil {
 		t.Fatalf("first slot: %v %v", ok, err)
 	}
 	wait, ok, err := l.Reserve(ctx, "+15005550006", 1, 100*time.Millisecond)
@@ -99,7 +99,7 @@ func TestReserveBeyondMaxWait(t *testing.T) {
 		t.Fatalf("second slot at 1 mps: ok=%v wait=%s err=%v; want none, about 1 s away", ok, wait, err)
 	}
 	// Other numbers are not affected.
-	if _, ok, _ := l.Reserve(ctx, "+15005550007", 1, 0); !ok {
+	if _, ok, _ := l.Reserve(ctx, "+15005550007", 1, 50*time.Millisecond); !ok {
 		t.Fatal("another number shares the first one's pace")
 	}
 }
