@@ -30,6 +30,7 @@ CREATE FUNCTION receive_inbound(
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 DECLARE
+    v_undeliverable boolean;
     v_was_out boolean;
     v_status text;
 BEGIN
@@ -44,7 +45,12 @@ BEGIN
         RETURN;
     END IF;
 
-    SELECT cp.contact_id INTO contact_id FROM contact_phones cp WHERE cp.phone = p_from;
+    SELECT cp.contact_id, cp.undeliverable INTO contact_id, v_undeliverable FROM contact_phones cp WHERE cp.phone = p_from;
+    IF v_undeliverable THEN
+        -- The phone just texted us: whatever made a send fail once, it can
+        -- receive texts now.
+        UPDATE contact_phones SET undeliverable = false WHERE phone = p_from;
+    END IF;
     IF contact_id IS NULL THEN
         INSERT INTO contacts DEFAULT VALUES RETURNING id INTO contact_id;
         INSERT INTO contact_phones (phone, contact_id) VALUES (p_from, contact_id);

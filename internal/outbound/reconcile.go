@@ -43,7 +43,10 @@ func (r *Reconciler) RunOnce(ctx context.Context) (int, error) {
 		}
 		for _, m := range stuck {
 			if err := r.resolve(ctx, m); err != nil {
-				return err
+				// One message the carrier cannot be asked about now must
+				// not keep the others unresolved; it is tried next sweep.
+				r.log.Error("reconcile failed for one message", "message_id", m.ID, "err", err)
+				continue
 			}
 			n++
 		}
@@ -58,7 +61,9 @@ func (r *Reconciler) resolve(ctx context.Context, m store.Stuck) error {
 		return fmt.Errorf("outbound: reconcile message %d: %w", m.ID, err)
 	}
 	for _, f := range found {
-		if f.Body != m.Body || f.DateCreated.Before(m.SendingAt.Add(-time.Minute)) {
+		// A zero date is one the carrier sent in a form we could not read:
+		// the sender, recipient and body still identify the text.
+		if f.Body != m.Body || (!f.DateCreated.IsZero() && f.DateCreated.Before(m.SendingAt.Add(-time.Minute))) {
 			continue
 		}
 		taken, err := r.st.SIDTaken(ctx, f.SID)

@@ -203,6 +203,11 @@ func TestCarrierErrors(t *testing.T) {
 	if b.Twilio.Attempts() != before {
 		t.Error("the carrier was called for a phone known to be undeliverable")
 	}
+	// The phone texts in: it can receive texts after all.
+	b.Twilio.SetRule(nil)
+	b.PostForm(t, "/webhooks/twilio/sms", apptest.Inbound(fmt.Sprintf("SM%032d", 9002), "+13125550002", "it's me, my phone works"))
+	id = b.send(t, map[string]any{"brand": "demo-air", "to": "+13125550002", "body": "welcome back"})
+	b.waitStatus(t, id, "sent")
 }
 
 // 5xx, 21611 and 429 storms are retried until the text goes, once.
