@@ -112,3 +112,26 @@ func TestComplianceRepliesAreSent(t *testing.T) {
 		t.Fatalf("sent %v", got)
 	}
 }
+
+// Ten marketing texts to one phone sent at once: the cap of 3 holds.
+func TestMarketingCapUnderConcurrency(t *testing.T) {
+	b := setup(t, apptest.Options{Worker: true})
+	ctx := context.Background()
+	if _, err := b.Store.UpsertContact(ctx, store.ContactUpsert{Phones: []string{"+14155550900"}, Consent: []store.ConsentChange{
+		{BrandID: b.Brand.ID, Purpose: "marketing", Status: "opted_in", Source: "web_form", Evidence: "form"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := app.BrandAdd(ctx, b.Store, app.BrandAddInput{Slug: "demo-air", Name: "Demo Air", Numbers: []string{apptest.BrandNumber}, MPS: 1000}); err != nil {
+		t.Fatal(err)
+	}
+	var ids []int64
+	for i := 0; i < 10; i++ {
+		ids = append(ids, b.send(t, map[string]any{"brand": "demo-air", "to": "+14155550900", "body": fmt.Sprintf("Offer %d", i), "purpose": "marketing"}))
+	}
+	for _, id := range ids {
+		b.waitStatus(t, id, "sent", "suppressed")
+	}
+	if n := b.Twilio.Count(); n > 3 {
+		t.Fatalf("%d marketing texts reached the phone, cap 3", n)
+	}
+}

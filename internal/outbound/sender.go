@@ -127,6 +127,18 @@ func (s *Sender) handle(ctx context.Context, p queue.SendPayload, a queue.Attemp
 		}
 		return &queue.RetryAt{At: at, Reason: "quiet hours"}
 	}
+	if c.Purpose == consent.Marketing {
+		// The claim-time count cannot see texts to the same phone claimed at
+		// the same moment; now that ours is committed, count again.
+		n, err := s.st.MarketingCount(ctx, c.BrandID, c.To, c.ID)
+		if err != nil {
+			return err
+		}
+		if n >= c.MarketingCap {
+			s.metrics.Sent("suppressed")
+			return s.st.Finish(ctx, c.ID, "suppressed", "frequency_cap", 0, "")
+		}
+	}
 	// The claim was made while the slot approached; now wait for the slot
 	// itself, so the time between the slot and the carrier is only the call.
 	// A slot already passed (a slow claim, a pause) is not used late, where it

@@ -137,6 +137,23 @@ func (s *Store) ClaimForSend(ctx context.Context, id int64) (c SendCandidate, ok
 	return c, true, nil
 }
 
+// MarketingCount counts the marketing texts from brandID to phone that went,
+// or are going (sending), in the last 24 hours, other than message except.
+// The sender asks it after its claim has committed, so two texts claimed at
+// the same moment see each other and the cap is never exceeded.
+func (s *Store) MarketingCount(ctx context.Context, brandID int64, phone string, except int64) (int, error) {
+	var n int
+	err := s.Pool.QueryRow(ctx, `SELECT count(*) FROM messages
+		WHERE brand_id = $1 AND to_number = $2 AND direction = 'outbound' AND purpose = 'marketing'
+		  AND sending_at > now() - interval '24 hours' AND id <> $3
+		  AND status IN ('sending', 'sent', 'delivered', 'undelivered', 'partially_delivered', 'unknown', 'read')`,
+		brandID, phone, except).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("store: marketing count: %w", err)
+	}
+	return n, nil
+}
+
 // MarkSending moves a queued or held message to sending. It returns false when
 // another worker got there first or the message is no longer sendable: only
 // the caller that gets true may call the carrier, which is what makes a send
