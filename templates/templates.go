@@ -9,7 +9,7 @@ import (
 
 // FS holds every page and partial.
 //
-//go:embed *.html *.js
+//go:embed *.html *.js *.css
 var FS embed.FS
 
 // Parse parses one page; the program refuses to start if it fails.

@@ -10,12 +10,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/parleyhq/parley/internal/auth"
 	"github.com/parleyhq/parley/internal/carrier"
 	"github.com/parleyhq/parley/internal/carrier/twilio"
 	"github.com/parleyhq/parley/internal/config"
@@ -26,6 +28,7 @@ import (
 	"github.com/parleyhq/parley/internal/store"
 	"github.com/parleyhq/parley/internal/web"
 	"github.com/parleyhq/parley/internal/web/api"
+	"github.com/parleyhq/parley/internal/web/console"
 	"github.com/parleyhq/parley/internal/web/webhook"
 )
 
@@ -143,6 +146,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options
 		&webhook.Handlers{PublicURL: cfg.PublicURL, AuthToken: cfg.TwilioAuthToken, Inbound: a.Inbound,
 			Metrics: a.Metrics, Log: log, Now: opt.Now},
 		api.New(st, log, a.Outbox),
+		&console.Handlers{Auth: auth.New(st), Store: st, Log: log, Secure: strings.HasPrefix(cfg.PublicURL, "https://")},
 	}
 	regs = append(regs, opt.Extra...)
 	a.Echo = web.New(log, a.Metrics, web.Health{

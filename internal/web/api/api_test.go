@@ -14,11 +14,13 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/parleyhq/parley/internal/auth"
 	"github.com/parleyhq/parley/internal/metrics"
 	"github.com/parleyhq/parley/internal/store"
 	"github.com/parleyhq/parley/internal/store/storetest"
 	"github.com/parleyhq/parley/internal/web"
 	"github.com/parleyhq/parley/internal/web/api"
+	"github.com/parleyhq/parley/internal/web/console"
 	"github.com/parleyhq/parley/internal/web/devphone"
 	"github.com/parleyhq/parley/internal/web/webhook"
 )
@@ -52,7 +54,8 @@ func setup(t *testing.T) *bundle {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(t.Output(), nil))
-	b.e = web.New(log, metrics.New(), web.Health{Postgres: st.Ping}, &webhook.Handlers{}, api.New(st, log, nil), &devphone.Handlers{})
+	b.e = web.New(log, metrics.New(), web.Health{Postgres: st.Ping}, &webhook.Handlers{}, api.New(st, log, nil), &devphone.Handlers{},
+		&console.Handlers{Auth: auth.New(st), Store: st, Log: log})
 	return b
 }
 

@@ -1,0 +1,160 @@
+// Package console is the agents' web console, served by `parley serve`:
+// server-rendered pages from templates/, one action per file, sessions and
+// CSRF from internal/auth, and a strict Content-Security-Policy.
+package console
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/parleyhq/parley/internal/auth"
+	"github.com/parleyhq/parley/internal/store"
+	"github.com/parleyhq/parley/templates"
+)
+
+const (
+	sessionCookie = "parley_session"
+	loginCSRF     = "parley_login_csrf"
+	ctxSession    = "console.session"
+	ctxToken      = "console.token"
+)
+
+// Handlers serves the console.
+type Handlers struct {
+	Auth   *auth.Service
+	Store  *store.Store
+	Log    *slog.Logger
+	Secure bool // cookies only over https (PARLEY_PUBLIC_URL is https)
+
+	pages map[string]*template.Template
+	css   []byte
+}
+
+// Register mounts the console routes. It panics if a page fails to parse:
+// the program must not start with a broken console.
+func (h *Handlers) Register(e *echo.Echo) {
+	h.pages = map[string]*template.Template{}
+	for _, p := range []string{"login", "inbox"} {
+		t, err := templates.Parse("console_layout.html", "console_"+p+".html")
+		if err != nil {
+			panic(fmt.Sprintf("console: page %s: %v", p, err))
+		}
+		h.pages[p] = t
+	}
+	css, err := templates.FS.ReadFile("console.css")
+	if err != nil {
+		panic(fmt.Sprintf("console: stylesheet: %v", err))
+	}
+	h.css = css
+	g := e.Group("", securityHeaders)
+	g.GET("/static/console.css", h.stylesheet)
+	g.GET("/login", h.loginShow)
+	g.POST("/login", h.loginSubmit)
+	signedIn := g.Group("", h.requireSession)
+	signedIn.POST("/logout", h.logout)
+	signedIn.GET("/", h.inbox, h.require(auth.Inbox))
+}
+
+// securityHeaders: customer text is untrusted and rendered escaped; the CSP
+// makes sure that even a mistake there runs nothing.
+func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		hd := c.Response().Header()
+		hd.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+		hd.Set("X-Content-Type-Options", "nosniff")
+		hd.Set("Referrer-Policy", "same-origin")
+		hd.Set("X-Frame-Options", "DENY")
+		return next(c)
+	}
+}
+
+// requireSession sends anonymous visitors to the sign-in page and checks the
+// CSRF token of every state-changing request.
+func (h *Handlers) requireSession(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		ck, _ := c.Cookie(sessionCookie)
+		token := ""
+		if ck != nil {
+			token = ck.Value
+		}
+		ss, err := h.Auth.Authenticate(c.Request().Context(), token)
+		if err != nil {
+			if c.Request().Method != http.MethodGet {
+				return c.String(http.StatusForbidden, "not signed in\n")
+			}
+			return c.Redirect(http.StatusSeeOther, "/login?next="+url.QueryEscape(c.Request().URL.RequestURI()))
+		}
+		if c.Request().Method != http.MethodGet && c.Request().Method != http.MethodHead {
+			submitted := c.Request().Header.Get("X-CSRF-Token")
+			if submitted == "" {
+				submitted = c.FormValue("csrf_token")
+			}
+			if !auth.CSRFValid(ss, submitted) {
+				return c.String(http.StatusForbidden, "missing or wrong CSRF token\n")
+			}
+		}
+		c.Set(ctxSession, ss)
+		c.Set(ctxToken, token)
+		return next(c)
+	}
+}
+
+// require answers 403 to a signed-in user whose role lacks p.
+func (h *Handlers) require(p auth.Permission) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if !auth.Can(session(c).User.Role, p) {
+				return c.String(http.StatusForbidden, "your role cannot do this\n")
+			}
+			return next(c)
+		}
+	}
+}
+
+func session(c echo.Context) store.Session {
+	ss, _ := c.Get(ctxSession).(store.Session)
+	return ss
+}
+
+func (h *Handlers) render(c echo.Context, status int, name string, data map[string]any) error {
+	var buf bytes.Buffer
+	if err := h.pages[name].ExecuteTemplate(&buf, "layout", data); err != nil {
+		h.Log.Error("console: render", "page", name, "err", err)
+		return c.String(http.StatusInternalServerError, "the page could not be rendered\n")
+	}
+	return c.HTMLBlob(status, buf.Bytes())
+}
+
+func (h *Handlers) stylesheet(c echo.Context) error {
+	return c.Blob(http.StatusOK, "text/css; charset=utf-8", h.css)
+}
+
+func (h *Handlers) setCookie(c echo.Context, name, value string, maxAge int) {
+	c.SetCookie(&http.Cookie{Name: name, Value: value, Path: "/", HttpOnly: true, Secure: h.Secure,
+		SameSite: http.SameSiteLaxMode, MaxAge: maxAge})
+}
+
+// safeNext keeps a post-login redirect on this site.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		return "/"
+	}
+	return next
+}
+
+func randomToken() string {
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}

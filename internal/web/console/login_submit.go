@@ -1,0 +1,38 @@
+package console
+
+import (
+	"crypto/subtle"
+	"errors"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/parleyhq/parley/internal/auth"
+)
+
+// loginSubmit: POST /login — check the form's CSRF token against its cookie,
+// then the credentials; on success a brand-new session cookie and a redirect.
+// A failure says only that the email or the password is wrong.
+func (h *Handlers) loginSubmit(c echo.Context) error {
+	ck, _ := c.Cookie(loginCSRF)
+	submitted := c.FormValue("csrf_token")
+	if ck == nil || submitted == "" || subtle.ConstantTimeCompare([]byte(ck.Value), []byte(submitted)) != 1 {
+		return c.String(http.StatusForbidden, "missing or wrong CSRF token: reload the sign-in page\n")
+	}
+	email, next := c.FormValue("email"), safeNext(c.FormValue("next"))
+	token, _, err := h.Auth.Login(c.Request().Context(), email, c.FormValue("password"), c.RealIP())
+	if err != nil {
+		status, msg := http.StatusUnauthorized, auth.ErrBadCredentials.Error()
+		switch {
+		case errors.Is(err, auth.ErrThrottled):
+			status, msg = http.StatusTooManyRequests, err.Error()
+		case !errors.Is(err, auth.ErrBadCredentials):
+			h.Log.Error("console: sign-in failed", "err", err)
+			status, msg = http.StatusInternalServerError, "sign-in is not possible right now"
+		}
+		return h.render(c, status, "login", map[string]any{"CSRF": ck.Value, "Next": next, "Email": email, "Error": msg})
+	}
+	h.setCookie(c, sessionCookie, token, int(auth.AbsoluteTimeout.Seconds()))
+	h.setCookie(c, loginCSRF, "", -1)
+	return c.Redirect(http.StatusSeeOther, next)
+}
