@@ -1,0 +1,143 @@
+package outbound
+
+import (
+	"context"
+	"time"
+
+	"github.com/parleyhq/parley/internal/store"
+)
+
+// claimer groups the claims of concurrent send tasks into one statement and
+// one commit (a commit flushes the WAL, and the claim must be durable before
+// the carrier is called, so it is the one write a send cannot skip).
+type claimer struct {
+	st   *store.Store
+	reqs chan claimReq
+}
+
+type claimReq struct {
+	id   int64
+	resp chan claimResp
+}
+
+type claimResp struct {
+	c   store.SendCandidate
+	ok  bool
+	err error
+}
+
+func newClaimer(st *store.Store) *claimer {
+	c := &claimer{st: st, reqs: make(chan claimReq, 256)}
+	for i := 0; i < 2; i++ {
+		go c.loop()
+	}
+	return c
+}
+
+func (c *claimer) claim(ctx context.Context, id int64) (store.SendCandidate, bool, error) {
+	r := claimReq{id: id, resp: make(chan claimResp, 1)}
+	select {
+	case c.reqs <- r:
+	case <-ctx.Done():
+		return store.SendCandidate{}, false, ctx.Err()
+	}
+	res := <-r.resp
+	return res.c, res.ok, res.err
+}
+
+func (c *claimer) loop() {
+	batch := make([]claimReq, 0, 64)
+	for r := range c.reqs {
+		batch = append(batch[:0], r)
+	fill:
+		for len(batch) < cap(batch) {
+			select {
+			case r := <-c.reqs:
+				batch = append(batch, r)
+			default:
+				break fill
+			}
+		}
+		ids := make([]int64, len(batch))
+		for i, r := range batch {
+			ids[i] = r.id
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		got, err := c.st.ClaimManyForSend(ctx, ids)
+		cancel()
+		for _, r := range batch {
+			cand, ok := got[r.id]
+			r.resp <- claimResp{c: cand, ok: ok, err: err}
+		}
+	}
+}
+
+// sentRecorder groups the SIDs of concurrent sends into one statement.
+type sentRecorder struct {
+	st   *store.Store
+	reqs chan sentReq
+}
+
+type sentReq struct {
+	s    store.Sent
+	resp chan error
+}
+
+func newSentRecorder(st *store.Store) *sentRecorder {
+	r := &sentRecorder{st: st, reqs: make(chan sentReq, 256)}
+	go r.loop()
+	return r
+}
+
+func (r *sentRecorder) write(sent []store.Sent) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	pending, err := r.st.MarkSent(ctx, sent)
+	for _, u := range pending { // callbacks that came before the create call returned
+		if err != nil {
+			break
+		}
+		u.Rank = Ranks[u.Status]
+		_, err = r.st.ApplyStatus(ctx, u, Ranks)
+	}
+	return err
+}
+
+// record waits until the SID is written, so a task is done only once its
+// outcome is stored.
+func (r *sentRecorder) record(ctx context.Context, s store.Sent) error {
+	q := sentReq{s: s, resp: make(chan error, 1)}
+	r.reqs <- q
+	return <-q.resp
+}
+
+func (r *sentRecorder) loop() {
+	batch := make([]sentReq, 0, 128)
+	for q := range r.reqs {
+		batch = append(batch[:0], q)
+	fill:
+		for len(batch) < cap(batch) {
+			select {
+			case q := <-r.reqs:
+				batch = append(batch, q)
+			default:
+				break fill
+			}
+		}
+		sent := make([]store.Sent, len(batch))
+		for i, q := range batch {
+			sent[i] = q.s
+		}
+		if err := r.write(sent); err != nil && len(batch) > 1 {
+			// One bad row fails the statement: record each on its own.
+			for _, q := range batch {
+				q.resp <- r.write([]store.Sent{q.s})
+			}
+			continue
+		} else {
+			for _, q := range batch {
+				q.resp <- err
+			}
+		}
+	}
+}
