@@ -92,15 +92,7 @@ func newSentRecorder(st *store.Store) *sentRecorder {
 func (r *sentRecorder) write(sent []store.Sent) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	pending, err := r.st.MarkSent(ctx, sent)
-	for _, u := range pending { // callbacks that came before the create call returned
-		if err != nil {
-			break
-		}
-		u.Rank = Ranks[u.Status]
-		_, err = r.st.ApplyStatus(ctx, u, Ranks)
-	}
-	return err
+	return recordSent(ctx, r.st, sent)
 }
 
 // record waits until the SID is written, so a task is done only once its

@@ -73,15 +73,8 @@ func (r *Reconciler) resolve(ctx context.Context, m store.Stuck) error {
 		if taken {
 			continue // that one is another of our messages with the same text
 		}
-		pending, err := r.st.MarkSent(ctx, []store.Sent{{MessageID: m.ID, SID: f.SID}})
-		if err != nil {
+		if err := recordSent(ctx, r.st, []store.Sent{{MessageID: m.ID, SID: f.SID}}); err != nil {
 			return err
-		}
-		for _, u := range pending {
-			u.Rank = Ranks[u.Status]
-			if _, err := r.st.ApplyStatus(ctx, u, Ranks); err != nil {
-				return err
-			}
 		}
 		if rank, ok := Ranks[f.Status]; ok {
 			if _, err := r.st.ApplyStatus(ctx, store.StatusUpdate{SID: f.SID, MessageID: m.ID, Status: f.Status,

@@ -63,9 +63,22 @@ func (s *Statuses) Apply(ctx context.Context, c Callback) (store.StatusOutcome, 
 // RecordSID stores the SID the carrier gave a sent message and applies any
 // callbacks that arrived for it before the create call returned.
 func (s *Statuses) RecordSID(ctx context.Context, messageID int64, sid string) error {
-	if err := s.st.SetMessageSID(ctx, messageID, sid); err != nil {
+	return recordSent(ctx, s.st, []store.Sent{{MessageID: messageID, SID: sid}})
+}
+
+// recordSent is the one way a carrier SID is recorded — by the sender (in
+// batches), the reconciler and RecordSID: write the SIDs, then apply the
+// callbacks that were waiting for them, forward only.
+func recordSent(ctx context.Context, st *store.Store, sent []store.Sent) error {
+	pending, err := st.MarkSent(ctx, sent)
+	if err != nil {
 		return err
 	}
-	_, err := s.st.ApplyPendingStatuses(ctx, sid, Ranks)
-	return err
+	for _, u := range pending {
+		u.Rank = Ranks[u.Status]
+		if _, err := st.ApplyStatus(ctx, u, Ranks); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -189,26 +189,34 @@ func (s *Store) MarkSent(ctx context.Context, sent []Sent) ([]StatusUpdate, erro
 	for i, x := range sent {
 		ids[i], sids[i] = x.MessageID, x.SID
 	}
-	rows, err := s.lazy().Query(ctx, `
+	// Two statements in one implicit transaction (one round trip): first the
+	// SID locks ApplyStatus also takes, then — with a snapshot taken after
+	// them — the update and the pickup of callbacks kept for those SIDs. In a
+	// single statement the snapshot would predate the locks, and a callback
+	// kept meanwhile would be left behind.
+	b := &pgx.Batch{}
+	b.Queue(`SELECT count(pg_advisory_xact_lock(hashtextextended(sid, 11)))
+		FROM (SELECT DISTINCT sid FROM unnest($1::text[]) AS u(sid) ORDER BY sid) o`, sids)
+	var pend []StatusUpdate
+	b.Queue(`
 		WITH v AS (SELECT * FROM unnest($1::bigint[], $2::text[]) AS v(id, sid)),
-		lock AS (SELECT count(pg_advisory_xact_lock(hashtextextended(sid, 11))) AS n
-			FROM (SELECT sid FROM v ORDER BY sid) o), -- as ApplyStatus takes, in one order
 		upd AS (
 			UPDATE messages m SET twilio_sid = v.sid, sent_at = now(), updated_at = now(),
 				status = CASE WHEN m.status IN ('queued', 'held', 'sending') THEN 'sent' ELSE m.status END
-			FROM v WHERE m.id = v.id AND (SELECT n FROM lock) >= 0 RETURNING m.id)
+			FROM v WHERE m.id = v.id RETURNING m.id)
 		DELETE FROM pending_statuses p USING v
 		WHERE p.twilio_sid = v.sid AND EXISTS (SELECT 1 FROM upd)
-		RETURNING p.twilio_sid, v.id, p.status, coalesce(p.error_code, 0), p.error_message`, ids, sids)
-	if err != nil {
-		return nil, fmt.Errorf("store: mark %d messages sent: %w", len(sent), err)
-	}
-	pend, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (StatusUpdate, error) {
-		var u StatusUpdate
-		err := r.Scan(&u.SID, &u.MessageID, &u.Status, &u.ErrorCode, &u.ErrorMessage)
-		return u, err
-	})
-	if err != nil {
+		RETURNING p.twilio_sid, v.id, p.status, coalesce(p.error_code, 0), p.error_message`, ids, sids).
+		Query(func(rows pgx.Rows) error {
+			var err error
+			pend, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (StatusUpdate, error) {
+				var u StatusUpdate
+				err := r.Scan(&u.SID, &u.MessageID, &u.Status, &u.ErrorCode, &u.ErrorMessage)
+				return u, err
+			})
+			return err
+		})
+	if err := s.lazy().SendBatch(ctx, b).Close(); err != nil {
 		return nil, fmt.Errorf("store: mark %d messages sent: %w", len(sent), err)
 	}
 	return pend, nil

@@ -102,8 +102,7 @@ const (
 )
 
 // lockSID serialises everything that matches callbacks to messages for one
-// SID: ApplyStatus and ApplyPendingStatuses take it first thing in their
-// transaction, so a callback kept in pending_statuses is either seen by the
+// SID: ApplyStatus and MarkSent take it first thing in their transaction, so a callback kept in pending_statuses is either seen by the
 // transaction that gives a message that SID or finds the message itself.
 // (Seed 11: receive_inbound's phone locks use seed 7.)
 const lockSID = `SELECT pg_advisory_xact_lock(hashtextextended($1, 11))`
@@ -113,9 +112,9 @@ const lockSID = `SELECT pg_advisory_xact_lock(hashtextextended($1, 11))`
 // that order. The message is found by SID, else by our id from the callback
 // URL (u.MessageID), which takes the SID when a status moves it. Either way
 // the callbacks kept for that SID are applied first, in arrival order, and
-// forgotten, all in one transaction. A status for a message we do not know yet is kept in
-// pending_statuses and applied when the SID is recorded (ApplyPendingStatuses,
-// or the next callback that brings our id). A callback never touches an
+// forgotten, all in one transaction. A status for a message we do not know
+// yet is kept in pending_statuses and applied when the SID is recorded
+// (MarkSent returns them to apply, or the next callback that brings our id). A callback never touches an
 // inbound message.
 func (s *Store) ApplyStatus(ctx context.Context, u StatusUpdate, ranks map[string]int) (StatusOutcome, error) {
 	rankJSON, err := json.Marshal(ranks)
@@ -236,64 +235,6 @@ func moveForward(ctx context.Context, tx pgx.Tx, id int64, updates []StatusUpdat
 		moved[i] = tag.RowsAffected() == 1
 	}
 	return moved, nil
-}
-
-// ApplyPendingStatuses applies, in arrival order, the callbacks that came for
-// sid before the message knew it, and forgets them, in one transaction: a
-// callback is deleted only together with its application, and only once an
-// outbound message has the SID (otherwise they stay for later). The sender
-// calls it once it has recorded the SID of a sent message. It returns how many
-// moved the message forward.
-func (s *Store) ApplyPendingStatuses(ctx context.Context, sid string, ranks map[string]int) (int, error) {
-	rankJSON, err := json.Marshal(ranks)
-	if err != nil {
-		return 0, err
-	}
-	n := 0
-	err = s.inTx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, lockSID, sid); err != nil {
-			return err
-		}
-		var id int64
-		err := tx.QueryRow(ctx, `SELECT id FROM messages WHERE twilio_sid = $1 AND direction = 'outbound' FOR UPDATE`, sid).Scan(&id)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		ps, err := takePending(ctx, tx, sid, ranks)
-		if err != nil || len(ps) == 0 {
-			return err
-		}
-		moved, err := moveForward(ctx, tx, id, ps, rankJSON)
-		if err != nil {
-			return err
-		}
-		for _, m := range moved {
-			if m {
-				n++
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return 0, fmt.Errorf("store: pending statuses of %s: %w", sid, err)
-	}
-	return n, nil
-}
-
-// SetMessageSID records the carrier's SID for an outbound message that has none.
-func (s *Store) SetMessageSID(ctx context.Context, messageID int64, sid string) error {
-	tag, err := s.Pool.Exec(ctx, `UPDATE messages SET twilio_sid = $2, updated_at = now()
-		WHERE id = $1 AND direction = 'outbound' AND (twilio_sid IS NULL OR twilio_sid = $2)`, messageID, sid)
-	if err != nil {
-		return fmt.Errorf("store: set sid of message %d: %w", messageID, err)
-	}
-	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("store: set sid of message %d: %w", messageID, ErrNotFound)
-	}
-	return nil
 }
 
 // MessagesBetween lists the latest texts exchanged between a brand number and a
