@@ -34,10 +34,7 @@ func TestHangingRequestIsReconciled(t *testing.T) {
 	if m := b.message(t, id); m.Status != "sending" || b.Twilio.Attempts() != 1 {
 		t.Fatalf("after the timeout: %s, %d attempts; want sending and no resend", m.Status, b.Twilio.Attempts())
 	}
-	b.App.Reconciler.After = 0
-	if n, err := b.App.Reconciler.RunOnce(context.Background()); err != nil || n != 1 {
-		t.Fatalf("reconcile: %d %v", n, err)
-	}
+	reconcile(t, b, 1)
 	m := b.message(t, id)
 	if m.Status != "sent" || m.TwilioSID != b.Twilio.Sent()[0].SID {
 		t.Fatalf("after reconcile: %+v", m)
@@ -67,10 +64,7 @@ func TestKilledWorkerNeverResends(t *testing.T) {
 	if n := b.Twilio.Attempts(); n != 0 {
 		t.Fatalf("%d sends after a worker died mid-send, want 0", n)
 	}
-	b.App.Reconciler.After = 0
-	if _, err := b.App.Reconciler.RunOnce(ctx); err != nil {
-		t.Fatal(err)
-	}
+	reconcile(t, b, 2)
 	if m := b.message(t, mk); m.Status != "unknown" {
 		t.Errorf("marketing: %s, want unknown", m.Status)
 	}
@@ -267,4 +261,21 @@ func maxInWindow(at []time.Time, w time.Duration) int {
 		best = max(best, i-j+1)
 	}
 	return best
+}
+
+// reconcile runs the reconciler until it has resolved want messages. The
+// worker's own periodic sweep may hold the job lock at that moment, in which
+// case a run does nothing and is tried again.
+func reconcile(t *testing.T, b *bundle, want int) {
+	t.Helper()
+	b.App.Reconciler.After = 0
+	got := 0
+	apptest.WaitFor(t, 10*time.Second, fmt.Sprintf("the reconciler to resolve %d messages", want), func() bool {
+		n, err := b.App.Reconciler.RunOnce(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		got += n
+		return got >= want
+	})
 }
