@@ -390,6 +390,21 @@ func (u *contactUpsert) mergeConversations(ctx context.Context, absorbedID int64
 		if err != nil {
 			return err
 		}
+		if _, err := tx.Exec(ctx, `
+			WITH n AS (UPDATE conversation_notes SET conversation_id = $1 WHERE conversation_id = $2)
+			UPDATE conversation_activity SET conversation_id = $1 WHERE conversation_id = $2`, sc, ac.id); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `
+			UPDATE conversations s SET
+				labels = ARRAY(SELECT DISTINCT unnest(s.labels || a.labels) ORDER BY 1),
+				waiting_since = CASE WHEN s.waiting_since IS NULL THEN a.waiting_since
+				                     WHEN a.waiting_since IS NULL THEN s.waiting_since
+				                     ELSE least(s.waiting_since, a.waiting_since) END
+			FROM conversations a WHERE s.id = $1 AND a.id = $2`, sc, ac.id)
+		if err != nil {
+			return err
+		}
 		_, err = tx.Exec(ctx, `
 			UPDATE conversations s SET
 				last_phone = CASE WHEN a.last_message_at > s.last_message_at THEN a.last_phone ELSE s.last_phone END,

@@ -216,6 +216,7 @@ func (s *Store) MarkSent(ctx context.Context, sent []Sent) ([]StatusUpdate, erro
 			})
 			return err
 		})
+	b.Queue(`WITH u AS (SELECT conversation_id FROM messages WHERE id = ANY($1))`+notifyChanged, ids)
 	if err := s.lazy().SendBatch(ctx, b).Close(); err != nil {
 		return nil, fmt.Errorf("store: mark %d messages sent: %w", len(sent), err)
 	}
@@ -236,13 +237,19 @@ func (s *Store) Requeue(ctx context.Context, id int64, code int, msg string) err
 // Hold parks a queued (or just claimed) message until the recipient's quiet
 // hours end.
 func (s *Store) Hold(ctx context.Context, id int64, until time.Time, reason string) error {
-	_, err := s.Pool.Exec(ctx, `UPDATE messages SET status = 'held', held_until = $2, status_reason = $3, updated_at = now()
-		WHERE id = $1 AND status IN ('queued', 'held', 'sending')`, id, until, reason)
+	_, err := s.Pool.Exec(ctx, `WITH u AS (UPDATE messages SET status = 'held', held_until = $2, status_reason = $3, updated_at = now()
+		WHERE id = $1 AND status IN ('queued', 'held', 'sending') RETURNING conversation_id)`+notifyChanged, id, until, reason)
 	if err != nil {
 		return fmt.Errorf("store: hold message %d: %w", id, err)
 	}
 	return nil
 }
+
+// notifyChanged follows a CTE u(conversation_id) of changed messages: it
+// tells the consoles (LISTEN parley_conversation) which conversations to
+// refresh, once each, and counts the messages.
+const notifyChanged = ` SELECT count(*) FROM (SELECT conversation_id, pg_notify('parley_conversation', conversation_id::text)
+	FROM (SELECT DISTINCT conversation_id FROM u WHERE conversation_id IS NOT NULL) d) n`
 
 // Finish gives a message a final status (suppressed, failed, canceled,
 // unknown) with the reason and error, unless it already has a later one.
@@ -254,13 +261,14 @@ func (s *Store) Finish(ctx context.Context, id int64, status, reason string, cod
 // FinishIf is Finish that says whether it changed the message (false: a
 // status callback or another worker moved it first).
 func (s *Store) FinishIf(ctx context.Context, id int64, status, reason string, code int, msg string) (bool, error) {
-	tag, err := s.Pool.Exec(ctx, `UPDATE messages SET status = $2, status_reason = $3, error_code = coalesce(nullif($4, 0), error_code),
+	var changed int
+	err := s.Pool.QueryRow(ctx, `WITH u AS (UPDATE messages SET status = $2, status_reason = $3, error_code = coalesce(nullif($4, 0), error_code),
 			error_message = CASE WHEN $5 <> '' THEN $5 ELSE error_message END, updated_at = now()
-		WHERE id = $1 AND status IN ('queued', 'held', 'sending')`, id, status, reason, code, msg)
+		WHERE id = $1 AND status IN ('queued', 'held', 'sending') RETURNING conversation_id)`+notifyChanged, id, status, reason, code, msg).Scan(&changed)
 	if err != nil {
 		return false, fmt.Errorf("store: finish message %d as %s: %w", id, status, err)
 	}
-	return tag.RowsAffected() == 1, nil
+	return changed == 1, nil
 }
 
 // CarrierOptOut records that the carrier refused a text because the phone had
@@ -274,8 +282,8 @@ func (s *Store) CarrierOptOut(ctx context.Context, id int64, evidence string) er
 		if err != nil {
 			return fmt.Errorf("store: carrier opt-out for message %d: %w", id, err)
 		}
-		_, err = tx.Exec(ctx, `UPDATE messages SET status = 'suppressed', status_reason = 'opted_out_at_carrier',
-			error_code = 21610, error_message = $2, updated_at = now() WHERE id = $1`, id, evidence)
+		_, err = tx.Exec(ctx, `WITH u AS (UPDATE messages SET status = 'suppressed', status_reason = 'opted_out_at_carrier',
+			error_code = 21610, error_message = $2, updated_at = now() WHERE id = $1 RETURNING conversation_id)`+notifyChanged, id, evidence)
 		if err != nil {
 			return fmt.Errorf("store: carrier opt-out for message %d: %w", id, err)
 		}

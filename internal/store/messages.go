@@ -38,12 +38,15 @@ const messageCols = `id, coalesce(conversation_id, 0), brand_id, direction, body
 	status, coalesce(twilio_sid, ''), coalesce(error_code, 0), error_message, purpose, origin, segments, encoding,
 	status_reason, send_at, held_until, created_at`
 
-func scanMessage(row pgx.Row) (Message, error) {
+func scanMessage(row pgx.Row) (Message, error) { return scanMessageWith(row) }
+
+// scanMessageWith scans messageCols followed by the columns in extra.
+func scanMessageWith(row pgx.Row, extra ...any) (Message, error) {
 	var m Message
 	var media []byte
-	err := row.Scan(&m.ID, &m.ConversationID, &m.BrandID, &m.Direction, &m.Body, &media, &m.From, &m.To,
+	err := row.Scan(append([]any{&m.ID, &m.ConversationID, &m.BrandID, &m.Direction, &m.Body, &media, &m.From, &m.To,
 		&m.Status, &m.TwilioSID, &m.ErrorCode, &m.ErrorMessage, &m.Purpose, &m.Origin, &m.Segments, &m.Encoding,
-		&m.StatusReason, &m.SendAt, &m.HeldUntil, &m.CreatedAt)
+		&m.StatusReason, &m.SendAt, &m.HeldUntil, &m.CreatedAt}, extra...)...)
 	if err != nil {
 		return m, err
 	}
@@ -188,6 +191,11 @@ func (s *Store) ApplyStatus(ctx context.Context, u StatusUpdate, ranks map[strin
 		out = StatusStale
 		if slices.Contains(moved, true) {
 			out = StatusApplied
+			// The console shows statuses live; the bump lets a reconnecting
+			// console catch up on it.
+			_, err := tx.Exec(ctx, `WITH u AS (UPDATE conversations SET updated_at = now()
+				WHERE id = (SELECT conversation_id FROM messages WHERE id = $1) RETURNING id AS conversation_id)`+notifyChanged, id)
+			return err
 		}
 		return nil
 	})

@@ -109,12 +109,13 @@ func queueOne(ctx context.Context, tx pgx.Tx, r OutboundRow) (Queued, error) {
 	// a closed one nor change where replies go: that is the customer's doing.
 	err = tx.QueryRow(ctx, `
 		WITH found AS (
-			UPDATE conversations SET last_message_at = greatest(last_message_at, now()), updated_at = now()
+			UPDATE conversations SET last_message_at = greatest(last_message_at, now()), updated_at = now(),
+			       waiting_since = CASE WHEN $4 THEN NULL ELSE waiting_since END -- an agent's answer stops the clock
 			 WHERE brand_id = $1 AND contact_id = $2 AND merged_into IS NULL RETURNING id),
 		opened AS (
 			INSERT INTO conversations (brand_id, contact_id, last_phone, status)
 			SELECT $1, $2, $3, 'open' WHERE NOT EXISTS (SELECT 1 FROM found) RETURNING id)
-		SELECT id FROM found UNION ALL SELECT id FROM opened`, r.BrandID, q.ContactID, r.To).Scan(&q.ConversationID)
+		SELECT id FROM found UNION ALL SELECT id FROM opened`, r.BrandID, q.ContactID, r.To, r.Origin == "agent").Scan(&q.ConversationID)
 	if err != nil {
 		return q, fmt.Errorf("store: queue outbound: conversation: %w", err)
 	}

@@ -44,9 +44,9 @@ func (s *Store) TouchSession(ctx context.Context, token string, idle time.Durati
 		FROM users u
 		WHERE se.token_hash = $1 AND u.id = se.user_id AND NOT u.disabled
 		  AND se.expires_at > now() AND se.last_seen_at > now() - $2::interval
-		RETURNING u.id, u.email, u.password_hash, u.role, u.disabled, u.created_at,
+		RETURNING u.id, u.email, u.password_hash, u.role, u.disabled, u.created_at, u.name, u.presence,
 			se.csrf_token, se.created_at, se.last_seen_at, se.expires_at`, tokenHash(token), idle.String()).
-		Scan(&ss.User.ID, &ss.User.Email, &ss.User.PasswordHash, &ss.User.Role, &ss.User.Disabled, &ss.User.CreatedAt,
+		Scan(&ss.User.ID, &ss.User.Email, &ss.User.PasswordHash, &ss.User.Role, &ss.User.Disabled, &ss.User.CreatedAt, &ss.User.Name, &ss.User.Presence,
 			&ss.CSRFToken, &ss.CreatedAt, &ss.LastSeen, &ss.ExpiresAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		_ = s.DeleteSession(ctx, token)

@@ -18,6 +18,8 @@ type User struct {
 	Role         string
 	Disabled     bool
 	CreatedAt    time.Time
+	Name         string
+	Presence     string // online, away, offline
 }
 
 // UpsertUser creates the user or, for an existing email, sets a new password

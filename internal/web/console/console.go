@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"html/template"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -35,33 +36,70 @@ type Handlers struct {
 	Log    *slog.Logger
 	Secure bool // cookies only over https (PARLEY_PUBLIC_URL is https)
 
-	pages map[string]*template.Template
-	css   []byte
+	pages  map[string]*template.Template
+	assets []asset
+}
+
+type asset struct {
+	name string
+	body []byte
+}
+
+// Route is one signed-in console route and the permission it needs. The
+// table is what Register mounts and what the role-matrix test walks.
+type Route struct {
+	Method, Path string
+	Perm         auth.Permission
+	handler      echo.HandlerFunc
+}
+
+// Routes lists every signed-in console route.
+func (h *Handlers) Routes() []Route {
+	rs := []Route{{Method: http.MethodPost, Path: "/logout", Perm: "", handler: h.logout}}
+	rs = append(rs, h.inboxRoutes()...)
+	rs = append(rs, h.adminRoutes()...)
+	rs = append(rs, h.accountRoutes()...)
+	return rs
 }
 
 // Register mounts the console routes. It panics if a page fails to parse:
 // the program must not start with a broken console.
 func (h *Handlers) Register(e *echo.Echo) {
 	h.pages = map[string]*template.Template{}
-	for _, p := range []string{"login", "inbox"} {
-		t, err := templates.Parse("console_layout.html", "console_"+p+".html")
-		if err != nil {
-			panic(fmt.Sprintf("console: page %s: %v", p, err))
-		}
-		h.pages[p] = t
-	}
-	css, err := templates.FS.ReadFile("console.css")
+	names, err := fs.Glob(templates.FS, "console_*.html")
 	if err != nil {
-		panic(fmt.Sprintf("console: stylesheet: %v", err))
+		panic(err)
 	}
-	h.css = css
+	for _, n := range names {
+		if n == "console_layout.html" || n == "console_partials.html" {
+			continue
+		}
+		t, err := templates.Parse(n, "console_layout.html", "console_partials.html")
+		if err != nil {
+			panic(fmt.Sprintf("console: page %s: %v", n, err))
+		}
+		h.pages[strings.TrimSuffix(strings.TrimPrefix(n, "console_"), ".html")] = t
+	}
+	for _, a := range []string{"console.css", "console.js"} {
+		b, err := templates.FS.ReadFile(a)
+		if err != nil {
+			panic(fmt.Sprintf("console: asset %s: %v", a, err))
+		}
+		h.assets = append(h.assets, asset{name: a, body: b})
+	}
 	g := e.Group("", securityHeaders)
-	g.GET("/static/console.css", h.stylesheet)
+	g.GET("/static/console.css", h.asset("console.css", "text/css; charset=utf-8"))
+	g.GET("/static/console.js", h.asset("console.js", "text/javascript; charset=utf-8"))
 	g.GET("/login", h.loginShow)
 	g.POST("/login", h.loginSubmit)
 	signedIn := g.Group("", h.requireSession)
-	signedIn.POST("/logout", h.logout)
-	signedIn.GET("/", h.inbox, h.require(auth.Inbox))
+	for _, r := range h.Routes() {
+		var mw []echo.MiddlewareFunc
+		if r.Perm != "" {
+			mw = append(mw, h.require(r.Perm))
+		}
+		signedIn.Add(r.Method, r.Path, r.handler, mw...)
+	}
 }
 
 // securityHeaders: customer text is untrusted and rendered escaped; the CSP
@@ -125,7 +163,25 @@ func session(c echo.Context) store.Session {
 	return ss
 }
 
+// render executes a page. For a signed-in user it adds what the layout
+// needs: the user, the CSRF token, presence, and which areas the role opens.
 func (h *Handlers) render(c echo.Context, status int, name string, data map[string]any) error {
+	if data == nil {
+		data = map[string]any{}
+	}
+	if ss, ok := c.Get(ctxSession).(store.Session); ok {
+		data["User"] = &ss.User
+		data["CSRF"] = ss.CSRFToken
+		data["Presence"] = ss.User.Presence
+		can := map[string]bool{}
+		for _, p := range []auth.Permission{auth.Inbox, auth.Contacts, auth.Marketing, auth.Admin, auth.Account} {
+			can[string(p)] = auth.Can(ss.User.Role, p)
+		}
+		data["Can"] = can
+	}
+	if f := c.QueryParam("flash"); f != "" && data["Flash"] == nil {
+		data["Flash"] = f
+	}
 	var buf bytes.Buffer
 	if err := h.pages[name].ExecuteTemplate(&buf, "layout", data); err != nil {
 		h.Log.Error("console: render", "page", name, "err", err)
@@ -134,8 +190,16 @@ func (h *Handlers) render(c echo.Context, status int, name string, data map[stri
 	return c.HTMLBlob(status, buf.Bytes())
 }
 
-func (h *Handlers) stylesheet(c echo.Context) error {
-	return c.Blob(http.StatusOK, "text/css; charset=utf-8", h.css)
+func (h *Handlers) asset(name, contentType string) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		for _, a := range h.assets {
+			if a.name == name {
+				c.Response().Header().Set("Cache-Control", "no-cache")
+				return c.Blob(http.StatusOK, contentType, a.body)
+			}
+		}
+		return echo.ErrNotFound
+	}
 }
 
 func (h *Handlers) setCookie(c echo.Context, name, value string, maxAge int) {
