@@ -1,0 +1,232 @@
+// Parley console: live updates (Server-Sent Events), actions sent with fetch,
+// the reply box's segment counter, canned responses and keyboard shortcuts.
+// Every page works without it; this only saves reloads and keystrokes.
+(function () {
+  "use strict";
+
+  var csrfMeta = document.querySelector('meta[name="csrf-token"]');
+  var csrf = csrfMeta ? csrfMeta.content : "";
+  var live = document.body.dataset.live || "";
+  var main = document.querySelector("main");
+  var current = main && main.dataset.conversationId ? main.dataset.conversationId : "";
+
+  // ---- small helpers -------------------------------------------------------
+
+  function toast(text, bad) {
+    var t = document.getElementById("toast");
+    if (!t) {
+      t = document.createElement("p");
+      t.id = "toast";
+      t.setAttribute("role", "status");
+      document.body.appendChild(t);
+    }
+    t.textContent = text;
+    t.className = bad ? "toast bad" : "toast";
+    clearTimeout(toast.timer);
+    toast.timer = setTimeout(function () { t.className = "toast gone"; }, bad ? 8000 : 2500);
+  }
+
+  function typing(el) {
+    return el && (el.tagName === "INPUT" || el.tagName === "TEXTAREA" || el.tagName === "SELECT" || el.isContentEditable);
+  }
+
+  // ---- refreshing parts of the page from the server --------------------------
+
+  // The parts each page refreshes when something changes. The reply box is
+  // refreshed only while the agent is not writing in it.
+  var parts = {
+    inbox: ["#conversation-list"],
+    conversation: [".thread-head", "#history", "#contact-panel"]
+  };
+
+  var refreshing = false, again = false, timer = null;
+
+  function refresh() {
+    if (refreshing) { again = true; return; }
+    refreshing = true;
+    fetch(location.href, { headers: { "X-Requested-With": "fetch-page" }, credentials: "same-origin" })
+      .then(function (r) {
+        if (r.redirected && /\/login/.test(r.url)) { location.href = r.url; return null; }
+        return r.ok ? r.text() : null;
+      })
+      .then(function (html) {
+        if (!html) return;
+        var doc = new DOMParser().parseFromString(html, "text/html");
+        var sel = (parts[live] || []).slice();
+        var reply = document.getElementById("reply");
+        var note = document.getElementById("note");
+        var busy = (reply && (reply.value || document.activeElement === reply)) ||
+                   (note && (note.value || document.activeElement === note));
+        if (live === "conversation" && !busy) sel.push("#composer");
+        var history = document.getElementById("history");
+        var atBottom = history && history.scrollHeight - history.scrollTop - history.clientHeight < 40;
+        sel.forEach(function (s) {
+          var now = document.querySelector(s), next = doc.querySelector(s);
+          if (now && next) now.replaceWith(next);
+        });
+        if (atBottom) scrollHistory();
+        rememberList();
+        markSelected();
+        document.dispatchEvent(new CustomEvent("parley:refreshed"));
+      })
+      .catch(function () {})
+      .finally(function () {
+        refreshing = false;
+        if (again) { again = false; refresh(); }
+      });
+  }
+
+  function scheduleRefresh() {
+    if (timer) return;
+    timer = setTimeout(function () { timer = null; refresh(); }, 100);
+  }
+
+  // ---- live events -----------------------------------------------------------
+
+  if (live && window.EventSource) {
+    var hadError = false;
+    var es = new EventSource("/events");
+    es.addEventListener("conversation", function (e) {
+      var id = "";
+      try { id = String(JSON.parse(e.data).id); } catch (err) { return; }
+      window.parleyLastEvent = { id: id, at: Date.now() };
+      if (live === "inbox" || id === current) scheduleRefresh();
+    });
+    es.addEventListener("resync", scheduleRefresh);
+    es.addEventListener("open", function () {
+      document.body.dataset.stream = "open";
+      if (hadError) { hadError = false; scheduleRefresh(); }
+    });
+    es.addEventListener("error", function () { hadError = true; document.body.dataset.stream = "reconnecting"; });
+  }
+
+  // ---- actions with fetch ------------------------------------------------------
+
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    if (form.matches("form[data-tz]")) {
+      var tz = form.querySelector('input[name="tz"]');
+      if (tz) tz.value = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+    }
+    if (!form.matches("form[data-fetch]") || !window.fetch) return;
+    e.preventDefault();
+    var body = new URLSearchParams(new FormData(form));
+    var button = form.querySelector('button[type="submit"]');
+    if (button) button.disabled = true;
+    fetch(form.action, {
+      method: "POST", body: body, credentials: "same-origin",
+      headers: { "X-Requested-With": "fetch", "X-CSRF-Token": csrf }
+    }).then(function (r) {
+      return r.text().then(function (text) {
+        if (!r.ok) { toast(text || ("Not done (" + r.status + ")"), true); return; }
+        form.querySelectorAll("textarea").forEach(function (t) { t.value = ""; count(t); });
+        toast(form.dataset.done || "Saved");
+        refresh();
+      });
+    }).catch(function () {
+      toast("Parley could not be reached; nothing was sent.", true);
+    }).finally(function () { if (button) button.disabled = false; });
+  });
+
+  // Presence: the header's select saves itself.
+  document.addEventListener("change", function (e) {
+    var t = e.target;
+    if (t.matches("select[data-autosubmit]")) {
+      var form = t.form;
+      fetch(form.action, {
+        method: "POST", body: new URLSearchParams(new FormData(form)), credentials: "same-origin",
+        headers: { "X-CSRF-Token": csrf, "Accept": "application/json" }
+      }).then(function (r) { toast(r.ok ? "You are " + t.value : "Presence not saved", !r.ok); });
+    }
+    if (t.id === "canned" && t.value) {
+      var opt = t.options[t.selectedIndex];
+      var reply = document.getElementById("reply");
+      if (reply) {
+        var at = reply.selectionStart || reply.value.length;
+        reply.value = reply.value.slice(0, at) + opt.dataset.text + reply.value.slice(reply.selectionEnd || at);
+        count(reply);
+        reply.focus();
+      }
+      t.value = "";
+    }
+  });
+
+  // ---- the reply box's counter -----------------------------------------------
+
+  function count(ta) {
+    if (!ta || !ta.dataset.counter) return;
+    var out = document.getElementById(ta.dataset.counter);
+    var warn = document.getElementById("ucs2-warning");
+    var basic = ta.dataset.gsm || "", ext = ta.dataset.gsmExt || "";
+    var text = ta.value.replace(/\r\n/g, "\n").trim();
+    var units = 0, gsm = true, odd = [];
+    for (var ch of text) {
+      if (basic.indexOf(ch) >= 0) units += 1;
+      else if (ext.indexOf(ch) >= 0) units += 2;
+      else { gsm = false; if (odd.indexOf(ch) < 0 && odd.length < 5) odd.push(ch); }
+    }
+    var n, segs, enc;
+    if (gsm) { n = units; enc = "GSM-7"; segs = n <= 160 ? 1 : Math.ceil(n / 153); }
+    else { n = text.length; enc = "UCS-2"; segs = n <= 70 ? 1 : Math.ceil(n / 67); }
+    if (out) out.textContent = n + " characters · " + segs + (segs === 1 ? " segment · " : " segments · ") + enc +
+      (gsm ? "" : " (because of " + odd.join(" ") + ")");
+    if (warn) warn.hidden = gsm;
+    ta.dataset.segments = segs;
+    ta.dataset.encoding = enc;
+  }
+  document.addEventListener("input", function (e) { count(e.target); });
+
+  // ---- keyboard shortcuts --------------------------------------------------------
+
+  // The inbox remembers its order so j/k in a conversation move along it.
+  function rememberList() {
+    var ids = Array.prototype.map.call(document.querySelectorAll("#conversation-list li.row"), function (li) { return li.dataset.id; });
+    if (live === "inbox") {
+      try { sessionStorage.setItem("parley.list", JSON.stringify(ids)); } catch (err) {}
+    }
+  }
+
+  var selected = -1;
+  function rows() { return document.querySelectorAll("#conversation-list li.row"); }
+  function markSelected() {
+    var rs = rows();
+    rs.forEach(function (r, i) { r.classList.toggle("selected", i === selected); });
+    if (rs[selected]) rs[selected].scrollIntoView({ block: "nearest" });
+  }
+
+  function neighbour(step) {
+    var ids = [];
+    try { ids = JSON.parse(sessionStorage.getItem("parley.list") || "[]"); } catch (err) {}
+    var i = ids.indexOf(current);
+    if (i < 0 || !ids[i + step]) return null;
+    return ids[i + step];
+  }
+
+  document.addEventListener("keydown", function (e) {
+    if (e.ctrlKey || e.metaKey || e.altKey || typing(e.target)) return;
+    if (live === "inbox") {
+      var rs = rows();
+      if (e.key === "j") { selected = Math.min(selected + 1, rs.length - 1); markSelected(); }
+      else if (e.key === "k") { selected = Math.max(selected - 1, 0); markSelected(); }
+      else if ((e.key === "Enter" || e.key === "o") && rs[selected]) { rs[selected].querySelector("a").click(); }
+      return;
+    }
+    if (live === "conversation") {
+      var go;
+      if (e.key === "j") go = neighbour(1);
+      else if (e.key === "k") go = neighbour(-1);
+      else if (e.key === "r") { var reply = document.getElementById("reply") || document.getElementById("note"); if (reply) { e.preventDefault(); reply.focus(); } }
+      else if (e.key === "e") { var close = document.getElementById("close-form"); if (close) close.requestSubmit(); }
+      if (go) location.href = "/conversations/" + go;
+    }
+  });
+
+  function scrollHistory() {
+    var h = document.getElementById("history");
+    if (h) h.scrollTop = h.scrollHeight;
+  }
+
+  rememberList();
+  scrollHistory();
+  count(document.getElementById("reply"));
+})();

@@ -5,6 +5,7 @@ package templates
 import (
 	"embed"
 	"html/template"
+	"strings"
 )
 
 // FS holds every page and partial.
@@ -12,7 +13,8 @@ import (
 //go:embed *.html *.js *.css
 var FS embed.FS
 
-// Parse parses one page; the program refuses to start if it fails.
+// Parse parses one page (the first name) with its layout and partials; the
+// program refuses to start if it fails.
 func Parse(names ...string) (*template.Template, error) {
-	return template.ParseFS(FS, names...)
+	return template.New(names[0]).Funcs(template.FuncMap{"hasPrefix": strings.HasPrefix}).ParseFS(FS, names...)
 }

@@ -21,10 +21,13 @@ import (
 	"github.com/parleyhq/parley/internal/carrier"
 	"github.com/parleyhq/parley/internal/carrier/twilio"
 	"github.com/parleyhq/parley/internal/config"
+	"github.com/parleyhq/parley/internal/contact"
+	"github.com/parleyhq/parley/internal/conversation"
 	"github.com/parleyhq/parley/internal/inbound"
 	"github.com/parleyhq/parley/internal/metrics"
 	"github.com/parleyhq/parley/internal/outbound"
 	"github.com/parleyhq/parley/internal/queue"
+	"github.com/parleyhq/parley/internal/realtime"
 	"github.com/parleyhq/parley/internal/store"
 	"github.com/parleyhq/parley/internal/web"
 	"github.com/parleyhq/parley/internal/web/api"
@@ -49,6 +52,7 @@ type App struct {
 	Reconciler *outbound.Reconciler
 	Inbound    *inbound.Service // nil in a worker-only process
 	Echo       *echo.Echo       // nil in a worker-only process
+	Hub        *realtime.Hub    // live console updates; nil in a worker-only process
 
 	opt      Options
 	redisOpt *redis.Options
@@ -142,11 +146,13 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options
 		inOpt.OnReply = a.Outbox.EnqueueReply
 	}
 	a.Inbound = inbound.NewService(st, brands, spool, a.Statuses, log, a.Metrics, inOpt)
+	a.Hub = realtime.New(st, log)
 	regs := []web.Registrar{
 		&webhook.Handlers{PublicURL: cfg.PublicURL, AuthToken: cfg.TwilioAuthToken, Inbound: a.Inbound,
 			Metrics: a.Metrics, Log: log, Now: opt.Now},
 		api.New(st, log, a.Outbox),
-		&console.Handlers{Auth: auth.New(st), Store: st, Log: log, Secure: strings.HasPrefix(cfg.PublicURL, "https://")},
+		&console.Handlers{Auth: auth.New(st), Store: st, Log: log, Secure: strings.HasPrefix(cfg.PublicURL, "https://"),
+			Conversations: conversation.New(st, a.Outbox, contact.NewService(st)), Hub: a.Hub},
 	}
 	regs = append(regs, opt.Extra...)
 	a.Echo = web.New(log, a.Metrics, web.Health{
@@ -234,6 +240,16 @@ func (a *App) ListenAndServe(ctx context.Context, ln net.Listener) error {
 		IdleTimeout:       120 * time.Second,
 	}
 	errc := make(chan error, 1)
+	if a.Hub != nil {
+		hctx, stop := context.WithCancel(ctx)
+		defer stop()
+		go func() {
+			if err := a.Hub.Run(hctx); err != nil {
+				a.Log.Error("realtime: listener stopped", "err", err)
+			}
+		}()
+		srv.RegisterOnShutdown(a.Hub.Close) // open event streams end, so shutdown does not wait on them
+	}
 	go func() { errc <- srv.Serve(ln) }()
 	a.Log.Info("listening", "addr", ln.Addr().String(), "public_url", a.Cfg.PublicURL)
 	select {

@@ -12,12 +12,15 @@ const (
 	UCS2 = "UCS-2"
 )
 
-const gsmBasic = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?" +
+// GSMBasic is the GSM 03.38 basic character set (one unit each); the
+// console's counter reads it from the page so both count alike.
+const GSMBasic = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?" +
 	"¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
 
-const gsmExtended = "^{}\\[]~|€\f"
+// GSMExtended is the extension table: each character costs two units.
+const GSMExtended = "^{}\\[]~|€\f"
 
-var basic, extended = runeSet(gsmBasic), runeSet(gsmExtended)
+var basic, extended = runeSet(GSMBasic), runeSet(GSMExtended)
 
 func runeSet(s string) map[rune]bool {
 	m := map[rune]bool{}

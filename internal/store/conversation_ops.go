@@ -232,7 +232,7 @@ func (s *Store) RecentMessages(ctx context.Context, id int64, limit int) ([]Thre
 		SELECT x.*, coalesce(u.email, '') FROM (
 			SELECT `+messageCols+`, origin_ref AS oref FROM messages
 			WHERE conversation_id = $1 ORDER BY id DESC LIMIT $2) x
-		LEFT JOIN users u ON x.origin = 'agent' AND x.oref ~ '^[0-9]{1,18}$' AND u.id = x.oref::bigint
+		LEFT JOIN users u ON u.id = CASE WHEN x.origin = 'agent' AND x.oref ~ '^[0-9]{1,18}$' THEN x.oref::bigint END
 		ORDER BY x.id`, id, limit+1)
 	if err != nil {
 		return nil, false, fmt.Errorf("store: messages of conversation %d: %w", id, err)

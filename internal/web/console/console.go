@@ -18,6 +18,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/parleyhq/parley/internal/auth"
+	"github.com/parleyhq/parley/internal/conversation"
+	"github.com/parleyhq/parley/internal/realtime"
 	"github.com/parleyhq/parley/internal/store"
 	"github.com/parleyhq/parley/templates"
 )
@@ -35,6 +37,9 @@ type Handlers struct {
 	Store  *store.Store
 	Log    *slog.Logger
 	Secure bool // cookies only over https (PARLEY_PUBLIC_URL is https)
+
+	Conversations *conversation.Service
+	Hub           *realtime.Hub
 
 	pages  map[string]*template.Template
 	assets []asset

@@ -21,8 +21,15 @@ type browser struct {
 
 func setup(t *testing.T) (*apptest.Env, map[string]string) {
 	t.Helper()
+	return setupWith(t, apptest.Options{})
+}
+
+// setupWith starts Parley with opt and one user of each role; the password
+// of role r is "correct horse r".
+func setupWith(t *testing.T, opt apptest.Options) (*apptest.Env, map[string]string) {
+	t.Helper()
 	t.Parallel()
-	env := apptest.New(t, apptest.Options{})
+	env := apptest.New(t, opt)
 	users := map[string]string{}
 	for _, role := range []string{"admin", "agent", "marketer"} {
 		email := role + "@demo-air.example"

@@ -1,31 +1,140 @@
 package console
 
 import (
+	"errors"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/parleyhq/parley/internal/conversation"
 	"github.com/parleyhq/parley/internal/store"
 )
 
+// inboxRow is one line of the list as the page shows it.
 type inboxRow struct {
-	Phone          string
-	Status         string
-	NeedsAttention string
-	LastMessageAt  time.Time
+	ID           int64
+	Customer     string
+	Phone        string
+	Brand        string
+	Preview      string
+	Inbound      bool
+	Waiting      string // "12 min", "" when nobody waits
+	WaitingSince *time.Time
+	Assignee     string
+	Status       string
+	SnoozedUntil *time.Time
+	Labels       []string
+	Unread       bool
+	Power        bool
+	SLABreached  bool
+	Attention    string
+	LastAt       time.Time
 }
 
-// inbox: GET / — the conversations, most recent activity first.
+// inbox: GET / — the conversations the user may see, waiting customers first
+// (longest wait first), filtered by assignee, status, brand, label and a search.
 func (h *Handlers) inbox(c echo.Context) error {
+	ctx := c.Request().Context()
 	ss := session(c)
-	convs, err := h.Store.Conversations(c.Request().Context(), store.ConversationQuery{Limit: 50})
+	f := conversation.InboxFilter{
+		Assignee: c.QueryParam("assignee"), Status: c.QueryParam("status"), Brand: c.QueryParam("brand"),
+		Label: c.QueryParam("label"), Search: c.QueryParam("q"), After: c.QueryParam("after"),
+	}
+	status := http.StatusOK
+	var problem string
+	page, err := h.Conversations.Inbox(ctx, ss.User, f)
+	var fe *conversation.FieldError
+	switch {
+	case errors.As(err, &fe):
+		status, problem = http.StatusBadRequest, fe.Error()
+	case errors.Is(err, conversation.ErrForbidden):
+		status, problem = http.StatusForbidden, "you do not have access to that brand"
+	case err != nil:
+		return err
+	}
+	now := time.Now()
+	rows := make([]inboxRow, len(page.Rows))
+	for i, r := range page.Rows {
+		rows[i] = newInboxRow(r, now)
+	}
+	brands, err := h.Conversations.VisibleBrands(ctx, ss.User)
 	if err != nil {
 		return err
 	}
-	rows := make([]inboxRow, len(convs))
-	for i, cv := range convs {
-		rows[i] = inboxRow{Phone: cv.LastPhone, Status: cv.Status, NeedsAttention: cv.NeedsAttention, LastMessageAt: cv.LastMessageAt}
+	var next string
+	if page.Next != "" {
+		q := c.QueryParams()
+		q.Set("after", page.Next)
+		next = "/?" + q.Encode()
 	}
-	return h.render(c, http.StatusOK, "inbox", map[string]any{"User": &ss.User, "CSRF": ss.CSRFToken, "Conversations": rows})
+	if f.Status == "" {
+		f.Status = "open"
+	}
+	if f.Assignee == "" {
+		f.Assignee = "all"
+	}
+	return h.render(c, status, "inbox", map[string]any{
+		"Live": "inbox", "Rows": rows, "Filter": f, "Brands": brands, "Next": next, "Problem": problem,
+		"Paged": f.After != "", "Self": selfURL(c.QueryParams()),
+	})
+}
+
+func newInboxRow(r store.InboxRow, now time.Time) inboxRow {
+	row := inboxRow{
+		ID: r.ID, Customer: r.ContactName, Phone: r.LastPhone, Brand: r.BrandSlug, Inbound: r.LastDirection == "inbound",
+		WaitingSince: r.WaitingSince, Assignee: r.AssigneeEmail, Status: r.Status, SnoozedUntil: r.SnoozedUntil,
+		Labels: r.Labels, Unread: r.Unread, Power: conversation.IsPowerUser(r.Attributes),
+		SLABreached: conversation.SLABreached(r.WaitingSince, r.SLAMinutes, now), Attention: r.NeedsAttention,
+		LastAt: r.LastMessageAt,
+	}
+	if row.Customer == "" {
+		row.Customer = r.LastPhone
+	}
+	first, _, _ := strings.Cut(strings.TrimSpace(r.LastBody), "\n")
+	if len([]rune(first)) > 90 {
+		first = string([]rune(first)[:89]) + "…"
+	}
+	if first == "" && r.LastHasMedia {
+		first = "[picture]"
+	}
+	row.Preview = first
+	if r.WaitingSince != nil {
+		row.Waiting = since(now.Sub(*r.WaitingSince))
+	}
+	return row
+}
+
+// since says a duration the way an inbox does: "45 s", "12 min", "3 h", "2 d".
+func since(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return itoa(int(max(d, 0)/time.Second)) + " s"
+	case d < time.Hour:
+		return itoa(int(d/time.Minute)) + " min"
+	case d < 48*time.Hour:
+		return itoa(int(d/time.Hour)) + " h"
+	default:
+		return itoa(int(d/(24*time.Hour))) + " d"
+	}
+}
+
+func selfURL(q url.Values) string {
+	q = cloneValues(q)
+	q.Del("after")
+	q.Del("flash")
+	if len(q) == 0 {
+		return "/"
+	}
+	return "/?" + q.Encode()
+}
+
+func cloneValues(q url.Values) url.Values {
+	out := url.Values{}
+	for k, v := range q {
+		out[k] = append([]string(nil), v...)
+	}
+	return out
 }

@@ -1,0 +1,209 @@
+package conversation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/parleyhq/parley/internal/consent"
+	"github.com/parleyhq/parley/internal/contact"
+	"github.com/parleyhq/parley/internal/outbound"
+	"github.com/parleyhq/parley/internal/store"
+)
+
+// MaxReply is the longest reply an agent may send (10 segments of GSM-7).
+const MaxReply = 1600
+
+// Reply queues an agent's text to the customer, from the brand's number, on
+// the replies queue when the conversation is live. An opted-out customer
+// cannot be texted: *OptedOutError says since when and how.
+func (s *Service) Reply(ctx context.Context, u store.User, id int64, body string) (outbound.Queued, error) {
+	c, err := s.Get(ctx, u, id)
+	if err != nil {
+		return outbound.Queued{}, err
+	}
+	body = strings.TrimSpace(strings.ReplaceAll(body, "\r\n", "\n"))
+	switch {
+	case body == "":
+		return outbound.Queued{}, &FieldError{"body", "the reply is empty"}
+	case utf8.RuneCountInString(body) > MaxReply:
+		return outbound.Queued{}, &FieldError{"body", fmt.Sprintf("the reply is %d characters; at most %d", utf8.RuneCountInString(body), MaxReply)}
+	}
+	out, err := s.optedOut(ctx, c.BrandID, c.LastPhone)
+	if err != nil {
+		return outbound.Queued{}, err
+	}
+	if out != nil {
+		return outbound.Queued{}, out
+	}
+	q, err := s.outbox.Send(ctx, outbound.SendRequest{
+		Brand: c.BrandSlug, To: c.LastPhone, Body: body, Purpose: consent.Conversational,
+		Origin: "agent", OriginRef: fmt.Sprint(u.ID),
+	})
+	var fe *outbound.FieldError
+	if errors.As(err, &fe) {
+		return q, &FieldError{Field: fe.Field, Msg: fe.Msg}
+	}
+	return q, err
+}
+
+// MaxNote is the longest internal note.
+const MaxNote = 4000
+
+// AddNote writes an internal note (never sent to the customer).
+func (s *Service) AddNote(ctx context.Context, u store.User, id int64, body string) (store.Note, error) {
+	c, err := s.Get(ctx, u, id)
+	if err != nil {
+		return store.Note{}, err
+	}
+	body = strings.TrimSpace(body)
+	switch {
+	case body == "":
+		return store.Note{}, &FieldError{"body", "the note is empty"}
+	case utf8.RuneCountInString(body) > MaxNote:
+		return store.Note{}, &FieldError{"body", fmt.Sprintf("the note is longer than %d characters", MaxNote)}
+	}
+	return s.st.AddNote(ctx, c.ID, u.ID, body)
+}
+
+// Assign gives the conversation to an agent who may see its brand, or to
+// nobody (assigneeID 0).
+func (s *Service) Assign(ctx context.Context, u store.User, id, assigneeID int64) error {
+	c, err := s.Get(ctx, u, id)
+	if err != nil {
+		return err
+	}
+	detail := "unassigned"
+	if assigneeID != 0 {
+		agents, err := s.st.Agents(ctx, c.BrandID)
+		if err != nil {
+			return err
+		}
+		i := slices.IndexFunc(agents, func(a store.Agent) bool { return a.ID == assigneeID })
+		if i < 0 {
+			return &FieldError{"assignee_id", "not an enabled agent of this conversation's brand"}
+		}
+		detail = "to " + agents[i].Email
+	}
+	if assigneeID == c.AssigneeID {
+		return nil
+	}
+	return s.wrap(s.st.Assign(ctx, c.ID, assigneeID, u.ID, detail))
+}
+
+// Close marks the conversation done.
+func (s *Service) Close(ctx context.Context, u store.User, id int64) error {
+	c, err := s.Get(ctx, u, id)
+	if err != nil {
+		return err
+	}
+	return s.wrap(s.st.CloseConversation(ctx, c.ID, u.ID))
+}
+
+// Reopen brings a closed or snoozed conversation back to the open list.
+func (s *Service) Reopen(ctx context.Context, u store.User, id int64) error {
+	c, err := s.Get(ctx, u, id)
+	if err != nil {
+		return err
+	}
+	return s.wrap(s.st.ReopenConversation(ctx, c.ID, u.ID))
+}
+
+// MaxSnooze is the furthest a conversation can be snoozed.
+const MaxSnooze = 90 * 24 * time.Hour
+
+// Snooze hides the conversation until until (or the customer's next text).
+func (s *Service) Snooze(ctx context.Context, u store.User, id int64, until time.Time) error {
+	c, err := s.Get(ctx, u, id)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	switch {
+	case until.IsZero():
+		return &FieldError{"until", "required: when the conversation should come back"}
+	case !until.After(now):
+		return &FieldError{"until", "must be in the future"}
+	case until.Sub(now) > MaxSnooze:
+		return &FieldError{"until", "at most 90 days ahead"}
+	}
+	return s.wrap(s.st.SnoozeConversation(ctx, c.ID, u.ID, until, "until "+until.UTC().Format("2006-01-02 15:04 UTC")))
+}
+
+var labelRE = regexp.MustCompile(`^[\p{L}\p{N}][\p{L}\p{N} _\-/.]{0,39}$`)
+
+// SetLabels replaces the labels with the comma-separated list labels.
+func (s *Service) SetLabels(ctx context.Context, u store.User, id int64, labels string) error {
+	c, err := s.Get(ctx, u, id)
+	if err != nil {
+		return err
+	}
+	var out []string
+	for _, l := range strings.Split(labels, ",") {
+		l = strings.ToLower(strings.TrimSpace(l))
+		if l == "" {
+			continue
+		}
+		if !labelRE.MatchString(l) {
+			return &FieldError{"labels", fmt.Sprintf("%q: a label is up to 40 letters, digits, spaces, - _ / or .", l)}
+		}
+		if !slices.Contains(out, l) {
+			out = append(out, l)
+		}
+	}
+	if len(out) > 20 {
+		return &FieldError{"labels", "at most 20 labels"}
+	}
+	slices.Sort(out)
+	return s.wrap(s.st.SetLabels(ctx, c.ID, u.ID, out, strings.Join(out, ", ")))
+}
+
+// LinkLoyalty says the customer is the loyalty member loyaltyID: the contact
+// takes the ID, or is merged with the member's contact (phones, attributes,
+// conversations), by the identity rules of internal/contact. It returns the
+// conversation the customer's thread now lives in.
+func (s *Service) LinkLoyalty(ctx context.Context, u store.User, id int64, loyaltyID string) (int64, error) {
+	c, err := s.Get(ctx, u, id)
+	if err != nil {
+		return 0, err
+	}
+	loyaltyID = strings.TrimSpace(loyaltyID)
+	if loyaltyID == "" {
+		return 0, &FieldError{"loyalty_id", "required"}
+	}
+	ct, err := s.st.ContactByID(ctx, c.ContactID)
+	if err != nil {
+		return 0, err
+	}
+	if ct.LoyaltyID != "" && ct.LoyaltyID != loyaltyID {
+		return 0, &FieldError{"loyalty_id", fmt.Sprintf("this customer is already loyalty member %s", ct.LoyaltyID)}
+	}
+	_, err = s.contacts.Upsert(ctx, contact.Upsert{LoyaltyID: loyaltyID, Phones: ct.Phones})
+	var fe *contact.FieldError
+	if errors.As(err, &fe) {
+		return 0, &FieldError{"loyalty_id", fe.Msg}
+	}
+	if err != nil {
+		return 0, err
+	}
+	live, err := s.st.LiveConversation(ctx, c.ID)
+	if err != nil {
+		return 0, err
+	}
+	return live.ID, nil
+}
+
+func (s *Service) wrap(err error) error {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return ErrNotFound
+	case errors.Is(err, store.ErrConversationMerged):
+		return ErrMerged
+	}
+	return err
+}

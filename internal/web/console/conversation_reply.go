@@ -1,0 +1,21 @@
+package console
+
+import (
+	"fmt"
+
+	"github.com/labstack/echo/v4"
+)
+
+// conversationReply: POST /conversations/:id/reply — queue the agent's text to the customer (refused, and saying why, when they opted out).
+func (h *Handlers) conversationReply(c echo.Context) error {
+	id, ok := conversationID(c)
+	if !ok {
+		return echo.ErrNotFound
+	}
+	ss := session(c)
+	q, err := h.Conversations.Reply(c.Request().Context(), ss.User, id, c.FormValue("body"))
+	if err != nil {
+		return h.actionError(c, id, err)
+	}
+	return h.actionDone(c, id, fmt.Sprintf("Reply queued (%d segment(s), %s)", q.Segments, q.Encoding))
+}

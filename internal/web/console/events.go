@@ -1,0 +1,95 @@
+package console
+
+import (
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/parleyhq/parley/internal/realtime"
+)
+
+// heartbeat keeps proxies from closing an idle stream and notices a gone client.
+const heartbeat = 20 * time.Second
+
+// events: GET /events — Server-Sent Events: one `conversation` event (data:
+// the conversation id) each time a conversation the user may see changes,
+// `resync` when the console should reload what it shows. A reconnecting
+// browser sends Last-Event-ID and first receives what changed meanwhile.
+func (h *Handlers) events(c echo.Context) error {
+	ctx := c.Request().Context()
+	brands, err := h.Conversations.Brands(ctx, session(c).User)
+	if err != nil {
+		return err
+	}
+	sub := h.Hub.Subscribe(brands)
+	defer h.Hub.Unsubscribe(sub)
+
+	w := c.Response()
+	hd := w.Header()
+	hd.Set("Content-Type", "text/event-stream")
+	hd.Set("Cache-Control", "no-store")
+	hd.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	rc := http.NewResponseController(w)
+	send := func(ev realtime.Event) error {
+		_ = rc.SetWriteDeadline(time.Now().Add(heartbeat + 10*time.Second))
+		var err error
+		if ev.Resync {
+			_, err = fmt.Fprintf(w, "id: %s\nevent: resync\ndata: {}\n\n", ev.ID)
+		} else {
+			_, err = fmt.Fprintf(w, "id: %s\nevent: conversation\ndata: {\"id\":%d}\n\n", ev.ID, ev.ConversationID)
+		}
+		if err != nil {
+			return err
+		}
+		return rc.Flush()
+	}
+	_ = rc.SetWriteDeadline(time.Now().Add(heartbeat + 10*time.Second))
+	if _, err := fmt.Fprint(w, "retry: 2000\n: connected\n\n"); err != nil {
+		return nil
+	}
+	_ = rc.Flush()
+	if last := c.Request().Header.Get("Last-Event-ID"); last != "" {
+		evs, resync, err := h.Hub.Since(ctx, last, brands)
+		if err != nil {
+			h.Log.Warn("console: event catch-up failed; the console resyncs", "err", err)
+			resync = true
+		}
+		if resync {
+			evs = []realtime.Event{{ID: last, Resync: true}}
+		}
+		for _, ev := range evs {
+			if send(ev) != nil {
+				return nil
+			}
+		}
+	}
+	tick := time.NewTicker(heartbeat)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case ev, ok := <-sub.C:
+			if !ok {
+				return nil // the server is shutting down; the browser reconnects elsewhere
+			}
+			if sub.Overflowed() {
+				ev = realtime.Event{ID: ev.ID, Resync: true}
+			}
+			if send(ev) != nil {
+				return nil
+			}
+		case <-tick.C:
+			_ = rc.SetWriteDeadline(time.Now().Add(heartbeat + 10*time.Second))
+			if _, err := fmt.Fprint(w, ": ping\n\n"); err != nil {
+				return nil
+			}
+			if rc.Flush() != nil {
+				return nil
+			}
+		}
+	}
+}
