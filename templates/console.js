@@ -226,6 +226,17 @@
     if (h) h.scrollTop = h.scrollHeight;
   }
 
+  // Times are rendered in UTC; show them in the agent's own zone.
+  function localTimes() {
+    var fmt = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
+    document.querySelectorAll("time[datetime]").forEach(function (t) {
+      var d = new Date(t.getAttribute("datetime"));
+      if (!isNaN(d)) { t.title = d.toString(); t.textContent = fmt.format(d); }
+    });
+  }
+  document.addEventListener("parley:refreshed", localTimes);
+
+  localTimes();
   rememberList();
   scrollHistory();
   count(document.getElementById("reply"));

@@ -33,6 +33,8 @@ func (h *Handlers) events(c echo.Context) error {
 	hd.Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
 	rc := http.NewResponseController(w)
+	// The server's read timeout must not end a stream that reads nothing more.
+	_ = rc.SetReadDeadline(time.Time{})
 	send := func(ev realtime.Event) error {
 		_ = rc.SetWriteDeadline(time.Now().Add(heartbeat + 10*time.Second))
 		var err error

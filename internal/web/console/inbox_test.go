@@ -391,3 +391,48 @@ func TestBrandLimitedAgent(t *testing.T) {
 		t.Fatalf("first event %s: the other brand's conversation must not be announced", data)
 	}
 }
+
+func TestLiveAcrossProcesses(t *testing.T) {
+	env, users := setup(t)
+	second := apptest.New(t, apptest.Options{Share: env})
+	<-env.App.Hub.Ready()
+	b, _ := signedIn(t, env, users, "agent")
+	next := events(t, b, "")
+	// The text reaches the other process; the console on this one hears of it.
+	if code, _ := second.PostForm(t, "/webhooks/twilio/sms", apptest.Inbound("SM"+strings.Repeat("7", 32), "+12125550111", "via the other process")); code != 200 {
+		t.Fatalf("webhook on the second process: %d", code)
+	}
+	var conv int64
+	apptest.WaitFor(t, 5*time.Second, "the message stored", func() bool {
+		return env.Store.Pool.QueryRow(context.Background(), `SELECT conversation_id FROM messages WHERE twilio_sid = $1`, "SM"+strings.Repeat("7", 32)).Scan(&conv) == nil
+	})
+	if _, data := next("conversation"); data != fmt.Sprintf(`{"id":%d}`, conv) {
+		t.Fatalf("event %s, want conversation %d", data, conv)
+	}
+}
+
+func TestDeliveryStatusIsAnnounced(t *testing.T) {
+	env, users := setupWith(t, apptest.Options{Worker: true})
+	<-env.App.Hub.Ready()
+	conv := text(t, env, "SM"+strings.Repeat("8", 32), "+12125550112", "status please")
+	b, csrf := signedIn(t, env, users, "agent")
+	if resp, body := post(t, b, fmt.Sprintf("/conversations/%d/reply", conv), csrf, url.Values{"body": {"On it"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("reply: %d %s", resp.StatusCode, body)
+	}
+	var sid string
+	apptest.WaitFor(t, 10*time.Second, "the reply sent", func() bool {
+		return env.Store.Pool.QueryRow(context.Background(), `SELECT twilio_sid FROM messages WHERE conversation_id = $1 AND origin = 'agent' AND twilio_sid IS NOT NULL`, conv).Scan(&sid) == nil
+	})
+	next := events(t, b, "")
+	form := url.Values{"MessageSid": {sid}, "MessageStatus": {"delivered"}, "AccountSid": {apptest.AccountSID}, "To": {"+12125550112"}, "From": {apptest.BrandNumber}}
+	if code, body := env.PostForm(t, "/webhooks/twilio/status", form); code != 200 && code != 204 {
+		t.Fatalf("status callback: %d %s", code, body)
+	}
+	if _, data := next("conversation"); data != fmt.Sprintf(`{"id":%d}`, conv) {
+		t.Fatalf("event %s, want conversation %d", data, conv)
+	}
+	_, view := b.do(t, http.MethodGet, fmt.Sprintf("/conversations/%d", conv), nil)
+	if !strings.Contains(view, `data-status="delivered"`) {
+		t.Fatal("the conversation shows the delivery status")
+	}
+}
