@@ -163,7 +163,6 @@ func (h *Hub) changed(ctx context.Context, id int64) {
 	h.deliver(Event{ConversationID: id}, brand)
 }
 
-
 // deliver sends ev to every subscriber that may see brand (-1: everyone),
 // never blocking: a full subscriber is marked to resync instead.
 func (h *Hub) deliver(ev Event, brand int64) {
