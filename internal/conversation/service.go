@@ -116,6 +116,22 @@ func (s *Service) Get(ctx context.Context, u store.User, id int64) (store.Conver
 	return c, nil
 }
 
+// Survivor returns the live conversation a merged one was folded into, if
+// the user may see it.
+func (s *Service) Survivor(ctx context.Context, u store.User, id int64) (int64, error) {
+	c, err := s.st.LiveConversation(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return 0, ErrNotFound
+	}
+	if err != nil {
+		return 0, err
+	}
+	if _, err := s.Get(ctx, u, c.ID); err != nil {
+		return 0, err
+	}
+	return c.ID, nil
+}
+
 // InboxFilter is what the inbox page asks for.
 type InboxFilter struct {
 	Assignee, Status, Brand, Label, Search, After string

@@ -31,11 +31,11 @@ func (h *Handlers) conversationShow(c echo.Context) error {
 	v, err := h.Conversations.View(ctx, ss.User, id)
 	switch {
 	case errors.Is(err, conversation.ErrMerged):
-		cv, lerr := h.Store.LiveConversation(ctx, id)
+		live, lerr := h.Conversations.Survivor(ctx, ss.User, id)
 		if lerr != nil {
-			return lerr
+			return h.actionError(c, id, lerr)
 		}
-		return c.Redirect(http.StatusSeeOther, "/conversations/"+strconv.FormatInt(cv.ID, 10))
+		return c.Redirect(http.StatusSeeOther, "/conversations/"+strconv.FormatInt(live, 10))
 	case errors.Is(err, conversation.ErrForbidden):
 		return h.render(c, http.StatusForbidden, "error", map[string]any{"Message": err.Error(), "Back": "/"})
 	case errors.Is(err, conversation.ErrNotFound):
