@@ -48,8 +48,7 @@ type InboxPage struct {
 // The inbox order: customers waiting for a person first, longest wait first;
 // then the others, most recent activity first. One numeric key (epoch seconds
 // with microseconds, exact in numeric) makes the keyset a simple (key, id).
-const inboxKey = `(CASE WHEN c.waiting_since IS NOT NULL THEN extract(epoch FROM c.waiting_since)
-	ELSE 100000000000 - extract(epoch FROM c.last_message_at) END)`
+const inboxKey = `inbox_key(c.waiting_since, c.last_message_at)` // migration 00005, indexed
 
 // errBadInboxCursor is returned for a cursor that is not one of ours.
 var errBadInboxCursor = fmt.Errorf("store: inbox cursor: %w", ErrBadCursor)
