@@ -2,6 +2,8 @@ package app
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/parleyhq/parley/internal/carrier/sim"
 	"github.com/parleyhq/parley/internal/config"
+	"github.com/parleyhq/parley/internal/contact"
 	"github.com/parleyhq/parley/internal/inbound"
 	"github.com/parleyhq/parley/internal/store"
 	"github.com/parleyhq/parley/internal/web/devphone"
@@ -97,7 +100,8 @@ func devAccounts(ctx context.Context, cfg config.Config) (password, key string, 
 	return password, key, err
 }
 
-// seedDemo sends a few customer texts through the real inbound pipeline, once.
+// seedDemo sends a few customer texts through the real inbound pipeline,
+// names the customers, and adds canned responses, once.
 func seedDemo(ctx context.Context, a *App) error {
 	texts := []struct{ from, body string }{
 		{"+12125550101", "Hi! My flight DA 123 is delayed, will I make my connection in Atlanta?"},
@@ -112,6 +116,27 @@ func seedDemo(ctx context.Context, a *App) error {
 		})
 		if err != nil && !strings.Contains(err.Error(), "duplicate") {
 			return fmt.Errorf("dev: seed demo text: %w", err)
+		}
+	}
+	people := []contact.Upsert{
+		{Phones: []string{"+12125550101"}, LoyaltyID: "DA-100234", Name: "Maya Chen", Attributes: json.RawMessage(`{"tier":"gold","points":48210,"seat":"aisle"}`)},
+		{Phones: []string{"+13055550102"}, Name: "Luis Ortega", Attributes: json.RawMessage(`{"tier":"blue","points":1200}`)},
+		{Phones: []string{"+16175550104"}, LoyaltyID: "DA-778812", Name: "Priya Raman", Attributes: json.RawMessage(`{"tier":"platinum","points":152300,"meal":"vegetarian"}`)},
+	}
+	ids := contact.NewService(a.Store)
+	for _, p := range people {
+		if _, err := ids.Upsert(ctx, p); err != nil {
+			return fmt.Errorf("dev: seed demo contact: %w", err)
+		}
+	}
+	canned := []store.CannedInput{
+		{Title: "Greeting", Body: "Hi {{.FirstName}}, thanks for texting Demo Air! How can I help?"},
+		{Title: "Delay", Body: "Hi {{.FirstName}}, sorry about the delay. I am checking your connection now and will text you back in a few minutes."},
+		{Title: "Pets", Body: "Small dogs and cats can fly in the cabin in a carrier under the seat ($95 each way). Shall I add one to your booking?"},
+	}
+	for _, c := range canned {
+		if _, err := a.Store.CreateCannedResponse(ctx, c); err != nil && !errors.Is(err, store.ErrTitleTaken) {
+			return fmt.Errorf("dev: seed canned response: %w", err)
 		}
 	}
 	return nil

@@ -19,6 +19,7 @@ type Brand struct {
 	QuietStart   int // minutes after local midnight
 	QuietEnd     int
 	MarketingCap int
+	SLAMinutes   int // first-response target: a customer waiting longer is flagged in the inbox
 	Numbers      []BrandNumber
 	CreatedAt    time.Time
 }
@@ -37,8 +38,14 @@ type BrandInput struct {
 	Name     string
 	Timezone string
 	HelpText *string
-	Numbers  []BrandNumber
+	// SLAMinutes 0 keeps the stored value (or the column default, 15, for a
+	// new brand).
+	SLAMinutes int
+	Numbers    []BrandNumber
 }
+
+// ErrSlugTaken is returned when a new brand's slug is already used.
+var ErrSlugTaken = errors.New("a brand with this slug already exists")
 
 // ErrNumberTaken is returned when a number already belongs to another brand.
 var ErrNumberTaken = errors.New("number belongs to another brand")
@@ -59,21 +66,12 @@ func (s *Store) UpsertBrand(ctx context.Context, in BrandInput) (Brand, error) {
 		if err != nil {
 			return fmt.Errorf("store: upsert brand %s: %w", in.Slug, err)
 		}
-		for _, n := range in.Numbers {
-			var owner int64
-			err := tx.QueryRow(ctx, `
-				INSERT INTO brand_numbers (number, brand_id, mps) VALUES ($1, $2, $3)
-				ON CONFLICT (number) DO UPDATE SET mps = EXCLUDED.mps
-					WHERE brand_numbers.brand_id = EXCLUDED.brand_id
-				RETURNING brand_id`, n.Number, id, n.MPS).Scan(&owner)
-			if errors.Is(err, pgx.ErrNoRows) {
-				return fmt.Errorf("store: number %s: %w", n.Number, ErrNumberTaken)
-			}
-			if err != nil {
-				return fmt.Errorf("store: add number %s: %w", n.Number, err)
+		if in.SLAMinutes > 0 {
+			if _, err := tx.Exec(ctx, `UPDATE brands SET sla_minutes = $2 WHERE id = $1`, id, in.SLAMinutes); err != nil {
+				return fmt.Errorf("store: upsert brand %s: %w", in.Slug, err)
 			}
 		}
-		return nil
+		return putNumbers(ctx, tx, id, in.Numbers)
 	})
 	if err != nil {
 		return Brand{}, err
@@ -81,11 +79,11 @@ func (s *Store) UpsertBrand(ctx context.Context, in BrandInput) (Brand, error) {
 	return s.BrandBySlug(ctx, in.Slug)
 }
 
-const brandCols = `id, slug, name, timezone, help_text, quiet_start, quiet_end, marketing_cap, created_at`
+const brandCols = `id, slug, name, timezone, help_text, quiet_start, quiet_end, marketing_cap, sla_minutes, created_at`
 
 func scanBrand(row pgx.Row) (Brand, error) {
 	var b Brand
-	err := row.Scan(&b.ID, &b.Slug, &b.Name, &b.Timezone, &b.HelpText, &b.QuietStart, &b.QuietEnd, &b.MarketingCap, &b.CreatedAt)
+	err := row.Scan(&b.ID, &b.Slug, &b.Name, &b.Timezone, &b.HelpText, &b.QuietStart, &b.QuietEnd, &b.MarketingCap, &b.SLAMinutes, &b.CreatedAt)
 	return b, err
 }
 
@@ -138,4 +136,101 @@ func (s *Store) Brands(ctx context.Context) ([]Brand, error) {
 		}
 	}
 	return brands, nil
+}
+
+// putNumbers adds numbers to brand id, or sets the rate of those it already
+// owns. ErrNumberTaken if one belongs to another brand.
+func putNumbers(ctx context.Context, tx pgx.Tx, id int64, numbers []BrandNumber) error {
+	for _, n := range numbers {
+		var owner int64
+		err := tx.QueryRow(ctx, `
+			INSERT INTO brand_numbers (number, brand_id, mps) VALUES ($1, $2, $3)
+			ON CONFLICT (number) DO UPDATE SET mps = EXCLUDED.mps
+				WHERE brand_numbers.brand_id = EXCLUDED.brand_id
+			RETURNING brand_id`, n.Number, id, n.MPS).Scan(&owner)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("store: number %s: %w", n.Number, ErrNumberTaken)
+		}
+		if err != nil {
+			return fmt.Errorf("store: add number %s: %w", n.Number, err)
+		}
+	}
+	return nil
+}
+
+// CreateBrand creates a brand and its numbers, refusing a slug in use with
+// ErrSlugTaken (the console creates; `parley brand add` upserts).
+func (s *Store) CreateBrand(ctx context.Context, in BrandInput) (Brand, error) {
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var id int64
+		err := tx.QueryRow(ctx, `
+			INSERT INTO brands (slug, name, timezone, help_text, sla_minutes)
+			VALUES ($1, $2, coalesce(nullif($3, ''), 'America/New_York'), coalesce($4, ''), coalesce(nullif($5, 0), 15)) -- 15: the column default
+			RETURNING id`, in.Slug, in.Name, in.Timezone, in.HelpText, in.SLAMinutes).Scan(&id)
+		if isUniqueViolation(err) {
+			return fmt.Errorf("store: create brand %s: %w", in.Slug, ErrSlugTaken)
+		}
+		if err != nil {
+			return fmt.Errorf("store: create brand %s: %w", in.Slug, err)
+		}
+		return putNumbers(ctx, tx, id, in.Numbers)
+	})
+	if err != nil {
+		return Brand{}, err
+	}
+	return s.BrandBySlug(ctx, in.Slug)
+}
+
+// UpdateBrand changes the settings of the brand slug (in.Slug is ignored: a
+// slug never changes, other processes and URLs know the brand by it). An
+// empty Timezone, a nil HelpText and a zero SLAMinutes keep the stored
+// value; numbers are changed with PutBrandNumber and RemoveBrandNumber.
+// ErrNotFound if there is no such brand.
+func (s *Store) UpdateBrand(ctx context.Context, slug string, in BrandInput) (Brand, error) {
+	tag, err := s.Pool.Exec(ctx, `
+		UPDATE brands SET name = $2,
+			timezone = coalesce(nullif($3, ''), timezone),
+			help_text = coalesce($4, help_text),
+			sla_minutes = coalesce(nullif($5, 0), sla_minutes),
+			updated_at = now()
+		WHERE slug = $1`, slug, in.Name, in.Timezone, in.HelpText, in.SLAMinutes)
+	if err != nil {
+		return Brand{}, fmt.Errorf("store: update brand %s: %w", slug, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return Brand{}, fmt.Errorf("store: update brand %q: %w", slug, ErrNotFound)
+	}
+	return s.BrandBySlug(ctx, slug)
+}
+
+// PutBrandNumber adds a sender number to the brand slug, or sets the rate of
+// one it already owns. ErrNotFound if there is no such brand, ErrNumberTaken
+// if the number belongs to another brand.
+func (s *Store) PutBrandNumber(ctx context.Context, slug string, n BrandNumber) error {
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		var id int64
+		err := tx.QueryRow(ctx, `SELECT id FROM brands WHERE slug = $1`, slug).Scan(&id)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("store: brand %q: %w", slug, ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("store: brand %q: %w", slug, err)
+		}
+		return putNumbers(ctx, tx, id, []BrandNumber{n})
+	})
+}
+
+// RemoveBrandNumber takes a sender number away from the brand slug. Its past
+// messages keep the number as text. ErrNotFound if the brand does not exist
+// or does not own the number.
+func (s *Store) RemoveBrandNumber(ctx context.Context, slug, number string) error {
+	tag, err := s.Pool.Exec(ctx, `DELETE FROM brand_numbers n USING brands b
+		WHERE n.number = $2 AND n.brand_id = b.id AND b.slug = $1`, slug, number)
+	if err != nil {
+		return fmt.Errorf("store: remove number %s of brand %s: %w", number, slug, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("store: number %s of brand %q: %w", number, slug, ErrNotFound)
+	}
+	return nil
 }

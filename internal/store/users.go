@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"time"
@@ -40,8 +39,8 @@ func (s *Store) UpsertUser(ctx context.Context, email, passwordHash, role string
 // UserByEmail returns the user or ErrNotFound.
 func (s *Store) UserByEmail(ctx context.Context, email string) (User, error) {
 	var u User
-	err := s.Pool.QueryRow(ctx, `SELECT id, email, password_hash, role, disabled, created_at FROM users WHERE email = lower($1)`, email).
-		Scan(&u.ID, &u.Email, &u.PasswordHash, &u.Role, &u.Disabled, &u.CreatedAt)
+	err := s.Pool.QueryRow(ctx, `SELECT `+userCols+` FROM users WHERE email = lower($1)`, email).
+		Scan(&u.ID, &u.Email, &u.PasswordHash, &u.Role, &u.Disabled, &u.CreatedAt, &u.Name, &u.Presence)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return u, fmt.Errorf("store: user %s: %w", email, ErrNotFound)
 	}
@@ -51,37 +50,137 @@ func (s *Store) UserByEmail(ctx context.Context, email string) (User, error) {
 	return u, nil
 }
 
-// APIKey is an API credential; only its hash is stored.
-type APIKey struct {
-	ID        int64
-	Name      string
-	Prefix    string
-	CreatedAt time.Time
-}
+const userCols = `id, email, password_hash, role, disabled, created_at, name, presence`
 
-// CreateAPIKey stores the hash of key under name.
-func (s *Store) CreateAPIKey(ctx context.Context, name, key string) (APIKey, error) {
-	h := sha256.Sum256([]byte(key))
-	k := APIKey{Name: name, Prefix: key[:min(len(key), 10)]}
-	err := s.Pool.QueryRow(ctx, `INSERT INTO api_keys (name, key_hash, prefix) VALUES ($1, $2, $3) RETURNING id, created_at`,
-		name, h[:], k.Prefix).Scan(&k.ID, &k.CreatedAt)
-	if err != nil {
-		return k, fmt.Errorf("store: create api key %s: %w", name, err)
-	}
-	return k, nil
-}
+// ErrEmailTaken is returned when an invitation names an email that already
+// has an account (the console never resets someone else's password by
+// inviting them again).
+var ErrEmailTaken = errors.New("a user with this email already exists")
 
-// APIKeyByKey returns the live (not revoked) key matching key, or ErrNotFound.
-func (s *Store) APIKeyByKey(ctx context.Context, key string) (APIKey, error) {
-	h := sha256.Sum256([]byte(key))
-	var k APIKey
-	err := s.Pool.QueryRow(ctx, `SELECT id, name, prefix, created_at FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL`, h[:]).
-		Scan(&k.ID, &k.Name, &k.Prefix, &k.CreatedAt)
+// UserByID returns the user or ErrNotFound.
+func (s *Store) UserByID(ctx context.Context, id int64) (User, error) {
+	var u User
+	err := s.Pool.QueryRow(ctx, `SELECT `+userCols+` FROM users WHERE id = $1`, id).
+		Scan(&u.ID, &u.Email, &u.PasswordHash, &u.Role, &u.Disabled, &u.CreatedAt, &u.Name, &u.Presence)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return k, fmt.Errorf("store: api key: %w", ErrNotFound)
+		return u, fmt.Errorf("store: user %d: %w", id, ErrNotFound)
 	}
 	if err != nil {
-		return k, fmt.Errorf("store: api key: %w", err)
+		return u, fmt.Errorf("store: user %d: %w", id, err)
 	}
-	return k, nil
+	return u, nil
+}
+
+// UserSummary is a user as the admin page lists them: without the password
+// hash, with the brands they are limited to and when their presence changed.
+type UserSummary struct {
+	ID         int64
+	Email      string
+	Name       string
+	Role       string
+	Disabled   bool
+	Presence   string
+	PresenceAt *time.Time
+	CreatedAt  time.Time
+	Brands     []string // slugs; empty means every brand
+}
+
+// Users lists every user, disabled ones too, by email. Users are few.
+func (s *Store) Users(ctx context.Context) ([]UserSummary, error) {
+	rows, err := s.Pool.Query(ctx, `
+		SELECT u.id, u.email, u.name, u.role, u.disabled, u.presence, u.presence_at, u.created_at,
+			coalesce(array_agg(b.slug ORDER BY b.slug) FILTER (WHERE b.slug IS NOT NULL), '{}')
+		FROM users u
+		LEFT JOIN user_brands ub ON ub.user_id = u.id
+		LEFT JOIN brands b ON b.id = ub.brand_id
+		GROUP BY u.id ORDER BY u.email`)
+	if err != nil {
+		return nil, fmt.Errorf("store: users: %w", err)
+	}
+	us, err := pgx.CollectRows(rows, pgx.RowToStructByPos[UserSummary])
+	if err != nil {
+		return nil, fmt.Errorf("store: users: %w", err)
+	}
+	return us, nil
+}
+
+// NewUser is an invited user: the admin console creates accounts this way,
+// refusing a taken email instead of resetting it as UpsertUser does.
+type NewUser struct {
+	Email, Name, PasswordHash, Role string
+	BrandIDs                        []int64 // none: every brand
+}
+
+// CreateUser stores an invited user and the brands they are limited to, in
+// one transaction. ErrEmailTaken if the email has an account.
+func (s *Store) CreateUser(ctx context.Context, in NewUser) (User, error) {
+	var u User
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, `INSERT INTO users (email, name, password_hash, role) VALUES (lower($1), $2, $3, $4)
+			RETURNING `+userCols, in.Email, in.Name, in.PasswordHash, in.Role).
+			Scan(&u.ID, &u.Email, &u.PasswordHash, &u.Role, &u.Disabled, &u.CreatedAt, &u.Name, &u.Presence)
+		if isUniqueViolation(err) {
+			return fmt.Errorf("store: create user %s: %w", in.Email, ErrEmailTaken)
+		}
+		if err != nil {
+			return fmt.Errorf("store: create user %s: %w", in.Email, err)
+		}
+		return setUserBrands(ctx, tx, u.ID, in.BrandIDs)
+	})
+	return u, err
+}
+
+// UserChange is what an admin sets on an existing user. Every field is
+// written: the form always carries them all.
+type UserChange struct {
+	ID       int64
+	Name     string
+	Role     string
+	Disabled bool
+	BrandIDs []int64 // none: every brand
+}
+
+// UpdateUser applies a change in one transaction. Disabling a user also ends
+// every session they have, so they are out at their next click rather than
+// at their next sign-in. ErrNotFound if there is no such user.
+func (s *Store) UpdateUser(ctx context.Context, in UserChange) (User, error) {
+	var u User
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, `UPDATE users SET name = $2, role = $3, disabled = $4 WHERE id = $1 RETURNING `+userCols,
+			in.ID, in.Name, in.Role, in.Disabled).
+			Scan(&u.ID, &u.Email, &u.PasswordHash, &u.Role, &u.Disabled, &u.CreatedAt, &u.Name, &u.Presence)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("store: update user %d: %w", in.ID, ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("store: update user %d: %w", in.ID, err)
+		}
+		if in.Disabled {
+			if _, err := tx.Exec(ctx, `DELETE FROM sessions WHERE user_id = $1`, in.ID); err != nil {
+				return fmt.Errorf("store: sign out user %d: %w", in.ID, err)
+			}
+		}
+		return setUserBrands(ctx, tx, in.ID, in.BrandIDs)
+	})
+	return u, err
+}
+
+// SetUserBrands limits a user to brandIDs (none: every brand), replacing
+// the previous list.
+func (s *Store) SetUserBrands(ctx context.Context, userID int64, brandIDs []int64) error {
+	return s.inTx(ctx, func(tx pgx.Tx) error { return setUserBrands(ctx, tx, userID, brandIDs) })
+}
+
+func setUserBrands(ctx context.Context, tx pgx.Tx, userID int64, brandIDs []int64) error {
+	if _, err := tx.Exec(ctx, `DELETE FROM user_brands WHERE user_id = $1`, userID); err != nil {
+		return fmt.Errorf("store: brands of user %d: %w", userID, err)
+	}
+	if len(brandIDs) == 0 {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO user_brands (user_id, brand_id) SELECT $1, unnest($2::bigint[]) ON CONFLICT DO NOTHING`,
+		userID, brandIDs); err != nil {
+		return fmt.Errorf("store: brands of user %d: %w", userID, err)
+	}
+	return nil
 }

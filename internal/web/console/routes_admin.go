@@ -1,7 +1,73 @@
 package console
 
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/parleyhq/parley/internal/admin"
+	"github.com/parleyhq/parley/internal/auth"
+	"github.com/parleyhq/parley/internal/store"
+)
+
 // adminRoutes lists the admin pages: users, brands and numbers, API keys,
 // canned responses.
 func (h *Handlers) adminRoutes() []Route {
-	return nil
+	return []Route{
+		{http.MethodGet, "/admin/users", auth.Admin, h.adminUsersShow},
+		{http.MethodPost, "/admin/users", auth.Admin, h.adminUserInvite},
+		{http.MethodPost, "/admin/users/:id", auth.Admin, h.adminUserUpdate},
+		{http.MethodGet, "/admin/brands", auth.Admin, h.adminBrandsShow},
+		{http.MethodPost, "/admin/brands", auth.Admin, h.adminBrandCreate},
+		{http.MethodPost, "/admin/brands/:slug", auth.Admin, h.adminBrandUpdate},
+		{http.MethodPost, "/admin/brands/:slug/numbers", auth.Admin, h.adminNumberAdd},
+		{http.MethodPost, "/admin/brands/:slug/numbers/delete", auth.Admin, h.adminNumberRemove},
+		{http.MethodGet, "/admin/api-keys", auth.Admin, h.adminAPIKeysShow},
+		{http.MethodPost, "/admin/api-keys", auth.Admin, h.adminAPIKeyCreate},
+		{http.MethodPost, "/admin/api-keys/:id/revoke", auth.Admin, h.adminAPIKeyRevoke},
+		{http.MethodGet, "/admin/canned", auth.Admin, h.adminCannedShow},
+		{http.MethodPost, "/admin/canned", auth.Admin, h.adminCannedCreate},
+		{http.MethodPost, "/admin/canned/:id/delete", auth.Admin, h.adminCannedDelete},
+	}
+}
+
+// pageData loads what an admin page shows, for its GET and for showing a
+// form again with an error.
+type pageData func(c echo.Context) (map[string]any, error)
+
+// adminDone redirects after a successful admin action, with a message.
+func adminDone(c echo.Context, to, flash string) error {
+	return c.Redirect(http.StatusSeeOther, to+"?flash="+url.QueryEscape(flash))
+}
+
+// adminFail shows the page again with what was wrong: 400 for bad input, 409
+// for a clash with something that exists, 404 for an unknown object; nothing
+// was changed.
+func (h *Handlers) adminFail(c echo.Context, page string, load pageData, err error) error {
+	status, msg := http.StatusInternalServerError, ""
+	var fe *admin.FieldError
+	switch {
+	case errors.As(err, &fe) && errors.Is(err, admin.ErrConflict):
+		status, msg = http.StatusConflict, fe.Error()
+	case errors.As(err, &fe):
+		status, msg = http.StatusBadRequest, fe.Error()
+	case errors.Is(err, store.ErrNotFound):
+		status, msg = http.StatusNotFound, "not found: it may have been removed meanwhile"
+	default:
+		return err
+	}
+	data, lerr := load(c)
+	if lerr != nil {
+		return lerr
+	}
+	data["Error"] = msg
+	return h.render(c, status, page, data)
+}
+
+func pathID(c echo.Context) (int64, bool) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	return id, err == nil && id > 0
 }
