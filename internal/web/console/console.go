@@ -95,6 +95,7 @@ func (h *Handlers) Register(e *echo.Echo) {
 	g := e.Group("", securityHeaders)
 	g.GET("/static/console.css", h.asset("console.css", "text/css; charset=utf-8"))
 	g.GET("/static/console.js", h.asset("console.js", "text/javascript; charset=utf-8"))
+	g.GET("/favicon.ico", func(c echo.Context) error { return c.NoContent(http.StatusNoContent) })
 	g.GET("/login", h.loginShow)
 	g.POST("/login", h.loginSubmit)
 	signedIn := g.Group("", h.requireSession)

@@ -175,3 +175,15 @@ func TestMarketerHasNoInbox(t *testing.T) {
 		t.Fatalf("marketer GET /: %d, want 403", resp.StatusCode)
 	}
 }
+
+func TestSecondSignInPageKeepsTheFormValid(t *testing.T) {
+	env, users := setup(t)
+	b := newBrowser(t, env)
+	_, first := b.do(t, http.MethodGet, "/login", nil)
+	b.do(t, http.MethodGet, "/favicon.ico", nil) // what a browser fetches on its own
+	b.do(t, http.MethodGet, "/login?next=/x", nil) // or another tab
+	resp, _ := b.do(t, http.MethodPost, "/login", url.Values{"csrf_token": {csrfOf(t, first)}, "email": {users["agent"]}, "password": {"correct horse agent"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign-in with the first page's form: %d", resp.StatusCode)
+	}
+}
