@@ -180,7 +180,7 @@ func TestSecondSignInPageKeepsTheFormValid(t *testing.T) {
 	env, users := setup(t)
 	b := newBrowser(t, env)
 	_, first := b.do(t, http.MethodGet, "/login", nil)
-	b.do(t, http.MethodGet, "/favicon.ico", nil) // what a browser fetches on its own
+	b.do(t, http.MethodGet, "/favicon.ico", nil)   // what a browser fetches on its own
 	b.do(t, http.MethodGet, "/login?next=/x", nil) // or another tab
 	resp, _ := b.do(t, http.MethodPost, "/login", url.Values{"csrf_token": {csrfOf(t, first)}, "email": {users["agent"]}, "password": {"correct horse agent"}})
 	if resp.StatusCode != http.StatusSeeOther {
