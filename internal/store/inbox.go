@@ -46,9 +46,10 @@ type InboxPage struct {
 }
 
 // The inbox order: customers waiting for a person first, longest wait first;
-// then the others, most recent activity first. One numeric key (epoch seconds
+// then the others, most recently answered or closed first (see migration
+// 00005 for why not by latest activity). One numeric key (epoch seconds
 // with microseconds, exact in numeric) makes the keyset a simple (key, id).
-const inboxKey = `inbox_key(c.waiting_since, c.last_message_at)` // migration 00005, indexed
+const inboxKey = `inbox_key(c.waiting_since, c.answered_at, c.created_at)` // migration 00005, indexed
 
 // errBadInboxCursor is returned for a cursor that is not one of ours.
 var errBadInboxCursor = fmt.Errorf("store: inbox cursor: %w", ErrBadCursor)

@@ -110,7 +110,8 @@ func queueOne(ctx context.Context, tx pgx.Tx, r OutboundRow) (Queued, error) {
 	err = tx.QueryRow(ctx, `
 		WITH found AS (
 			UPDATE conversations SET last_message_at = greatest(last_message_at, now()), updated_at = now(),
-			       waiting_since = CASE WHEN $4 THEN NULL ELSE waiting_since END -- an agent's answer stops the clock
+			       waiting_since = CASE WHEN $4 THEN NULL ELSE waiting_since END, -- an agent's answer stops the clock
+			       answered_at = CASE WHEN $4 THEN now() ELSE answered_at END
 			 WHERE brand_id = $1 AND contact_id = $2 AND merged_into IS NULL RETURNING id),
 		opened AS (
 			INSERT INTO conversations (brand_id, contact_id, last_phone, status)
