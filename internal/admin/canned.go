@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"text/template"
 
+	"github.com/parleyhq/parley/internal/personalize"
 	"github.com/parleyhq/parley/internal/store"
 )
 
@@ -15,45 +15,17 @@ const (
 	maxCannedBody  = 1600
 )
 
-// CannedFields are the contact fields a canned response body may use, e.g.
-// "Hi {{.FirstName}}, your {{.Attributes.tier}} status…". A body is checked
-// by running it on an empty CannedFields, so a misspelt field is caught when
-// the admin saves it, not when an agent inserts it.
-type CannedFields struct {
-	FirstName  string
-	Name       string
-	Phone      string
-	LoyaltyID  string
-	Attributes map[string]any
-}
-
 const cannedFieldsHelp = "a body may use {{.FirstName}}, {{.Name}}, {{.Phone}}, {{.LoyaltyID}} and {{.Attributes.key}}"
 
-// CheckCannedBody says whether body is a template Parley can fill in.
+// CheckCannedBody says whether body is a template Parley can fill in: it is
+// filled in once with an empty contact (the same personalize package agents'
+// replies use), so a misspelt field or a function call is caught when the
+// admin saves it, not when an agent inserts it.
 func CheckCannedBody(body string) error {
-	t, err := template.New("body").Parse(body)
-	if err != nil {
-		return invalid("body", "does not parse as a template: %v (%s)", strings.TrimPrefix(err.Error(), "template: "), cannedFieldsHelp)
-	}
-	w := &cappedWriter{left: 16 * maxCannedBody}
-	if err := t.Execute(w, CannedFields{Attributes: map[string]any{}}); err != nil {
-		return invalid("body", "cannot be filled in: %v (%s)", strings.TrimPrefix(err.Error(), "template: "), cannedFieldsHelp)
+	if _, err := personalize.Render(body, personalize.NewData("", "", "", nil)); err != nil {
+		return invalid("body", "%v (%s)", err, cannedFieldsHelp)
 	}
 	return nil
-}
-
-// cappedWriter stops a template that writes far more than a text can hold
-// (a runaway {{range}}).
-type cappedWriter struct{ left int }
-
-var errTooLong = errors.New("the filled-in text is far too long")
-
-func (w *cappedWriter) Write(p []byte) (int, error) {
-	if len(p) > w.left {
-		return 0, errTooLong
-	}
-	w.left -= len(p)
-	return len(p), nil
 }
 
 // CannedForm is a new canned response as an admin typed it.

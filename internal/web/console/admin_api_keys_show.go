@@ -1,19 +1,13 @@
 package console
 
 import (
-	"net/http"
-
 	"github.com/labstack/echo/v4"
 )
 
 // adminAPIKeysShow: GET /admin/api-keys — keys by name and prefix (never the
 // key), when created, last used, revoked; the create form.
 func (h *Handlers) adminAPIKeysShow(c echo.Context) error {
-	data, err := h.adminAPIKeysData(c)
-	if err != nil {
-		return err
-	}
-	return h.render(c, http.StatusOK, "admin_api_keys", data)
+	return h.showPage(c, "admin_api_keys", h.adminAPIKeysData)
 }
 
 func (h *Handlers) adminAPIKeysData(c echo.Context) (map[string]any, error) {

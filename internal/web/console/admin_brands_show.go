@@ -1,19 +1,13 @@
 package console
 
 import (
-	"net/http"
-
 	"github.com/labstack/echo/v4"
 )
 
 // adminBrandsShow: GET /admin/brands — brands with their numbers, time zone,
 // help text and response target, and the forms that change them.
 func (h *Handlers) adminBrandsShow(c echo.Context) error {
-	data, err := h.adminBrandsData(c)
-	if err != nil {
-		return err
-	}
-	return h.render(c, http.StatusOK, "admin_brands", data)
+	return h.showPage(c, "admin_brands", h.adminBrandsData)
 }
 
 func (h *Handlers) adminBrandsData(c echo.Context) (map[string]any, error) {

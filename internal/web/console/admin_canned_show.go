@@ -1,19 +1,13 @@
 package console
 
 import (
-	"net/http"
-
 	"github.com/labstack/echo/v4"
 )
 
 // adminCannedShow: GET /admin/canned — canned responses and the form to add
 // one.
 func (h *Handlers) adminCannedShow(c echo.Context) error {
-	data, err := h.adminCannedData(c)
-	if err != nil {
-		return err
-	}
-	return h.render(c, http.StatusOK, "admin_canned", data)
+	return h.showPage(c, "admin_canned", h.adminCannedData)
 }
 
 func (h *Handlers) adminCannedData(c echo.Context) (map[string]any, error) {

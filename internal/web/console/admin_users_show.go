@@ -1,8 +1,6 @@
 package console
 
 import (
-	"net/http"
-
 	"github.com/labstack/echo/v4"
 
 	"github.com/parleyhq/parley/internal/admin"
@@ -11,11 +9,7 @@ import (
 // adminUsersShow: GET /admin/users — every user with role, brands, presence
 // and state, and the invite form.
 func (h *Handlers) adminUsersShow(c echo.Context) error {
-	data, err := h.adminUsersData(c)
-	if err != nil {
-		return err
-	}
-	return h.render(c, http.StatusOK, "admin_users", data)
+	return h.showPage(c, "admin_users", h.adminUsersData)
 }
 
 func (h *Handlers) adminUsersData(c echo.Context) (map[string]any, error) {

@@ -38,6 +38,15 @@ func (h *Handlers) adminRoutes() []Route {
 // form again with an error.
 type pageData func(c echo.Context) (map[string]any, error)
 
+// showPage renders an admin page with what load gives.
+func (h *Handlers) showPage(c echo.Context, page string, load pageData) error {
+	data, err := load(c)
+	if err != nil {
+		return err
+	}
+	return h.render(c, http.StatusOK, page, data)
+}
+
 // adminDone redirects after a successful admin action, with a message.
 func adminDone(c echo.Context, to, flash string) error {
 	return c.Redirect(http.StatusSeeOther, to+"?flash="+url.QueryEscape(flash))
