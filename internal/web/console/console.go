@@ -156,7 +156,11 @@ func (h *Handlers) requireSession(next echo.HandlerFunc) echo.HandlerFunc {
 func (h *Handlers) require(p auth.Permission) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			if !auth.Can(session(c).User.Role, p) {
+			if role := session(c).User.Role; !auth.Can(role, p) {
+				if c.Request().Method == http.MethodGet {
+					return h.render(c, http.StatusForbidden, "error", map[string]any{
+						"Message": "Your role (" + role + ") cannot open this page.", "Back": "/account"})
+				}
 				return c.String(http.StatusForbidden, "your role cannot do this\n")
 			}
 			return next(c)
