@@ -92,7 +92,7 @@ func (w *world) run(t *testing.T, what string, actions ...chromedp.Action) {
 // eventually evaluates js until it returns true.
 func (w *world) eventually(t *testing.T, what, js string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {
 		var ok bool
 		if err := chromedp.Run(w.ctx, chromedp.Evaluate(js, &ok)); err == nil && ok {
