@@ -151,8 +151,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case "user add":
 		email := fs.String("email", "", "login email (required)")
 		role := fs.String("role", "agent", "admin, agent or marketer")
+		var brands multiFlag
+		fs.Var(&brands, "brand", "limit the user to this brand's conversations (repeat for several; none: every brand)")
 		fs.Usage = func() {
-			fmt.Fprintln(stderr, "Usage: parley user add --email a@b.c --role admin|agent|marketer\n\nThe password is read from stdin (first line); with no stdin one is generated and printed.")
+			fmt.Fprintln(stderr, "Usage: parley user add --email a@b.c --role admin|agent|marketer [--brand slug ...]\n\nThe password is read from stdin (first line); with no stdin one is generated and printed.")
 			fs.PrintDefaults()
 		}
 		if err := fs.Parse(rest); err != nil {
@@ -160,7 +162,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		}
 		pw := readPassword(stdin)
 		return withStore(ctx, getenv, func(st *store.Store) error {
-			u, generated, err := app.UserAdd(ctx, st, *email, *role, pw)
+			u, generated, err := app.UserAdd(ctx, st, *email, *role, pw, brands...)
 			if err != nil {
 				return err
 			}

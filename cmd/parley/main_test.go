@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/parleyhq/parley/internal/store/storetest"
 )
 
@@ -61,6 +63,22 @@ func TestBrandUserAPIKey(t *testing.T) {
 	out, _, err = c.run("sup3r-secret-pw\n", "user", "add", "--email", "Agent@Example.com", "--role", "agent")
 	if err != nil || !strings.Contains(out, "agent@example.com") || strings.Contains(out, "password:") {
 		t.Fatalf("user add with stdin password: %q %v", out, err)
+	}
+	if _, _, err = c.run("", "user", "add", "--email", "limited@example.com", "--brand", "nope"); err == nil || !strings.Contains(err.Error(), "--brand") {
+		t.Fatalf("user add with an unknown brand: %v", err)
+	}
+	if _, _, err = c.run("", "user", "add", "--email", "limited@example.com", "--brand", "demo-air"); err != nil {
+		t.Fatal(err)
+	}
+	db, err := pgx.Connect(context.Background(), c.env["DATABASE_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close(context.Background())
+	var n int
+	if err := db.QueryRow(context.Background(), `SELECT count(*) FROM user_brands ub JOIN users u ON u.id = ub.user_id
+		JOIN brands b ON b.id = ub.brand_id WHERE u.email = 'limited@example.com' AND b.slug = 'demo-air'`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("--brand: %d rows, %v", n, err)
 	}
 	out, _, err = c.run("", "user", "add", "--email", "boss@example.com", "--role", "admin")
 	if err != nil || !strings.Contains(out, "password: ") {

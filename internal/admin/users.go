@@ -72,6 +72,16 @@ func brandIDs(ctx context.Context, st *store.Store, role string, slugs []string)
 	return ids, nil
 }
 
+// LimitToBrands limits a user to the brands named by slugs (none: every
+// brand; an admin always sees every brand). An unknown slug is a FieldError.
+func LimitToBrands(ctx context.Context, st *store.Store, u store.User, slugs []string) error {
+	ids, err := brandIDs(ctx, st, u.Role, slugs)
+	if err != nil {
+		return err
+	}
+	return st.SetUserBrands(ctx, u.ID, ids)
+}
+
 // Invite is a new console user as an admin describes them.
 type Invite struct {
 	Email, Name, Role string

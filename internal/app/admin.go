@@ -33,7 +33,7 @@ var Roles = admin.Roles
 
 // UserAdd creates (or resets) a console user. An empty password is replaced by
 // a generated one, which is returned so the caller can print it.
-func UserAdd(ctx context.Context, st *store.Store, email, role, password string) (store.User, string, error) {
+func UserAdd(ctx context.Context, st *store.Store, email, role, password string, brands ...string) (store.User, string, error) {
 	email, err := admin.CheckEmail(email)
 	if err != nil {
 		return store.User{}, "", flagError(err)
@@ -53,8 +53,19 @@ func UserAdd(ctx context.Context, st *store.Store, email, role, password string)
 	if err != nil {
 		return store.User{}, "", fmt.Errorf("password: %w", err)
 	}
+	for _, b := range brands {
+		if _, err := st.BrandBySlug(ctx, b); err != nil {
+			return store.User{}, "", fmt.Errorf("--brand: %q is not a brand", b)
+		}
+	}
 	u, err := st.UpsertUser(ctx, email, string(hash), role)
-	return u, generated, err
+	if err != nil {
+		return u, "", err
+	}
+	if err := admin.LimitToBrands(ctx, st, u, brands); err != nil {
+		return u, "", flagError(err)
+	}
+	return u, generated, nil
 }
 
 // APIKeyAdd creates an API key and returns it; it is shown only this once.
