@@ -93,6 +93,9 @@ func newInboxRow(r store.InboxRow, now time.Time) inboxRow {
 	if row.Customer == "" {
 		row.Customer = r.LastPhone
 	}
+	if row.Status == "snoozed" && row.SnoozedUntil != nil && !row.SnoozedUntil.After(now) {
+		row.Status, row.SnoozedUntil = "open", nil // the snooze ended: it is back in the open list
+	}
 	first, _, _ := strings.Cut(strings.TrimSpace(r.LastBody), "\n")
 	if len([]rune(first)) > 90 {
 		first = string([]rune(first)[:89]) + "…"
