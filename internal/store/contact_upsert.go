@@ -398,6 +398,7 @@ func (u *contactUpsert) mergeConversations(ctx context.Context, absorbedID int64
 		_, err = tx.Exec(ctx, `
 			UPDATE conversations s SET
 				labels = ARRAY(SELECT DISTINCT unnest(s.labels || a.labels) ORDER BY 1),
+				answered_at = greatest(s.answered_at, a.answered_at),
 				waiting_since = CASE WHEN s.waiting_since IS NULL THEN a.waiting_since
 				                     WHEN a.waiting_since IS NULL THEN s.waiting_since
 				                     ELSE least(s.waiting_since, a.waiting_since) END
