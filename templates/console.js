@@ -60,10 +60,19 @@
         if (live === "conversation" && !busy) sel.push("#composer");
         var history = document.getElementById("history");
         var atBottom = history && history.scrollHeight - history.scrollTop - history.clientHeight < 40;
+        var skipped = false;
         sel.forEach(function (s) {
           var now = document.querySelector(s), next = doc.querySelector(s);
-          if (now && next) now.replaceWith(next);
+          if (!now || !next) return;
+          // Never pull a form from under the agent: a part they are using
+          // or have changed waits for the next refresh.
+          if (now.contains(document.activeElement) && document.activeElement !== document.body || dirty(now)) {
+            skipped = true;
+            return;
+          }
+          now.replaceWith(next);
         });
+        if (skipped) setTimeout(scheduleRefresh, 1500);
         if (atBottom) scrollHistory();
         rememberList();
         markSelected();
@@ -74,6 +83,27 @@
         refreshing = false;
         if (again) { again = false; refresh(); }
       });
+  }
+
+  // dirty: a field in el differs from what the server rendered.
+  function dirty(el) {
+    return Array.prototype.some.call(el.querySelectorAll("input, select, textarea"), function (f) {
+      if (f.type === "hidden" || f.type === "submit") return false;
+      if (f.type === "checkbox" || f.type === "radio") return f.checked !== f.defaultChecked;
+      if (f.tagName === "SELECT") {
+        return Array.prototype.some.call(f.options, function (o) { return o.selected !== o.defaultSelected; });
+      }
+      return f.value !== f.defaultValue;
+    });
+  }
+
+  // settle: what was just saved is the form's new starting point.
+  function settle(form) {
+    form.querySelectorAll("input, select, textarea").forEach(function (f) {
+      if (f.tagName === "SELECT") Array.prototype.forEach.call(f.options, function (o) { o.defaultSelected = o.selected; });
+      else if (f.type === "checkbox" || f.type === "radio") f.defaultChecked = f.checked;
+      else f.defaultValue = f.value;
+    });
   }
 
   function scheduleRefresh() {
@@ -120,6 +150,9 @@
       return r.text().then(function (text) {
         if (!r.ok) { toast(text || ("Not done (" + r.status + ")"), true); return; }
         form.querySelectorAll("textarea").forEach(function (t) { t.value = ""; count(t); });
+        settle(form);
+        var a = document.activeElement;
+        if (a && a.tagName !== "TEXTAREA" && form.contains(a)) a.blur(); // a pressed button must not hold the part back
         toast(form.dataset.done || "Saved");
         refresh();
       });
