@@ -16,8 +16,8 @@ func (h *Handlers) accountPassword(c echo.Context) error {
 	cur, next, confirm := c.FormValue("current_password"), c.FormValue("new_password"), c.FormValue("confirm_password")
 	err := admin.CheckPasswordChange(cur, next, confirm)
 	if err == nil {
-		ck, _ := c.Cookie(sessionCookie)
-		err = h.Auth.ChangePassword(c.Request().Context(), session(c), ck.Value, cur, next)
+		token, _ := c.Get(ctxToken).(string) // this session stays signed in
+		err = h.Auth.ChangePassword(c.Request().Context(), session(c), token, cur, next)
 	}
 	var fe *admin.FieldError
 	msg := ""

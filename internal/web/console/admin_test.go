@@ -7,6 +7,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/parleyhq/parley/internal/apptest"
+	"github.com/parleyhq/parley/internal/store"
 )
 
 func TestAdminInviteAndDisable(t *testing.T) {
@@ -135,38 +138,270 @@ func TestAdminAPIKeysBrandsAndCanned(t *testing.T) {
 	}
 }
 
-func TestAccountPasswordAndPresence(t *testing.T) {
+// userID returns the id of the user with email.
+func userID(t *testing.T, env *apptest.Env, email string) string {
+	t.Helper()
+	var id string
+	if err := env.Store.Pool.QueryRow(context.Background(), `SELECT id::text FROM users WHERE email = $1`, email).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func TestAdminUpdatesUsers(t *testing.T) {
 	env, users := setup(t)
-	b, csrf := signedIn(t, env, users, "agent")
-	other, _ := signedIn(t, env, users, "agent")
-	if resp, body := post(t, b, "/account/password", csrf, url.Values{"current_password": {"wrong"}, "new_password": {"a brand new secret"}, "confirm_password": {"a brand new secret"}}); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "current_password") {
-		t.Fatalf("wrong current password: %d", resp.StatusCode)
+	b, csrf := signedIn(t, env, users, "admin")
+	if _, err := env.Store.CreateBrand(context.Background(), store.BrandInput{Slug: "sky-eats", Name: "Sky Eats"}); err != nil {
+		t.Fatal(err)
 	}
-	if resp, body := post(t, b, "/account/password", csrf, url.Values{"current_password": {"correct horse agent"}, "new_password": {"a brand new secret"}, "confirm_password": {"typo"}}); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "confirm_password") {
-		t.Fatalf("mismatch: %d", resp.StatusCode)
+	agent := userID(t, env, users["agent"])
+	// Role, name and brands are stored.
+	if resp, body := post(t, b, "/admin/users/"+agent, csrf, url.Values{"role": {"marketer"}, "name": {"Ana"}, "brand": {"demo-air", "sky-eats"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("update: %d %s", resp.StatusCode, body)
 	}
-	if resp, _ := post(t, b, "/account/password", csrf, url.Values{"current_password": {"correct horse agent"}, "new_password": {"a brand new secret"}, "confirm_password": {"a brand new secret"}}); resp.StatusCode != http.StatusSeeOther {
-		t.Fatalf("change: %d", resp.StatusCode)
+	if n := env.Count(t, `SELECT count(*) FROM users u JOIN user_brands ub ON ub.user_id = u.id WHERE u.id = $1 AND u.role = 'marketer' AND u.name = 'Ana' AND NOT u.disabled`, agent); n != 2 {
+		t.Fatalf("the update is stored with both brands: %d rows", n)
 	}
-	if resp, _ := other.do(t, http.MethodGet, "/", nil); resp.StatusCode != http.StatusSeeOther {
-		t.Fatal("the user's other session must be signed out")
+	if _, page := b.do(t, http.MethodGet, "/admin/users", nil); !strings.Contains(page, `value="sky-eats" checked`) {
+		t.Fatal("the users page shows the brands a user is limited to")
 	}
-	if resp, _ := b.do(t, http.MethodGet, "/", nil); resp.StatusCode != 200 {
-		t.Fatal("the session that changed the password stays")
+	// No brand ticked: every brand.
+	if resp, _ := post(t, b, "/admin/users/"+agent, csrf, url.Values{"role": {"agent"}, "name": {"Ana"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("clear brands: %d", resp.StatusCode)
 	}
-	if resp, _ := newBrowser(t, env).login(t, users["agent"], "correct horse agent"); resp.StatusCode == http.StatusSeeOther {
-		t.Fatal("the old password still works")
+	if n := env.Count(t, `SELECT count(*) FROM user_brands WHERE user_id = $1`, agent); n != 0 {
+		t.Fatal("no brand ticked must mean every brand")
 	}
-	if resp, _ := newBrowser(t, env).login(t, users["agent"], "a brand new secret"); resp.StatusCode != http.StatusSeeOther {
-		t.Fatal("the new password does not work")
+	// Bad input changes nothing and names the field.
+	for _, c := range []struct {
+		form  url.Values
+		field string
+	}{
+		{url.Values{"role": {"owner"}, "name": {"Eve"}}, "role"},
+		{url.Values{"role": {"agent"}, "name": {"Eve"}, "brand": {"no-such-brand"}}, "brand"},
+		{url.Values{"role": {"agent"}, "name": {strings.Repeat("x", 201)}}, "name"},
+	} {
+		if resp, body := post(t, b, "/admin/users/"+agent, csrf, c.form); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, c.field+":") {
+			t.Errorf("%v: %d, want 400 naming %s", c.form, resp.StatusCode, c.field)
+		}
 	}
-	if resp, _ := post(t, b, "/account/presence", csrf, url.Values{"presence": {"busy"}}); resp.StatusCode != http.StatusBadRequest {
-		t.Fatalf("bad presence: %d", resp.StatusCode)
+	if n := env.Count(t, `SELECT count(*) FROM users WHERE id = $1 AND role = 'agent' AND name = 'Ana'`, agent); n != 1 {
+		t.Fatal("a refused update changed the user")
 	}
-	if resp, _ := post(t, b, "/account/presence", csrf, url.Values{"presence": {"online"}}); resp.StatusCode != http.StatusSeeOther {
-		t.Fatalf("presence: %d", resp.StatusCode)
+	// An admin cannot disable themself: 400 naming the field, still enabled
+	// and still signed in.
+	me := userID(t, env, users["admin"])
+	if resp, body := post(t, b, "/admin/users/"+me, csrf, url.Values{"role": {"admin"}, "disabled": {"1"}}); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "disabled:") {
+		t.Fatalf("self-disable: %d", resp.StatusCode)
 	}
-	if n := env.Count(t, `SELECT count(*) FROM users WHERE email = $1 AND presence = 'online'`, users["agent"]); n != 1 {
-		t.Fatal("presence not stored")
+	if n := env.Count(t, `SELECT count(*) FROM users WHERE id = $1 AND NOT disabled`, me); n != 1 {
+		t.Fatal("the admin disabled themself")
+	}
+	if resp, _ := b.do(t, http.MethodGet, "/admin/users", nil); resp.StatusCode != 200 {
+		t.Fatalf("the admin was signed out: %d", resp.StatusCode)
+	}
+	// Unknown and malformed ids.
+	for _, path := range []string{"/admin/users/999999", "/admin/users/abc"} {
+		if resp, _ := post(t, b, path, csrf, url.Values{"role": {"agent"}}); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("%s: %d, want 404", path, resp.StatusCode)
+		}
+	}
+}
+
+func TestAdminBrandsAndNumbers(t *testing.T) {
+	env, users := setup(t)
+	b, csrf := signedIn(t, env, users, "admin")
+	// Update: stored; a brand's name is shown escaped.
+	if resp, body := post(t, b, "/admin/brands/demo-air", csrf, url.Values{"name": {"Demo <b>Air</b>"}, "timezone": {"Europe/Paris"}, "help_text": {"Call 555"}, "sla_minutes": {"45"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("update: %d %s", resp.StatusCode, body)
+	}
+	if n := env.Count(t, `SELECT count(*) FROM brands WHERE slug = 'demo-air' AND name = 'Demo <b>Air</b>' AND timezone = 'Europe/Paris' AND help_text = 'Call 555' AND sla_minutes = 45`); n != 1 {
+		t.Fatal("the brand update is stored")
+	}
+	resp, page := b.do(t, http.MethodGet, "/admin/brands", nil)
+	if resp.StatusCode != 200 || strings.Contains(page, "<b>Air</b>") || !strings.Contains(page, "Demo &lt;b&gt;Air&lt;/b&gt;") {
+		t.Fatalf("brands page: %d, the name must be escaped", resp.StatusCode)
+	}
+	// Bad input: 400 naming the field, nothing changed.
+	for _, c := range []struct {
+		path  string
+		form  url.Values
+		field string
+	}{
+		{"/admin/brands/demo-air", url.Values{"name": {"X"}, "sla_minutes": {"0"}}, "sla_minutes"},
+		{"/admin/brands/demo-air", url.Values{"name": {"X"}, "sla_minutes": {"soon"}}, "sla_minutes"},
+		{"/admin/brands/demo-air", url.Values{"name": {" "}}, "name"},
+		{"/admin/brands", url.Values{"slug": {"Bad Slug"}, "name": {"X"}}, "slug"},
+		{"/admin/brands", url.Values{"slug": {"ok"}, "name": {"X"}, "help_text": {strings.Repeat("h", 1601)}}, "help_text"},
+		{"/admin/brands/demo-air/numbers", url.Values{"number": {"+15005550012"}, "mps": {"0"}}, "mps"},
+		{"/admin/brands/demo-air/numbers", url.Values{"number": {"+15005550012"}, "mps": {"10001"}}, "mps"},
+		{"/admin/brands/demo-air/numbers", url.Values{"number": {"1234"}, "mps": {"5"}}, "number"},
+	} {
+		if resp, body := post(t, b, c.path, csrf, c.form); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, c.field+":") {
+			t.Errorf("%s %v: %d, want 400 naming %s", c.path, c.form, resp.StatusCode, c.field)
+		}
+	}
+	if n := env.Count(t, `SELECT count(*) FROM brands WHERE slug = 'demo-air' AND name = 'Demo <b>Air</b>' AND sla_minutes = 45`) +
+		env.Count(t, `SELECT count(*) FROM brands WHERE slug = 'ok'`)*10 + env.Count(t, `SELECT count(*) FROM brand_numbers WHERE number = '+15005550012'`)*100; n != 1 {
+		t.Fatalf("refused input changed something (%d)", n)
+	}
+	// A created brand gets the default response target; a short code works;
+	// a number of another brand is a conflict.
+	if resp, body := post(t, b, "/admin/brands", csrf, url.Values{"slug": {"sky-eats"}, "name": {"Sky Eats"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("create: %d %s", resp.StatusCode, body)
+	}
+	if n := env.Count(t, `SELECT count(*) FROM brands WHERE slug = 'sky-eats' AND sla_minutes = 15 AND timezone = 'America/New_York'`); n != 1 {
+		t.Fatal("a new brand's defaults")
+	}
+	if resp, _ := post(t, b, "/admin/brands/sky-eats/numbers", csrf, url.Values{"number": {"45678"}, "mps": {"100"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("short code: %d", resp.StatusCode)
+	}
+	if resp, body := post(t, b, "/admin/brands/sky-eats/numbers", csrf, url.Values{"number": {apptest.BrandNumber}, "mps": {"5"}}); resp.StatusCode != http.StatusConflict || !strings.Contains(body, "number:") {
+		t.Fatalf("another brand's number: %d", resp.StatusCode)
+	}
+	// Adding a number the brand owns changes its rate.
+	if resp, _ := post(t, b, "/admin/brands/sky-eats/numbers", csrf, url.Values{"number": {"45678"}, "mps": {"7"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("re-rate: %d", resp.StatusCode)
+	}
+	if n := env.Count(t, `SELECT count(*) FROM brand_numbers n JOIN brands b ON b.id = n.brand_id WHERE b.slug = 'sky-eats' AND n.number = '45678' AND n.mps = 7`); n != 1 {
+		t.Fatal("the short code is stored with its new rate")
+	}
+	// Removing: only the owning brand's number; unknown brand or number: 404.
+	if resp, _ := post(t, b, "/admin/brands/sky-eats/numbers/delete", csrf, url.Values{"number": {apptest.BrandNumber}}); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("removing another brand's number: %d, want 404", resp.StatusCode)
+	}
+	if resp, _ := post(t, b, "/admin/brands/no-such/numbers/delete", csrf, url.Values{"number": {"45678"}}); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("unknown brand: %d", resp.StatusCode)
+	}
+	if resp, _ := post(t, b, "/admin/brands/no-such", csrf, url.Values{"name": {"X"}}); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("update unknown brand: %d", resp.StatusCode)
+	}
+	if resp, _ := post(t, b, "/admin/brands/sky-eats/numbers/delete", csrf, url.Values{"number": {"45678"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("remove: %d", resp.StatusCode)
+	}
+	if n := env.Count(t, `SELECT count(*) FROM brand_numbers WHERE number IN ('45678', $1)`, apptest.BrandNumber); n != 1 {
+		t.Fatal("only the removed number is gone")
+	}
+}
+
+func TestAdminAPIKeyOnContacts(t *testing.T) {
+	env, users := setup(t)
+	b, csrf := signedIn(t, env, users, "admin")
+	resp, page := post(t, b, "/admin/api-keys", csrf, url.Values{"name": {"crm <sync>"}})
+	m := regexp.MustCompile(`id="new-key">([^<]+)<`).FindStringSubmatch(page)
+	if resp.StatusCode != 200 || m == nil || resp.Header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("create key: %d, shown %v, Cache-Control %q", resp.StatusCode, m != nil, resp.Header.Get("Cache-Control"))
+	}
+	key := m[1]
+	if n := env.Count(t, `SELECT count(*) FROM api_keys WHERE name = 'crm <sync>' AND prefix = $1 AND revoked_at IS NULL AND last_used_at IS NULL`, key[:10]); n != 1 {
+		t.Fatal("the key is stored by name and prefix")
+	}
+	if _, again := b.do(t, http.MethodGet, "/admin/api-keys", nil); strings.Contains(again, key) || !strings.Contains(again, "crm &lt;sync&gt;") {
+		t.Fatal("the key is shown only once; its name is escaped")
+	}
+	api := func() int {
+		req, _ := http.NewRequest(http.MethodGet, env.PublicURL+"/api/v1/contacts?phone=%2B12125550100", nil)
+		req.Header.Set("Authorization", "Bearer "+key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := api(); code == http.StatusUnauthorized || code >= 500 {
+		t.Fatalf("the console's key on GET /api/v1/contacts: %d", code)
+	}
+	if n := env.Count(t, `SELECT count(*) FROM api_keys WHERE name = 'crm <sync>' AND last_used_at IS NOT NULL`); n != 1 {
+		t.Fatal("the key's use is recorded")
+	}
+	if resp, body := post(t, b, "/admin/api-keys", csrf, url.Values{"name": {"  "}}); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "name:") {
+		t.Fatalf("nameless key: %d", resp.StatusCode)
+	}
+	if resp, _ := post(t, b, "/admin/api-keys/999999/revoke", csrf, nil); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("revoke unknown key: %d", resp.StatusCode)
+	}
+	var id string
+	if err := env.Store.Pool.QueryRow(context.Background(), `SELECT id::text FROM api_keys WHERE name = 'crm <sync>'`).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	if resp, _ := post(t, b, "/admin/api-keys/"+id+"/revoke", csrf, nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("revoke: %d", resp.StatusCode)
+	}
+	if code := api(); code != http.StatusUnauthorized {
+		t.Fatalf("a revoked key on the API: %d, want 401", code)
+	}
+	if n := env.Count(t, `SELECT count(*) FROM api_keys WHERE id = $1::bigint AND revoked_at IS NOT NULL`, id); n != 1 {
+		t.Fatal("revocation is stored")
+	}
+}
+
+func TestAdminCanned(t *testing.T) {
+	env, users := setup(t)
+	b, csrf := signedIn(t, env, users, "admin")
+	if resp, _ := post(t, b, "/admin/canned", csrf, url.Values{"title": {"Tier"}, "body": {"Hi {{.FirstName}}, as a {{.Attributes.tier}} member <you> get lounge access"}, "brand": {"demo-air"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("create: %d", resp.StatusCode)
+	}
+	var id string
+	if err := env.Store.Pool.QueryRow(context.Background(), `SELECT id::text FROM canned_responses WHERE title = 'Tier' AND brand_id = $1`, env.Brand.ID).Scan(&id); err != nil {
+		t.Fatalf("the canned response is stored for demo-air: %v", err)
+	}
+	resp, page := b.do(t, http.MethodGet, "/admin/canned", nil)
+	if resp.StatusCode != 200 || !strings.Contains(page, "&lt;you&gt;") || strings.Contains(page, "<you>") {
+		t.Fatalf("canned page: %d, the body must be escaped", resp.StatusCode)
+	}
+	// The same title for the same brand, any case: 409. For every brand: fine.
+	if resp, body := post(t, b, "/admin/canned", csrf, url.Values{"title": {"tier"}, "body": {"again"}, "brand": {"demo-air"}}); resp.StatusCode != http.StatusConflict || !strings.Contains(body, "title:") {
+		t.Fatalf("duplicate title: %d", resp.StatusCode)
+	}
+	if resp, _ := post(t, b, "/admin/canned", csrf, url.Values{"title": {"Tier"}, "body": {"Hello"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("same title for every brand: %d", resp.StatusCode)
+	}
+	for _, c := range []struct {
+		form  url.Values
+		field string
+	}{
+		{url.Values{"title": {"Bad"}, "body": {"Hi {{.Nickname}}"}}, "body"},
+		{url.Values{"title": {"Bad"}, "body": {"Hi {{end}}"}}, "body"},
+		{url.Values{"title": {"Bad"}, "body": {" "}}, "body"},
+		{url.Values{"title": {""}, "body": {"Hi"}}, "title"},
+		{url.Values{"title": {"Bad"}, "body": {"Hi"}, "brand": {"no-such"}}, "brand"},
+	} {
+		if resp, body := post(t, b, "/admin/canned", csrf, c.form); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, c.field+":") {
+			t.Errorf("%v: %d, want 400 naming %s", c.form, resp.StatusCode, c.field)
+		}
+	}
+	if n := env.Count(t, `SELECT count(*) FROM canned_responses`); n != 2 {
+		t.Fatalf("%d canned responses, want the 2 accepted", n)
+	}
+	if resp, _ := post(t, b, "/admin/canned/"+id+"/delete", csrf, nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("delete: %d", resp.StatusCode)
+	}
+	if resp, _ := post(t, b, "/admin/canned/"+id+"/delete", csrf, nil); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("delete again: %d, want 404", resp.StatusCode)
+	}
+	if n := env.Count(t, `SELECT count(*) FROM canned_responses WHERE id = $1::bigint`, id); n != 0 {
+		t.Fatal("the canned response is deleted")
+	}
+}
+
+func TestAdminPagesRender(t *testing.T) {
+	env, users := setup(t)
+	b, csrf := signedIn(t, env, users, "admin")
+	for path, want := range map[string]string{
+		"/admin/users": `action="/admin/users"`, "/admin/brands": `action="/admin/brands"`,
+		"/admin/api-keys": `action="/admin/api-keys"`, "/admin/canned": `action="/admin/canned"`, "/account": `action="/account/password"`,
+	} {
+		resp, page := b.do(t, http.MethodGet, path, nil)
+		if resp.StatusCode != 200 || !strings.Contains(page, want) || !strings.Contains(page, `name="csrf_token" value="`+csrf+`"`) {
+			t.Errorf("GET %s: %d, want a form posting to %s with the CSRF token", path, resp.StatusCode, want)
+		}
+		if strings.Contains(page, "<script>") || strings.Contains(page, " style=") || strings.Contains(page, "onclick") {
+			t.Errorf("GET %s has inline script or style, which the CSP forbids", path)
+		}
+	}
+	// Without the CSRF token nothing is changed.
+	if resp, _ := b.do(t, http.MethodPost, "/admin/brands", url.Values{"slug": {"x"}, "name": {"X"}}); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("POST without CSRF: %d", resp.StatusCode)
 	}
 }
