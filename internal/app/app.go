@@ -181,6 +181,7 @@ func (a *App) StartWorker(ctx context.Context) (wait func(), err error) {
 	wrdb := redis.NewClient(&wopt)
 	srv := queue.NewServer(wrdb, queue.ServerConfig{Concurrency: a.opt.Concurrency, Log: a.Log, Namespace: a.opt.QueueNamespace,
 		RetryBase: a.opt.RetryBase}, a.Sender.Handle)
+	a.Sender.Start()
 	if err := srv.Start(); err != nil {
 		_ = wrdb.Close()
 		return nil, err
@@ -192,6 +193,7 @@ func (a *App) StartWorker(ctx context.Context) (wait func(), err error) {
 	a.Log.Info("worker running", "queues", []string{queue.Replies, queue.Proactive, queue.Bulk})
 	return func() {
 		<-ctx.Done()
+		a.Sender.Stop() // texts waiting for a slot go back unclaimed at once
 		srv.Shutdown()
 		wg.Wait()
 		_ = wrdb.Close()

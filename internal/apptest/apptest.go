@@ -176,6 +176,13 @@ func (e *Env) StartWorker(t testing.TB) {
 	e.workerStop = func() { cancel(); wait() }
 }
 
+// StopWorker stops a worker started by StartWorker, as a shutdown would,
+// and returns once it has stopped.
+func (e *Env) StopWorker(t testing.TB) {
+	t.Helper()
+	e.stopWorker()
+}
+
 func (e *Env) stopWorker() {
 	if e.workerStop != nil {
 		e.workerStop()

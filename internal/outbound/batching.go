@@ -2,6 +2,7 @@ package outbound
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 
 	"github.com/parleyhq/parley/internal/store"
@@ -13,6 +14,25 @@ import (
 type claimer struct {
 	st   *store.Store
 	reqs chan claimReq
+	// latency is a moving average of a claim's round trip (ns): a sender
+	// claims that long before its slot, so the claim is as late as it can be.
+	latency atomic.Int64
+}
+
+// observe folds one claim's round trip into the moving average.
+func (c *claimer) observe(d time.Duration) {
+	old := c.latency.Load()
+	if old == 0 {
+		c.latency.Store(int64(d))
+		return
+	}
+	c.latency.Store(old + (int64(d)-old)/8)
+}
+
+// lead is how long before its slot a sender claims: a few claim round trips,
+// at least 5 ms and at most 60 ms.
+func (c *claimer) lead() time.Duration {
+	return min(max(3*time.Duration(c.latency.Load()), 5*time.Millisecond), 60*time.Millisecond)
 }
 
 type claimReq struct {
@@ -58,17 +78,28 @@ func (c *claimer) loop() {
 				break fill
 			}
 		}
-		ids := make([]int64, len(batch))
-		for i, r := range batch {
-			ids[i] = r.id
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		got, err := c.st.ClaimManyForSend(ctx, ids)
-		cancel()
-		for _, r := range batch {
-			cand, ok := got[r.id]
-			r.resp <- claimResp{c: cand, ok: ok, err: err}
-		}
+		c.run(batch)
+	}
+}
+
+// run claims one batch and answers each of its requesters.
+func (c *claimer) run(batch []claimReq) {
+	ids := make([]int64, 0, len(batch))
+	for _, r := range batch {
+		ids = append(ids, r.id)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	start := time.Now()
+	got, err := c.st.ClaimManyForSend(ctx, ids)
+	cancel()
+	c.observe(time.Since(start))
+	for _, r := range batch {
+		// Two tasks of one message in one batch (a task enqueued again
+		// while the first still waited): only the first requester owns
+		// the claim; the other is told it is taken.
+		cand, ok := got[r.id]
+		delete(got, r.id)
+		r.resp <- claimResp{c: cand, ok: ok, err: err}
 	}
 }
 

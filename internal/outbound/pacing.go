@@ -72,7 +72,7 @@ func (l *line) take(ctx context.Context, s *Sender, from string, mps, limit int)
 		l.mu.Unlock()
 		waits, next, err := s.limiter.ReserveMany(ctx, from, mps, bookAhead, want)
 		if err == nil && len(waits) == 0 {
-			err = sleep(ctx, next-bookAhead)
+			err = s.sleep(ctx, next-bookAhead)
 		}
 		now := time.Now()
 		l.mu.Lock()
@@ -125,4 +125,32 @@ func (r *rates) mps(ctx context.Context, number string) (int, error) {
 		n = 1 // not a brand number any more: the slowest pace
 	}
 	return n, nil
+}
+
+// waiters counts, per sender number, the replies of this process waiting
+// for a slot, so that one number cannot hold every worker.
+type waiters struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+// enter admits one more waiter for number unless limit are waiting already;
+// the caller calls release when its wait is over.
+func (w *waiters) enter(number string, limit int) (release func(), err error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.n == nil {
+		w.n = map[string]int{}
+	}
+	if w.n[number] >= limit {
+		return nil, &queue.RetryAt{At: time.Now().Add(time.Second), Reason: "sender number has enough replies waiting"}
+	}
+	w.n[number]++
+	return func() {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		if w.n[number]--; w.n[number] == 0 {
+			delete(w.n, number)
+		}
+	}, nil
 }

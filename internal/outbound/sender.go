@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/parleyhq/parley/internal/carrier"
@@ -40,6 +41,9 @@ type Sender struct {
 	lines       lines
 	claims      *claimer
 	recorder    *sentRecorder
+	replies     waiters
+	stopMu      sync.Mutex
+	stopping    chan struct{} // closed by Stop; a new one by Start
 	// MaxWaiters caps the workers of this process waiting on one sender
 	// number (set it to half the worker's concurrency).
 	MaxWaiters int
@@ -61,7 +65,7 @@ func NewSender(st *store.Store, c carrier.Carrier, l Limiter, publicURL string, 
 	}
 	return &Sender{st: st, carrier: c, limiter: l, publicURL: publicURL, log: log, Now: time.Now,
 		SendTimeout: 15 * time.Second, metrics: m, rates: rates{st: st}, MaxWaiters: 25,
-		claims: newClaimer(st), recorder: newSentRecorder(st)}
+		claims: newClaimer(st), recorder: newSentRecorder(st), stopping: make(chan struct{})}
 }
 
 // bookAhead is how far ahead a proactive or bulk text books its number's
@@ -69,10 +73,27 @@ func NewSender(st *store.Store, c carrier.Carrier, l Limiter, publicURL string, 
 // slot per other process) behind it.
 const bookAhead = 100 * time.Millisecond
 
+// replyAhead is how far ahead a reply books: the first free slot, as long as
+// it is at most this far away (queue.Horizon covers it).
+const replyAhead = time.Second
+
+// lateBy is how far past its slot a sender may still call the carrier.
+// Slots are spaced 4% wider than 1/mps (queue.Margin), which absorbs 40 ms
+// of delay between a slot and the carrier's receipt in any one-second
+// window; most of that is left to the HTTP call, and a sender that wakes
+// later than this books again instead of crowding the slots after its own.
+const lateBy = 3 * time.Millisecond
+
+// lateTries is how often one task books again after waking late before it
+// goes back to the queue.
+const lateTries = 4
+
 // Handle is the queue.SendHandler. The order matters: a slot of the sender
-// number first (so pacing costs no query), then one round trip that claims the
-// message (queued → sending) and reads everything the checks need, then the
-// checks, a sleep until the slot, and the carrier.
+// number first (so pacing costs no query), a wait until just before it, then
+// one round trip that claims the message (queued → sending) and reads
+// everything the checks need, the checks, and the carrier at the slot. The
+// claim comes last so that a STOP (or an agent's or the API's opt-out) that
+// arrives while a text waits for its slot wins.
 func (s *Sender) Handle(ctx context.Context, p queue.SendPayload, a queue.Attempt) error {
 	err := s.handle(ctx, p, a)
 	var retryAt *queue.RetryAt
@@ -80,12 +101,50 @@ func (s *Sender) Handle(ctx context.Context, p queue.SendPayload, a queue.Attemp
 	if err == nil || errors.As(err, &retryAt) || errors.As(err, &ce) {
 		return err
 	}
+	if errors.Is(err, errStopping) {
+		// The worker is stopping: the task goes back unclaimed, to run
+		// again at once elsewhere.
+		return &queue.RetryAt{At: time.Now(), Reason: "worker stopping"}
+	}
 	// Postgres or Redis failed before the carrier was called: nothing was
 	// sent, and an outage must not use up the task's retries (an archived
 	// task would leave its message queued for good). Try again shortly,
 	// without counting a failure.
 	s.log.Warn("send task could not run; trying again", "message_id", p.MessageID, "err", err)
 	return &queue.RetryAt{At: time.Now().Add(5 * time.Second), Reason: err.Error()}
+}
+
+// errStopping ends a wait when the worker is stopping.
+var errStopping = errors.New("outbound: worker stopping")
+
+// Stop makes every handler that is still waiting for a slot give its task
+// back unclaimed; a handler already calling the carrier finishes its call.
+// Call it before the queue server's Shutdown.
+func (s *Sender) Stop() {
+	s.stopMu.Lock()
+	defer s.stopMu.Unlock()
+	select {
+	case <-s.stopping:
+	default:
+		close(s.stopping)
+	}
+}
+
+// Start undoes Stop, for a worker started again in the same process.
+func (s *Sender) Start() {
+	s.stopMu.Lock()
+	defer s.stopMu.Unlock()
+	select {
+	case <-s.stopping:
+		s.stopping = make(chan struct{})
+	default:
+	}
+}
+
+func (s *Sender) stopped() <-chan struct{} {
+	s.stopMu.Lock()
+	defer s.stopMu.Unlock()
+	return s.stopping
 }
 
 func (s *Sender) handle(ctx context.Context, p queue.SendPayload, a queue.Attempt) error {
@@ -103,60 +162,78 @@ func (s *Sender) handle(ctx context.Context, p queue.SendPayload, a queue.Attemp
 	if err != nil {
 		return err
 	}
-	slot, err := s.waitForSlot(ctx, p.From, mps, p.Queue)
-	if err != nil {
-		return err
-	}
-	c, claimed, err := s.claims.claim(ctx, p.MessageID)
-	if err != nil {
-		return err
-	}
-	if !claimed {
-		return s.unclaimed(ctx, p.MessageID)
-	}
-	now := s.Now()
-	if ok, reason := s.sendable(c); !ok {
-		s.metrics.Sent("suppressed")
-		return s.st.Finish(ctx, c.ID, "suppressed", reason, 0, "")
-	}
-	if at, held := s.quietHours(c, now); held {
-		s.metrics.Sent("held")
-		if err := s.st.Hold(ctx, c.ID, at, "quiet_hours"); err != nil {
-			return err
-		}
-		return &queue.RetryAt{At: at, Reason: "quiet hours"}
-	}
-	if c.Purpose == consent.Marketing {
-		// The claim-time count cannot see texts to the same phone claimed at
-		// the same moment; now that ours is committed, count again.
-		n, err := s.st.MarketingCount(ctx, c.BrandID, c.To, c.ID)
+	for try := 1; ; try++ {
+		slot, err := s.waitForSlot(ctx, p.From, mps, p.Queue)
 		if err != nil {
 			return err
 		}
-		if n >= c.MarketingCap {
-			s.metrics.Sent("suppressed")
-			return s.st.Finish(ctx, c.ID, "suppressed", "frequency_cap", 0, "")
+		// Unclaimed until just before the slot.
+		if err := s.sleep(ctx, time.Until(slot)-s.claims.lead()); err != nil {
+			return err
 		}
-	}
-	// The claim was made while the slot approached; now wait for the slot
-	// itself, so the time between the slot and the carrier is only the call.
-	// A slot already passed (a slow claim, a pause) is not used late, where it
-	// would crowd the slots after it: a new one is booked.
-	for time.Since(slot) > 2*time.Millisecond {
-		if slot, err = s.waitForSlot(ctx, p.From, mps, p.Queue); err != nil {
-			if rerr := s.st.Requeue(context.WithoutCancel(ctx), c.ID, 0, ""); rerr != nil {
-				return rerr
+		c, claimed, err := s.claims.claim(ctx, p.MessageID)
+		if err != nil {
+			return err
+		}
+		if !claimed {
+			return s.unclaimed(ctx, p.MessageID)
+		}
+		if done, err := s.decide(ctx, c); done || err != nil {
+			if err != nil {
+				s.release(ctx, c.ID)
 			}
 			return err
 		}
-	}
-	if err := sleep(ctx, time.Until(slot)); err != nil {
-		if rerr := s.st.Requeue(context.WithoutCancel(ctx), c.ID, 0, ""); rerr != nil {
-			return rerr
+		if err := s.sleep(ctx, time.Until(slot)); err != nil {
+			s.release(ctx, c.ID)
+			return err
 		}
-		return err // the task is retried; the message is queued again
+		if time.Since(slot) <= lateBy {
+			return s.send(ctx, c, a)
+		}
+		// Woken too late (a busy CPU, a pause, a slow claim): this slot
+		// is gone. Give the claim back and book again.
+		s.release(ctx, c.ID)
+		s.metrics.Sent("late")
+		if try >= lateTries {
+			return &queue.RetryAt{At: time.Now().Add(time.Second), Reason: "woke late for its slot"}
+		}
 	}
-	return s.send(ctx, c, a)
+}
+
+// decide applies consent, the frequency cap and quiet hours to a claimed
+// text. done: the text was suppressed or held and must not go now.
+func (s *Sender) decide(ctx context.Context, c store.SendCandidate) (done bool, err error) {
+	if ok, reason := s.sendable(c); !ok {
+		s.metrics.Sent("suppressed")
+		return true, s.st.Finish(ctx, c.ID, "suppressed", reason, 0, "")
+	}
+	if at, held := s.quietHours(c, s.Now()); held {
+		s.metrics.Sent("held")
+		if err := s.st.Hold(ctx, c.ID, at, "quiet_hours"); err != nil {
+			return true, err
+		}
+		return true, &queue.RetryAt{At: at, Reason: "quiet hours"}
+	}
+	return false, nil
+}
+
+// release gives a claim back when the carrier was not called. It outlives the
+// task's context and tries for a while: a claim left behind would wait for
+// the reconciler, which finds nothing at the carrier and queues it again.
+func (s *Sender) release(ctx context.Context, id int64) {
+	ctx = context.WithoutCancel(ctx)
+	for i := 0; ; i++ {
+		err := s.st.Release(ctx, id)
+		if err == nil {
+			return
+		}
+		if i == 5 {
+			s.log.Error("could not give back an unsent claim; the reconciler will", "message_id", id, "err", err)
+			return
+		}
+		time.Sleep(time.Duration(1<<i) * 100 * time.Millisecond)
+	}
 }
 
 // unclaimed handles a task whose message could not be claimed.
@@ -220,9 +297,17 @@ func (s *Sender) quietHours(c store.SendCandidate, now time.Time) (time.Time, bo
 // returns a rate-limit retry when none opens within patience.
 func (s *Sender) waitForSlot(ctx context.Context, from string, mps int, queueName string) (time.Time, error) {
 	if queueName == queue.Replies {
-		// A reply books the first free slot, however far: bulk books at most
-		// bookAhead ahead, so that is never far behind.
-		return s.book(ctx, from, mps, 30*time.Second)
+		// A reply books the first free slot at most replyAhead away: bulk
+		// books at most bookAhead ahead, so that is never far behind. A
+		// number's waiting replies in this process are capped, so one slow
+		// number's STOP wave cannot hold every worker.
+		release, err := s.replies.enter(from, max(2, min(2*mps, s.MaxWaiters)))
+		if err != nil {
+			s.metrics.Sent("rate_limited")
+			return time.Time{}, err
+		}
+		defer release()
+		return s.book(ctx, from, mps, replyAhead)
 	}
 	// Other texts of one number wait in this process's line for it, at most
 	// about two seconds' worth of them (the rest go back to the queue so one
@@ -241,15 +326,22 @@ func (s *Sender) book(ctx context.Context, from string, mps int, ahead time.Dura
 		if ok {
 			return time.Now().Add(wait), nil
 		}
-		if err := sleep(ctx, wait-ahead); err != nil {
+		if err := s.sleep(ctx, wait-ahead); err != nil {
 			return time.Time{}, err
 		}
 	}
 }
 
-func sleep(ctx context.Context, d time.Duration) error {
+// sleep waits d, or less when ctx ends or the worker is stopping.
+func (s *Sender) sleep(ctx context.Context, d time.Duration) error {
+	stopping := s.stopped()
 	if d <= 0 {
-		return nil
+		select {
+		case <-stopping:
+			return errStopping
+		default:
+			return ctx.Err()
+		}
 	}
 	t := time.NewTimer(d)
 	defer t.Stop()
@@ -258,6 +350,8 @@ func sleep(ctx context.Context, d time.Duration) error {
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
+	case <-stopping:
+		return errStopping
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -88,31 +89,84 @@ func (s *Store) LoadForSend(ctx context.Context, id int64) (SendCandidate, error
 }
 
 // ClaimManyForSend is ClaimForSend for several messages in one statement and
-// one commit; the result holds the ones claimed.
+// one commit; the result holds the ones claimed (each id at most once,
+// however often it was asked for).
+//
+// Marketing texts are counted against the brand's cap under a lock per
+// (brand, phone) taken before the claim, in the same transaction: a claim of
+// another text to the same phone, by another worker or process, either
+// committed before ours (and is counted) or waits for ours to commit (and
+// counts it). Texts to the same phone within this one claim are counted in id
+// order. So two texts claimed together with one send left under the cap: one
+// goes, the other is over the cap.
 func (s *Store) ClaimManyForSend(ctx context.Context, ids []int64) (map[int64]SendCandidate, error) {
+	b := &pgx.Batch{}
+	b.Queue(`SELECT count(pg_advisory_xact_lock(k)) FROM (
+			SELECT DISTINCT hashtextextended(brand_id::text || ':' || to_number, 13) AS k FROM messages
+			WHERE id = ANY($1) AND direction = 'outbound' AND purpose = 'marketing' AND status IN ('queued', 'held')
+			ORDER BY k) l`, ids)
 	q := `WITH m AS (
 			UPDATE messages SET status = 'sending', sending_at = now(), attempts = attempts + 1,
 				held_until = NULL, status_reason = '', updated_at = now()
 			WHERE id = ANY($1) AND direction = 'outbound' AND status IN ('queued', 'held')
 			  AND (send_at IS NULL OR send_at <= now())
 			RETURNING *)` + strings.Replace(candidateSelect, "\t\tJOIN brands b", "\t\tFROM m\n\t\tJOIN brands b", 1)
-	rows, err := s.Pool.Query(ctx, q, ids)
-	if err != nil {
-		return nil, fmt.Errorf("store: claim %d messages: %w", len(ids), err)
-	}
-	defer rows.Close()
 	out := make(map[int64]SendCandidate, len(ids))
-	for rows.Next() {
-		c, err := scanCandidate(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: claim messages: %w", err)
+	b.Queue(q, ids).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			c, err := scanCandidate(rows)
+			if err != nil {
+				return err
+			}
+			out[c.ID] = c
 		}
-		out[c.ID] = c
-	}
-	if err := rows.Err(); err != nil {
+		return rows.Err()
+	})
+	if err := s.Pool.SendBatch(ctx, b).Close(); err != nil {
 		return nil, fmt.Errorf("store: claim %d messages: %w", len(ids), err)
 	}
+	countTogether(out)
 	return out, nil
+}
+
+// countTogether adds, to each marketing candidate's count, the marketing
+// texts to the same phone from the same brand claimed in the same statement
+// with a lower id (one snapshot cannot see the others' claims).
+func countTogether(claimed map[int64]SendCandidate) {
+	type key struct {
+		brand int64
+		to    string
+	}
+	groups := map[key][]int64{}
+	for id, c := range claimed {
+		if c.Purpose == "marketing" {
+			k := key{c.BrandID, c.To}
+			groups[k] = append(groups[k], id)
+		}
+	}
+	for _, ids := range groups {
+		if len(ids) < 2 {
+			continue
+		}
+		slices.Sort(ids)
+		for i, id := range ids {
+			c := claimed[id]
+			c.MarketingLast24h += i
+			claimed[id] = c
+		}
+	}
+}
+
+// Release gives back a claim whose carrier call never happened (the slot
+// passed, a check failed on an error, the worker is stopping): the message is
+// queued again and the attempt does not count.
+func (s *Store) Release(ctx context.Context, id int64) error {
+	_, err := s.Pool.Exec(ctx, `WITH u AS (UPDATE messages SET status = 'queued', attempts = greatest(attempts - 1, 0), updated_at = now()
+		WHERE id = $1 AND status = 'sending' AND twilio_sid IS NULL RETURNING conversation_id)`+notifyChanged, id)
+	if err != nil {
+		return fmt.Errorf("store: release message %d: %w", id, err)
+	}
+	return nil
 }
 
 // ClaimForSend moves a due queued or held message to sending and returns it
@@ -135,23 +189,6 @@ func (s *Store) ClaimForSend(ctx context.Context, id int64) (c SendCandidate, ok
 		return c, false, fmt.Errorf("store: claim message %d: %w", id, err)
 	}
 	return c, true, nil
-}
-
-// MarketingCount counts the marketing texts from brandID to phone that went,
-// or are going (sending), in the last 24 hours, other than message except.
-// The sender asks it after its claim has committed, so two texts claimed at
-// the same moment see each other and the cap is never exceeded.
-func (s *Store) MarketingCount(ctx context.Context, brandID int64, phone string, except int64) (int, error) {
-	var n int
-	err := s.Pool.QueryRow(ctx, `SELECT count(*) FROM messages
-		WHERE brand_id = $1 AND to_number = $2 AND direction = 'outbound' AND purpose = 'marketing'
-		  AND sending_at > now() - interval '24 hours' AND id <> $3
-		  AND status IN ('sending', 'sent', 'delivered', 'undelivered', 'partially_delivered', 'unknown', 'read')`,
-		brandID, phone, except).Scan(&n)
-	if err != nil {
-		return 0, fmt.Errorf("store: marketing count: %w", err)
-	}
-	return n, nil
 }
 
 // MarkSending moves a queued or held message to sending. It returns false when

@@ -1,0 +1,181 @@
+package outbound_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/parleyhq/parley/internal/app"
+	"github.com/parleyhq/parley/internal/apptest"
+	"github.com/parleyhq/parley/internal/queue"
+)
+
+// rate gives demo-air's number mps messages per second.
+func (b *bundle) rate(t *testing.T, mps int) {
+	t.Helper()
+	if _, err := app.BrandAdd(context.Background(), b.Store, app.BrandAddInput{Slug: "demo-air", Name: "Demo Air",
+		Numbers: []string{apptest.BrandNumber}, MPS: mps}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// replies has each phone write in, then queues one conversational answer to
+// each through the API (the replies queue: the customer wrote in the last
+// 24 hours), and returns their ids.
+func (b *bundle) replies(t *testing.T, phones []string, sidBase int) []int64 {
+	t.Helper()
+	var ids []int64
+	for i, p := range phones {
+		if code, body := b.PostForm(t, "/webhooks/twilio/sms", apptest.Inbound(fmt.Sprintf("SM%032d", sidBase+i), p, "hi")); code != 200 {
+			t.Fatalf("inbound: %d %s", code, body)
+		}
+	}
+	for _, p := range phones {
+		ids = append(ids, b.send(t, map[string]any{"brand": "demo-air", "to": p, "body": "Answer for " + p}))
+	}
+	for _, id := range ids {
+		if n := b.Count(t, `SELECT count(*) FROM messages WHERE id = $1 AND queue = 'replies'`, id); n != 1 {
+			t.Fatalf("message %d is not on the replies queue", id)
+		}
+	}
+	return ids
+}
+
+func phones(base, n int) []string {
+	var out []string
+	for i := 0; i < n; i++ {
+		out = append(out, fmt.Sprintf("+1404556%04d", base+i))
+	}
+	return out
+}
+
+// sentTo counts the texts the carrier received per phone.
+func (b *bundle) sentTo() map[string][]string {
+	got := map[string][]string{}
+	for _, m := range b.Twilio.Sent() {
+		got[m.To] = append(got[m.To], m.Body)
+	}
+	return got
+}
+
+// A 1 mps number with 8 replies queued to 8 phones: the 8th phone texts STOP
+// right away, while its reply waits for a slot. The STOP wins: the phone
+// gets only the confirmation.
+func TestStopWinsWhileWaitingForSlot(t *testing.T) {
+	b := setup(t, apptest.Options{})
+	b.rate(t, 1)
+	ps := phones(100, 8)
+	ids := b.replies(t, ps, 5100)
+	b.StartWorker(t)
+	apptest.WaitFor(t, 10*time.Second, "the first reply at the carrier", func() bool { return b.Twilio.Count() >= 1 })
+	if code, body := b.PostForm(t, "/webhooks/twilio/sms", apptest.Inbound(fmt.Sprintf("SM%032d", 5199), ps[7], "STOP")); code != 200 {
+		t.Fatalf("STOP: %d %s", code, body)
+	}
+	for _, id := range ids[:7] {
+		b.waitStatus(t, id, "sent")
+	}
+	if m := b.waitStatus(t, ids[7], "suppressed", "sent"); m.Status != "suppressed" || m.StatusReason != "opted_out" {
+		t.Fatalf("the 8th reply is %s (%s), want suppressed: opted_out", m.Status, m.StatusReason)
+	}
+	apptest.WaitFor(t, 15*time.Second, "the opt-out confirmation", func() bool { return len(b.sentTo()[ps[7]]) >= 1 })
+	if got := b.sentTo()[ps[7]]; len(got) != 1 || got[0] == "Answer for "+ps[7] {
+		t.Fatalf("the phone that said STOP got %q, want only the confirmation", got)
+	}
+}
+
+// Two tasks of one message run at the same moment (the relay enqueued it
+// again while the first still waited): one text at the carrier.
+func TestTwoTasksOfOneMessageSendOnce(t *testing.T) {
+	b := setup(t, apptest.Options{})
+	for round := 0; round < 5; round++ {
+		id := b.send(t, map[string]any{"brand": "demo-air", "to": fmt.Sprintf("+1404557%04d", round), "body": "once"})
+		var wg sync.WaitGroup
+		errs := make([]error, 4)
+		for i := range errs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs[i] = b.App.Sender.Handle(context.Background(), queue.SendPayload{MessageID: id, From: apptest.BrandNumber, Queue: queue.Proactive},
+					queue.Attempt{MaxRetry: 20})
+			}()
+		}
+		wg.Wait()
+		for _, err := range errs {
+			if err != nil {
+				t.Fatalf("handler: %v", err)
+			}
+		}
+		if m := b.message(t, id); m.Status != "sent" {
+			t.Fatalf("message %d is %s, want sent", id, m.Status)
+		}
+	}
+	if n := b.Twilio.Count(); n != 5 {
+		t.Fatalf("%d texts at the carrier for 5 messages handled 4 times each", n)
+	}
+}
+
+// A stopping worker gives back the texts still waiting for a slot, unclaimed:
+// none is left sending, none is sent while it stops, and another worker
+// sends each of them exactly once.
+func TestShutdownGivesBackWaitingTexts(t *testing.T) {
+	b := setup(t, apptest.Options{})
+	b.rate(t, 1)
+	ps := phones(200, 6)
+	ids := b.replies(t, ps, 5200)
+	b.StartWorker(t)
+	apptest.WaitFor(t, 10*time.Second, "the first reply at the carrier", func() bool { return b.Twilio.Count() >= 1 })
+	b.StopWorker(t)
+	sentWhileStopping := b.Twilio.Count()
+	if n := b.Count(t, `SELECT count(*) FROM messages WHERE status = 'sending'`); n != 0 {
+		t.Fatalf("%d texts left sending by a stopped worker", n)
+	}
+	if sentWhileStopping > 2 {
+		t.Fatalf("%d of 6 texts on a 1 mps number went out while the worker stopped, want the waiting ones given back", sentWhileStopping)
+	}
+	if n := b.Count(t, `SELECT count(*) FROM messages WHERE direction = 'outbound' AND status = 'queued' AND attempts = 0`); n != 6-sentWhileStopping {
+		t.Fatalf("%d texts queued with no attempt counted, want %d", n, 6-sentWhileStopping)
+	}
+	b.StartWorker(t)
+	for _, id := range ids {
+		b.waitStatus(t, id, "sent")
+	}
+	for _, p := range ps {
+		if got := b.sentTo()[p]; len(got) != 1 {
+			t.Fatalf("%s got %d texts, want 1", p, len(got))
+		}
+	}
+}
+
+// Redis loses its data (a flush) while replies wait for their slots and new
+// ones keep coming: the number still never exceeds its rate at the carrier,
+// and every text goes exactly once.
+func TestRedisFlushDoesNotBurst(t *testing.T) {
+	b := setup(t, apptest.Options{Worker: true})
+	b.rate(t, 5)
+	ps := phones(300, 30)
+	ids := b.replies(t, ps[:15], 5300)
+	apptest.WaitFor(t, 10*time.Second, "the first replies at the carrier", func() bool { return b.Twilio.Count() >= 3 })
+	b.FlushQueue(t)
+	ids = append(ids, b.replies(t, ps[15:], 5315)...)
+	for _, id := range ids {
+		b.waitStatus(t, id, "sent")
+	}
+	var at []time.Time
+	for _, m := range b.Twilio.Sent() {
+		at = append(at, m.At)
+	}
+	if max := maxInWindow(at, time.Second); max > 5 {
+		var gaps []string
+		for i := 1; i < len(at); i++ {
+			gaps = append(gaps, at[i].Sub(at[i-1]).Round(time.Millisecond).String())
+		}
+		t.Fatalf("%d texts reached the carrier in one second from a 5 mps number after Redis lost the limiter; gaps %v", max, gaps)
+	}
+	for _, p := range ps {
+		if got := b.sentTo()[p]; len(got) != 1 {
+			t.Fatalf("%s got %d texts, want 1", p, len(got))
+		}
+	}
+}
