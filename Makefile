@@ -21,7 +21,7 @@ PARLEY_SPOOL_DIR ?= ./var/spool
 TEST_FLAGS ?= -count=1 -timeout 20m
 BENCH_FLAGS ?= -run '^$$' -bench . -benchtime 1x -timeout 60m
 
-.PHONY: all build test dev bench lint fmt clean services
+.PHONY: all build test dev bench lint fmt clean services pacing-stress
 
 all: build
 
@@ -43,6 +43,10 @@ dev: services build
 	PARLEY_PUBLIC_URL='$(PARLEY_PUBLIC_URL)' \
 	PARLEY_SPOOL_DIR='$(PARLEY_SPOOL_DIR)' \
 	exec '$(BIN)' dev
+
+# The pacing and exactly-once tests, 20 times with the CPU saturated.
+pacing-stress: services
+	bash scripts/pacing-stress.sh $(or $(COUNT),20)
 
 bench: services
 	$(GO) test ./... $(BENCH_FLAGS)

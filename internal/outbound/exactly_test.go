@@ -9,6 +9,7 @@ import (
 
 	"github.com/parleyhq/parley/internal/app"
 	"github.com/parleyhq/parley/internal/apptest"
+	"github.com/parleyhq/parley/internal/outbound"
 	"github.com/parleyhq/parley/internal/queue"
 )
 
@@ -177,5 +178,64 @@ func TestRedisFlushDoesNotBurst(t *testing.T) {
 		if got := b.sentTo()[p]; len(got) != 1 {
 			t.Fatalf("%s got %d texts, want 1", p, len(got))
 		}
+	}
+}
+
+// pausingLimiter stalls the process after some of the limiter's answers, as
+// a pause (GC, a busy CPU) between Redis answering and the sender reading the
+// answer would: the sender's idea of its slot is then later than the slot.
+type pausingLimiter struct {
+	outbound.Limiter
+	mu sync.Mutex
+	n  int
+}
+
+func (l *pausingLimiter) pause() {
+	l.mu.Lock()
+	l.n++
+	n := l.n
+	l.mu.Unlock()
+	if n%3 == 0 {
+		time.Sleep(60 * time.Millisecond)
+	}
+}
+
+func (l *pausingLimiter) ReserveMany(ctx context.Context, number string, mps int, maxWait time.Duration, count int) ([]time.Duration, time.Duration, error) {
+	waits, next, err := l.Limiter.ReserveMany(ctx, number, mps, maxWait, count)
+	l.pause()
+	return waits, next, err
+}
+
+func (l *pausingLimiter) Reserve(ctx context.Context, number string, mps int, maxWait time.Duration) (time.Duration, bool, error) {
+	wait, ok, err := l.Limiter.Reserve(ctx, number, mps, maxWait)
+	l.pause()
+	return wait, ok, err
+}
+
+// A sender that learns of its slot late (the process paused) books again
+// rather than sending late and crowding the next slots: at the carrier the
+// number never exceeds its rate, replies and proactive texts alike.
+func TestLateSenderBooksAgain(t *testing.T) {
+	b := setup(t, apptest.Options{App: func(o *app.Options) {
+		o.WrapLimiter = func(l outbound.Limiter) outbound.Limiter { return &pausingLimiter{Limiter: l} }
+	}})
+	b.rate(t, 5)
+	ids := b.replies(t, phones(400, 12), 5400)
+	for _, p := range phones(500, 12) {
+		ids = append(ids, b.send(t, map[string]any{"brand": "demo-air", "to": p, "body": "proactive"}))
+	}
+	b.StartWorker(t)
+	for _, id := range ids {
+		b.waitStatus(t, id, "sent")
+	}
+	var at []time.Time
+	for _, m := range b.Twilio.Sent() {
+		at = append(at, m.At)
+	}
+	if len(at) != len(ids) {
+		t.Fatalf("%d texts at the carrier for %d messages", len(at), len(ids))
+	}
+	if max := maxInWindow(at, time.Second); max > 5 {
+		t.Fatalf("%d texts reached the carrier in one second from a 5 mps number whose sender paused", max)
 	}
 }

@@ -84,6 +84,13 @@ const replyAhead = time.Second
 // later than this books again instead of crowding the slots after its own.
 const lateBy = 3 * time.Millisecond
 
+// bookingDoubt bounds a booking's round trip. The limiter answers "wait w"
+// on Redis's clock; the sender counts w from when the answer arrived, so a
+// slow answer (a pause, a busy CPU, a slow network) puts its idea of the slot
+// up to the round trip later than the slot itself, which the slot spacing
+// must absorb. A booking slower than this is not used: it books again.
+const bookingDoubt = 10 * time.Millisecond
+
 // lateTries is how often one task books again after waking late before it
 // goes back to the queue.
 const lateTries = 4
@@ -318,13 +325,22 @@ func (s *Sender) waitForSlot(ctx context.Context, from string, mps int, queueNam
 
 // book takes the number's next slot once it is at most ahead away.
 func (s *Sender) book(ctx context.Context, from string, mps int, ahead time.Duration) (time.Time, error) {
-	for {
+	for doubts := 0; ; {
+		start := time.Now()
 		wait, ok, err := s.limiter.Reserve(ctx, from, mps, ahead)
 		if err != nil {
 			return time.Time{}, err
 		}
+		now := time.Now()
+		if now.Sub(start) > bookingDoubt {
+			// The slot is no longer known well enough: book again.
+			if doubts++; doubts == lateTries {
+				return time.Time{}, &queue.RetryAt{At: now.Add(time.Second), Reason: "rate limiter answers too slowly"}
+			}
+			continue
+		}
 		if ok {
-			return time.Now().Add(wait), nil
+			return now.Add(wait), nil
 		}
 		if err := s.sleep(ctx, wait-ahead); err != nil {
 			return time.Time{}, err
