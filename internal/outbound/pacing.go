@@ -50,7 +50,6 @@ func (l *line) take(ctx context.Context, s *Sender, from string, mps, limit int)
 	}
 	l.waiting++
 	defer func() { l.waiting--; l.mu.Unlock() }()
-	doubts := 0
 	for {
 		for len(l.slots) > 0 {
 			slot := l.slots[0]
@@ -71,22 +70,12 @@ func (l *line) take(ctx context.Context, s *Sender, from string, mps, limit int)
 		l.booking = true
 		want := min(l.waiting, 64)
 		l.mu.Unlock()
-		start := time.Now()
-		waits, next, err := s.limiter.ReserveMany(ctx, from, mps, bookAhead, want)
-		now := time.Now()
-		if now.Sub(start) > bookingDoubt {
-			// When the slots are is no longer known well enough: book again.
-			waits = nil
-			if doubts++; doubts == lateTries && err == nil {
-				err = &queue.RetryAt{At: now.Add(time.Second), Reason: "rate limiter answers too slowly"}
-			}
-		} else if err == nil && len(waits) == 0 {
-			err = s.sleep(ctx, next-bookAhead)
+		slots, next, err := s.limiter.ReserveMany(ctx, from, mps, bookAhead, want)
+		if err == nil && len(slots) == 0 {
+			err = s.sleep(ctx, time.Until(next)-bookAhead)
 		}
 		l.mu.Lock()
-		for _, w := range waits {
-			l.slots = append(l.slots, now.Add(w))
-		}
+		l.slots = append(l.slots, slots...)
 		l.booking = false
 		l.cond.Broadcast()
 		if err != nil {

@@ -180,9 +180,7 @@ func TestTwoWorkersShareRateLimit(t *testing.T) {
 	for i := 0; i < n; i++ {
 		ids = append(ids, b.send(t, map[string]any{"brand": "demo-air", "to": fmt.Sprintf("+1404555%04d", 500+i), "body": "paced"}))
 	}
-	for _, id := range ids {
-		b.waitStatus(t, id, "sent")
-	}
+	b.waitAll(t, ids, "sent")
 	var at []time.Time
 	for _, m := range b.Twilio.Sent() {
 		at = append(at, m.At)
@@ -228,27 +226,26 @@ type recordingLimiter struct {
 	r *slotRecorder
 }
 
-func (l recordingLimiter) ReserveMany(ctx context.Context, number string, mps int, maxWait time.Duration, count int) ([]time.Duration, time.Duration, error) {
-	waits, next, err := l.Limiter.ReserveMany(ctx, number, mps, maxWait, count)
-	now := time.Now()
+func (l recordingLimiter) ReserveMany(ctx context.Context, number string, mps int, maxWait time.Duration, count int) ([]time.Time, time.Time, error) {
+	slots, next, err := l.Limiter.ReserveMany(ctx, number, mps, maxWait, count)
 	l.r.mu.Lock()
-	for _, w := range waits {
-		l.r.at = append(l.r.at, now.Add(w))
+	for _, at := range slots {
+		l.r.at = append(l.r.at, at)
 		l.r.from = append(l.r.from, number)
 	}
 	l.r.mu.Unlock()
-	return waits, next, err
+	return slots, next, err
 }
 
-func (l recordingLimiter) Reserve(ctx context.Context, number string, mps int, maxWait time.Duration) (time.Duration, bool, error) {
-	wait, ok, err := l.Limiter.Reserve(ctx, number, mps, maxWait)
+func (l recordingLimiter) Reserve(ctx context.Context, number string, mps int, maxWait time.Duration) (time.Time, bool, error) {
+	slot, ok, err := l.Limiter.Reserve(ctx, number, mps, maxWait)
 	if ok && err == nil {
 		l.r.mu.Lock()
-		l.r.at = append(l.r.at, time.Now().Add(wait))
+		l.r.at = append(l.r.at, slot)
 		l.r.from = append(l.r.from, number)
 		l.r.mu.Unlock()
 	}
-	return wait, ok, err
+	return slot, ok, err
 }
 
 func maxInWindow(at []time.Time, w time.Duration) int {

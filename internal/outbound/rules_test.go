@@ -128,10 +128,17 @@ func TestMarketingCapUnderConcurrency(t *testing.T) {
 	for i := 0; i < 10; i++ {
 		ids = append(ids, b.send(t, map[string]any{"brand": "demo-air", "to": "+14155550900", "body": fmt.Sprintf("Offer %d", i), "purpose": "marketing"}))
 	}
-	for _, id := range ids {
-		b.waitStatus(t, id, "sent", "suppressed")
-	}
+	b.waitAll(t, ids, "sent", "suppressed")
 	if n := b.Twilio.Count(); n != 3 {
-		t.Fatalf("%d marketing texts reached the phone, want exactly the cap of 3", n)
+		rows, _ := b.Store.Pool.Query(ctx, `SELECT id, status, status_reason, attempts FROM messages WHERE direction = 'outbound' ORDER BY id`)
+		var got []string
+		for rows.Next() {
+			var id, att int64
+			var st, why string
+			_ = rows.Scan(&id, &st, &why, &att)
+			got = append(got, fmt.Sprintf("%d:%s:%s:%d", id, st, why, att))
+		}
+		rows.Close()
+		t.Fatalf("%d marketing texts reached the phone, want exactly the cap of 3: %v", n, got)
 	}
 }

@@ -18,8 +18,8 @@ import (
 
 // Limiter is the shared per-number rate limiter (queue.Limiter in production).
 type Limiter interface {
-	Reserve(ctx context.Context, number string, mps int, maxWait time.Duration) (wait time.Duration, ok bool, err error)
-	ReserveMany(ctx context.Context, number string, mps int, maxWait time.Duration, count int) (waits []time.Duration, next time.Duration, err error)
+	Reserve(ctx context.Context, number string, mps int, maxWait time.Duration) (slot time.Time, ok bool, err error)
+	ReserveMany(ctx context.Context, number string, mps int, maxWait time.Duration, count int) (slots []time.Time, next time.Time, err error)
 }
 
 // Sender is the send task: it decides, at send time, whether a queued text may
@@ -83,13 +83,6 @@ const replyAhead = time.Second
 // window; most of that is left to the HTTP call, and a sender that wakes
 // later than this books again instead of crowding the slots after its own.
 const lateBy = 3 * time.Millisecond
-
-// bookingDoubt bounds a booking's round trip. The limiter answers "wait w"
-// on Redis's clock; the sender counts w from when the answer arrived, so a
-// slow answer (a pause, a busy CPU, a slow network) puts its idea of the slot
-// up to the round trip later than the slot itself, which the slot spacing
-// must absorb. A booking slower than this is not used: it books again.
-const bookingDoubt = 10 * time.Millisecond
 
 // lateTries is how often one task books again after waking late before it
 // goes back to the queue.
@@ -169,43 +162,78 @@ func (s *Sender) handle(ctx context.Context, p queue.SendPayload, a queue.Attemp
 	if err != nil {
 		return err
 	}
+	var c store.SendCandidate
+	claimed := false
+	giveBack := func(err error) error {
+		if claimed {
+			s.release(ctx, c.ID)
+		}
+		return err
+	}
 	for try := 1; ; try++ {
 		slot, err := s.waitForSlot(ctx, p.From, mps, p.Queue)
 		if err != nil {
-			return err
+			return giveBack(err)
 		}
 		// Unclaimed until just before the slot.
 		if err := s.sleep(ctx, time.Until(slot)-s.claims.lead()); err != nil {
-			return err
-		}
-		c, claimed, err := s.claims.claim(ctx, p.MessageID)
-		if err != nil {
-			return err
+			return giveBack(err)
 		}
 		if !claimed {
-			return s.unclaimed(ctx, p.MessageID)
-		}
-		if done, err := s.decide(ctx, c); done || err != nil {
-			if err != nil {
-				s.release(ctx, c.ID)
+			var ok bool
+			if c, ok, err = s.claims.claim(ctx, p.MessageID); err != nil {
+				return err
 			}
-			return err
+			if !ok {
+				return s.unclaimed(ctx, p.MessageID)
+			}
+			claimed = true
+			if done, err := s.decide(ctx, c); done || err != nil {
+				if err != nil {
+					s.release(ctx, c.ID)
+				}
+				return err
+			}
+		} else if done, err := s.recheck(ctx, c); done || err != nil {
+			// Booked again after waking late: consent is read once more,
+			// as a STOP may have come meanwhile.
+			if err != nil {
+				return giveBack(err)
+			}
+			return nil
 		}
 		if err := s.sleep(ctx, time.Until(slot)); err != nil {
-			s.release(ctx, c.ID)
-			return err
+			return giveBack(err)
 		}
 		if time.Since(slot) <= lateBy {
 			return s.send(ctx, c, a)
 		}
-		// Woken too late (a busy CPU, a pause, a slow claim): this slot
-		// is gone. Give the claim back and book again.
-		s.release(ctx, c.ID)
+		// Woken too late (a busy CPU, a pause, a slow claim): this slot is
+		// gone; book again, keeping the claim (giving it back would let
+		// the frequency cap count it as gone and not gone by turns).
 		s.metrics.Sent("late")
 		if try >= lateTries {
-			return &queue.RetryAt{At: time.Now().Add(time.Second), Reason: "woke late for its slot"}
+			return giveBack(&queue.RetryAt{At: time.Now().Add(time.Second), Reason: "woke late for its slot"})
 		}
 	}
+}
+
+// recheck reads consent again for a text still claimed after booking a new
+// slot. done: it was suppressed, or is no longer this sender's to send.
+func (s *Sender) recheck(ctx context.Context, c store.SendCandidate) (done bool, err error) {
+	now, err := s.st.LoadForSend(ctx, c.ID)
+	if err != nil {
+		return true, err
+	}
+	if now.Status != "sending" {
+		return true, nil
+	}
+	now.MarketingLast24h = c.MarketingLast24h // the cap was decided at the claim
+	if ok, reason := s.sendable(now); !ok {
+		s.metrics.Sent("suppressed")
+		return true, s.st.Finish(ctx, c.ID, "suppressed", reason, 0, "")
+	}
+	return false, nil
 }
 
 // decide applies consent, the frequency cap and quiet hours to a claimed
@@ -325,24 +353,15 @@ func (s *Sender) waitForSlot(ctx context.Context, from string, mps int, queueNam
 
 // book takes the number's next slot once it is at most ahead away.
 func (s *Sender) book(ctx context.Context, from string, mps int, ahead time.Duration) (time.Time, error) {
-	for doubts := 0; ; {
-		start := time.Now()
-		wait, ok, err := s.limiter.Reserve(ctx, from, mps, ahead)
+	for {
+		slot, ok, err := s.limiter.Reserve(ctx, from, mps, ahead)
 		if err != nil {
 			return time.Time{}, err
 		}
-		now := time.Now()
-		if now.Sub(start) > bookingDoubt {
-			// The slot is no longer known well enough: book again.
-			if doubts++; doubts == lateTries {
-				return time.Time{}, &queue.RetryAt{At: now.Add(time.Second), Reason: "rate limiter answers too slowly"}
-			}
-			continue
-		}
 		if ok {
-			return now.Add(wait), nil
+			return slot, nil
 		}
-		if err := s.sleep(ctx, wait-ahead); err != nil {
+		if err := s.sleep(ctx, time.Until(slot)-ahead); err != nil {
 			return time.Time{}, err
 		}
 	}

@@ -3,6 +3,7 @@ package queue
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -10,14 +11,15 @@ import (
 
 // Limiter paces each sender number to its messages-per-second across every
 // worker process. It is a GCRA with reservations kept in Redis: each number
-// has a theoretical arrival time (TAT); taking a slot returns how long to wait
-// for it (the slot is then the caller's) or, when the slot is further away than
-// the caller may wait, nothing. Slots are spaced 1/mps apart and the clock is
-// Redis's own, so no one-second window ever holds more than mps sends; the
-// price is a rate 1% under the limit.
+// has a theoretical arrival time (TAT); taking a slot returns when it is (the
+// slot is then the caller's) or, when the slot is further away than the caller
+// may wait, nothing. Slots are spaced 4% wider than 1/mps on Redis's clock, so
+// no one-second window at the carrier holds more than mps sends even when a
+// send arrives there up to 40 ms after its slot.
 type Limiter struct {
 	rdb    redis.UniversalClient
 	prefix string
+	clock  redisClock
 }
 
 // NewLimiter returns a limiter storing its state under prefix in rdb.
@@ -26,9 +28,9 @@ func NewLimiter(rdb redis.UniversalClient, prefix string) *Limiter {
 }
 
 // KEYS[1] the number's TAT. ARGV: interval µs, max wait µs, count, lead µs,
-// horizon µs. Returns the waits (µs) of up to count slots that open within
-// max wait; an empty answer carries, as its one negative element, minus the
-// wait to the next slot.
+// horizon µs. Returns Redis's now (µs), then the times (µs, Redis's clock) of
+// up to count slots that open within max wait; when none does, its one other
+// element is minus the time of the next slot.
 //
 // The TAT is kept for a day after its last use (a TAT in the past is simply
 // now). A missing key therefore means Redis lost it (a flush, a failover to a
@@ -45,15 +47,15 @@ local stored = redis.call('GET', KEYS[1])
 local tat
 if stored then tat = tonumber(stored) else tat = now + tonumber(ARGV[5]) end
 if tat < now + lead then tat = now + lead end
-local out = {}
+local out = {now}
 for i = 1, tonumber(ARGV[3]) do
   if tat - now > maxwait then break end
-  out[#out + 1] = tat - now
+  out[#out + 1] = tat
   tat = tat + interval
 end
-if #out == 0 then
+if #out == 1 then
   if not stored then redis.call('SET', KEYS[1], tat, 'PX', 86400000) end
-  return {-(tat - now)}
+  return {now, -tat}
 end
 redis.call('SET', KEYS[1], tat, 'PX', 86400000)
 return out
@@ -70,33 +72,74 @@ const lead = 15 * time.Millisecond
 const Horizon = 1100 * time.Millisecond
 
 // ReserveMany takes up to count of number's next slots that open within
-// maxWait, in one round trip, and returns how long to wait for each. None
-// taken: next says when the next slot opens.
-func (l *Limiter) ReserveMany(ctx context.Context, number string, mps int, maxWait time.Duration, count int) (waits []time.Duration, next time.Duration, err error) {
+// maxWait, in one round trip, and returns them on this process's clock. None
+// taken: next is when the next slot opens.
+//
+// Slots are times, not waits: a caller that is paused after the answer (GC,
+// a busy CPU) still knows when its slot was, so it can tell that it woke too
+// late, instead of counting a wait from the moment it read the answer and
+// sending late.
+func (l *Limiter) ReserveMany(ctx context.Context, number string, mps int, maxWait time.Duration, count int) (slots []time.Time, next time.Time, err error) {
+	start := time.Now()
 	res, err := reserveManyScript.Run(ctx, l.rdb, []string{l.prefix + number}, interval(mps), maxWait.Microseconds(), count,
 		lead.Microseconds(), Horizon.Microseconds()).Int64Slice()
 	if err != nil {
-		return nil, 0, fmt.Errorf("queue: rate limit %s: %w", number, err)
+		return nil, time.Time{}, fmt.Errorf("queue: rate limit %s: %w", number, err)
 	}
-	if len(res) == 1 && res[0] < 0 {
-		return nil, time.Duration(-res[0]) * time.Microsecond, nil
+	if len(res) < 2 {
+		return nil, time.Time{}, fmt.Errorf("queue: rate limit %s: short answer %v", number, res)
 	}
-	waits = make([]time.Duration, len(res))
-	for i, w := range res {
-		waits[i] = time.Duration(w) * time.Microsecond
+	clock := l.clock.sample(start, time.Now(), res[0])
+	if len(res) == 2 && res[1] < 0 {
+		return nil, clock.local(-res[1]), nil
 	}
-	return waits, 0, nil
+	slots = make([]time.Time, len(res)-1)
+	for i, at := range res[1:] {
+		slots[i] = clock.local(at)
+	}
+	return slots, time.Time{}, nil
 }
 
-// Reserve takes the next slot of number if it opens within maxWait, and says
-// how long to wait for it. ok=false means no slot was taken; wait then says
-// when the next one opens.
-func (l *Limiter) Reserve(ctx context.Context, number string, mps int, maxWait time.Duration) (wait time.Duration, ok bool, err error) {
-	waits, next, err := l.ReserveMany(ctx, number, mps, maxWait, 1)
-	if err != nil || len(waits) == 0 {
+// Reserve takes the next slot of number if it opens within maxWait. ok=false
+// means no slot was taken; slot is then when the next one opens.
+func (l *Limiter) Reserve(ctx context.Context, number string, mps int, maxWait time.Duration) (slot time.Time, ok bool, err error) {
+	slots, next, err := l.ReserveMany(ctx, number, mps, maxWait, 1)
+	if err != nil || len(slots) == 0 {
 		return next, false, err
 	}
-	return waits[0], true, nil
+	return slots[0], true, nil
+}
+
+// redisClock maps Redis's clock onto this process's monotonic clock. Each
+// answer carries Redis's time, read somewhere between sending the request and
+// receiving the answer; the anchor kept is the answer with the least doubt
+// (half its round trip), a doubt that grows with the anchor's age (clocks
+// drift, far less than 100 ppm), so a slow answer never shifts the map.
+type redisClock struct {
+	mu     sync.Mutex
+	anchor time.Time // a local instant (with its monotonic reading) …
+	redis  int64     // … and Redis's time then, in µs
+	doubt  time.Duration
+}
+
+// clockMap is a snapshot of the anchor.
+type clockMap struct {
+	anchor time.Time
+	redis  int64
+}
+
+func (m clockMap) local(redisMicros int64) time.Time {
+	return m.anchor.Add(time.Duration(redisMicros-m.redis) * time.Microsecond)
+}
+
+func (c *redisClock) sample(sent, received time.Time, redisMicros int64) clockMap {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	doubt := received.Sub(sent) / 2
+	if c.anchor.IsZero() || doubt <= c.doubt+received.Sub(c.anchor)/10000 {
+		c.anchor, c.redis, c.doubt = sent.Add(doubt), redisMicros, doubt
+	}
+	return clockMap{anchor: c.anchor, redis: c.redis}
 }
 
 // Margin is the slot spacing in thousandths of 1/mps (see interval).

@@ -51,19 +51,16 @@ func TestSlotsNeverExceedTheRate(t *testing.T) {
 				if n >= 3*mps {
 					return
 				}
-				waits, next, err := l.ReserveMany(ctx, "+15005550006", mps, 300*time.Millisecond, 5)
+				got, next, err := l.ReserveMany(ctx, "+15005550006", mps, time.Second, 5)
 				if err != nil {
 					t.Error(err)
 					return
 				}
-				now := time.Now()
 				mu.Lock()
-				for _, w := range waits {
-					slots = append(slots, now.Add(w))
-				}
+				slots = append(slots, got...)
 				mu.Unlock()
-				if len(waits) == 0 {
-					time.Sleep(next - 300*time.Millisecond)
+				if len(got) == 0 {
+					time.Sleep(time.Until(next) - time.Second)
 				}
 			}
 		}()
@@ -95,9 +92,9 @@ func TestReserveBeyondMaxWait(t *testing.T) {
 	if !ok || err != nil {
 		t.Fatalf("first slot: %v %v", ok, err)
 	}
-	wait, ok, err := l.Reserve(ctx, "+15005550006", 1, 100*time.Millisecond)
-	if ok || err != nil || wait < first+900*time.Millisecond || wait > first+1100*time.Millisecond {
-		t.Fatalf("second slot at 1 mps: ok=%v wait=%s err=%v; want none, about 1 s after the first (%s)", ok, wait, err, first)
+	next, ok, err := l.Reserve(ctx, "+15005550006", 1, 100*time.Millisecond)
+	if gap := next.Sub(first); ok || err != nil || gap < 1000*time.Millisecond || gap > 1100*time.Millisecond {
+		t.Fatalf("second slot at 1 mps: ok=%v, %s after the first, err=%v; want none, about 1 s after the first", ok, gap, err)
 	}
 	// Other numbers are not affected.
 	if _, ok, _ := l.Reserve(ctx, "+15005550007", 1, 2*time.Second); !ok {
@@ -117,27 +114,43 @@ func TestLostStateRestartsPastBookedSlots(t *testing.T) {
 	}
 	var last time.Time
 	for i := 0; i < 10; i++ { // about a second of slots, as far as replies book
-		w, ok, err := l.Reserve(ctx, number, mps, time.Second)
+		slot, ok, err := l.Reserve(ctx, number, mps, time.Second)
 		if !ok || err != nil {
 			t.Fatalf("slot %d: %v %v", i, ok, err)
 		}
-		last = time.Now().Add(w)
+		last = slot
 	}
 	if err := rdb.Del(ctx, l.prefix+number).Err(); err != nil {
 		t.Fatal(err)
 	}
-	w, ok, err := l.Reserve(ctx, number, mps, 3*time.Second)
+	next, ok, err := l.Reserve(ctx, number, mps, 3*time.Second)
 	if !ok || err != nil {
 		t.Fatalf("slot after the loss: %v %v", ok, err)
 	}
-	if next := time.Now().Add(w); next.Before(last) {
+	if next.Before(last) {
 		t.Fatalf("after the key was lost the next slot is %s before the last one booked", last.Sub(next))
 	}
 	// A number idle long enough for its slots to be past restarts at once.
 	if err := rdb.Set(ctx, l.prefix+"+15005550009", time.Now().Add(-time.Hour).UnixMicro(), 0).Err(); err != nil {
 		t.Fatal(err)
 	}
-	if w, ok, _ := l.Reserve(ctx, "+15005550009", mps, 50*time.Millisecond); !ok || w > 50*time.Millisecond {
-		t.Fatalf("an idle number waits %s for its first slot", w)
+	if slot, ok, _ := l.Reserve(ctx, "+15005550009", mps, 50*time.Millisecond); !ok || time.Until(slot) > 50*time.Millisecond {
+		t.Fatalf("an idle number waits %s for its first slot", time.Until(slot))
+	}
+}
+
+// The clock map keeps the answer with the least doubt: a slow answer does
+// not move it.
+func TestRedisClockKeepsTheSurestAnchor(t *testing.T) {
+	var c redisClock
+	t0 := time.Now()
+	c.sample(t0, t0.Add(2*time.Millisecond), 1_000_000) // Redis said 1 s at t0+1ms
+	m := c.sample(t0.Add(time.Second), t0.Add(time.Second+80*time.Millisecond), 2_100_000)
+	if got := m.local(1_500_000).Sub(t0); got != 501*time.Millisecond {
+		t.Fatalf("after a slow answer Redis's 1.5 s maps to t0+%s, want t0+501ms", got)
+	}
+	m = c.sample(t0.Add(2*time.Second), t0.Add(2*time.Second+time.Millisecond), 3_000_700)
+	if got := m.local(3_000_700).Sub(t0); got != 2*time.Second+500*time.Microsecond {
+		t.Fatalf("a surer answer must become the anchor: t0+%s", got)
 	}
 }
