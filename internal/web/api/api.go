@@ -41,6 +41,11 @@ func (h *Handlers) Register(e *echo.Echo) {
 	h.routes(g)
 }
 
+// ctxAPIKeyID is the echo context key holding the id of the request's API key
+// (an int64), set by auth: what belongs to a client, such as its idempotency
+// keys, is keyed by it.
+const ctxAPIKeyID = "parley.api_key_id"
+
 // auth checks the bearer API key.
 func (h *Handlers) auth(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
@@ -49,12 +54,14 @@ func (h *Handlers) auth(next echo.HandlerFunc) echo.HandlerFunc {
 		if !ok || strings.TrimSpace(key) == "" {
 			return apierr.Write(c, apierr.New("unauthorized", "send an API key as Authorization: Bearer <key>"))
 		}
-		if _, err := h.st.APIKeyByKey(c.Request().Context(), strings.TrimSpace(key)); err != nil {
+		k, err := h.st.APIKeyByKey(c.Request().Context(), strings.TrimSpace(key))
+		if err != nil {
 			if errors.Is(err, store.ErrNotFound) {
 				return apierr.Write(c, apierr.New("unauthorized", "the API key is unknown or revoked"))
 			}
 			return h.internal(c, err)
 		}
+		c.Set(ctxAPIKeyID, k.ID)
 		return next(c)
 	}
 }

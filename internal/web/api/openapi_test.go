@@ -22,6 +22,11 @@ type openapiDoc struct {
 	} `json:"components"`
 }
 
+// paramRef is a parameter given by reference.
+type paramRef struct {
+	Ref string `json:"$ref"`
+}
+
 var httpMethods = []string{"get", "put", "post", "delete", "patch", "head", "options", "trace"}
 
 // TestOpenAPIDescribesEveryRoute keeps the document honest: every route the
@@ -72,8 +77,9 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 				t.Errorf("openapi.json describes %s %s, which is not served", strings.ToUpper(m), path)
 			}
 			var o struct {
-				Security  *[]map[string][]string     `json:"security"`
-				Responses map[string]json.RawMessage `json:"responses"`
+				Security   *[]map[string][]string     `json:"security"`
+				Responses  map[string]json.RawMessage `json:"responses"`
+				Parameters []paramRef                 `json:"parameters"`
 			}
 			if err := json.Unmarshal(op, &o); err != nil {
 				t.Fatal(err)
@@ -89,6 +95,14 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 			}
 			if _, ok := o.Responses["401"]; needsKey && !ok {
 				t.Errorf("%s %s does not document 401", m, path)
+			}
+			// Every creating POST of the API takes Idempotency-Key (the
+			// handlers' side is tested by sending a bad key to every POST).
+			if m == "post" && needsKey {
+				idem := slices.Contains(o.Parameters, paramRef{Ref: "#/components/parameters/IdempotencyKey"})
+				if _, ok := o.Responses["409"]; !idem || !ok {
+					t.Errorf("POST %s does not document the Idempotency-Key parameter and its 409", path)
+				}
 			}
 		}
 	}

@@ -13,13 +13,16 @@ import (
 //go:embed openapi.json
 var openapiDoc []byte
 
+// routes declares the API. Every POST that creates something takes
+// h.idempotent, so that it honours Idempotency-Key (a test sends a bad key to
+// every POST served and expects the refusal).
 func (h *Handlers) routes(g *echo.Group) {
 	g.GET("/contacts", h.listContacts)
 	g.PUT("/contacts", h.putContact)
 	g.GET("/consent", h.getConsent)
 	g.GET("/conversations", h.listConversations)
 	g.GET("/conversations/:id/messages", h.conversationMessages)
-	g.POST("/messages", h.sendMessage)
+	g.POST("/messages", h.sendMessage, h.idempotent)
 	g.GET("/messages/:id", h.getMessage)
 }
 

@@ -36,10 +36,14 @@ var (
 		"message_not_found":      http.StatusNotFound,
 		"unknown_number":         http.StatusNotFound,
 		"conflict":               http.StatusConflict,
-		"payload_too_large":      http.StatusRequestEntityTooLarge,
-		"unsupported_media":      http.StatusUnsupportedMediaType,
-		"internal":               http.StatusInternalServerError,
-		"unavailable":            http.StatusServiceUnavailable,
+		// An Idempotency-Key reused for a different request, or sent again
+		// while its first request is still running.
+		"idempotency_conflict":    http.StatusConflict,
+		"idempotency_in_progress": http.StatusConflict,
+		"payload_too_large":       http.StatusRequestEntityTooLarge,
+		"unsupported_media":       http.StatusUnsupportedMediaType,
+		"internal":                http.StatusInternalServerError,
+		"unavailable":             http.StatusServiceUnavailable,
 	}
 )
 
