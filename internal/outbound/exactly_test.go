@@ -77,16 +77,35 @@ func (b *bundle) sentTo() map[string][]string {
 	return got
 }
 
+// slowReplies queues n replies on a 1 mps number, starts the worker and
+// waits for the first at the carrier.
+func slowReplies(t *testing.T, base, n int) (*bundle, []string, []int64) {
+	t.Helper()
+	b := setup(t, apptest.Options{})
+	b.rate(t, 1)
+	ps := phones(base, n)
+	ids := b.replies(t, ps, 5000+base)
+	b.StartWorker(t)
+	apptest.WaitFor(t, 10*time.Second, "the first reply at the carrier", func() bool { return b.Twilio.Count() >= 1 })
+	return b, ps, ids
+}
+
+// eachOnce: every phone got exactly one text.
+func (b *bundle) eachOnce(t *testing.T, ps []string) {
+	t.Helper()
+	got := b.sentTo()
+	for _, p := range ps {
+		if len(got[p]) != 1 {
+			t.Fatalf("%s got %d texts, want 1", p, len(got[p]))
+		}
+	}
+}
+
 // A 1 mps number with 8 replies queued to 8 phones: the 8th phone texts STOP
 // right away, while its reply waits for a slot. The STOP wins: the phone
 // gets only the confirmation.
 func TestStopWinsWhileWaitingForSlot(t *testing.T) {
-	b := setup(t, apptest.Options{})
-	b.rate(t, 1)
-	ps := phones(100, 8)
-	ids := b.replies(t, ps, 5100)
-	b.StartWorker(t)
-	apptest.WaitFor(t, 10*time.Second, "the first reply at the carrier", func() bool { return b.Twilio.Count() >= 1 })
+	b, ps, ids := slowReplies(t, 100, 8)
 	if code, body := b.PostForm(t, "/webhooks/twilio/sms", apptest.Inbound(fmt.Sprintf("SM%032d", 5199), ps[7], "STOP")); code != 200 {
 		t.Fatalf("STOP: %d %s", code, body)
 	}
@@ -143,12 +162,7 @@ func TestTwoTasksOfOneMessageSendOnce(t *testing.T) {
 // none is left sending, none is sent while it stops, and another worker
 // sends each of them exactly once.
 func TestShutdownGivesBackWaitingTexts(t *testing.T) {
-	b := setup(t, apptest.Options{})
-	b.rate(t, 1)
-	ps := phones(200, 6)
-	ids := b.replies(t, ps, 5200)
-	b.StartWorker(t)
-	apptest.WaitFor(t, 10*time.Second, "the first reply at the carrier", func() bool { return b.Twilio.Count() >= 1 })
+	b, ps, ids := slowReplies(t, 200, 6)
 	b.StopWorker(t)
 	sentWhileStopping := b.Twilio.Count()
 	if n := b.Count(t, `SELECT count(*) FROM messages WHERE status = 'sending'`); n != 0 {
@@ -162,11 +176,7 @@ func TestShutdownGivesBackWaitingTexts(t *testing.T) {
 	}
 	b.StartWorker(t)
 	b.waitAll(t, ids, "sent")
-	for _, p := range ps {
-		if got := b.sentTo()[p]; len(got) != 1 {
-			t.Fatalf("%s got %d texts, want 1", p, len(got))
-		}
-	}
+	b.eachOnce(t, ps)
 }
 
 // Redis loses its data (a flush) while replies wait for their slots and new
@@ -192,11 +202,7 @@ func TestRedisFlushDoesNotBurst(t *testing.T) {
 		}
 		t.Fatalf("%d texts reached the carrier in one second from a 5 mps number after Redis lost the limiter; gaps %v", max, gaps)
 	}
-	for _, p := range ps {
-		if got := b.sentTo()[p]; len(got) != 1 {
-			t.Fatalf("%s got %d texts, want 1", p, len(got))
-		}
-	}
+	b.eachOnce(t, ps)
 }
 
 // pausingLimiter stalls the process after some of the limiter's answers, as
