@@ -127,7 +127,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options
 	}
 	a.Sender.MaxWaiters = opt.Concurrency / 2
 	a.Relay = outbound.NewRelay(st, a.Queue, log)
-	a.Reconciler = outbound.NewReconciler(st, a.Carrier, log)
+	a.Reconciler = outbound.NewReconciler(st, a.Carrier, a.Queue, log)
 	if opt.WorkerOnly {
 		return a, nil
 	}

@@ -41,9 +41,15 @@ type Carrier interface {
 	// Send hands one text to the provider. Errors are *Error with a Kind.
 	Send(ctx context.Context, m Outgoing) (Sent, error)
 	// Lookup lists texts sent from `from` to `to` created at or after since,
-	// newest first, so an ambiguous send can be matched.
+	// newest first, so an ambiguous send can be matched. Only a nil error
+	// makes "not in the list" mean "the provider has no such text": an error
+	// wrapping ErrIncomplete comes with the texts it could read.
 	Lookup(ctx context.Context, from, to string, since time.Time) ([]Found, error)
 }
+
+// ErrIncomplete is a Lookup that could not read every text of the window
+// (too many of them): a text missing from its answer may still exist.
+var ErrIncomplete = errors.New("carrier: lookup incomplete")
 
 // Kind classifies a send failure; the outbound engine acts on the kind, never
 // on provider-specific codes.
@@ -51,7 +57,7 @@ type Kind int
 
 // The kinds of failure.
 const (
-	// Retryable: the request did not take effect (5xx, queue overflow, a
+	// Retryable: the request provably did not take effect (queue overflow, a
 	// connection refused before the request was written). Try again with backoff.
 	Retryable Kind = iota + 1
 	// RateLimited: the provider refused for load (429/20429). Safe to retry after a pause.
@@ -62,8 +68,9 @@ const (
 	OptedOut
 	// BadNumber: the recipient cannot receive texts (21211 invalid, 21614 not mobile).
 	BadNumber
-	// Ambiguous: the request may have reached the provider (timeout after sending,
-	// connection dropped mid-response). The text may or may not have gone.
+	// Ambiguous: the request may have reached the provider (a 5xx, a timeout
+	// after sending, a connection dropped mid-response). The text may or may
+	// not have gone: look it up before any resend.
 	Ambiguous
 )
 

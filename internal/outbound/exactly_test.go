@@ -13,7 +13,6 @@ import (
 	"github.com/parleyhq/parley/internal/apptest"
 	"github.com/parleyhq/parley/internal/outbound"
 	"github.com/parleyhq/parley/internal/queue"
-	"github.com/parleyhq/parley/internal/store"
 )
 
 // rate gives demo-air's number mps messages per second.
@@ -60,11 +59,15 @@ func phones(base, n int) []string {
 func (b *bundle) waitAll(t *testing.T, ids []int64, want ...string) {
 	t.Helper()
 	for _, id := range ids {
-		var m store.Message
-		apptest.WaitFor(t, 2*time.Minute, fmt.Sprintf("message %d to reach %v", id, want), func() bool {
-			m = b.message(t, id)
-			return slices.Contains(want, m.Status)
-		})
+		deadline := time.Now().Add(2 * time.Minute)
+		for m := b.message(t, id); !slices.Contains(want, m.Status); m = b.message(t, id) {
+			if time.Now().After(deadline) {
+				var enq, attempts int
+				_ = b.Store.Pool.QueryRow(context.Background(), `SELECT (enqueued_at IS NOT NULL)::int, attempts FROM messages WHERE id = $1`, id).Scan(&enq, &attempts)
+				t.Fatalf("message %d is still %s (%s; enqueued %d, attempts %d) after 2 minutes, want %v", id, m.Status, m.StatusReason, enq, attempts, want)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
 	}
 }
 

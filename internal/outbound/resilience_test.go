@@ -41,9 +41,9 @@ func TestHangingRequestIsReconciled(t *testing.T) {
 	}
 }
 
-// A worker killed between marking sending and recording the SID: the task
-// runs again but does not resend; the reconciler decides. Not found at the
-// carrier, a marketing text becomes unknown; a conversational one is flagged.
+// A worker killed between marking sending and calling the carrier: the task
+// runs again but does not resend; the reconciler decides. The carrier has no
+// such text, so each goes back to queued and is sent, once.
 func TestKilledWorkerNeverResends(t *testing.T) {
 	b := setup(t, apptest.Options{})
 	ctx := context.Background()
@@ -65,15 +65,43 @@ func TestKilledWorkerNeverResends(t *testing.T) {
 		t.Fatalf("%d sends after a worker died mid-send, want 0", n)
 	}
 	reconcile(t, b, 2)
-	if m := b.message(t, mk); m.Status != "unknown" {
-		t.Errorf("marketing: %s, want unknown", m.Status)
+	for _, id := range []int64{mk, cv} {
+		b.waitStatus(t, id, "sent")
 	}
-	m := b.message(t, cv)
-	if m.Status != "unknown" {
-		t.Errorf("conversational: %s, want unknown", m.Status)
+	sent := b.Twilio.Sent()
+	if len(sent) != 2 || sent[0].To == sent[1].To {
+		t.Fatalf("the carrier got %d creates, want one per text", len(sent))
+	}
+}
+
+// The carrier cannot be asked (every lookup fails): the message stays
+// sending while that is recent, and becomes unknown — never resent, its
+// conversation flagged — once the attempt is more than a day old.
+func TestUnanswerableLookupEndsUnknown(t *testing.T) {
+	b := setup(t, apptest.Options{})
+	ctx := context.Background()
+	id := b.send(t, map[string]any{"brand": "demo-air", "to": "+14045550105", "body": "did it go?"})
+	if won, err := b.Store.MarkSending(ctx, id); !won || err != nil {
+		t.Fatal(won, err)
+	}
+	b.Twilio.FailNextLists(-1, 503, 0, "Service Unavailable")
+	b.App.Reconciler.After, b.App.Reconciler.AmbiguousAfter = 0, 0
+	if n, err := b.App.Reconciler.RunOnce(ctx); err != nil || n != 0 {
+		t.Fatalf("reconcile with failing lookups: %d resolved, %v", n, err)
+	}
+	if m := b.message(t, id); m.Status != "sending" {
+		t.Fatalf("a recent attempt whose lookup failed is %s, want sending", m.Status)
+	}
+	if _, err := b.Store.Pool.Exec(ctx, `UPDATE messages SET sending_at = sending_at - interval '25 hours' WHERE id = $1`, id); err != nil {
+		t.Fatal(err)
+	}
+	reconcile(t, b, 1)
+	m := b.message(t, id)
+	if m.Status != "unknown" || m.StatusReason != "carrier_lookup_inconclusive" || b.Twilio.Attempts() != 0 {
+		t.Fatalf("after a day of failing lookups: %s/%s, %d creates; want unknown and none", m.Status, m.StatusReason, b.Twilio.Attempts())
 	}
 	if n := b.Count(t, `SELECT count(*) FROM conversations WHERE id = $1 AND needs_attention LIKE 'a reply may not have been delivered%'`, m.ConversationID); n != 1 {
-		t.Error("the conversational message's conversation is not flagged")
+		t.Error("the conversation is not flagged")
 	}
 }
 
@@ -265,7 +293,7 @@ func maxInWindow(at []time.Time, w time.Duration) int {
 // case a run does nothing and is tried again.
 func reconcile(t *testing.T, b *bundle, want int) {
 	t.Helper()
-	b.App.Reconciler.After = 0
+	b.App.Reconciler.After, b.App.Reconciler.AmbiguousAfter = 0, 0
 	got := 0
 	apptest.WaitFor(t, 10*time.Second, fmt.Sprintf("the reconciler to resolve %d messages", want), func() bool {
 		n, err := b.App.Reconciler.RunOnce(context.Background())

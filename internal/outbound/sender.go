@@ -287,8 +287,10 @@ func (s *Sender) unclaimed(ctx context.Context, id int64) error {
 			return &queue.RetryAt{At: *c.SendAt, Reason: "scheduled"}
 		}
 	case "sending":
-		// An earlier attempt died mid-call: the text may have gone. The
-		// reconciler looks it up; sending again could send it twice.
+		// An earlier attempt died mid-call or ended ambiguously: the text may
+		// have gone. Sending again could send it twice; the reconciler looks
+		// it up and requeues it (with a new task) only if the carrier has
+		// no such message.
 		s.log.Warn("send task found its message already sending; leaving it to the reconciler", "message_id", id)
 		s.metrics.Sent("left_to_reconciler")
 	}
@@ -396,7 +398,14 @@ func StatusCallbackURL(publicURL string, messageID int64) string {
 	return publicURL + "/webhooks/twilio/status?m=" + strconv.FormatInt(messageID, 10)
 }
 
-func (s *Sender) send(ctx context.Context, c store.SendCandidate, a queue.Attempt) error {
+// MaxSendAttempts is how many claims a text gets: one that failed
+// retryably at its MaxSendAttempts-th claim is failed (retries_exhausted).
+// Parley counts them itself (messages.attempts), so a text ends the same way
+// whatever became of its task's retry counter: a task archived, lost or
+// enqueued again by the relay starts asynq's count from zero.
+const MaxSendAttempts = 20
+
+func (s *Sender) send(ctx context.Context, c store.SendCandidate, _ queue.Attempt) error {
 	media := make([]string, 0, len(c.Media))
 	for _, m := range c.Media {
 		media = append(media, m.URL)
@@ -429,15 +438,26 @@ func (s *Sender) send(ctx context.Context, c store.SendCandidate, a queue.Attemp
 	case carrier.Permanent:
 		return s.st.Finish(ctx, c.ID, "failed", "carrier_rejected", ce.Code, ce.Message)
 	case carrier.Retryable, carrier.RateLimited:
-		if a.Last() {
+		// The carrier provably did not take it: safe to send again, until
+		// Parley's own count of attempts runs out.
+		if c.Attempts >= MaxSendAttempts {
 			return s.st.Finish(ctx, c.ID, "failed", "retries_exhausted", ce.Code, ce.Error())
 		}
 		if err := s.st.Requeue(ctx, c.ID, ce.Code, ce.Error()); err != nil {
 			return err
 		}
 		return ce // asynq retries it with backoff
-	default: // Ambiguous: it may have gone. Never resend blindly.
+	default:
+		// Ambiguous (a 5xx, no answer after the request left): it may have
+		// gone. It stays sending and is never resent blindly; the reconciler
+		// looks it up once the carrier has had time to show it, and puts it
+		// back to queued only if the carrier has no such message. The task
+		// ends here: the reconciler enqueues a new one if it requeues.
 		s.log.Warn("send outcome unknown; the reconciler will look it up", "message_id", c.ID, "to", c.To, "err", err)
+		if err := s.st.MarkAmbiguous(ctx, c.ID, c.Attempts, ce.Code, ce.Error()); err != nil {
+			// Unmarked, it is still looked up, only later (Reconciler.After).
+			s.log.Error("could not record the ambiguous outcome", "message_id", c.ID, "err", err)
+		}
 		return nil
 	}
 }

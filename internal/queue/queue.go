@@ -38,18 +38,29 @@ type SendPayload struct {
 // per message at a time, and an enqueue that finds it is not a duplicate.
 func TaskID(messageID int64) string { return strconv.FormatInt(messageID, 10) }
 
+// TaskTimeout is a send task's deadline: past it the handler's context ends,
+// so no carrier call of that run starts later than TaskTimeout after the run
+// began (one already started ends within its own timeout).
+const TaskTimeout = 2 * time.Minute
+
+// MaxRetry is how many failures asynq retries a send task after. The
+// sender finishes a text itself well before (outbound.MaxSendAttempts); a
+// task archived anyway is found by the relay.
+const MaxRetry = 20
+
 // Client enqueues send tasks.
 type Client struct {
-	c   *asynq.Client
-	rdb redis.UniversalClient
-	ns  string
+	c    *asynq.Client
+	insp *asynq.Inspector
+	rdb  redis.UniversalClient
+	ns   string
 }
 
 // NewClient wraps rdb (shared with the rest of the process). namespace
 // prefixes the asynq queue names ("" in production), so that tests sharing one
 // Redis never take each other's tasks.
 func NewClient(rdb redis.UniversalClient, namespace string) *Client {
-	return &Client{c: asynq.NewClientFromRedisClient(rdb), rdb: rdb, ns: namespace}
+	return &Client{c: asynq.NewClientFromRedisClient(rdb), insp: asynq.NewInspectorFromRedisClient(rdb), rdb: rdb, ns: namespace}
 }
 
 // markerKey is the key whose absence tells the relay that Redis lost its data.
@@ -83,8 +94,8 @@ func (c *Client) EnqueueSend(ctx context.Context, p SendPayload, queueName strin
 	if err != nil {
 		return err
 	}
-	opts := []asynq.Option{asynq.TaskID(TaskID(p.MessageID)), asynq.Queue(c.ns + queueName), asynq.MaxRetry(20),
-		asynq.Timeout(2 * time.Minute)}
+	opts := []asynq.Option{asynq.TaskID(TaskID(p.MessageID)), asynq.Queue(c.ns + queueName), asynq.MaxRetry(MaxRetry),
+		asynq.Timeout(TaskTimeout)}
 	if !at.IsZero() && at.After(time.Now()) {
 		opts = append(opts, asynq.ProcessAt(at))
 	}
@@ -93,4 +104,31 @@ func (c *Client) EnqueueSend(ctx context.Context, p SendPayload, queueName strin
 		return fmt.Errorf("queue: enqueue message %d: %w", p.MessageID, err)
 	}
 	return nil
+}
+
+// EnsureSend makes sure the message has a live task on queueName, and reports
+// whether it had to enqueue one. Pending, scheduled, retrying and active
+// tasks are live (an active one whose worker died comes back as a retry when
+// its lease expires). An archived task (its retries exhausted) or a completed
+// one is not: it is deleted, so that its TaskID — the message id — can be
+// used again, and a new task is enqueued, due at at. So is a missing one (lost
+// in a Redis failover, or a retry asynq no longer has).
+func (c *Client) EnsureSend(ctx context.Context, p SendPayload, queueName string, at time.Time) (bool, error) {
+	qname, id := c.ns+queueName, TaskID(p.MessageID)
+	info, err := c.insp.GetTaskInfo(qname, id)
+	switch {
+	case err == nil && (info.State == asynq.TaskStateArchived || info.State == asynq.TaskStateCompleted):
+		if err := c.insp.DeleteTask(qname, id); err != nil && !errors.Is(err, asynq.ErrTaskNotFound) {
+			return false, fmt.Errorf("queue: delete the %s task of message %d: %w", info.State, p.MessageID, err)
+		}
+	case err == nil:
+		return false, nil
+	case errors.Is(err, asynq.ErrTaskNotFound), errors.Is(err, asynq.ErrQueueNotFound):
+	default:
+		return false, fmt.Errorf("queue: task of message %d: %w", p.MessageID, err)
+	}
+	if err := c.EnqueueSend(ctx, p, queueName, at); err != nil {
+		return false, err
+	}
+	return true, nil
 }

@@ -349,30 +349,6 @@ func (s *Store) FlagConversation(ctx context.Context, conversationID int64, why 
 	return nil
 }
 
-// Stuck is a message left in sending: the carrier call's outcome is unknown.
-type Stuck struct {
-	ID             int64
-	ConversationID int64
-	From, To, Body string
-	Purpose        string
-	Origin         string
-	SendingAt      time.Time
-}
-
-// StuckSending lists messages in sending since before olderThan.
-func (s *Store) StuckSending(ctx context.Context, olderThan time.Time, limit int) ([]Stuck, error) {
-	rows, err := s.Pool.Query(ctx, `SELECT id, coalesce(conversation_id, 0), from_number, to_number, body, purpose, origin, sending_at
-		FROM messages WHERE direction = 'outbound' AND status = 'sending' AND sending_at < $1 ORDER BY id LIMIT $2`, olderThan, limit)
-	if err != nil {
-		return nil, fmt.Errorf("store: stuck sending: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[Stuck])
-	if err != nil {
-		return nil, fmt.Errorf("store: stuck sending: %w", err)
-	}
-	return out, nil
-}
-
 // SIDTaken reports whether another message already holds sid (a reconciler
 // must not give one carrier message to two of ours).
 func (s *Store) SIDTaken(ctx context.Context, sid string) (bool, error) {

@@ -209,3 +209,41 @@ func (s *Store) SenderFor(ctx context.Context, brandID int64, phone string) (fro
 	}
 	return *f, lastInbound, nil
 }
+
+// Waiting is a queued or held row, and whether its time (held_until, send_at
+// or created_at) is long past: its task should have taken it by now.
+type Waiting struct {
+	Unfinished
+	Overdue bool
+}
+
+// WaitingOutbound reads the next limit queued or held rows by id after
+// afterID, telling which are overdue by more than overdue on the database's
+// clock. A page is bounded by limit whatever the backlog, so a sweep's cost
+// is too; the caller pages through the rows over successive sweeps.
+func (s *Store) WaitingOutbound(ctx context.Context, overdue time.Duration, afterID int64, limit int) ([]Waiting, error) {
+	// One ordered range of the messages_outbox index (status, id) per status.
+	rows, err := s.Pool.Query(ctx, `
+		SELECT id, coalesce(queue, 'replies'), coalesce(held_until, send_at, now()), from_number,
+			coalesce(held_until, send_at, created_at) < now() - $3::bigint * interval '1 microsecond'
+		FROM (
+			(SELECT id, queue, held_until, send_at, created_at, from_number FROM messages
+			  WHERE direction = 'outbound' AND status = 'queued' AND id > $1 ORDER BY id LIMIT $2)
+			UNION ALL
+			(SELECT id, queue, held_until, send_at, created_at, from_number FROM messages
+			  WHERE direction = 'outbound' AND status = 'held' AND id > $1 ORDER BY id LIMIT $2)
+		) w
+		ORDER BY id LIMIT $2`, afterID, limit, overdue.Microseconds())
+	if err != nil {
+		return nil, fmt.Errorf("store: waiting outbound: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Waiting, error) {
+		var w Waiting
+		err := r.Scan(&w.ID, &w.Queue, &w.At, &w.From, &w.Overdue)
+		return w, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: waiting outbound: %w", err)
+	}
+	return out, nil
+}

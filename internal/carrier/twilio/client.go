@@ -114,7 +114,9 @@ func (c *Client) api(ctx context.Context) *openapi.ApiService {
 }
 
 // Send creates one message at Twilio. Errors are *carrier.Error: a request
-// that never left is Retryable, one that may have reached Twilio is Ambiguous.
+// that never left or that Twilio refused unprocessed (429/20429, 21611) is
+// Retryable or RateLimited; one that may have reached Twilio (a 5xx, no
+// answer after the request was written) is Ambiguous.
 func (c *Client) Send(ctx context.Context, m carrier.Outgoing) (carrier.Sent, error) {
 	if m.To == "" || m.From == "" {
 		return carrier.Sent{}, &carrier.Error{Kind: carrier.Permanent, Message: "twilio: From and To are required"}
@@ -184,7 +186,11 @@ func classifyREST(status, code int, msg string, err error) *carrier.Error {
 	case code == CodeInvalidTo || code == CodeNotMobile:
 		e.Kind = carrier.BadNumber
 	case status >= 500:
-		e.Kind = carrier.Retryable
+		// A 5xx (500, 502, 503, 504…) comes after the request reached
+		// Twilio, or a proxy in front of it, which may have passed it on: the
+		// message may exist. Only a lookup can tell; a blind resend could
+		// send it twice.
+		e.Kind = carrier.Ambiguous
 	default:
 		e.Kind = carrier.Permanent
 	}
@@ -192,7 +198,9 @@ func classifyREST(status, code int, msg string, err error) *carrier.Error {
 }
 
 // Lookup lists messages Twilio has from `from` to `to` created at or after
-// since, newest first, to resolve an ambiguous send.
+// since, newest first, to resolve an ambiguous send. When the pair has more
+// messages in that window than it reads, it returns those it read with an
+// error wrapping carrier.ErrIncomplete.
 //
 // It deliberately does not filter on DateSent at Twilio: a message still
 // queued there has no date_sent and would be missed, and "not found" must
@@ -210,6 +218,9 @@ func (c *Client) Lookup(ctx context.Context, from, to string, since time.Time) (
 		return nil, fmt.Errorf("twilio: lookup %s → %s: %w", from, to, err)
 	}
 	since = since.Truncate(time.Second)
+	// A full page whose oldest message is still inside the window may have
+	// left the one we look for behind it: "not among these" proves nothing.
+	complete := len(msgs) < lookupLimit
 	out := make([]carrier.Found, 0, len(msgs))
 	for _, m := range msgs {
 		f := carrier.Found{
@@ -222,11 +233,16 @@ func (c *Client) Lookup(ctx context.Context, from, to string, since time.Time) (
 		// An unparseable date keeps the message: a candidate too many is
 		// harmless, one too few can double-send.
 		if !f.DateCreated.IsZero() && f.DateCreated.Before(since) {
+			complete = true
 			continue
 		}
 		out = append(out, f)
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].DateCreated.After(out[j].DateCreated) })
+	if !complete {
+		return out, fmt.Errorf("twilio: lookup %s → %s: %d messages since %s and maybe more: %w",
+			from, to, len(out), since.UTC().Format(time.RFC3339), carrier.ErrIncomplete)
+	}
 	return out, nil
 }
 

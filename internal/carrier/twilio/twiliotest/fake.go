@@ -71,10 +71,16 @@ type Fake struct {
 	attempts int
 	failN    int
 	failErr  ErrorResponse
-	hang     time.Duration
-	latency  time.Duration
-	onCreate func(Message)
-	rule     Rule
+	// failAfterN creates are stored and then answered with failAfterErr.
+	failAfterN   int
+	failAfterErr ErrorResponse
+	failListN    int // list calls to refuse
+	failListErr  ErrorResponse
+	spans        []span // every create request: when it arrived and when it was done
+	hang         time.Duration
+	latency      time.Duration
+	onCreate     func(Message)
+	rule         Rule
 }
 
 // New starts a fake for one account; requests must authenticate with
@@ -125,6 +131,47 @@ func (f *Fake) FailNext(n, status, code int, message string) {
 	defer f.mu.Unlock()
 	f.failN = n
 	f.failErr = ErrorResponse{Status: status, Code: code, Message: message}
+}
+
+// FailNextAfterCreate makes the next n creates that pass the parameter
+// checks and the Rule succeed — the message is stored and listed, as Twilio
+// would have it — but answers them with that HTTP status and code: a 5xx
+// from Twilio (or a proxy in front of it) after the message was created.
+func (f *Fake) FailNextAfterCreate(n, status, code int, message string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.failAfterN = n
+	f.failAfterErr = ErrorResponse{Status: status, Code: code, Message: message}
+}
+
+// FailNextLists makes the next n list calls fail with that HTTP status and
+// code, so a test can make lookups fail (n < 0: every one until changed).
+func (f *Fake) FailNextLists(n, status, code int, message string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.failListN = n
+	f.failListErr = ErrorResponse{Status: status, Code: code, Message: message}
+}
+
+// span is one create request's time at the fake.
+type span struct {
+	start, end time.Time // end is zero while the request is being handled
+}
+
+// CreatesInFlight counts the create requests that were being handled at
+// some moment between from and to: arrived before to and not done before
+// from. A client killed in that window can have left at most these without
+// reading their answers.
+func (f *Fake) CreatesInFlight(from, to time.Time) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, s := range f.spans {
+		if s.start.Before(to) && (s.end.IsZero() || !s.end.Before(from)) {
+			n++
+		}
+	}
+	return n
 }
 
 // Hang makes every create wait d after it has been decided (an accepted
@@ -191,6 +238,15 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	f.mu.Lock()
 	latency := f.latency
+	if rest == ".json" && r.Method == http.MethodPost {
+		i := len(f.spans)
+		f.spans = append(f.spans, span{start: time.Now()})
+		defer func() {
+			f.mu.Lock()
+			f.spans[i].end = time.Now()
+			f.mu.Unlock()
+		}()
+	}
 	f.mu.Unlock()
 	if !f.sleep(r, latency) {
 		return
@@ -261,11 +317,21 @@ func (f *Fake) create(w http.ResponseWriter, r *http.Request) {
 	f.index[m.SID] = len(f.msgs)
 	f.msgs = append(f.msgs, m)
 	onCreate := f.onCreate
+	var after *ErrorResponse
+	if f.failAfterN > 0 {
+		f.failAfterN--
+		e := f.failAfterErr
+		after = &e
+	}
 	f.mu.Unlock()
 	if onCreate != nil {
 		onCreate(m)
 	}
 	if !f.sleep(r, hang) {
+		return
+	}
+	if after != nil {
+		writeError(w, *after)
 		return
 	}
 	writeJSON(w, http.StatusCreated, f.messageJSON(m, false))
@@ -305,6 +371,20 @@ func (f *Fake) fetch(w http.ResponseWriter, _ *http.Request, sid string) {
 // DateSent, DateSent< and DateSent> (twilio-go sends RFC 3339; YYYY-MM-DD is
 // accepted too), PageSize (default 50, at most 1000) and Page. Newest first.
 func (f *Fake) list(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	var refused *ErrorResponse
+	if f.failListN != 0 {
+		if f.failListN > 0 {
+			f.failListN--
+		}
+		e := f.failListErr
+		refused = &e
+	}
+	f.mu.Unlock()
+	if refused != nil {
+		writeError(w, *refused)
+		return
+	}
 	q := r.URL.Query()
 	var filters []func(Message) bool
 	if v := q.Get("To"); v != "" {
