@@ -48,8 +48,9 @@ type InboundResult struct {
 
 // ReceiveInbound stores rows in one transaction and one round trip, in the given
 // order. It does not notify the consoles: callers do, once it returned, with
-// NotifyConversations. Callers that batch concurrent requests sort them by From first (see the
-// receive_inbound migration) so concurrent batches lock phones in one order.
+// NotifyConversations. Callers that batch concurrent requests sort them by
+// From first (see the receive_inbound migration) so concurrent batches lock
+// phones in one order.
 //
 // The batch is sent without BEGIN/COMMIT: Postgres runs every statement before
 // the protocol's Sync message as one implicit transaction, so the batch is
