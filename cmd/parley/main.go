@@ -36,7 +36,8 @@ Usage:
 
 Run 'parley COMMAND --help' for a command's flags. Configuration comes from the
 environment: DATABASE_URL, REDIS_URL, PARLEY_ADDR, PARLEY_PUBLIC_URL,
-TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_API_URL, PARLEY_SPOOL_DIR.
+TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_API_URL, PARLEY_SPOOL_DIR, and
+PARLEY_PPROF_ADDR (optional, loopback only: Go's profiler for serve).
 `
 
 func main() {
@@ -203,6 +204,11 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, worker bool
 		return err
 	}
 	defer a.Close()
+	if cfg.PprofAddr != "" {
+		if err := app.StartPprof(ctx, cfg.PprofAddr, log); err != nil {
+			return err
+		}
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("PARLEY_ADDR: cannot listen on %s: %w", cfg.Addr, err)

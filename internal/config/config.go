@@ -21,6 +21,7 @@ type Config struct {
 	TwilioAuthToken   string // TWILIO_AUTH_TOKEN: signs webhooks and authenticates REST calls
 	TwilioAPIURL      string // TWILIO_API_URL: optional base URL of the Twilio REST API (a fake in tests)
 	SpoolDir          string // PARLEY_SPOOL_DIR: durable spool for webhooks received while Postgres is down
+	PprofAddr         string // PARLEY_PPROF_ADDR: optional loopback host:port serving Go's profiler (off when empty)
 	RequireTwilioAuth bool   // false only for `parley dev`, which uses the simulator carrier
 }
 
@@ -47,6 +48,7 @@ func FromEnv(getenv func(string) string, need Needs) (Config, error) {
 		TwilioAuthToken:   strings.TrimSpace(getenv("TWILIO_AUTH_TOKEN")),
 		TwilioAPIURL:      strings.TrimRight(strings.TrimSpace(getenv("TWILIO_API_URL")), "/"),
 		SpoolDir:          strings.TrimSpace(getenv("PARLEY_SPOOL_DIR")),
+		PprofAddr:         strings.TrimSpace(getenv("PARLEY_PPROF_ADDR")),
 		RequireTwilioAuth: need.Twilio,
 	}
 	if c.Addr == "" {
@@ -79,6 +81,16 @@ func (c Config) Validate(need Needs) error {
 		}
 		if c.SpoolDir == "" {
 			return fmt.Errorf("PARLEY_SPOOL_DIR: missing (a directory for the durable webhook spool)")
+		}
+	}
+	if c.PprofAddr != "" {
+		// The profiler shows memory and command lines: never on a public address.
+		host, _, err := net.SplitHostPort(c.PprofAddr)
+		if err != nil {
+			return fmt.Errorf("PARLEY_PPROF_ADDR: %q is not host:port (e.g. 127.0.0.1:6060)", c.PprofAddr)
+		}
+		if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+			return fmt.Errorf("PARLEY_PPROF_ADDR: %q must be a loopback address (127.0.0.1, ::1 or localhost)", c.PprofAddr)
 		}
 	}
 	if need.Twilio {

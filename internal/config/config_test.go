@@ -26,8 +26,15 @@ func TestFromEnvGood(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Addr != ":8080" || c.PublicURL != "https://parley.example.com" {
-		t.Fatalf("defaults: addr %q public %q", c.Addr, c.PublicURL)
+	if c.Addr != ":8080" || c.PublicURL != "https://parley.example.com" || c.PprofAddr != "" {
+		t.Fatalf("defaults: addr %q public %q pprof %q", c.Addr, c.PublicURL, c.PprofAddr)
+	}
+	for _, addr := range []string{"127.0.0.1:6060", "[::1]:6060", "localhost:6060"} {
+		m := good()
+		m["PARLEY_PPROF_ADDR"] = addr
+		if _, err := FromEnv(env(m), all); err != nil {
+			t.Errorf("PARLEY_PPROF_ADDR=%s: %v", addr, err)
+		}
 	}
 }
 
@@ -47,6 +54,10 @@ func TestFromEnvErrorsNameTheVariable(t *testing.T) {
 		{"TWILIO_AUTH_TOKEN", "", "TWILIO_AUTH_TOKEN: missing"},
 		{"TWILIO_AUTH_TOKEN", "abc-def", "TWILIO_AUTH_TOKEN: must contain only letters and digits"},
 		{"TWILIO_API_URL", "ftp://x", "TWILIO_API_URL: scheme"},
+		{"PARLEY_PPROF_ADDR", ":6060", "PARLEY_PPROF_ADDR: \":6060\" must be a loopback address"},
+		{"PARLEY_PPROF_ADDR", "0.0.0.0:6060", "PARLEY_PPROF_ADDR: \"0.0.0.0:6060\" must be a loopback address"},
+		{"PARLEY_PPROF_ADDR", "10.0.0.5:6060", "PARLEY_PPROF_ADDR: \"10.0.0.5:6060\" must be a loopback address"},
+		{"PARLEY_PPROF_ADDR", "6060", "PARLEY_PPROF_ADDR: \"6060\" is not host:port"},
 	}
 	for _, tt := range tests {
 		m := good()

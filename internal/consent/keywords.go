@@ -133,6 +133,20 @@ var hints = []string{
 	"stop these", "stop the texts", "wrong number",
 }
 
+// paddedHints are the hints with a space on each side, so that they match
+// whole words only; built once rather than per message.
+var paddedHints = func() []string {
+	out := make([]string, len(hints))
+	for i, h := range hints {
+		out[i] = " " + h + " "
+	}
+	return out
+}()
+
+// apostrophes are dropped before splitting ("don't" → "dont"). A Replacer is
+// safe for concurrent use and costly to build, so there is one.
+var apostrophes = strings.NewReplacer("'", "", "’", "")
+
 func setOf(items ...string) map[string]bool {
 	m := make(map[string]bool, len(items))
 	for _, s := range items {
@@ -172,8 +186,8 @@ func Classify(body, optOutType string) Action {
 		return MaybeOptOut
 	}
 	joined := " " + strings.Join(words, " ") + " "
-	for _, h := range hints {
-		if strings.Contains(joined, " "+h+" ") {
+	for _, h := range paddedHints {
+		if strings.Contains(joined, h) {
 			return MaybeOptOut
 		}
 	}
@@ -199,7 +213,7 @@ func keepLetters(r rune) rune {
 // normalWords lowercases body, drops apostrophes ("don't" → "dont") and splits on
 // anything that is not a letter or digit.
 func normalWords(body string) []string {
-	body = strings.NewReplacer("'", "", "’", "").Replace(strings.ToLower(body))
+	body = apostrophes.Replace(strings.ToLower(body))
 	return strings.FieldsFunc(body, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
 }
 

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -284,6 +285,7 @@ func (s *Service) run(batch []*request) {
 		for i, r := range batch {
 			r.done <- outcome{res: res[i]}
 		}
+		s.notify(ctx, res...)
 		return
 	}
 	if store.IsUnavailable(err) {
@@ -307,16 +309,35 @@ func (s *Service) receiveOne(row store.InboundRow) (store.InboundResult, error) 
 		ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
 		var res []store.InboundResult
 		res, err = s.st.ReceiveInbound(ctx, []store.InboundRow{row})
-		cancel()
 		if err == nil {
+			s.notify(ctx, res[0])
+			cancel()
 			return res[0], nil
 		}
+		cancel()
 		if !store.IsConflict(err) {
 			return store.InboundResult{}, err
 		}
 		time.Sleep(time.Duration(10<<attempt) * time.Millisecond)
 	}
 	return store.InboundResult{}, err
+}
+
+// notify tells the consoles about the conversations that stored texts
+// changed, once their transaction committed (a duplicate changed nothing).
+// A failure only delays a console's live refresh, so it is logged, not
+// returned: the texts are stored.
+func (s *Service) notify(ctx context.Context, res ...store.InboundResult) {
+	ids := make([]int64, 0, len(res))
+	for _, r := range res {
+		if r.Duplicate || r.ConversationID == 0 || slices.Contains(ids, r.ConversationID) {
+			continue
+		}
+		ids = append(ids, r.ConversationID)
+	}
+	if err := s.st.NotifyConversations(ctx, ids); err != nil {
+		s.log.Warn("inbound: consoles not notified of new texts", "conversations", len(ids), "err", err)
+	}
 }
 
 // replayer drains the spool once Postgres answers again.

@@ -143,7 +143,15 @@ func (h *Hub) nextID() string {
 func (h *Hub) changed(ctx context.Context, id int64) {
 	h.mu.Lock()
 	brand, ok := h.brands[id]
+	listening := len(h.subs) > 0
 	h.mu.Unlock()
+	if !listening {
+		// No console is open on this process: nobody to tell, so no query for
+		// the brand (every first text opens a conversation the cache has not
+		// seen). A console that connects later asks for what it missed
+		// through Since, which reads the database, not this cache.
+		return
+	}
 	if !ok {
 		b, err := h.st.ConversationBrand(ctx, id)
 		if err != nil {

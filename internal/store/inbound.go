@@ -47,8 +47,10 @@ type InboundResult struct {
 }
 
 // ReceiveInbound stores rows in one transaction and one round trip, in the given
-// order. Callers that batch concurrent requests sort them by From first (see the
-// receive_inbound migration) so concurrent batches lock phones in one order.
+// order. It does not notify the consoles: callers do, once it returned, with
+// NotifyConversations. Callers that batch concurrent requests sort them by
+// From first (see the receive_inbound migration) so concurrent batches lock
+// phones in one order.
 //
 // The batch is sent without BEGIN/COMMIT: Postgres runs every statement before
 // the protocol's Sync message as one implicit transaction, so the batch is
@@ -64,10 +66,7 @@ func (s *Store) ReceiveInbound(ctx context.Context, rows []InboundRow) ([]Inboun
 			if err != nil {
 				return err
 			}
-			extra, err := json.Marshal(r.Extra)
-			if err != nil {
-				return err
-			}
+			extra := appendJSONObject(nil, r.Extra)
 			res := &out[i]
 			b.Queue(`SELECT message_id, conversation_id, contact_id, duplicate, reply_id, consent_changed
 				FROM receive_inbound($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
@@ -88,6 +87,23 @@ func (s *Store) ReceiveInbound(ctx context.Context, rows []InboundRow) ([]Inboun
 		return nil, err
 	}
 	return out, nil
+}
+
+// NotifyConversations tells the consoles (LISTEN parley_conversation) that
+// these conversations changed. The inbound pipeline calls it after its batch
+// has committed rather than notifying inside the batch (see migration 00008:
+// a notifying transaction holds a server-wide lock through its commit flush).
+// It runs on the asynchronously committing pool, so it waits for no flush;
+// losing it in a crash loses only a live refresh, which the consoles recover
+// by resyncing when their listener reconnects.
+func (s *Store) NotifyConversations(ctx context.Context, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	if _, err := s.lazy().Exec(ctx, `SELECT pg_notify('`+ConversationChannel+`', id::text) FROM unnest($1::bigint[]) AS id`, ids); err != nil {
+		return fmt.Errorf("store: notify %d conversations: %w", len(ids), err)
+	}
+	return nil
 }
 
 func nonNilMedia(m []Media) []Media {
