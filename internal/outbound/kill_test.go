@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -79,12 +80,13 @@ func TestWorkerKilledMidBurst(t *testing.T) {
 	first.kill(t)
 	deadAt := time.Now()
 	inFlight := fake.CreatesInFlight(killAt, deadAt)
-	// Postgres finishes a statement whose client died (a claim may still
-	// commit): read the claims once the dead worker's statements are over.
-	apptest.WaitFor(t, 30*time.Second, "the dead worker's statements to end", func() bool {
+	// Postgres still runs what a dead client had sent (a claim may commit
+	// after the kill, even one still unread in its socket): end the dead
+	// worker's sessions, and read the claims once they are gone.
+	apptest.WaitFor(t, 30*time.Second, "the dead worker's sessions to end", func() bool {
 		var n int
-		if err := st.Pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
-			WHERE datname = current_database() AND pid <> pg_backend_pid() AND state <> 'idle'`).Scan(&n); err != nil {
+		if err := st.Pool.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+			WHERE datname = current_database() AND application_name = 'parley-first'`).Scan(&n); err != nil {
 			t.Fatal(err)
 		}
 		return n == 0
@@ -246,7 +248,17 @@ func (w *lockedWriter) String() string {
 func startWorker(t *testing.T, bin string, env []string, name string) *child {
 	t.Helper()
 	c := &child{name: name, cmd: exec.Command(bin, "worker"), done: make(chan struct{})}
-	c.cmd.Env = env
+	// Its Postgres sessions carry its name, so the test can tell them apart.
+	for _, e := range env {
+		if u, ok := strings.CutPrefix(e, "DATABASE_URL="); ok {
+			sep := "?"
+			if strings.Contains(u, "?") {
+				sep = "&"
+			}
+			e = "DATABASE_URL=" + u + sep + "application_name=parley-" + name
+		}
+		c.cmd.Env = append(c.cmd.Env, e)
+	}
 	w := &lockedWriter{}
 	c.cmd.Stdout, c.cmd.Stderr = w, w
 	if err := c.cmd.Start(); err != nil {
