@@ -276,6 +276,17 @@ func (l recordingLimiter) Reserve(ctx context.Context, number string, mps int, m
 	return slot, ok, err
 }
 
+func (l recordingLimiter) TakeNow(ctx context.Context, number string, mps int) (bool, error) {
+	ok, err := l.Limiter.TakeNow(ctx, number, mps)
+	if ok && err == nil {
+		l.r.mu.Lock()
+		l.r.at = append(l.r.at, time.Now())
+		l.r.from = append(l.r.from, number)
+		l.r.mu.Unlock()
+	}
+	return ok, err
+}
+
 func maxInWindow(at []time.Time, w time.Duration) int {
 	sort.Slice(at, func(i, j int) bool { return at[i].Before(at[j]) })
 	best, j := 0, 0

@@ -20,6 +20,9 @@ import (
 type Limiter interface {
 	Reserve(ctx context.Context, number string, mps int, maxWait time.Duration) (slot time.Time, ok bool, err error)
 	ReserveMany(ctx context.Context, number string, mps int, maxWait time.Duration, count int) (slots []time.Time, next time.Time, err error)
+	// TakeNow takes a slot at this instant if every booked slot of the
+	// number is past, for a sender that woke after its own slot.
+	TakeNow(ctx context.Context, number string, mps int) (bool, error)
 }
 
 // Sender is the send task: it decides, at send time, whether a queued text may
@@ -83,6 +86,10 @@ const replyAhead = time.Second
 // window; most of that is left to the HTTP call, and a sender that wakes
 // later than this books again instead of crowding the slots after its own.
 const lateBy = 3 * time.Millisecond
+
+// recheckAfter is how old a claim may be and still be sent on what it read:
+// a text that booked again after waking late reads consent once more.
+const recheckAfter = 250 * time.Millisecond
 
 // lateTries is how often one task books again after waking late before it
 // goes back to the queue.
@@ -163,6 +170,7 @@ func (s *Sender) handle(ctx context.Context, p queue.SendPayload, a queue.Attemp
 		return err
 	}
 	var c store.SendCandidate
+	var claimedAt time.Time
 	claimed := false
 	giveBack := func(err error) error {
 		if claimed {
@@ -194,13 +202,17 @@ func (s *Sender) handle(ctx context.Context, p queue.SendPayload, a queue.Attemp
 				}
 				return err
 			}
-		} else if done, err := s.recheck(ctx, c); done || err != nil {
+			claimedAt = time.Now()
+		} else if time.Since(claimedAt) > recheckAfter {
 			// Booked again after waking late: consent is read once more,
 			// as a STOP may have come meanwhile.
-			if err != nil {
-				return giveBack(err)
+			if done, err := s.recheck(ctx, c); done || err != nil {
+				if err != nil {
+					return giveBack(err)
+				}
+				return nil
 			}
-			return nil
+			claimedAt = time.Now()
 		}
 		if err := s.sleep(ctx, time.Until(slot)); err != nil {
 			return giveBack(err)
@@ -209,9 +221,27 @@ func (s *Sender) handle(ctx context.Context, p queue.SendPayload, a queue.Attemp
 			return s.send(ctx, c, a)
 		}
 		// Woken too late (a busy CPU, a pause, a slow claim): this slot is
-		// gone; book again, keeping the claim (giving it back would let
-		// the frequency cap count it as gone and not gone by turns).
+		// gone. If the number has no slot booked after it, it may send at
+		// once; otherwise book again, keeping the claim (giving it back
+		// would let the frequency cap count it as gone and not gone by
+		// turns).
 		s.metrics.Sent("late")
+		if time.Since(claimedAt) > recheckAfter {
+			if done, err := s.recheck(ctx, c); done || err != nil {
+				if err != nil {
+					return giveBack(err)
+				}
+				return nil
+			}
+			claimedAt = time.Now()
+		}
+		now, err := s.limiter.TakeNow(ctx, p.From, mps)
+		if err != nil {
+			return giveBack(err)
+		}
+		if now {
+			return s.send(ctx, c, a)
+		}
 		if try >= lateTries {
 			return giveBack(&queue.RetryAt{At: time.Now().Add(time.Second), Reason: "woke late for its slot"})
 		}

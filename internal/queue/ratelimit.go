@@ -100,6 +100,32 @@ func (l *Limiter) ReserveMany(ctx context.Context, number string, mps int, maxWa
 	return slots, time.Time{}, nil
 }
 
+// KEYS[1] the number's TAT, ARGV[1] the interval µs. A slot now, if no slot
+// is booked from now on (the TAT, one interval after the last booked slot,
+// is past): 1, else 0. A missing key is never idle (see reserveManyScript).
+var takeNowScript = redis.NewScript(`
+local stored = redis.call('GET', KEYS[1])
+if not stored then return 0 end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+if tonumber(stored) > now then return 0 end
+redis.call('SET', KEYS[1], now + tonumber(ARGV[1]), 'PX', 86400000)
+return 1
+`)
+
+// TakeNow takes a slot of number at this instant if every slot booked so far
+// is at least one interval past, which is what a sender that woke after its
+// own slot needs: when the number is not running at its rate, sending now
+// crowds no one, and nothing has to be booked and waited for again. It
+// reports false when slots are booked ahead (the number is busy).
+func (l *Limiter) TakeNow(ctx context.Context, number string, mps int) (bool, error) {
+	n, err := takeNowScript.Run(ctx, l.rdb, []string{l.prefix + number}, interval(mps)).Int()
+	if err != nil {
+		return false, fmt.Errorf("queue: rate limit %s: %w", number, err)
+	}
+	return n == 1, nil
+}
+
 // Reserve takes the next slot of number if it opens within maxWait. ok=false
 // means no slot was taken; slot is then when the next one opens.
 func (l *Limiter) Reserve(ctx context.Context, number string, mps int, maxWait time.Duration) (slot time.Time, ok bool, err error) {

@@ -154,3 +154,30 @@ func TestRedisClockKeepsTheSurestAnchor(t *testing.T) {
 		t.Fatalf("a surer answer must become the anchor: t0+%s", got)
 	}
 }
+
+// A sender that woke after its slot may send at once only while nothing is
+// booked from now on, and doing so books the instant.
+func TestTakeNowOnlyWhenIdle(t *testing.T) {
+	l, rdb := setup(t)
+	ctx := context.Background()
+	const number, mps = "+15005550010", 10
+	if ok, err := l.TakeNow(ctx, number, mps); ok || err != nil {
+		t.Fatalf("a number with no state (lost, or new): %v %v; want no", ok, err)
+	}
+	if err := rdb.Set(ctx, l.prefix+number, 0, 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := l.TakeNow(ctx, number, mps); !ok || err != nil {
+		t.Fatalf("an idle number: %v %v; want a slot now", ok, err)
+	}
+	if ok, _ := l.TakeNow(ctx, number, mps); ok {
+		t.Fatal("a second slot at the same instant")
+	}
+	slot, ok, err := l.Reserve(ctx, number, mps, time.Second)
+	if !ok || err != nil || time.Until(slot) < 80*time.Millisecond {
+		t.Fatalf("the next booking is %s away, want about one interval (104 ms) after the taken instant", time.Until(slot))
+	}
+	if ok, _ := l.TakeNow(ctx, number, mps); ok {
+		t.Fatal("a slot now while one is booked ahead")
+	}
+}
