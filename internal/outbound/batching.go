@@ -2,6 +2,7 @@ package outbound
 
 import (
 	"context"
+	"math/rand/v2"
 	"sync/atomic"
 	"time"
 
@@ -41,9 +42,10 @@ type claimReq struct {
 }
 
 type claimResp struct {
-	c   store.SendCandidate
-	ok  bool
-	err error
+	c     store.SendCandidate
+	ok    bool
+	token int64 // the claim's token, to give it back with
+	err   error
 }
 
 func newClaimer(st *store.Store) *claimer {
@@ -54,15 +56,15 @@ func newClaimer(st *store.Store) *claimer {
 	return c
 }
 
-func (c *claimer) claim(ctx context.Context, id int64) (store.SendCandidate, bool, error) {
+func (c *claimer) claim(ctx context.Context, id int64) (store.SendCandidate, bool, int64, error) {
 	r := claimReq{id: id, resp: make(chan claimResp, 1)}
 	select {
 	case c.reqs <- r:
 	case <-ctx.Done():
-		return store.SendCandidate{}, false, ctx.Err()
+		return store.SendCandidate{}, false, 0, ctx.Err()
 	}
 	res := <-r.resp
-	return res.c, res.ok, res.err
+	return res.c, res.ok, res.token, res.err
 }
 
 func (c *claimer) loop() {
@@ -88,19 +90,45 @@ func (c *claimer) run(batch []claimReq) {
 	for _, r := range batch {
 		ids = append(ids, r.id)
 	}
+	token := rand.Int64()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	start := time.Now()
-	got, err := c.st.ClaimManyForSend(ctx, ids)
+	got, err := c.st.ClaimManyForSend(ctx, ids, token)
 	cancel()
 	c.observe(time.Since(start))
+	if err != nil {
+		// The claim may have committed all the same (a timeout or a lost
+		// connection after the commit): give back whatever it claimed, so
+		// none of these texts waits for the reconciler for nothing.
+		go releaseClaims(c.st, ids, token)
+	}
 	for _, r := range batch {
 		// Two tasks of one message in one batch (a task enqueued again
 		// while the first still waited): only the first requester owns
 		// the claim; the other is told it is taken.
 		cand, ok := got[r.id]
 		delete(got, r.id)
-		r.resp <- claimResp{c: cand, ok: ok, err: err}
+		r.resp <- claimResp{c: cand, ok: ok, token: token, err: err}
 	}
+}
+
+// releaseClaims gives back claims made with token, trying for about a
+// minute; what it cannot give back waits for the reconciler, which finds
+// nothing at the carrier and queues the text again.
+func releaseClaims(st *store.Store, ids []int64, token int64) error {
+	var err error
+	for i := 0; i < 6; i++ {
+		if i > 0 {
+			time.Sleep(time.Duration(1<<i) * 500 * time.Millisecond)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		err = st.ReleaseClaims(ctx, ids, token)
+		cancel()
+		if err == nil {
+			return nil
+		}
+	}
+	return err
 }
 
 // sentRecorder groups the SIDs of concurrent sends into one statement.

@@ -39,21 +39,28 @@ func TestGroupedClaimHasOneOwner(t *testing.T) {
 	c := &claimer{st: st}
 	reqs := []claimReq{{id: id, resp: make(chan claimResp, 1)}, {id: id, resp: make(chan claimResp, 1)}, {id: id, resp: make(chan claimResp, 1)}}
 	c.run(reqs)
-	won := 0
+	won, token := 0, int64(0)
 	for _, r := range reqs {
 		res := <-r.resp
 		if res.err != nil {
 			t.Fatal(res.err)
 		}
 		if res.ok {
-			won++
+			won, token = won+1, res.token
 		}
 	}
 	if won != 1 {
 		t.Fatalf("%d requesters own the claim of one message, want 1", won)
 	}
+	// Only the claim's own token gives it back.
+	if err := st.ReleaseClaims(context.Background(), []int64{id}, token+1); err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := st.LoadForSend(context.Background(), id); m.Status != "sending" {
+		t.Fatalf("another token gave the claim back: %s", m.Status)
+	}
 	// A claim given back is claimable again, and the attempt is not counted.
-	if err := st.Release(context.Background(), id); err != nil {
+	if err := st.ReleaseClaims(context.Background(), []int64{id}, token); err != nil {
 		t.Fatal(err)
 	}
 	m, err := st.LoadForSend(context.Background(), id)
@@ -71,12 +78,12 @@ func TestMarketingClaimedTogetherUnderCap(t *testing.T) {
 	// The cap is 3; two went already.
 	for i := 0; i < 2; i++ {
 		id := queueOne(t, st, brand, phone, "marketing")
-		if got, err := st.ClaimManyForSend(ctx, []int64{id}); err != nil || len(got) != 1 {
+		if got, err := st.ClaimManyForSend(ctx, []int64{id}, 1); err != nil || len(got) != 1 {
 			t.Fatalf("claim: %v", err)
 		}
 	}
 	a, b := queueOne(t, st, brand, phone, "marketing"), queueOne(t, st, brand, phone, "marketing")
-	got, err := st.ClaimManyForSend(ctx, []int64{b, a})
+	got, err := st.ClaimManyForSend(ctx, []int64{b, a}, 2)
 	if err != nil || len(got) != 2 {
 		t.Fatalf("claim both: %d claimed, %v", len(got), err)
 	}

@@ -67,12 +67,17 @@ func (l *line) take(ctx context.Context, s *Sender, from string, mps, limit int)
 			l.cond.Wait()
 			continue
 		}
+		select {
+		case <-s.stopped(): // a stopping worker books nothing more
+			return time.Time{}, errStopping
+		default:
+		}
 		l.booking = true
 		want := min(l.waiting, 64)
 		l.mu.Unlock()
 		slots, next, err := s.limiter.ReserveMany(ctx, from, mps, bookAhead, want)
 		if err == nil && len(slots) == 0 {
-			err = s.sleep(ctx, time.Until(next)-bookAhead)
+			err = s.sleep(ctx, max(time.Until(next)-bookAhead, time.Millisecond))
 		}
 		l.mu.Lock()
 		l.slots = append(l.slots, slots...)

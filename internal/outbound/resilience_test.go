@@ -276,15 +276,15 @@ func (l recordingLimiter) Reserve(ctx context.Context, number string, mps int, m
 	return slot, ok, err
 }
 
-func (l recordingLimiter) TakeNow(ctx context.Context, number string, mps int) (bool, error) {
-	ok, err := l.Limiter.TakeNow(ctx, number, mps)
+func (l recordingLimiter) TakeNow(ctx context.Context, number string, mps int) (time.Time, bool, error) {
+	slot, ok, err := l.Limiter.TakeNow(ctx, number, mps)
 	if ok && err == nil {
 		l.r.mu.Lock()
-		l.r.at = append(l.r.at, time.Now())
+		l.r.at = append(l.r.at, slot)
 		l.r.from = append(l.r.from, number)
 		l.r.mu.Unlock()
 	}
-	return ok, err
+	return slot, ok, err
 }
 
 func maxInWindow(at []time.Time, w time.Duration) int {

@@ -22,7 +22,7 @@ type Limiter interface {
 	ReserveMany(ctx context.Context, number string, mps int, maxWait time.Duration, count int) (slots []time.Time, next time.Time, err error)
 	// TakeNow takes a slot at this instant if every booked slot of the
 	// number is past, for a sender that woke after its own slot.
-	TakeNow(ctx context.Context, number string, mps int) (bool, error)
+	TakeNow(ctx context.Context, number string, mps int) (slot time.Time, ok bool, err error)
 }
 
 // Sender is the send task: it decides, at send time, whether a queued text may
@@ -171,10 +171,11 @@ func (s *Sender) handle(ctx context.Context, p queue.SendPayload, a queue.Attemp
 	}
 	var c store.SendCandidate
 	var claimedAt time.Time
+	var token int64
 	claimed := false
 	giveBack := func(err error) error {
 		if claimed {
-			s.release(ctx, c.ID)
+			s.release(c.ID, token)
 		}
 		return err
 	}
@@ -189,16 +190,17 @@ func (s *Sender) handle(ctx context.Context, p queue.SendPayload, a queue.Attemp
 		}
 		if !claimed {
 			var ok bool
-			if c, ok, err = s.claims.claim(ctx, p.MessageID); err != nil {
-				return err
+			if c, ok, token, err = s.claims.claim(ctx, p.MessageID); err != nil {
+				return err // the claimer gives back whatever it may have claimed
 			}
 			if !ok {
 				return s.unclaimed(ctx, p.MessageID)
 			}
 			claimed = true
 			if done, err := s.decide(ctx, c); done || err != nil {
-				if err != nil {
-					s.release(ctx, c.ID)
+				var retry *queue.RetryAt
+				if err != nil && !errors.As(err, &retry) { // a hold is not an error to give back
+					s.release(c.ID, token)
 				}
 				return err
 			}
@@ -235,13 +237,12 @@ func (s *Sender) handle(ctx context.Context, p queue.SendPayload, a queue.Attemp
 			}
 			claimedAt = time.Now()
 		}
-		now, err := s.limiter.TakeNow(ctx, p.From, mps)
-		if err != nil {
+		if slot, ok, err := s.limiter.TakeNow(ctx, p.From, mps); err != nil {
 			return giveBack(err)
-		}
-		if now {
+		} else if ok && time.Since(slot) <= lateBy {
 			return s.send(ctx, c, a)
-		}
+		} // else: late for that one too; it is wasted, which crowds no one
+
 		if try >= lateTries {
 			return giveBack(&queue.RetryAt{At: time.Now().Add(time.Second), Reason: "woke late for its slot"})
 		}
@@ -286,18 +287,9 @@ func (s *Sender) decide(ctx context.Context, c store.SendCandidate) (done bool, 
 // release gives a claim back when the carrier was not called. It outlives the
 // task's context and tries for a while: a claim left behind would wait for
 // the reconciler, which finds nothing at the carrier and queues it again.
-func (s *Sender) release(ctx context.Context, id int64) {
-	ctx = context.WithoutCancel(ctx)
-	for i := 0; ; i++ {
-		err := s.st.Release(ctx, id)
-		if err == nil {
-			return
-		}
-		if i == 5 {
-			s.log.Error("could not give back an unsent claim; the reconciler will", "message_id", id, "err", err)
-			return
-		}
-		time.Sleep(time.Duration(1<<i) * 100 * time.Millisecond)
+func (s *Sender) release(id, token int64) {
+	if err := releaseClaims(s.st, []int64{id}, token); err != nil {
+		s.log.Error("could not give back an unsent claim; the reconciler will", "message_id", id, "err", err)
 	}
 }
 
@@ -316,6 +308,9 @@ func (s *Sender) unclaimed(ctx context.Context, id int64) error {
 		if c.SendAt != nil {
 			return &queue.RetryAt{At: *c.SendAt, Reason: "scheduled"}
 		}
+		// Another task held the claim and gave it back meanwhile: this task
+		// stays alive for it.
+		return &queue.RetryAt{At: time.Now().Add(time.Second), Reason: "claim given back by another task"}
 	case "sending":
 		// An earlier attempt died mid-call or ended ambiguously: the text may
 		// have gone. Sending again could send it twice; the reconciler looks
@@ -393,7 +388,7 @@ func (s *Sender) book(ctx context.Context, from string, mps int, ahead time.Dura
 		if ok {
 			return slot, nil
 		}
-		if err := s.sleep(ctx, time.Until(slot)-ahead); err != nil {
+		if err := s.sleep(ctx, max(time.Until(slot)-ahead, time.Millisecond)); err != nil {
 			return time.Time{}, err
 		}
 	}

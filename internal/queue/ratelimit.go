@@ -35,8 +35,9 @@ func NewLimiter(rdb redis.UniversalClient, prefix string) *Limiter {
 // The TAT is kept for a day after its last use (a TAT in the past is simply
 // now). A missing key therefore means Redis lost it (a flush, a failover to a
 // replica without it) or the number was idle for a day: slots up to horizon
-// ahead may already be booked and waited on, so the number starts again past
-// all of them rather than at now, where it would send twice its rate.
+// ahead may already be booked and waited on, so the number starts again one
+// interval past all of them rather than at now, where it would send twice its
+// rate.
 var reserveManyScript = redis.NewScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
@@ -45,7 +46,7 @@ local maxwait = tonumber(ARGV[2])
 local lead = tonumber(ARGV[4])
 local stored = redis.call('GET', KEYS[1])
 local tat
-if stored then tat = tonumber(stored) else tat = now + tonumber(ARGV[5]) end
+if stored then tat = tonumber(stored) else tat = now + tonumber(ARGV[5]) + interval end
 if tat < now + lead then tat = now + lead end
 local out = {now}
 for i = 1, tonumber(ARGV[3]) do
@@ -102,7 +103,8 @@ func (l *Limiter) ReserveMany(ctx context.Context, number string, mps int, maxWa
 
 // KEYS[1] the number's TAT, ARGV[1] the interval µs. A slot now, if no slot
 // is booked from now on (the TAT, one interval after the last booked slot,
-// is past): 1, else 0. A missing key is never idle (see reserveManyScript).
+// is past): its time (Redis's now, µs), else 0. A missing key is never idle
+// (see reserveManyScript).
 var takeNowScript = redis.NewScript(`
 local stored = redis.call('GET', KEYS[1])
 if not stored then return 0 end
@@ -110,20 +112,26 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 if tonumber(stored) > now then return 0 end
 redis.call('SET', KEYS[1], now + tonumber(ARGV[1]), 'PX', 86400000)
-return 1
+return now
 `)
 
 // TakeNow takes a slot of number at this instant if every slot booked so far
 // is at least one interval past, which is what a sender that woke after its
 // own slot needs: when the number is not running at its rate, sending now
-// crowds no one, and nothing has to be booked and waited for again. It
-// reports false when slots are booked ahead (the number is busy).
-func (l *Limiter) TakeNow(ctx context.Context, number string, mps int) (bool, error) {
-	n, err := takeNowScript.Run(ctx, l.rdb, []string{l.prefix + number}, interval(mps)).Int()
+// crowds no one, and nothing has to be booked and waited for again. ok is
+// false when slots are booked ahead (the number is busy). The slot is the
+// instant Redis granted it: the caller checks, as for any slot, that it is not
+// late for it by the time it calls the carrier.
+func (l *Limiter) TakeNow(ctx context.Context, number string, mps int) (slot time.Time, ok bool, err error) {
+	start := time.Now()
+	at, err := takeNowScript.Run(ctx, l.rdb, []string{l.prefix + number}, interval(mps)).Int64()
 	if err != nil {
-		return false, fmt.Errorf("queue: rate limit %s: %w", number, err)
+		return time.Time{}, false, fmt.Errorf("queue: rate limit %s: %w", number, err)
 	}
-	return n == 1, nil
+	if at == 0 {
+		return time.Time{}, false, nil
+	}
+	return l.clock.sample(start, time.Now(), at).local(at), true, nil
 }
 
 // Reserve takes the next slot of number if it opens within maxWait. ok=false

@@ -99,20 +99,25 @@ func (s *Store) LoadForSend(ctx context.Context, id int64) (SendCandidate, error
 // counts it). Texts to the same phone within this one claim are counted in id
 // order. So two texts claimed together with one send left under the cap: one
 // goes, the other is over the cap.
-func (s *Store) ClaimManyForSend(ctx context.Context, ids []int64) (map[int64]SendCandidate, error) {
+//
+// token identifies this claim (see ReleaseClaims): the claimer picks it, so
+// it knows it even when the answer is lost.
+func (s *Store) ClaimManyForSend(ctx context.Context, ids []int64, token int64) (map[int64]SendCandidate, error) {
 	b := &pgx.Batch{}
+	// Every marketing id asked for is locked, whatever its status now: one
+	// given back between this statement and the next is claimable there.
 	b.Queue(`SELECT count(pg_advisory_xact_lock(k)) FROM (
 			SELECT DISTINCT hashtextextended(brand_id::text || ':' || to_number, 13) AS k FROM messages
-			WHERE id = ANY($1) AND direction = 'outbound' AND purpose = 'marketing' AND status IN ('queued', 'held')
+			WHERE id = ANY($1) AND direction = 'outbound' AND purpose = 'marketing'
 			ORDER BY k) l`, ids)
 	q := `WITH m AS (
 			UPDATE messages SET status = 'sending', sending_at = now(), attempts = attempts + 1,
-				held_until = NULL, status_reason = '', updated_at = now()
+				held_until = NULL, status_reason = '', updated_at = now(), claim_token = $2
 			WHERE id = ANY($1) AND direction = 'outbound' AND status IN ('queued', 'held')
 			  AND (send_at IS NULL OR send_at <= now())
 			RETURNING *)` + strings.Replace(candidateSelect, "\t\tJOIN brands b", "\t\tFROM m\n\t\tJOIN brands b", 1)
 	out := make(map[int64]SendCandidate, len(ids))
-	b.Queue(q, ids).Query(func(rows pgx.Rows) error {
+	b.Queue(q, ids, token).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			c, err := scanCandidate(rows)
 			if err != nil {
@@ -157,14 +162,16 @@ func countTogether(claimed map[int64]SendCandidate) {
 	}
 }
 
-// Release gives back a claim whose carrier call never happened (the slot
-// passed, a check failed on an error, the worker is stopping): the message is
-// queued again and the attempt does not count.
-func (s *Store) Release(ctx context.Context, id int64) error {
+// ReleaseClaims gives back the claims of ids made with token whose carrier
+// call never happened (the slot passed, a check failed on an error, the
+// worker is stopping, the claim's answer was lost): the messages are queued
+// again and the attempts do not count. A message claimed since by anyone
+// else, or already sent, is left alone.
+func (s *Store) ReleaseClaims(ctx context.Context, ids []int64, token int64) error {
 	_, err := s.Pool.Exec(ctx, `WITH u AS (UPDATE messages SET status = 'queued', attempts = greatest(attempts - 1, 0), updated_at = now()
-		WHERE id = $1 AND status = 'sending' AND twilio_sid IS NULL RETURNING conversation_id)`+notifyChanged, id)
+		WHERE id = ANY($1) AND status = 'sending' AND claim_token = $2 AND twilio_sid IS NULL RETURNING conversation_id)`+notifyChanged, ids, token)
 	if err != nil {
-		return fmt.Errorf("store: release message %d: %w", id, err)
+		return fmt.Errorf("store: release %d claims: %w", len(ids), err)
 	}
 	return nil
 }
@@ -274,7 +281,9 @@ func (s *Store) Requeue(ctx context.Context, id int64, code int, msg string) err
 // Hold parks a queued (or just claimed) message until the recipient's quiet
 // hours end.
 func (s *Store) Hold(ctx context.Context, id int64, until time.Time, reason string) error {
-	_, err := s.Pool.Exec(ctx, `WITH u AS (UPDATE messages SET status = 'held', held_until = $2, status_reason = $3, updated_at = now()
+	// A claim parked for quiet hours is not an attempt.
+	_, err := s.Pool.Exec(ctx, `WITH u AS (UPDATE messages SET status = 'held', held_until = $2, status_reason = $3, updated_at = now(),
+			attempts = CASE WHEN status = 'sending' THEN greatest(attempts - 1, 0) ELSE attempts END
 		WHERE id = $1 AND status IN ('queued', 'held', 'sending') RETURNING conversation_id)`+notifyChanged, id, until, reason)
 	if err != nil {
 		return fmt.Errorf("store: hold message %d: %w", id, err)
