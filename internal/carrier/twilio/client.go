@@ -218,8 +218,10 @@ func (c *Client) Lookup(ctx context.Context, from, to string, since time.Time) (
 		return nil, fmt.Errorf("twilio: lookup %s → %s: %w", from, to, err)
 	}
 	since = since.Truncate(time.Second)
-	// A full page whose oldest message is still inside the window may have
-	// left the one we look for behind it: "not among these" proves nothing.
+	// "Not among these" proves something only when these are every message
+	// of the pair: a full page may have left the one we look for behind it,
+	// whatever the dates on it say (the list is ordered by the date sent, and
+	// where texts Twilio has not sent yet stand in it is not documented).
 	complete := len(msgs) < lookupLimit
 	out := make([]carrier.Found, 0, len(msgs))
 	for _, m := range msgs {
@@ -233,7 +235,6 @@ func (c *Client) Lookup(ctx context.Context, from, to string, since time.Time) (
 		// An unparseable date keeps the message: a candidate too many is
 		// harmless, one too few can double-send.
 		if !f.DateCreated.IsZero() && f.DateCreated.Before(since) {
-			complete = true
 			continue
 		}
 		out = append(out, f)

@@ -358,6 +358,11 @@ func TestLookupPages(t *testing.T) {
 	if sent := b.fake.Sent(); found[0].SID != sent[len(sent)-1].SID {
 		t.Fatalf("first found %s, want newest %s", found[0].SID, sent[len(sent)-1].SID)
 	}
+	// A full page is never proof of absence, even when its dates are all
+	// older than the window: the list's order is not the creation order.
+	if found, err := b.client.Lookup(ctx, brand, customer, time.Now().Add(time.Hour)); !errors.Is(err, carrier.ErrIncomplete) || len(found) != 0 {
+		t.Fatalf("Lookup past every message on a full page: %d found, err %v; want none and ErrIncomplete", len(found), err)
+	}
 }
 
 func TestLookupErrorIsPlain(t *testing.T) {
