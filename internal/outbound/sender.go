@@ -169,6 +169,17 @@ func (s *Sender) handle(ctx context.Context, p queue.SendPayload, a queue.Attemp
 	if err != nil {
 		return err
 	}
+	if p.Queue == queue.Replies {
+		// A number's replies waiting in this process, from booking to the
+		// carrier, are capped, so one slow number's STOP wave cannot hold
+		// every worker.
+		leave, err := s.replies.enter(p.From, max(2, min(2*mps, s.MaxWaiters)))
+		if err != nil {
+			s.metrics.Sent("rate_limited")
+			return err
+		}
+		defer leave()
+	}
 	var c store.SendCandidate
 	var claimedAt time.Time
 	var token int64
@@ -360,15 +371,7 @@ func (s *Sender) quietHours(c store.SendCandidate, now time.Time) (time.Time, bo
 func (s *Sender) waitForSlot(ctx context.Context, from string, mps int, queueName string) (time.Time, error) {
 	if queueName == queue.Replies {
 		// A reply books the first free slot at most replyAhead away: bulk
-		// books at most bookAhead ahead, so that is never far behind. A
-		// number's waiting replies in this process are capped, so one slow
-		// number's STOP wave cannot hold every worker.
-		release, err := s.replies.enter(from, max(2, min(2*mps, s.MaxWaiters)))
-		if err != nil {
-			s.metrics.Sent("rate_limited")
-			return time.Time{}, err
-		}
-		defer release()
+		// books at most bookAhead ahead, so that is never far behind.
 		return s.book(ctx, from, mps, replyAhead)
 	}
 	// Other texts of one number wait in this process's line for it, at most
