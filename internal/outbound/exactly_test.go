@@ -64,7 +64,8 @@ func (b *bundle) waitAll(t *testing.T, ids []int64, want ...string) {
 			if time.Now().After(deadline) {
 				var enq, attempts int
 				_ = b.Store.Pool.QueryRow(context.Background(), `SELECT (enqueued_at IS NOT NULL)::int, attempts FROM messages WHERE id = $1`, id).Scan(&enq, &attempts)
-				t.Fatalf("message %d is still %s (%s; enqueued %d, attempts %d) after 2 minutes, want %v", id, m.Status, m.StatusReason, enq, attempts, want)
+				t.Fatalf("message %d is still %s (%s; enqueued %d, attempts %d, task %s) after 2 minutes, want %v", id, m.Status, m.StatusReason, enq, attempts,
+					b.App.Queue.TaskState(queue.Replies, id), want)
 			}
 			time.Sleep(20 * time.Millisecond)
 		}

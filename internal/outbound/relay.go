@@ -21,6 +21,9 @@ type QueueWatch interface {
 	TaskEnsurer
 	QueueLost(ctx context.Context) (bool, error)
 	SetQueueMarker(ctx context.Context) error
+	// ReviveSend is EnsureSend for a message long overdue, where an active
+	// task is a lost one.
+	ReviveSend(ctx context.Context, p queue.SendPayload, queueName string, at time.Time) (bool, error)
 }
 
 // Relay makes sure every queued or held message has a task: one whose enqueue
@@ -125,7 +128,7 @@ func (r *Relay) revive(ctx context.Context) (int, error) {
 		if !w.Overdue {
 			continue
 		}
-		enqueued, err := r.q.EnsureSend(ctx, queue.SendPayload{MessageID: w.ID, From: w.From}, w.Queue, w.At)
+		enqueued, err := r.q.ReviveSend(ctx, queue.SendPayload{MessageID: w.ID, From: w.From}, w.Queue, w.At)
 		if err != nil {
 			return len(ids), err
 		}
@@ -136,7 +139,7 @@ func (r *Relay) revive(ctx context.Context) (int, error) {
 	if len(ids) == 0 {
 		return 0, nil
 	}
-	r.log.Warn("relay gave overdue messages a new task (theirs was archived, completed or gone)", "count", len(ids))
+	r.log.Warn("relay gave overdue messages a new task (theirs was archived, completed, gone or lost while active)", "count", len(ids))
 	return len(ids), r.st.MarkEnqueued(ctx, ids)
 }
 

@@ -89,21 +89,46 @@ func (c *Client) SetQueueMarker(ctx context.Context) error {
 // task already queued for the message is not an error: that is the relay
 // finding work that was never lost.
 func (c *Client) EnqueueSend(ctx context.Context, p SendPayload, queueName string, at time.Time) error {
+	_, err := c.enqueueAs(ctx, p, queueName, at, TaskID(p.MessageID))
+	return err
+}
+
+// enqueueAs enqueues p under taskID; false when a task of that id exists.
+func (c *Client) enqueueAs(ctx context.Context, p SendPayload, queueName string, at time.Time, taskID string) (bool, error) {
 	p.Queue = queueName
 	b, err := json.Marshal(p)
 	if err != nil {
-		return err
+		return false, err
 	}
-	opts := []asynq.Option{asynq.TaskID(TaskID(p.MessageID)), asynq.Queue(c.ns + queueName), asynq.MaxRetry(MaxRetry),
+	opts := []asynq.Option{asynq.TaskID(taskID), asynq.Queue(c.ns + queueName), asynq.MaxRetry(MaxRetry),
 		asynq.Timeout(TaskTimeout)}
 	if !at.IsZero() && at.After(time.Now()) {
 		opts = append(opts, asynq.ProcessAt(at))
 	}
 	_, err = c.c.EnqueueContext(ctx, asynq.NewTask(TypeSend, b), opts...)
-	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
-		return fmt.Errorf("queue: enqueue message %d: %w", p.MessageID, err)
+	if errors.Is(err, asynq.ErrTaskIDConflict) {
+		return false, nil
 	}
-	return nil
+	if err != nil {
+		return false, fmt.Errorf("queue: enqueue message %d: %w", p.MessageID, err)
+	}
+	return true, nil
+}
+
+// ReviveSend is EnsureSend for a message more than a minute past its time.
+// There an active task is one asynq lost track of: a handler holds a queued
+// message for seconds at most (a slot is never more than about one away),
+// but after Redis lost its data mid-flight, a dead handler's late bookkeeping
+// can leave its id marked active with nothing running it and nothing to
+// recover it. A second task is then enqueued beside it under an id of its
+// own, at most one per five minutes; a claim has one owner, so two tasks
+// still send the text once.
+func (c *Client) ReviveSend(ctx context.Context, p SendPayload, queueName string, at time.Time) (bool, error) {
+	info, err := c.insp.GetTaskInfo(c.ns+queueName, TaskID(p.MessageID))
+	if err == nil && info.State == asynq.TaskStateActive {
+		return c.enqueueAs(ctx, p, queueName, at, TaskID(p.MessageID)+"~"+strconv.FormatInt(time.Now().Unix()/300, 10))
+	}
+	return c.EnsureSend(ctx, p, queueName, at)
 }
 
 // EnsureSend makes sure the message has a live task on queueName, and reports
@@ -131,4 +156,14 @@ func (c *Client) EnsureSend(ctx context.Context, p SendPayload, queueName string
 		return false, err
 	}
 	return true, nil
+}
+
+// TaskState says what asynq holds for message's task on queueName ("none"
+// when it holds nothing), for diagnostics.
+func (c *Client) TaskState(queueName string, messageID int64) string {
+	info, err := c.insp.GetTaskInfo(c.ns+queueName, TaskID(messageID))
+	if err != nil {
+		return "none (" + err.Error() + ")"
+	}
+	return info.State.String()
 }
