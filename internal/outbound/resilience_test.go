@@ -254,24 +254,25 @@ type recordingLimiter struct {
 	r *slotRecorder
 }
 
-func (l recordingLimiter) ReserveMany(ctx context.Context, number string, mps int, maxWait time.Duration, count int) ([]time.Time, time.Time, error) {
-	slots, next, err := l.Limiter.ReserveMany(ctx, number, mps, maxWait, count)
+func (l recordingLimiter) note(number string, slots ...time.Time) {
 	l.r.mu.Lock()
+	defer l.r.mu.Unlock()
 	for _, at := range slots {
 		l.r.at = append(l.r.at, at)
 		l.r.from = append(l.r.from, number)
 	}
-	l.r.mu.Unlock()
+}
+
+func (l recordingLimiter) ReserveMany(ctx context.Context, number string, mps int, maxWait time.Duration, count int) ([]time.Time, time.Time, error) {
+	slots, next, err := l.Limiter.ReserveMany(ctx, number, mps, maxWait, count)
+	l.note(number, slots...)
 	return slots, next, err
 }
 
 func (l recordingLimiter) Reserve(ctx context.Context, number string, mps int, maxWait time.Duration) (time.Time, bool, error) {
 	slot, ok, err := l.Limiter.Reserve(ctx, number, mps, maxWait)
 	if ok && err == nil {
-		l.r.mu.Lock()
-		l.r.at = append(l.r.at, slot)
-		l.r.from = append(l.r.from, number)
-		l.r.mu.Unlock()
+		l.note(number, slot)
 	}
 	return slot, ok, err
 }
@@ -279,10 +280,7 @@ func (l recordingLimiter) Reserve(ctx context.Context, number string, mps int, m
 func (l recordingLimiter) TakeNow(ctx context.Context, number string, mps int) (time.Time, bool, error) {
 	slot, ok, err := l.Limiter.TakeNow(ctx, number, mps)
 	if ok && err == nil {
-		l.r.mu.Lock()
-		l.r.at = append(l.r.at, slot)
-		l.r.from = append(l.r.from, number)
-		l.r.mu.Unlock()
+		l.note(number, slot)
 	}
 	return slot, ok, err
 }

@@ -253,11 +253,7 @@ func (s *Store) MarkSent(ctx context.Context, sent []Sent) ([]StatusUpdate, erro
 		RETURNING p.twilio_sid, v.id, p.status, coalesce(p.error_code, 0), p.error_message`, ids, sids).
 		Query(func(rows pgx.Rows) error {
 			var err error
-			pend, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (StatusUpdate, error) {
-				var u StatusUpdate
-				err := r.Scan(&u.SID, &u.MessageID, &u.Status, &u.ErrorCode, &u.ErrorMessage)
-				return u, err
-			})
+			pend, err = pgx.CollectRows(rows, scanPending)
 			return err
 		})
 	b.Queue(`WITH u AS (SELECT conversation_id FROM messages WHERE id = ANY($1))`+notifyChanged, ids)
@@ -265,6 +261,14 @@ func (s *Store) MarkSent(ctx context.Context, sent []Sent) ([]StatusUpdate, erro
 		return nil, fmt.Errorf("store: mark %d messages sent: %w", len(sent), err)
 	}
 	return pend, nil
+}
+
+// scanPending reads a kept status callback as (sid, message id, status,
+// error code, error message).
+func scanPending(r pgx.CollectableRow) (StatusUpdate, error) {
+	var u StatusUpdate
+	err := r.Scan(&u.SID, &u.MessageID, &u.Status, &u.ErrorCode, &u.ErrorMessage)
+	return u, err
 }
 
 // Requeue puts a message whose send definitely did not happen back to queued,

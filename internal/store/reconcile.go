@@ -108,11 +108,7 @@ func (s *Store) ResolveSent(ctx context.Context, id int64, sendingAt time.Time, 
 		RETURNING p.twilio_sid, $1::bigint, p.status, coalesce(p.error_code, 0), p.error_message`, id, sid).
 		Query(func(rows pgx.Rows) error {
 			var err error
-			pend, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (StatusUpdate, error) {
-				var u StatusUpdate
-				err := r.Scan(&u.SID, &u.MessageID, &u.Status, &u.ErrorCode, &u.ErrorMessage)
-				return u, err
-			})
+			pend, err = pgx.CollectRows(rows, scanPending)
 			return err
 		})
 	b.Queue(`WITH u AS (SELECT conversation_id FROM messages WHERE id = $1 AND twilio_sid = $2)`+notifyChanged, id, sid)
