@@ -153,6 +153,9 @@ func (r *Reconciler) resolve(ctx context.Context, m store.Stuck) (done bool, err
 	if _, err := r.q.EnsureSend(ctx, queue.SendPayload{MessageID: m.ID, From: c.From}, c.Queue, time.Time{}); err != nil {
 		return true, err // likewise
 	}
+	if err := r.st.MarkEnqueued(ctx, []int64{m.ID}); err != nil {
+		return true, err // the relay checks it again: harmless
+	}
 	r.log.Info("ambiguous send not found at the carrier; queued again", "message_id", m.ID)
 	return true, nil
 }
