@@ -121,6 +121,8 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options
 	}
 	a.Sender = outbound.NewSender(st, a.Carrier, lim, cfg.PublicURL, log, a.Metrics)
 	a.Sender.Now = opt.Now
+	a.Sender.Tasks = a.Queue
+	a.Limiter.Lead = a.Sender.BookingLead
 	if opt.Concurrency <= 0 {
 		opt.Concurrency = 200
 		a.opt.Concurrency = 200
@@ -180,7 +182,7 @@ func (a *App) StartWorker(ctx context.Context) (wait func(), err error) {
 	wopt.PoolSize = 50
 	wrdb := redis.NewClient(&wopt)
 	srv := queue.NewServer(wrdb, queue.ServerConfig{Concurrency: a.opt.Concurrency, Log: a.Log, Namespace: a.opt.QueueNamespace,
-		RetryBase: a.opt.RetryBase}, a.Sender.Handle)
+		RetryBase: a.opt.RetryBase}, a.Sender.Handle, a.Sender.HandleBatch)
 	a.Sender.Start()
 	if err := srv.Start(); err != nil {
 		_ = wrdb.Close()

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -158,6 +159,27 @@ func (o *Outbox) enqueue(ctx context.Context, id int64, from, q string, at *time
 	if err := o.st.MarkEnqueued(ctx, []int64{id}); err != nil {
 		o.log.Warn("could not record the enqueue; the relay may enqueue it again (harmless)", "message_id", id, "err", err)
 	}
+}
+
+// EnqueueBulk enqueues stored texts of one sender number on the bulk queue
+// in grouped tasks of up to queue.BatchSize, in id order, due at at (zero:
+// now). A failure loses nothing: a row not marked enqueued is found by the
+// relay, which gives it a task of its own.
+func (o *Outbox) EnqueueBulk(ctx context.Context, from string, ids []int64, at time.Time) error {
+	ids = slices.Clone(ids)
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	for start := 0; start < len(ids); start += queue.BatchSize {
+		chunk := ids[start:min(start+queue.BatchSize, len(ids))]
+		key, err := o.q.EnqueueBatch(ctx, queue.BatchPayload{IDs: chunk, From: from}, queue.Bulk, at)
+		if err != nil {
+			return err
+		}
+		if err := o.st.MarkEnqueuedIn(ctx, chunk, key); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (o *Outbox) validate(r *SendRequest) error {

@@ -12,6 +12,7 @@ import (
 // Enqueuer puts send tasks on the queue (queue.Client in production).
 type Enqueuer interface {
 	EnqueueSend(ctx context.Context, p queue.SendPayload, queueName string, at time.Time) error
+	EnqueueBatch(ctx context.Context, p queue.BatchPayload, queueName string, at time.Time) (string, error)
 }
 
 // QueueWatch tells whether the queue lost its tasks, and whether one
@@ -79,20 +80,26 @@ func (r *Relay) RunOnce(ctx context.Context) (int, error) {
 				break
 			}
 			ids := make([]int64, 0, len(rows))
+			var single []int64 // given a task of their own now
 			for _, u := range rows {
 				// Not a blind enqueue: a task left archived under the
 				// message's TaskID would make it a no-op.
-				enqueued, err := r.q.EnsureSend(ctx, queue.SendPayload{MessageID: u.ID, From: u.From}, u.Queue, u.At)
+				enqueued, err := r.q.EnsureSend(ctx, queue.SendPayload{MessageID: u.ID, From: u.From, TaskKey: u.TaskKey}, u.Queue, u.At)
 				if err != nil {
 					return err
 				}
 				if enqueued {
 					n++
+					single = append(single, u.ID)
+				} else {
+					ids = append(ids, u.ID)
 				}
-				ids = append(ids, u.ID)
 				after = u.ID
 			}
 			if err := r.st.MarkEnqueued(ctx, ids); err != nil {
+				return err
+			}
+			if err := r.st.MarkEnqueuedIn(ctx, single, ""); err != nil {
 				return err
 			}
 		}
@@ -128,7 +135,7 @@ func (r *Relay) revive(ctx context.Context) (int, error) {
 		if !w.Overdue {
 			continue
 		}
-		enqueued, err := r.q.ReviveSend(ctx, queue.SendPayload{MessageID: w.ID, From: w.From}, w.Queue, w.At)
+		enqueued, err := r.q.ReviveSend(ctx, queue.SendPayload{MessageID: w.ID, From: w.From, TaskKey: w.TaskKey}, w.Queue, w.At)
 		if err != nil {
 			return len(ids), err
 		}

@@ -45,8 +45,14 @@ type Sender struct {
 	claims      *claimer
 	recorder    *sentRecorder
 	replies     waiters
+	groups      groups // grouped tasks per sender number
 	stopMu      sync.Mutex
 	stopping    chan struct{} // closed by Stop; a new one by Start
+	// GroupsPerNumber is how many grouped tasks of one sender number book
+	// and send at once in this process (default 8: up to 512 texts).
+	GroupsPerNumber int
+	// Tasks hands on the texts of a grouped task that cannot go now.
+	Tasks Batcher
 	// MaxWaiters caps the workers of this process waiting on one sender
 	// number (set it to half the worker's concurrency).
 	MaxWaiters int
@@ -67,7 +73,7 @@ func NewSender(st *store.Store, c carrier.Carrier, l Limiter, publicURL string, 
 		m = noMetrics{}
 	}
 	return &Sender{st: st, carrier: c, limiter: l, publicURL: publicURL, log: log, Now: time.Now,
-		SendTimeout: 15 * time.Second, metrics: m, rates: rates{st: st}, MaxWaiters: 25,
+		SendTimeout: 15 * time.Second, metrics: m, rates: rates{st: st}, MaxWaiters: 25, GroupsPerNumber: 8,
 		claims: newClaimer(st), recorder: newSentRecorder(st), stopping: make(chan struct{})}
 }
 
@@ -102,7 +108,11 @@ const lateTries = 4
 // claim comes last so that a STOP (or an agent's or the API's opt-out) that
 // arrives while a text waits for its slot wins.
 func (s *Sender) Handle(ctx context.Context, p queue.SendPayload, a queue.Attempt) error {
-	err := s.handle(ctx, p, a)
+	return s.outcome(p.MessageID, s.handle(ctx, p, a))
+}
+
+// outcome maps what delivering one text returned to the task's answer.
+func (s *Sender) outcome(id int64, err error) error {
 	var retryAt *queue.RetryAt
 	var ce *carrier.Error
 	if err == nil || errors.As(err, &retryAt) || errors.As(err, &ce) {
@@ -117,8 +127,17 @@ func (s *Sender) Handle(ctx context.Context, p queue.SendPayload, a queue.Attemp
 	// sent, and an outage must not use up the task's retries (an archived
 	// task would leave its message queued for good). Try again shortly,
 	// without counting a failure.
-	s.log.Warn("send task could not run; trying again", "message_id", p.MessageID, "err", err)
+	s.log.Warn("send task could not run; trying again", "message_id", id, "err", err)
 	return &queue.RetryAt{At: time.Now().Add(5 * time.Second), Reason: err.Error()}
+}
+
+// BookingLead is how far ahead of booking a slot should be at the least:
+// the time a claim takes now, and a little to wake in. The limiter books no
+// slot sooner (queue.Limiter.Lead), so a text whose number is idle is not
+// late for its first slot because its claim took longer than the slot was
+// away.
+func (s *Sender) BookingLead() time.Duration {
+	return s.claims.lead() + 5*time.Millisecond
 }
 
 // errStopping ends a wait when the worker is stopping.
@@ -180,6 +199,12 @@ func (s *Sender) handle(ctx context.Context, p queue.SendPayload, a queue.Attemp
 		}
 		defer leave()
 	}
+	return s.deliver(ctx, p, mps, time.Time{})
+}
+
+// deliver takes one text from its slot to the carrier: booked is a slot
+// already booked for it (zero: it books its own).
+func (s *Sender) deliver(ctx context.Context, p queue.SendPayload, mps int, booked time.Time) error {
 	var c store.SendCandidate
 	var claimedAt time.Time
 	var token int64
@@ -191,9 +216,19 @@ func (s *Sender) handle(ctx context.Context, p queue.SendPayload, a queue.Attemp
 		return err
 	}
 	for try := 1; ; try++ {
-		slot, err := s.waitForSlot(ctx, p.From, mps, p.Queue)
-		if err != nil {
-			return giveBack(err)
+		slot := booked
+		if try > 1 || slot.IsZero() {
+			var err error
+			if !booked.IsZero() {
+				// A grouped task's text books again on its own, keeping its
+				// claim: its group is already counted against the number.
+				slot, err = s.book(ctx, p.From, mps, bookAhead)
+			} else {
+				slot, err = s.waitForSlot(ctx, p.From, mps, p.Queue)
+			}
+			if err != nil {
+				return giveBack(err)
+			}
 		}
 		// Unclaimed until just before the slot.
 		if err := s.sleep(ctx, time.Until(slot)-s.claims.lead()); err != nil {
@@ -201,6 +236,7 @@ func (s *Sender) handle(ctx context.Context, p queue.SendPayload, a queue.Attemp
 		}
 		if !claimed {
 			var ok bool
+			var err error
 			if c, ok, token, err = s.claims.claim(ctx, p.MessageID); err != nil {
 				return err // the claimer gives back whatever it may have claimed
 			}
@@ -231,7 +267,7 @@ func (s *Sender) handle(ctx context.Context, p queue.SendPayload, a queue.Attemp
 			return giveBack(err)
 		}
 		if time.Since(slot) <= lateBy {
-			return s.send(ctx, c, a)
+			return s.send(ctx, c)
 		}
 		// Woken too late (a busy CPU, a pause, a slow claim): this slot is
 		// gone. If the number has no slot booked after it, it may send at
@@ -251,7 +287,7 @@ func (s *Sender) handle(ctx context.Context, p queue.SendPayload, a queue.Attemp
 		if slot, ok, err := s.limiter.TakeNow(ctx, p.From, mps); err != nil {
 			return giveBack(err)
 		} else if ok && time.Since(slot) <= lateBy {
-			return s.send(ctx, c, a)
+			return s.send(ctx, c)
 		} // else: late for that one too; it is wasted, which crowds no one
 
 		if try >= lateTries {
@@ -433,7 +469,7 @@ func StatusCallbackURL(publicURL string, messageID int64) string {
 // enqueued again by the relay starts asynq's count from zero.
 const MaxSendAttempts = 20
 
-func (s *Sender) send(ctx context.Context, c store.SendCandidate, _ queue.Attempt) error {
+func (s *Sender) send(ctx context.Context, c store.SendCandidate) error {
 	media := make([]string, 0, len(c.Media))
 	for _, m := range c.Media {
 		media = append(media, m.URL)

@@ -26,13 +26,35 @@ const (
 // TypeSend is the task that sends one outbound message.
 const TypeSend = "message:send"
 
+// TypeSendBatch is the grouped task that sends up to BatchSize bulk texts of
+// one sender number.
+const TypeSendBatch = "message:send-batch"
+
+// BatchSize is the most texts one grouped task carries.
+const BatchSize = 64
+
 // SendPayload identifies the message; everything else is read from Postgres
 // when the task runs, so a task never carries stale content.
 type SendPayload struct {
 	MessageID int64  `json:"id"`
 	From      string `json:"from,omitempty"` // the sender number: the rate limiter runs before any query
 	Queue     string `json:"queue,omitempty"`
+	// TaskKey names the grouped task that carries the message, if any; the
+	// relay's checks ask for it first. Not part of the task.
+	TaskKey string `json:"-"`
 }
+
+// BatchPayload is a grouped task: texts of one sender number, sent in id
+// order, each claimed just before its own slot.
+type BatchPayload struct {
+	IDs   []int64 `json:"ids"`
+	From  string  `json:"from"`
+	Queue string  `json:"queue,omitempty"`
+}
+
+// BatchTaskID is the asynq task id of the grouped task of ids: "b" and its
+// first id, which no other grouped task carries.
+func BatchTaskID(ids []int64) string { return "b" + strconv.FormatInt(ids[0], 10) }
 
 // TaskID is the asynq task id of a message — its id — so there is one task
 // per message at a time, and an enqueue that finds it is not a duplicate.
@@ -93,6 +115,52 @@ func (c *Client) EnqueueSend(ctx context.Context, p SendPayload, queueName strin
 	return err
 }
 
+// EnqueueBatch queues the grouped task of p.IDs (at most BatchSize, all from
+// p.From) on queue, not before at, and returns its task id. One already
+// queued under that id is not an error.
+func (c *Client) EnqueueBatch(ctx context.Context, p BatchPayload, queueName string, at time.Time) (string, error) {
+	if len(p.IDs) == 0 {
+		return "", fmt.Errorf("queue: a grouped task carries 1 to %d texts, not 0", BatchSize)
+	}
+	return c.EnqueueBatchAs(ctx, p, queueName, at, BatchTaskID(p.IDs))
+}
+
+// EnqueueBatchAs is EnqueueBatch under the task id id.
+func (c *Client) EnqueueBatchAs(ctx context.Context, p BatchPayload, queueName string, at time.Time, id string) (string, error) {
+	if len(p.IDs) == 0 || len(p.IDs) > BatchSize {
+		return "", fmt.Errorf("queue: a grouped task carries 1 to %d texts, not %d", BatchSize, len(p.IDs))
+	}
+	p.Queue = queueName
+	b, err := json.Marshal(p)
+	if err != nil {
+		return "", err
+	}
+	opts := []asynq.Option{asynq.TaskID(id), asynq.Queue(c.ns + queueName), asynq.MaxRetry(MaxRetry),
+		asynq.Timeout(TaskTimeout)}
+	if !at.IsZero() && at.After(time.Now()) {
+		opts = append(opts, asynq.ProcessAt(at))
+	}
+	_, err = c.c.EnqueueContext(ctx, asynq.NewTask(TypeSendBatch, b), opts...)
+	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+		return "", fmt.Errorf("queue: enqueue %d texts of %s: %w", len(p.IDs), p.From, err)
+	}
+	return id, nil
+}
+
+// batchState reads the state of the grouped task p.TaskKey: live (pending,
+// scheduled, retrying or active), or not (none, archived, completed).
+func (c *Client) batchState(qname string, p SendPayload) (asynq.TaskState, bool, error) {
+	info, err := c.insp.GetTaskInfo(qname, p.TaskKey)
+	switch {
+	case err == nil:
+		return info.State, info.State != asynq.TaskStateArchived && info.State != asynq.TaskStateCompleted, nil
+	case errors.Is(err, asynq.ErrTaskNotFound), errors.Is(err, asynq.ErrQueueNotFound):
+		return 0, false, nil
+	default:
+		return 0, false, fmt.Errorf("queue: grouped task %s of message %d: %w", p.TaskKey, p.MessageID, err)
+	}
+}
+
 // enqueueAs enqueues p under taskID; false when a task of that id exists.
 func (c *Client) enqueueAs(ctx context.Context, p SendPayload, queueName string, at time.Time, taskID string) (bool, error) {
 	p.Queue = queueName
@@ -123,7 +191,24 @@ func (c *Client) enqueueAs(ctx context.Context, p SendPayload, queueName string,
 // recover it. A second task is then enqueued beside it under an id of its
 // own, at most one per five minutes; a claim has one owner, so two tasks
 // still send the text once.
+//
+// A message carried by a grouped task (p.TaskKey) is treated the same way:
+// a pending, scheduled or retrying group is live; an active one gets the
+// message a task of its own beside it, as above; a group that is gone
+// leaves the message to the checks of its own task.
 func (c *Client) ReviveSend(ctx context.Context, p SendPayload, queueName string, at time.Time) (bool, error) {
+	if p.TaskKey != "" {
+		state, live, err := c.batchState(c.ns+queueName, p)
+		if err != nil {
+			return false, err
+		}
+		if live && state != asynq.TaskStateActive {
+			return false, nil
+		}
+		if live {
+			return c.enqueueAs(ctx, p, queueName, at, TaskID(p.MessageID)+"~"+strconv.FormatInt(time.Now().Unix()/300, 10))
+		}
+	}
 	info, err := c.insp.GetTaskInfo(c.ns+queueName, TaskID(p.MessageID))
 	if err == nil && info.State == asynq.TaskStateActive {
 		return c.enqueueAs(ctx, p, queueName, at, TaskID(p.MessageID)+"~"+strconv.FormatInt(time.Now().Unix()/300, 10))
@@ -137,9 +222,15 @@ func (c *Client) ReviveSend(ctx context.Context, p SendPayload, queueName string
 // its lease expires). An archived task (its retries exhausted) or a completed
 // one is not: it is deleted, so that its TaskID — the message id — can be
 // used again, and a new task is enqueued, due at at. So is a missing one (lost
-// in a Redis failover, or a retry asynq no longer has).
+// in a Redis failover, or a retry asynq no longer has). A message carried by
+// a live grouped task (p.TaskKey) has its task.
 func (c *Client) EnsureSend(ctx context.Context, p SendPayload, queueName string, at time.Time) (bool, error) {
 	qname, id := c.ns+queueName, TaskID(p.MessageID)
+	if p.TaskKey != "" {
+		if _, live, err := c.batchState(qname, p); err != nil || live {
+			return false, err
+		}
+	}
 	info, err := c.insp.GetTaskInfo(qname, id)
 	switch {
 	case err == nil && (info.State == asynq.TaskStateArchived || info.State == asynq.TaskStateCompleted):

@@ -28,7 +28,7 @@ func TestReviveSendBesideAnActiveTask(t *testing.T) {
 			started <- p.MessageID
 			<-release
 			return nil
-		})
+		}, func(context.Context, BatchPayload, Attempt) error { return nil })
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
 	}

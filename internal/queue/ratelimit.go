@@ -20,6 +20,23 @@ type Limiter struct {
 	rdb    redis.UniversalClient
 	prefix string
 	clock  redisClock
+	// Lead, when set, is the least time between booking and a slot (at
+	// least MinLead, at most MaxLead): the sender claims its message in
+	// between, so it sets this to how long its claims take.
+	Lead func() time.Duration
+}
+
+// MinLead and MaxLead bound the least time between booking and a slot.
+const (
+	MinLead = 15 * time.Millisecond
+	MaxLead = 80 * time.Millisecond
+)
+
+func (l *Limiter) lead() time.Duration {
+	if l.Lead == nil {
+		return MinLead
+	}
+	return min(max(l.Lead(), MinLead), MaxLead)
 }
 
 // NewLimiter returns a limiter storing its state under prefix in rdb.
@@ -62,11 +79,6 @@ redis.call('SET', KEYS[1], tat, 'PX', 86400000)
 return out
 `)
 
-// lead is the least time between booking a slot and the slot: the sender
-// claims its message in between, and a slot that passed during the claim
-// would have to be booked again.
-const lead = 15 * time.Millisecond
-
 // Horizon is the furthest ahead any caller books a slot (a reply books at
 // most about a second ahead, other texts 100 ms): a number whose state Redis
 // lost restarts this far ahead, past every slot that may still be waited on.
@@ -83,7 +95,7 @@ const Horizon = 1100 * time.Millisecond
 func (l *Limiter) ReserveMany(ctx context.Context, number string, mps int, maxWait time.Duration, count int) (slots []time.Time, next time.Time, err error) {
 	start := time.Now()
 	res, err := reserveManyScript.Run(ctx, l.rdb, []string{l.prefix + number}, interval(mps), maxWait.Microseconds(), count,
-		lead.Microseconds(), Horizon.Microseconds()).Int64Slice()
+		l.lead().Microseconds(), Horizon.Microseconds()).Int64Slice()
 	if err != nil {
 		return nil, time.Time{}, fmt.Errorf("queue: rate limit %s: %w", number, err)
 	}

@@ -38,6 +38,10 @@ func (a Attempt) Last() bool { return a.Retried >= a.MaxRetry }
 // exponential backoff until MaxRetry.
 type SendHandler func(ctx context.Context, p SendPayload, a Attempt) error
 
+// BatchHandler sends the texts of one grouped task, with SendHandler's
+// return values for the task as a whole.
+type BatchHandler func(ctx context.Context, p BatchPayload, a Attempt) error
+
 // Server is the asynq worker with Parley's queues.
 type Server struct {
 	srvs []*asynq.Server
@@ -58,7 +62,7 @@ type ServerConfig struct {
 
 // NewServer builds the worker. Queues are strictly prioritised: a waiting
 // reply is always taken before any proactive or bulk task.
-func NewServer(rdb redis.UniversalClient, cfg ServerConfig, send SendHandler) *Server {
+func NewServer(rdb redis.UniversalClient, cfg ServerConfig, send SendHandler, batch BatchHandler) *Server {
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = 200
 	}
@@ -111,6 +115,16 @@ func NewServer(rdb redis.UniversalClient, cfg ServerConfig, send SendHandler) *S
 		a.Retried, _ = asynq.GetRetryCount(ctx)
 		a.MaxRetry, _ = asynq.GetMaxRetry(ctx)
 		return send(ctx, p, a)
+	})
+	mux.HandleFunc(TypeSendBatch, func(ctx context.Context, t *asynq.Task) error {
+		var p BatchPayload
+		if err := json.Unmarshal(t.Payload(), &p); err != nil || len(p.IDs) == 0 || p.From == "" {
+			return fmt.Errorf("queue: bad grouped send payload %q: %w", t.Payload(), asynq.SkipRetry)
+		}
+		a := Attempt{}
+		a.Retried, _ = asynq.GetRetryCount(ctx)
+		a.MaxRetry, _ = asynq.GetMaxRetry(ctx)
+		return batch(ctx, p, a)
 	})
 	return &Server{srvs: srvs, mux: mux}
 }

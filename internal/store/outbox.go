@@ -152,12 +152,28 @@ func (s *Store) MarkEnqueued(ctx context.Context, ids []int64) error {
 	return nil
 }
 
+// MarkEnqueuedIn records that ids were enqueued together in the grouped task
+// taskKey ("" when each has a task of its own again: the relay then asks the
+// queue for the message's own task).
+func (s *Store) MarkEnqueuedIn(ctx context.Context, ids []int64, taskKey string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	_, err := s.Pool.Exec(ctx, `UPDATE messages SET enqueued_at = now(), task_key = nullif($2, '') WHERE id = ANY($1)`, ids, taskKey)
+	if err != nil {
+		return fmt.Errorf("store: mark enqueued: %w", err)
+	}
+	return nil
+}
+
 // Unfinished is an outbound row the relay may have to enqueue again.
 type Unfinished struct {
 	ID    int64
 	Queue string
 	At    time.Time // when it may go: held_until, send_at or now
 	From  string
+	// TaskKey is the grouped task that carries it ("": its own task).
+	TaskKey string
 }
 
 // UnenqueuedOutbound lists queued or held rows older than minAge whose task
@@ -171,7 +187,7 @@ func (s *Store) UnenqueuedOutbound(ctx context.Context, minAge time.Duration, al
 		cond = `true`
 	}
 	rows, err := s.Pool.Query(ctx, `
-		SELECT id, coalesce(queue, 'replies'), coalesce(held_until, send_at, now()), from_number
+		SELECT id, coalesce(queue, 'replies'), coalesce(held_until, send_at, now()), from_number, coalesce(task_key, '')
 		FROM messages
 		WHERE direction = 'outbound' AND status IN ('queued', 'held') AND id > $1
 		  AND `+cond+` AND created_at < now() - $2::interval
@@ -224,13 +240,13 @@ type Waiting struct {
 func (s *Store) WaitingOutbound(ctx context.Context, overdue time.Duration, afterID int64, limit int) ([]Waiting, error) {
 	// One ordered range of the messages_outbox index (status, id) per status.
 	rows, err := s.Pool.Query(ctx, `
-		SELECT id, coalesce(queue, 'replies'), coalesce(held_until, send_at, now()), from_number,
+		SELECT id, coalesce(queue, 'replies'), coalesce(held_until, send_at, now()), from_number, coalesce(task_key, ''),
 			coalesce(held_until, send_at, created_at) < now() - $3::bigint * interval '1 microsecond'
 		FROM (
-			(SELECT id, queue, held_until, send_at, created_at, from_number FROM messages
+			(SELECT id, queue, held_until, send_at, created_at, from_number, task_key FROM messages
 			  WHERE direction = 'outbound' AND status = 'queued' AND id > $1 ORDER BY id LIMIT $2)
 			UNION ALL
-			(SELECT id, queue, held_until, send_at, created_at, from_number FROM messages
+			(SELECT id, queue, held_until, send_at, created_at, from_number, task_key FROM messages
 			  WHERE direction = 'outbound' AND status = 'held' AND id > $1 ORDER BY id LIMIT $2)
 		) w
 		ORDER BY id LIMIT $2`, afterID, limit, overdue.Microseconds())
@@ -239,7 +255,7 @@ func (s *Store) WaitingOutbound(ctx context.Context, overdue time.Duration, afte
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Waiting, error) {
 		var w Waiting
-		err := r.Scan(&w.ID, &w.Queue, &w.At, &w.From, &w.Overdue)
+		err := r.Scan(&w.ID, &w.Queue, &w.At, &w.From, &w.TaskKey, &w.Overdue)
 		return w, err
 	})
 	if err != nil {
