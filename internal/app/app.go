@@ -160,7 +160,8 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options
 	a.Echo = web.New(log, a.Metrics, web.Health{
 		Postgres: st.Ping,
 		Redis:    func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
-	}, regs...)
+	}, web.Options{TrustedProxies: cfg.TrustedProxies, FlyClientIP: cfg.OnFly, MetricsToken: cfg.MetricsToken,
+		HTTPS: strings.HasPrefix(cfg.PublicURL, "https://")}, regs...)
 	return a, nil
 }
 

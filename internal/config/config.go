@@ -23,6 +23,16 @@ type Config struct {
 	SpoolDir          string // PARLEY_SPOOL_DIR: durable spool for webhooks received while Postgres is down
 	PprofAddr         string // PARLEY_PPROF_ADDR: optional loopback host:port serving Go's profiler (off when empty)
 	RequireTwilioAuth bool   // false only for `parley dev`, which uses the simulator carrier
+	// TrustedProxies (PARLEY_TRUSTED_PROXIES, comma-separated CIDRs) are the
+	// proxies whose X-Forwarded-For is believed; none by default, so a
+	// client's address is the TCP peer's.
+	TrustedProxies []*net.IPNet
+	// OnFly (FLY_APP_NAME is set): the client's address is Fly's
+	// Fly-Client-IP header, which Fly's proxy sets on every request.
+	OnFly bool
+	// MetricsToken (PARLEY_METRICS_TOKEN): when set, GET /metrics needs
+	// "Authorization: Bearer <token>".
+	MetricsToken string
 }
 
 // Needs says which groups of settings a subcommand uses, so that `parley migrate`
@@ -50,11 +60,48 @@ func FromEnv(getenv func(string) string, need Needs) (Config, error) {
 		SpoolDir:          strings.TrimSpace(getenv("PARLEY_SPOOL_DIR")),
 		PprofAddr:         strings.TrimSpace(getenv("PARLEY_PPROF_ADDR")),
 		RequireTwilioAuth: need.Twilio,
+		OnFly:             strings.TrimSpace(getenv("FLY_APP_NAME")) != "",
+		MetricsToken:      strings.TrimSpace(getenv("PARLEY_METRICS_TOKEN")),
 	}
 	if c.Addr == "" {
 		c.Addr = ":8080"
 	}
+	proxies, err := ParseCIDRs(getenv("PARLEY_TRUSTED_PROXIES"))
+	if err != nil {
+		return c, fmt.Errorf("PARLEY_TRUSTED_PROXIES: %v", err)
+	}
+	c.TrustedProxies = proxies
 	return c, c.Validate(need)
+}
+
+// ParseCIDRs reads a comma-separated list of CIDRs (a bare address is one
+// host: /32 or /128).
+func ParseCIDRs(v string) ([]*net.IPNet, error) {
+	var out []*net.IPNet
+	for _, part := range strings.Split(v, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		if !strings.Contains(part, "/") {
+			ip := net.ParseIP(part)
+			if ip == nil {
+				return nil, fmt.Errorf("%q is not an address or a CIDR (e.g. 10.0.0.0/8)", part)
+			}
+			bits := 128
+			if ip.To4() != nil {
+				ip, bits = ip.To4(), 32
+			}
+			out = append(out, &net.IPNet{IP: ip, Mask: net.CIDRMask(bits, bits)})
+			continue
+		}
+		_, n, err := net.ParseCIDR(part)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a CIDR (e.g. 10.0.0.0/8)", part)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }
 
 // Validate checks the settings a subcommand needs.

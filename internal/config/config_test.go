@@ -90,3 +90,30 @@ func TestPasswordNeverPrinted(t *testing.T) {
 		t.Fatalf("error %v must not print the password", err)
 	}
 }
+
+func TestTrustedProxiesAndMetricsToken(t *testing.T) {
+	t.Parallel()
+	c, err := FromEnv(env(good()), all)
+	if err != nil || len(c.TrustedProxies) != 0 || c.OnFly || c.MetricsToken != "" {
+		t.Fatalf("defaults: proxies %v fly %v token %q err %v", c.TrustedProxies, c.OnFly, c.MetricsToken, err)
+	}
+	m := good()
+	m["PARLEY_TRUSTED_PROXIES"] = " 10.0.0.0/8, 192.0.2.1 ,fd00::/8"
+	m["FLY_APP_NAME"] = "parley"
+	m["PARLEY_METRICS_TOKEN"] = "tok"
+	c, err = FromEnv(env(m), all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, n := range c.TrustedProxies {
+		got = append(got, n.String())
+	}
+	if strings.Join(got, " ") != "10.0.0.0/8 192.0.2.1/32 fd00::/8" || !c.OnFly || c.MetricsToken != "tok" {
+		t.Fatalf("proxies %v fly %v token %q", got, c.OnFly, c.MetricsToken)
+	}
+	m["PARLEY_TRUSTED_PROXIES"] = "10.0.0.0/8,not-a-cidr"
+	if _, err := FromEnv(env(m), all); err == nil || !strings.Contains(err.Error(), "PARLEY_TRUSTED_PROXIES") || !strings.Contains(err.Error(), "not-a-cidr") {
+		t.Fatalf("a bad CIDR: %v", err)
+	}
+}

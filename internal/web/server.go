@@ -5,9 +5,12 @@ package web
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -27,35 +30,109 @@ type Health struct {
 	Redis    func(context.Context) error
 }
 
+// Options are the server's security settings.
+type Options struct {
+	// TrustedProxies are the proxies whose X-Forwarded-For names the client;
+	// with none (the default) the client is the TCP peer.
+	TrustedProxies []*net.IPNet
+	// FlyClientIP takes the client from Fly's Fly-Client-IP header (on Fly,
+	// FLY_APP_NAME is set; Fly's proxy overwrites the header on every
+	// request).
+	FlyClientIP bool
+	// MetricsToken, when set, is the Bearer token GET /metrics requires.
+	MetricsToken string
+	// HTTPS (PARLEY_PUBLIC_URL is https) adds Strict-Transport-Security.
+	HTTPS bool
+}
+
 // New returns the echo server with the health, readiness and metrics routes
 // and every registrar's routes.
-func New(log *slog.Logger, m *metrics.Metrics, h Health, regs ...Registrar) *echo.Echo {
+func New(log *slog.Logger, m *metrics.Metrics, h Health, opt Options, regs ...Registrar) *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler(log)
+	e.IPExtractor = ClientIP(opt.TrustedProxies, opt.FlyClientIP)
 	e.Use(recoverer(log), countRequests(m))
+	if opt.HTTPS {
+		e.Use(func(next echo.HandlerFunc) echo.HandlerFunc {
+			return func(c echo.Context) error {
+				c.Response().Header().Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+				return next(c)
+			}
+		})
+	}
 
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok\n") })
 	e.GET("/readyz", func(c echo.Context) error {
 		ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
 		defer cancel()
+		// Fixed words only: a driver's error names the host, user and
+		// database, which is no one's business outside.
 		res := map[string]string{"postgres": "ok", "redis": "ok"}
 		code := http.StatusOK
 		if err := h.Postgres(ctx); err != nil {
-			res["postgres"], code = err.Error(), http.StatusServiceUnavailable
+			log.Warn("readiness: postgres unavailable", "err", err)
+			res["postgres"], code = "postgres unavailable", http.StatusServiceUnavailable
 		}
 		if h.Redis != nil {
 			if err := h.Redis(ctx); err != nil {
-				res["redis"], code = err.Error(), http.StatusServiceUnavailable
+				log.Warn("readiness: redis unavailable", "err", err)
+				res["redis"], code = "redis unavailable", http.StatusServiceUnavailable
 			}
 		}
 		return c.JSON(code, res)
 	})
-	e.GET("/metrics", echo.WrapHandler(m.Handler()))
+	e.GET("/metrics", echo.WrapHandler(m.Handler()), metricsAuth(opt.MetricsToken))
 	for _, r := range regs {
 		r.Register(e)
 	}
 	return e
+}
+
+// metricsAuth requires "Authorization: Bearer token" when token is set.
+func metricsAuth(token string) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		if token == "" {
+			return next
+		}
+		want := []byte("Bearer " + token)
+		return func(c echo.Context) error {
+			if subtle.ConstantTimeCompare([]byte(c.Request().Header.Get("Authorization")), want) != 1 {
+				c.Response().Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
+				e := apierr.New("unauthorized", "GET /metrics needs Authorization: Bearer <PARLEY_METRICS_TOKEN>")
+				e.Status = http.StatusUnauthorized
+				return apierr.Write(c, e)
+			}
+			return next(c)
+		}
+	}
+}
+
+// ClientIP is how the server tells a client's address (sign-in limits, logs):
+// the TCP peer, unless the peer is a trusted proxy, in which case the
+// nearest X-Forwarded-For address that is not one; on Fly, the
+// Fly-Client-IP header Fly's proxy sets.
+func ClientIP(trusted []*net.IPNet, fly bool) echo.IPExtractor {
+	var xff echo.IPExtractor
+	if len(trusted) > 0 {
+		opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+		for _, n := range trusted {
+			opts = append(opts, echo.TrustIPRange(n))
+		}
+		xff = echo.ExtractIPFromXFFHeader(opts...)
+	}
+	direct := echo.ExtractIPDirect()
+	return func(r *http.Request) string {
+		if fly {
+			if ip := net.ParseIP(strings.TrimSpace(r.Header.Get("Fly-Client-IP"))); ip != nil {
+				return ip.String()
+			}
+		}
+		if xff != nil {
+			return xff(r)
+		}
+		return direct(r)
+	}
 }
 
 func countRequests(m *metrics.Metrics) echo.MiddlewareFunc {

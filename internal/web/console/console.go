@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/parleyhq/parley/internal/auth"
 	"github.com/parleyhq/parley/internal/conversation"
@@ -92,7 +93,9 @@ func (h *Handlers) Register(e *echo.Echo) {
 		}
 		h.assets = append(h.assets, asset{name: a, body: b})
 	}
-	g := e.Group("", securityHeaders)
+	// Every console route reads at most 64 KiB of body (413 beyond), before
+	// any handler or authentication runs.
+	g := e.Group("", securityHeaders, middleware.BodyLimit("64K"))
 	g.GET("/static/console.css", h.asset("console.css", "text/css; charset=utf-8"))
 	g.GET("/static/console.js", h.asset("console.js", "text/javascript; charset=utf-8"))
 	g.GET("/favicon.ico", func(c echo.Context) error { return c.NoContent(http.StatusNoContent) })
@@ -125,7 +128,7 @@ func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 // CSRF token of every state-changing request.
 func (h *Handlers) requireSession(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		ck, _ := c.Cookie(sessionCookie)
+		ck, _ := h.cookie(c, sessionCookie)
 		token := ""
 		if ck != nil {
 			token = ck.Value
@@ -212,14 +215,41 @@ func (h *Handlers) asset(name, contentType string) echo.HandlerFunc {
 	}
 }
 
+// cookieName is name with the __Host- prefix over https: a browser then
+// takes the cookie only if it is Secure, for path / and from this very host
+// (no Domain), so no sibling subdomain can plant or shadow it.
+func (h *Handlers) cookieName(name string) string {
+	if h.Secure {
+		return "__Host-" + name
+	}
+	return name
+}
+
+func (h *Handlers) cookie(c echo.Context, name string) (*http.Cookie, error) {
+	return c.Cookie(h.cookieName(name))
+}
+
 func (h *Handlers) setCookie(c echo.Context, name, value string, maxAge int) {
-	c.SetCookie(&http.Cookie{Name: name, Value: value, Path: "/", HttpOnly: true, Secure: h.Secure,
+	c.SetCookie(&http.Cookie{Name: h.cookieName(name), Value: value, Path: "/", HttpOnly: true, Secure: h.Secure,
 		SameSite: http.SameSiteLaxMode, MaxAge: maxAge})
 }
 
-// safeNext keeps a post-login redirect on this site.
+// safeNext keeps a post-login redirect on this site: only a path that parses
+// with no scheme and no host, starts with one slash, and holds no control
+// character (a browser drops tabs and newlines, so "/\t/evil.example" would
+// read "//evil.example") and no backslash (read as a slash). Anything else
+// is "/".
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	if next == "" || next[0] != '/' || strings.HasPrefix(next, "//") || strings.ContainsRune(next, '\\') {
+		return "/"
+	}
+	for _, r := range next {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			return "/"
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
 		return "/"
 	}
 	return next

@@ -13,7 +13,7 @@ import (
 // must not invalidate the form already on screen.
 func (h *Handlers) loginShow(c echo.Context) error {
 	csrf := ""
-	if ck, err := c.Cookie(loginCSRF); err == nil && len(ck.Value) == 32 {
+	if ck, err := h.cookie(c, loginCSRF); err == nil && len(ck.Value) == 32 {
 		csrf = ck.Value
 	} else {
 		csrf = randomToken()

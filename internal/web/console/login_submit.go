@@ -14,7 +14,7 @@ import (
 // then the credentials; on success a brand-new session cookie and a redirect.
 // A failure says only that the email or the password is wrong.
 func (h *Handlers) loginSubmit(c echo.Context) error {
-	ck, _ := c.Cookie(loginCSRF)
+	ck, _ := h.cookie(c, loginCSRF)
 	submitted := c.FormValue("csrf_token")
 	if ck == nil || submitted == "" || subtle.ConstantTimeCompare([]byte(ck.Value), []byte(submitted)) != 1 {
 		return c.String(http.StatusForbidden, "missing or wrong CSRF token: reload the sign-in page\n")
