@@ -72,6 +72,9 @@ type Options struct {
 	// QueueNamespace prefixes the asynq queue names ("" in production).
 	QueueNamespace string
 	RetryBase      time.Duration // first backoff after a send failure (default 1 s)
+	// SignInDelay, when set, replaces the first wait after repeated failed
+	// sign-ins (auth.Service.BaseDelay; tests lengthen it).
+	SignInDelay time.Duration
 	// WrapLimiter, when set, wraps the shared rate limiter (tests record slots).
 	WrapLimiter func(outbound.Limiter) outbound.Limiter
 	// RelayEvery and ReconcileEvery set the periodic jobs' pace (defaults 2 s and 30 s).
@@ -149,11 +152,15 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options
 	}
 	a.Inbound = inbound.NewService(st, brands, spool, a.Statuses, log, a.Metrics, inOpt)
 	a.Hub = realtime.New(st, log)
+	signIn := auth.New(st)
+	if opt.SignInDelay > 0 {
+		signIn.BaseDelay = opt.SignInDelay
+	}
 	regs := []web.Registrar{
 		&webhook.Handlers{PublicURL: cfg.PublicURL, AuthToken: cfg.TwilioAuthToken, Inbound: a.Inbound,
 			Metrics: a.Metrics, Log: log, Now: opt.Now},
 		api.New(st, log, a.Outbox),
-		&console.Handlers{Auth: auth.New(st), Store: st, Log: log, Secure: strings.HasPrefix(cfg.PublicURL, "https://"),
+		&console.Handlers{Auth: signIn, Store: st, Log: log, Secure: strings.HasPrefix(cfg.PublicURL, "https://"),
 			Conversations: conversation.New(st, a.Outbox, contact.NewService(st)), Hub: a.Hub},
 	}
 	regs = append(regs, opt.Extra...)

@@ -62,7 +62,8 @@ type Options struct {
 	// number's rate limit); empty means a fresh namespace.
 	Prefix      string
 	Concurrency int
-	App         func(*app.Options) // last changes to the app's options
+	App         func(*app.Options)   // last changes to the app's options
+	Config      func(*config.Config) // last changes to the app's configuration
 	// Share runs this Parley as a second process of another Env: same
 	// database, same Redis namespace, same fake Twilio.
 	Share *Env
@@ -110,6 +111,9 @@ func New(t testing.TB, opt Options) *Env {
 	cfg := config.Config{
 		DatabaseURL: appDB, RedisURL: RedisURL(), Addr: ln.Addr().String(), PublicURL: env.PublicURL,
 		TwilioAccountSID: AccountSID, TwilioAuthToken: AuthToken, SpoolDir: t.TempDir(),
+	}
+	if opt.Config != nil {
+		opt.Config(&cfg)
 	}
 	w := opt.LogTo
 	if w == nil {

@@ -22,7 +22,7 @@ import (
 // email and the password was wrong.
 var (
 	ErrBadCredentials = errors.New("the email or the password is not right")
-	ErrThrottled      = errors.New("too many failed sign-ins; wait a few minutes")
+	ErrThrottled      = errors.New("too many failed sign-ins; wait a little")
 	ErrNoSession      = errors.New("not signed in")
 	ErrWeakPassword   = errors.New("the new password must have at least 10 characters")
 )
@@ -31,10 +31,49 @@ var (
 const (
 	IdleTimeout     = 12 * time.Hour
 	AbsoluteTimeout = 7 * 24 * time.Hour
-	throttleWindow  = 15 * time.Minute
-	maxPerAccount   = 5
-	maxPerAddress   = 20
+	// ThrottleWindow is how long a failed password check counts.
+	ThrottleWindow = 15 * time.Minute
+	// MaxPerAddress failures from one address within the window, whatever
+	// the accounts, and that address waits until the oldest leaves it.
+	MaxPerAddress = 20
+	// FreeFailures of one account from one address go without a delay;
+	// each one after that doubles the wait before the next try.
+	FreeFailures = 3
+	// MaxDelay caps the wait of one account at one address.
+	MaxDelay = 5 * time.Minute
 )
+
+// ThrottledError is a sign-in (or password change) refused before the
+// password was checked; RetryAfter says when to try again.
+type ThrottledError struct{ RetryAfter time.Duration }
+
+func (e *ThrottledError) Error() string {
+	return fmt.Sprintf("%v (try again in %s)", ErrThrottled, e.RetryAfter.Round(time.Second))
+}
+
+// Is makes errors.Is(err, ErrThrottled) hold.
+func (e *ThrottledError) Is(target error) bool { return target == ErrThrottled }
+
+// Wait decides whether a password may be checked now, from the failures
+// already counted: 0 if it may, else how long to wait. The limit per address
+// stops a guesser trying many accounts; the growing delay per (account,
+// address) slows one guessing a single account, without touching the owner
+// signing in from another address.
+func Wait(st store.SignInStats, baseDelay time.Duration) time.Duration {
+	if st.Address >= MaxPerAddress {
+		return max(st.AddressOldest.Add(ThrottleWindow).Sub(st.Now), time.Second)
+	}
+	if st.Pair >= FreeFailures {
+		d := MaxDelay
+		if n := st.Pair - FreeFailures; n < 20 {
+			d = min(baseDelay<<n, MaxDelay)
+		}
+		if w := st.PairLast.Add(d).Sub(st.Now); w > 0 {
+			return max(w, time.Second)
+		}
+	}
+	return 0
+}
 
 // Service is the sign-in service.
 type Service struct {
@@ -42,6 +81,9 @@ type Service struct {
 	// dummy is compared against when the email is unknown, so that the answer
 	// takes as long as for a known one.
 	dummy []byte
+	// BaseDelay is the wait after FreeFailures failures of one account from
+	// one address (default 5 s), doubling with each further one.
+	BaseDelay time.Duration
 }
 
 // New returns the service.
@@ -50,7 +92,7 @@ func New(st *store.Store) *Service {
 	if err != nil {
 		panic(err)
 	}
-	return &Service{st: st, dummy: h}
+	return &Service{st: st, dummy: h, BaseDelay: 5 * time.Second}
 }
 
 // Login checks the credentials and starts a new session (a fresh token: a
@@ -58,12 +100,9 @@ func New(st *store.Store) *Service {
 // client's address, for throttling.
 func (s *Service) Login(ctx context.Context, email, password, address string) (token string, _ store.Session, err error) {
 	email = strings.ToLower(strings.TrimSpace(email))
-	byEmail, byAddr, err := s.st.LoginFailures(ctx, email, address, time.Now().Add(-throttleWindow))
+	attempt, err := s.begin(ctx, email, address)
 	if err != nil {
 		return "", store.Session{}, err
-	}
-	if byEmail >= maxPerAccount || byAddr >= maxPerAddress {
-		return "", store.Session{}, ErrThrottled
 	}
 	u, err := s.st.UserByEmail(ctx, email)
 	hash := s.dummy
@@ -74,10 +113,10 @@ func (s *Service) Login(ctx context.Context, email, password, address string) (t
 	}
 	match := bcrypt.CompareHashAndPassword(hash, []byte(password)) == nil
 	if err != nil || !match || u.Disabled {
-		if rerr := s.st.RecordLoginFailure(ctx, email, address); rerr != nil {
-			return "", store.Session{}, rerr
-		}
-		return "", store.Session{}, ErrBadCredentials
+		return "", store.Session{}, ErrBadCredentials // the attempt stays counted
+	}
+	if err := s.st.SignInSucceeded(ctx, attempt, email, address); err != nil {
+		return "", store.Session{}, err
 	}
 	token, csrf := randomToken(), randomToken()
 	expires := time.Now().Add(AbsoluteTimeout)
@@ -85,6 +124,23 @@ func (s *Service) Login(ctx context.Context, email, password, address string) (t
 		return "", store.Session{}, err
 	}
 	return token, store.Session{User: u, CSRFToken: csrf, ExpiresAt: expires}, nil
+}
+
+// begin counts a password check of email from address before it happens,
+// or refuses it with a *ThrottledError.
+func (s *Service) begin(ctx context.Context, email, address string) (int64, error) {
+	var wait time.Duration
+	attempt, _, ok, err := s.st.BeginSignIn(ctx, strings.ToLower(email), address, ThrottleWindow, func(st store.SignInStats) bool {
+		wait = Wait(st, s.BaseDelay)
+		return wait == 0
+	})
+	if err != nil {
+		return 0, err
+	}
+	if !ok {
+		return 0, &ThrottledError{RetryAfter: wait}
+	}
+	return attempt, nil
 }
 
 // Authenticate returns the live session for a token.
@@ -106,9 +162,18 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 
 // ChangePassword sets a new password after checking the current one, and
 // signs out every other session of the user.
-func (s *Service) ChangePassword(ctx context.Context, ss store.Session, token, current, next string) error {
+// The current password is checked under the same limits as a sign-in from
+// address, so a stolen session cannot guess it at bcrypt's speed.
+func (s *Service) ChangePassword(ctx context.Context, ss store.Session, token, address, current, next string) error {
+	attempt, err := s.begin(ctx, ss.User.Email, address)
+	if err != nil {
+		return err
+	}
 	if bcrypt.CompareHashAndPassword([]byte(ss.User.PasswordHash), []byte(current)) != nil {
 		return ErrBadCredentials
+	}
+	if err := s.st.SignInSucceeded(ctx, attempt, ss.User.Email, address); err != nil {
+		return err
 	}
 	if len(next) < 10 {
 		return ErrWeakPassword

@@ -75,23 +75,70 @@ func (s *Store) DeleteUserSessions(ctx context.Context, userID int64, keep strin
 	return nil
 }
 
-// RecordLoginFailure counts a failed login for throttling.
-func (s *Store) RecordLoginFailure(ctx context.Context, email, address string) error {
-	if _, err := s.Pool.Exec(ctx, `INSERT INTO login_failures (email, address) VALUES (lower($1), $2)`, email, address); err != nil {
-		return fmt.Errorf("store: login failure: %w", err)
-	}
-	return nil
+// SignInStats are the failed password checks within the throttle window, as
+// they stand when a new attempt is about to be checked.
+type SignInStats struct {
+	Now time.Time // the database's clock
+	// For the account from this address: how many, and the latest.
+	Pair     int
+	PairLast time.Time
+	// From this address, whatever the account: how many, and the oldest.
+	Address       int
+	AddressOldest time.Time
 }
 
-// LoginFailures counts failures for the account and for the address since since.
-func (s *Store) LoginFailures(ctx context.Context, email, address string, since time.Time) (byEmail, byAddress int, err error) {
-	err = s.Pool.QueryRow(ctx, `SELECT
-		(SELECT count(*) FROM login_failures WHERE email = lower($1) AND at > $3),
-		(SELECT count(*) FROM login_failures WHERE address = $2 AND at > $3)`, email, address, since).Scan(&byEmail, &byAddress)
+// BeginSignIn counts an attempt to check email's password from address
+// before the password is checked, atomically: under a lock per address, it
+// reads the failures within window, asks allow, and if allowed records the
+// attempt as a failure (so parallel guesses each see the ones before them).
+// The caller clears it with SignInSucceeded when the password is right.
+// Failures older than window are pruned here, a hundred at a time.
+func (s *Store) BeginSignIn(ctx context.Context, email, address string, window time.Duration,
+	allow func(SignInStats) bool) (attempt int64, stats SignInStats, ok bool, err error) {
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('signin:' || $1, 0))`, address); err != nil {
+			return err
+		}
+		var pairLast, addrOldest *time.Time
+		if err := tx.QueryRow(ctx, `SELECT now(),
+			(SELECT count(*) FROM login_failures WHERE email = lower($1) AND address = $2 AND at > now() - $3::interval),
+			(SELECT max(at) FROM login_failures WHERE email = lower($1) AND address = $2 AND at > now() - $3::interval),
+			(SELECT count(*) FROM login_failures WHERE address = $2 AND at > now() - $3::interval),
+			(SELECT min(at) FROM login_failures WHERE address = $2 AND at > now() - $3::interval)`,
+			email, address, window.String()).Scan(&stats.Now, &stats.Pair, &pairLast, &stats.Address, &addrOldest); err != nil {
+			return err
+		}
+		if pairLast != nil {
+			stats.PairLast = *pairLast
+		}
+		if addrOldest != nil {
+			stats.AddressOldest = *addrOldest
+		}
+		if ok = allow(stats); !ok {
+			return nil
+		}
+		if err := tx.QueryRow(ctx, `INSERT INTO login_failures (email, address) VALUES (lower($1), $2) RETURNING id`,
+			email, address).Scan(&attempt); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `DELETE FROM login_failures WHERE id IN (
+			SELECT id FROM login_failures WHERE at < now() - $1::interval ORDER BY id LIMIT 100)`, window.String())
+		return err
+	})
 	if err != nil {
-		return 0, 0, fmt.Errorf("store: login failures: %w", err)
+		return 0, stats, false, fmt.Errorf("store: begin sign-in: %w", err)
 	}
-	return byEmail, byAddress, nil
+	return attempt, stats, ok, nil
+}
+
+// SignInSucceeded clears the attempt, and the account's earlier failures
+// from the same address (the person there knows the password).
+func (s *Store) SignInSucceeded(ctx context.Context, attempt int64, email, address string) error {
+	if _, err := s.Pool.Exec(ctx, `DELETE FROM login_failures WHERE id = $1 OR (email = lower($2) AND address = $3)`,
+		attempt, email, address); err != nil {
+		return fmt.Errorf("store: sign-in succeeded: %w", err)
+	}
+	return nil
 }
 
 // SetPassword replaces a user's password hash.

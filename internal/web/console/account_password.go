@@ -17,11 +17,15 @@ func (h *Handlers) accountPassword(c echo.Context) error {
 	err := admin.CheckPasswordChange(cur, next, confirm)
 	if err == nil {
 		token, _ := c.Get(ctxToken).(string) // this session stays signed in
-		err = h.Auth.ChangePassword(c.Request().Context(), session(c), token, cur, next)
+		err = h.Auth.ChangePassword(c.Request().Context(), session(c), token, c.RealIP(), cur, next)
 	}
 	var fe *admin.FieldError
+	var te *auth.ThrottledError
 	msg := ""
 	switch {
+	case errors.As(err, &te):
+		setRetryAfter(c, te.RetryAfter)
+		return h.render(c, http.StatusTooManyRequests, "account", map[string]any{"Error": "current_password: " + te.Error()})
 	case err == nil:
 		return adminDone(c, "/account", "Password changed; your other sessions were signed out")
 	case errors.As(err, &fe):

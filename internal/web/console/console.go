@@ -13,7 +13,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -213,6 +215,11 @@ func (h *Handlers) asset(name, contentType string) echo.HandlerFunc {
 		}
 		return echo.ErrNotFound
 	}
+}
+
+// setRetryAfter says, in whole seconds (at least one), when to try again.
+func setRetryAfter(c echo.Context, d time.Duration) {
+	c.Response().Header().Set("Retry-After", strconv.Itoa(int(max((d+time.Second-1)/time.Second, 1))))
 }
 
 // cookieName is name with the __Host- prefix over https: a browser then

@@ -23,9 +23,11 @@ func (h *Handlers) loginSubmit(c echo.Context) error {
 	token, _, err := h.Auth.Login(c.Request().Context(), email, c.FormValue("password"), c.RealIP())
 	if err != nil {
 		status, msg := http.StatusUnauthorized, auth.ErrBadCredentials.Error()
+		var te *auth.ThrottledError
 		switch {
-		case errors.Is(err, auth.ErrThrottled):
-			status, msg = http.StatusTooManyRequests, err.Error()
+		case errors.As(err, &te):
+			setRetryAfter(c, te.RetryAfter)
+			status, msg = http.StatusTooManyRequests, te.Error()
 		case !errors.Is(err, auth.ErrBadCredentials):
 			h.Log.Error("console: sign-in failed", "err", err)
 			status, msg = http.StatusInternalServerError, "sign-in is not possible right now"
