@@ -27,7 +27,7 @@ func (h *Handlers) accountPassword(c echo.Context) error {
 		setRetryAfter(c, te.RetryAfter)
 		return h.render(c, http.StatusTooManyRequests, "account", map[string]any{"Error": "current_password: " + te.Error()})
 	case err == nil:
-		return adminDone(c, "/account", "Password changed; your other sessions were signed out")
+		return adminDone(c, "/account", "password_changed")
 	case errors.As(err, &fe):
 		msg = fe.Error()
 	case errors.Is(err, auth.ErrBadCredentials):

@@ -13,9 +13,9 @@ func (h *Handlers) adminAPIKeyRevoke(c echo.Context) error {
 	if !ok {
 		return echo.ErrNotFound
 	}
-	k, err := admin.RevokeAPIKey(c.Request().Context(), h.Store, id)
+	_, err := admin.RevokeAPIKey(c.Request().Context(), h.Store, id)
 	if err != nil {
 		return h.adminFail(c, "admin_api_keys", h.adminAPIKeysData, err)
 	}
-	return adminDone(c, "/admin/api-keys", "Revoked "+k.Name)
+	return adminDone(c, "/admin/api-keys", "key_revoked")
 }

@@ -9,12 +9,12 @@ import (
 // adminBrandCreate: POST /admin/brands — a new brand (slug, name, timezone,
 // help_text, sla_minutes).
 func (h *Handlers) adminBrandCreate(c echo.Context) error {
-	b, err := admin.CreateBrand(c.Request().Context(), h.Store, admin.BrandForm{
+	_, err := admin.CreateBrand(c.Request().Context(), h.Store, admin.BrandForm{
 		Slug: c.FormValue("slug"), Name: c.FormValue("name"), Timezone: c.FormValue("timezone"),
 		HelpText: c.FormValue("help_text"), SLAMinutes: c.FormValue("sla_minutes"),
 	})
 	if err != nil {
 		return h.adminFail(c, "admin_brands", h.adminBrandsData, err)
 	}
-	return adminDone(c, "/admin/brands", "Created "+b.Slug+"; add a number to it")
+	return adminDone(c, "/admin/brands", "brand_created")
 }

@@ -9,12 +9,12 @@ import (
 // adminBrandUpdate: POST /admin/brands/:slug — name, time zone, help text,
 // response target (a slug never changes).
 func (h *Handlers) adminBrandUpdate(c echo.Context) error {
-	b, err := admin.UpdateBrand(c.Request().Context(), h.Store, c.Param("slug"), admin.BrandForm{
+	_, err := admin.UpdateBrand(c.Request().Context(), h.Store, c.Param("slug"), admin.BrandForm{
 		Name: c.FormValue("name"), Timezone: c.FormValue("timezone"),
 		HelpText: c.FormValue("help_text"), SLAMinutes: c.FormValue("sla_minutes"),
 	})
 	if err != nil {
 		return h.adminFail(c, "admin_brands", h.adminBrandsData, err)
 	}
-	return adminDone(c, "/admin/brands", "Saved "+b.Slug)
+	return adminDone(c, "/admin/brands", "brand_saved")
 }

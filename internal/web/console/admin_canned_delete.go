@@ -15,5 +15,5 @@ func (h *Handlers) adminCannedDelete(c echo.Context) error {
 	if err := admin.DeleteCanned(c.Request().Context(), h.Store, id); err != nil {
 		return h.adminFail(c, "admin_canned", h.adminCannedData, err)
 	}
-	return adminDone(c, "/admin/canned", "Deleted")
+	return adminDone(c, "/admin/canned", "canned_deleted")
 }

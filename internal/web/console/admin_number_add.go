@@ -9,9 +9,9 @@ import (
 // adminNumberAdd: POST /admin/brands/:slug/numbers — add a sender number
 // (E.164 or a short code) or change its messages per second.
 func (h *Handlers) adminNumberAdd(c echo.Context) error {
-	n, err := admin.AddNumber(c.Request().Context(), h.Store, c.Param("slug"), c.FormValue("number"), c.FormValue("mps"))
+	_, err := admin.AddNumber(c.Request().Context(), h.Store, c.Param("slug"), c.FormValue("number"), c.FormValue("mps"))
 	if err != nil {
 		return h.adminFail(c, "admin_brands", h.adminBrandsData, err)
 	}
-	return adminDone(c, "/admin/brands", "Saved number "+n.Number)
+	return adminDone(c, "/admin/brands", "number_saved")
 }

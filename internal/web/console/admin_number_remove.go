@@ -9,9 +9,9 @@ import (
 // adminNumberRemove: POST /admin/brands/:slug/numbers/delete — the brand stops
 // using a number (field number).
 func (h *Handlers) adminNumberRemove(c echo.Context) error {
-	n, err := admin.RemoveNumber(c.Request().Context(), h.Store, c.Param("slug"), c.FormValue("number"))
+	_, err := admin.RemoveNumber(c.Request().Context(), h.Store, c.Param("slug"), c.FormValue("number"))
 	if err != nil {
 		return h.adminFail(c, "admin_brands", h.adminBrandsData, err)
 	}
-	return adminDone(c, "/admin/brands", "Removed number "+n)
+	return adminDone(c, "/admin/brands", "number_removed")
 }

@@ -14,12 +14,12 @@ func (h *Handlers) adminUserUpdate(c echo.Context) error {
 		return echo.ErrNotFound
 	}
 	form, _ := c.FormParams()
-	u, err := admin.UpdateUser(c.Request().Context(), h.Store, session(c).User.ID, admin.UserUpdate{
+	_, err := admin.UpdateUser(c.Request().Context(), h.Store, session(c).User.ID, admin.UserUpdate{
 		ID: id, Name: c.FormValue("name"), Role: c.FormValue("role"), Brands: form["brand"],
 		Disabled: c.FormValue("disabled") == "1",
 	})
 	if err != nil {
 		return h.adminFail(c, "admin_users", h.adminUsersData, err)
 	}
-	return adminDone(c, "/admin/users", "Saved "+u.Email)
+	return adminDone(c, "/admin/users", "user_saved")
 }

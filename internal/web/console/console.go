@@ -194,7 +194,7 @@ func (h *Handlers) render(c echo.Context, status int, name string, data map[stri
 		}
 		data["Can"] = can
 	}
-	if f := c.QueryParam("flash"); f != "" && data["Flash"] == nil {
+	if f := flashText(c.QueryParam("flash")); f != "" && data["Flash"] == nil {
 		data["Flash"] = f
 	}
 	var buf bytes.Buffer

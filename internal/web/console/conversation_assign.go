@@ -27,5 +27,5 @@ func (h *Handlers) conversationAssign(c echo.Context) error {
 	if err := h.Conversations.Assign(c.Request().Context(), ss.User, id, assignee); err != nil {
 		return h.actionError(c, id, err)
 	}
-	return h.actionDone(c, id, "Assignment saved")
+	return h.actionDone(c, id, "assigned")
 }

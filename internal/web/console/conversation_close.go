@@ -14,5 +14,5 @@ func (h *Handlers) conversationClose(c echo.Context) error {
 	if err := h.Conversations.Close(c.Request().Context(), ss.User, id); err != nil {
 		return h.actionError(c, id, err)
 	}
-	return h.actionDone(c, id, "Conversation closed")
+	return h.actionDone(c, id, "closed")
 }

@@ -14,5 +14,5 @@ func (h *Handlers) conversationLabels(c echo.Context) error {
 	if err := h.Conversations.SetLabels(c.Request().Context(), ss.User, id, c.FormValue("labels")); err != nil {
 		return h.actionError(c, id, err)
 	}
-	return h.actionDone(c, id, "Labels saved")
+	return h.actionDone(c, id, "labels_saved")
 }

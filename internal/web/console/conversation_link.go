@@ -21,5 +21,5 @@ func (h *Handlers) conversationLink(c echo.Context) error {
 	if wantsFetch(c) {
 		return c.JSON(http.StatusOK, map[string]int64{"conversation_id": live})
 	}
-	return c.Redirect(http.StatusSeeOther, "/conversations/"+strconv.FormatInt(live, 10)+"?flash=Linked+to+the+loyalty+member")
+	return c.Redirect(http.StatusSeeOther, "/conversations/"+strconv.FormatInt(live, 10)+"?flash=linked")
 }

@@ -14,5 +14,5 @@ func (h *Handlers) conversationNote(c echo.Context) error {
 	if _, err := h.Conversations.AddNote(c.Request().Context(), ss.User, id, c.FormValue("body")); err != nil {
 		return h.actionError(c, id, err)
 	}
-	return h.actionDone(c, id, "Note added")
+	return h.actionDone(c, id, "note_added")
 }

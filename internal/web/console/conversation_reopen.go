@@ -14,5 +14,5 @@ func (h *Handlers) conversationReopen(c echo.Context) error {
 	if err := h.Conversations.Reopen(c.Request().Context(), ss.User, id); err != nil {
 		return h.actionError(c, id, err)
 	}
-	return h.actionDone(c, id, "Conversation reopened")
+	return h.actionDone(c, id, "reopened")
 }

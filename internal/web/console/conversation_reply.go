@@ -1,7 +1,6 @@
 package console
 
 import (
-	"fmt"
 
 	"github.com/labstack/echo/v4"
 )
@@ -13,9 +12,9 @@ func (h *Handlers) conversationReply(c echo.Context) error {
 		return echo.ErrNotFound
 	}
 	ss := session(c)
-	q, err := h.Conversations.Reply(c.Request().Context(), ss.User, id, c.FormValue("body"))
+	_, err := h.Conversations.Reply(c.Request().Context(), ss.User, id, c.FormValue("body"))
 	if err != nil {
 		return h.actionError(c, id, err)
 	}
-	return h.actionDone(c, id, fmt.Sprintf("Reply queued (%d segment(s), %s)", q.Segments, q.Encoding))
+	return h.actionDone(c, id, "reply_queued")
 }

@@ -24,7 +24,7 @@ func (h *Handlers) conversationSnooze(c echo.Context) error {
 	if err := h.Conversations.Snooze(c.Request().Context(), session(c).User, id, until); err != nil {
 		return h.actionError(c, id, err)
 	}
-	return h.actionDone(c, id, "Snoozed until "+until.Format("Jan 2 15:04 MST"))
+	return h.actionDone(c, id, "snoozed")
 }
 
 func parseUntil(raw, tz string) (time.Time, error) {

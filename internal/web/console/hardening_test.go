@@ -84,3 +84,23 @@ func TestHTTPSCookiesUseHostPrefix(t *testing.T) {
 		}
 	}
 }
+
+// ?flash= picks one of a fixed set of sentences: words from a link are never
+// shown inside the console.
+func TestFlashIsAFixedCode(t *testing.T) {
+	env, users := setup(t)
+	b := newBrowser(t, env)
+	if resp, _ := b.login(t, users["agent"], "correct horse agent"); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("login: %d", resp.StatusCode)
+	}
+	lure := "Your session expired: call +1 555 0100 to restore access"
+	for _, path := range []string{"/?flash=", "/account?flash="} {
+		resp, page := b.do(t, http.MethodGet, path+url.QueryEscape(lure), nil)
+		if resp.StatusCode != 200 || strings.Contains(page, "call +1 555 0100") || strings.Contains(page, `class="flash"`) {
+			t.Fatalf("GET %s<lure>: %d, the page shows a flash of the link's words", path, resp.StatusCode)
+		}
+	}
+	if _, page := b.do(t, http.MethodGet, "/account?flash=password_changed", nil); !strings.Contains(page, "Password changed; your other sessions were signed out") {
+		t.Fatal("a known flash code shows no sentence")
+	}
+}

@@ -48,8 +48,8 @@ func (h *Handlers) showPage(c echo.Context, page string, load pageData) error {
 }
 
 // adminDone redirects after a successful admin action, with a message.
-func adminDone(c echo.Context, to, flash string) error {
-	return c.Redirect(http.StatusSeeOther, to+"?flash="+url.QueryEscape(flash))
+func adminDone(c echo.Context, to, flashCode string) error {
+	return c.Redirect(http.StatusSeeOther, to+"?flash="+url.QueryEscape(flashCode))
 }
 
 // adminFail shows the page again with what was wrong: 400 for bad input, 409

@@ -44,11 +44,11 @@ func wantsFetch(c echo.Context) bool {
 
 // actionDone answers a successful conversation action: 204 to the script, a
 // redirect back to the conversation (with a message) to a plain form.
-func (h *Handlers) actionDone(c echo.Context, id int64, flash string) error {
+func (h *Handlers) actionDone(c echo.Context, id int64, flashCode string) error {
 	if wantsFetch(c) {
 		return c.NoContent(http.StatusNoContent)
 	}
-	return c.Redirect(http.StatusSeeOther, "/conversations/"+strconv.FormatInt(id, 10)+"?flash="+url.QueryEscape(flash))
+	return c.Redirect(http.StatusSeeOther, "/conversations/"+strconv.FormatInt(id, 10)+"?flash="+url.QueryEscape(flashCode))
 }
 
 // actionError answers a failed action with the status that fits and a message

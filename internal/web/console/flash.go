@@ -1,0 +1,28 @@
+package console
+
+// flashes are the only notes a page shows from its ?flash= parameter: a
+// code from this table picks a fixed sentence, and anything else shows
+// nothing, so no one can put words of their choosing into the console
+// through a link.
+var flashes = map[string]string{
+	"assigned":         "Assignment saved",
+	"note_added":       "Note added",
+	"labels_saved":     "Labels saved",
+	"closed":           "Conversation closed",
+	"reopened":         "Conversation reopened",
+	"snoozed":          "Conversation snoozed",
+	"reply_queued":     "Reply queued",
+	"linked":           "Linked to the loyalty member",
+	"canned_saved":     "Canned response saved",
+	"canned_deleted":   "Canned response deleted",
+	"brand_saved":      "Brand saved",
+	"brand_created":    "Brand created; add a number to it",
+	"number_saved":     "Number saved",
+	"number_removed":   "Number removed",
+	"user_saved":       "User saved",
+	"key_revoked":      "API key revoked",
+	"password_changed": "Password changed; your other sessions were signed out",
+}
+
+// flashText is the sentence of a flash code, "" for an unknown one.
+func flashText(code string) string { return flashes[code] }
