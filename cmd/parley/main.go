@@ -18,6 +18,7 @@ import (
 	_ "time/tzdata" // IANA zones even in images without /usr/share/zoneinfo
 
 	"github.com/parleyhq/parley/internal/app"
+	"github.com/parleyhq/parley/internal/auth"
 	"github.com/parleyhq/parley/internal/config"
 	"github.com/parleyhq/parley/internal/logging"
 	"github.com/parleyhq/parley/internal/store"
@@ -32,7 +33,8 @@ Usage:
   parley dev                     run everything locally with a demo brand and a phone simulator
   parley brand add ...           create or update a brand and its numbers
   parley user add ...            create a console user (password from stdin, or generated)
-  parley apikey add --name NAME  create an API key (printed as the last line)
+  parley apikey add --name NAME [--brand SLUG]... [--scope SCOPE]... [--rate N]
+                                create an API key (printed as the last line)
 
 Run 'parley COMMAND --help' for a command's flags. Configuration comes from the
 environment: DATABASE_URL, REDIS_URL, PARLEY_ADDR, PARLEY_PUBLIC_URL,
@@ -176,15 +178,25 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 
 	case "apikey add":
 		name := fs.String("name", "", "what the key is for (required)")
+		var brands, scopes []string
+		fs.Func("brand", "a brand the key may touch, by slug (repeat for more; none: every brand)", func(v string) error {
+			brands = append(brands, v)
+			return nil
+		})
+		fs.Func("scope", "a scope the key has (repeat for more; none: every scope): "+scopeNames(), func(v string) error {
+			scopes = append(scopes, v)
+			return nil
+		})
+		rate := fs.String("rate", "100", "requests per second (burst twice that), shared by every process")
 		fs.Usage = func() {
-			fmt.Fprintln(stderr, "Usage: parley apikey add --name NAME\n\nPrints the new key as the last line; only its hash is stored.")
+			fmt.Fprintln(stderr, "Usage: parley apikey add --name NAME [--brand SLUG]... [--scope SCOPE]... [--rate N]\n\nPrints the new key as the last line; only its hash is stored.")
 			fs.PrintDefaults()
 		}
 		if err := fs.Parse(rest); err != nil {
 			return err
 		}
 		return withStore(ctx, getenv, func(st *store.Store) error {
-			key, err := app.APIKeyAdd(ctx, st, *name)
+			key, err := app.APIKeyAdd(ctx, st, *name, app.ForBrands(brands...), app.WithScopes(scopes...), app.AtRate(*rate))
 			if err != nil {
 				return err
 			}
@@ -193,6 +205,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		})
 	}
 	return fmt.Errorf("unknown command %q (run parley --help)", cmd)
+}
+
+func scopeNames() string {
+	names := make([]string, len(auth.Scopes))
+	for i, s := range auth.Scopes {
+		names[i] = string(s)
+	}
+	return strings.Join(names, ", ")
 }
 
 func serve(ctx context.Context, cfg config.Config, log *slog.Logger, worker bool, concurrency int) error {

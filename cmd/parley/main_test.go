@@ -93,6 +93,20 @@ func TestBrandUserAPIKey(t *testing.T) {
 	if key := lines[len(lines)-1]; !strings.HasPrefix(key, "pk_") || len(key) < 30 {
 		t.Fatalf("last line %q is not a key", key)
 	}
+	if _, _, err = c.run("", "apikey", "add", "--name", "loyalty sync", "--brand", "demo-air", "--scope", "contacts:read",
+		"--scope", "contacts:write", "--rate", "7"); err != nil {
+		t.Fatal(err)
+	}
+	var allBrands, allScopes bool
+	var scopes []string
+	var rate int
+	if err := db.QueryRow(context.Background(), `SELECT k.all_brands, k.all_scopes, k.scopes, k.rate FROM api_keys k
+		WHERE k.name = 'loyalty sync' AND k.brand_ids = ARRAY[(SELECT id FROM brands WHERE slug = 'demo-air')]`).Scan(&allBrands, &allScopes, &scopes, &rate); err != nil {
+		t.Fatalf("the limited key: %v", err)
+	}
+	if allBrands || allScopes || strings.Join(scopes, " ") != "contacts:read contacts:write" || rate != 7 {
+		t.Fatalf("limited key: all brands %v, all scopes %v, scopes %v, rate %d", allBrands, allScopes, scopes, rate)
+	}
 }
 
 func TestBadInput(t *testing.T) {
@@ -112,6 +126,10 @@ func TestBadInput(t *testing.T) {
 		{[]string{"user", "add", "--email", "nope", "--role", "agent"}, "--email"},
 		{[]string{"user", "add", "--email", "a@b.c", "--role", "king"}, "--role"},
 		{[]string{"apikey", "add"}, "--name"},
+		{[]string{"apikey", "add", "--name", "x", "--brand", "nope"}, "--brand"},
+		{[]string{"apikey", "add", "--name", "x", "--scope", "everything"}, "--scope"},
+		{[]string{"apikey", "add", "--name", "x", "--rate", "0"}, "--rate"},
+		{[]string{"apikey", "add", "--name", "x", "--rate", "fast"}, "--rate"},
 		{[]string{"frobnicate"}, "unknown command"},
 	}
 	for _, tt := range tests {

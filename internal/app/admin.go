@@ -69,9 +69,31 @@ func UserAdd(ctx context.Context, st *store.Store, email, role, password string,
 }
 
 // APIKeyAdd creates an API key and returns it; it is shown only this once.
-func APIKeyAdd(ctx context.Context, st *store.Store, name string) (string, error) {
-	key, _, err := admin.CreateAPIKey(ctx, st, name)
+func APIKeyAdd(ctx context.Context, st *store.Store, name string, opts ...APIKeyOption) (string, error) {
+	f := admin.APIKeyForm{Name: name}
+	for _, o := range opts {
+		o(&f)
+	}
+	key, _, err := admin.CreateAPIKey(ctx, st, f)
 	return key, flagError(err)
+}
+
+// APIKeyOption narrows a new API key.
+type APIKeyOption func(*admin.APIKeyForm)
+
+// ForBrands limits a key to the brands of these slugs.
+func ForBrands(slugs ...string) APIKeyOption {
+	return func(f *admin.APIKeyForm) { f.Brands = append(f.Brands, slugs...) }
+}
+
+// WithScopes limits a key to these scopes.
+func WithScopes(scopes ...string) APIKeyOption {
+	return func(f *admin.APIKeyForm) { f.Scopes = append(f.Scopes, scopes...) }
+}
+
+// AtRate sets a key's requests per second.
+func AtRate(rate string) APIKeyOption {
+	return func(f *admin.APIKeyForm) { f.Rate = rate }
 }
 
 // flagError shows an admin.FieldError as the CLI flag it came from

@@ -19,21 +19,50 @@ type APIKey struct {
 	CreatedAt  time.Time
 	RevokedAt  *time.Time // nil while the key works
 	LastUsedAt *time.Time // to within a minute; nil if never used
+	KeyAccess
 }
 
-const apiKeyCols = `id, name, prefix, created_at, revoked_at, last_used_at`
+// KeyAccess is what a key may touch and how fast.
+type KeyAccess struct {
+	AllBrands bool
+	BrandIDs  []int64 // the key's brands when not AllBrands (none: no brand)
+	AllScopes bool
+	Scopes    []string // the key's scopes when not AllScopes
+	Rate      int      // requests per second (burst twice that)
+}
+
+// FullAccess is every brand and every scope at the default rate.
+var FullAccess = KeyAccess{AllBrands: true, AllScopes: true, Rate: 100}
+
+const apiKeyCols = `id, name, prefix, created_at, revoked_at, last_used_at, all_brands, brand_ids, all_scopes, scopes, rate`
 
 func scanAPIKey(row pgx.Row) (APIKey, error) {
 	var k APIKey
-	err := row.Scan(&k.ID, &k.Name, &k.Prefix, &k.CreatedAt, &k.RevokedAt, &k.LastUsedAt)
+	err := row.Scan(&k.ID, &k.Name, &k.Prefix, &k.CreatedAt, &k.RevokedAt, &k.LastUsedAt,
+		&k.AllBrands, &k.BrandIDs, &k.AllScopes, &k.Scopes, &k.Rate)
 	return k, err
 }
 
-// CreateAPIKey stores the hash of key under name.
+// CreateAPIKey stores the hash of key under name, with every brand and scope.
 func (s *Store) CreateAPIKey(ctx context.Context, name, key string) (APIKey, error) {
+	return s.CreateAPIKeyWith(ctx, name, key, FullAccess)
+}
+
+// CreateAPIKeyWith stores the hash of key under name with access a.
+func (s *Store) CreateAPIKeyWith(ctx context.Context, name, key string, a KeyAccess) (APIKey, error) {
 	h := sha256.Sum256([]byte(key))
-	k, err := scanAPIKey(s.Pool.QueryRow(ctx, `INSERT INTO api_keys (name, key_hash, prefix) VALUES ($1, $2, $3) RETURNING `+apiKeyCols,
-		name, h[:], key[:min(len(key), 10)]))
+	if a.BrandIDs == nil {
+		a.BrandIDs = []int64{}
+	}
+	if a.Scopes == nil {
+		a.Scopes = []string{}
+	}
+	if a.Rate <= 0 {
+		a.Rate = FullAccess.Rate
+	}
+	k, err := scanAPIKey(s.Pool.QueryRow(ctx, `INSERT INTO api_keys (name, key_hash, prefix, all_brands, brand_ids, all_scopes, scopes, rate)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING `+apiKeyCols,
+		name, h[:], key[:min(len(key), 10)], a.AllBrands, a.BrandIDs, a.AllScopes, a.Scopes, a.Rate))
 	if err != nil {
 		return k, fmt.Errorf("store: create api key %s: %w", name, err)
 	}

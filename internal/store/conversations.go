@@ -70,7 +70,10 @@ func (s *Store) LiveConversation(ctx context.Context, id int64) (Conversation, e
 
 // ConversationQuery filters the conversation list; zero fields do not filter.
 type ConversationQuery struct {
-	BrandID   int64
+	BrandID int64
+	// OnlyBrands, when not nil, keeps the conversations of these brands
+	// (none: nothing), for a caller limited to some brands.
+	OnlyBrands []int64
 	ContactID int64
 	Status    string
 	// Before is a keyset cursor: only conversations after this one in the
@@ -89,6 +92,9 @@ func (s *Store) Conversations(ctx context.Context, q ConversationQuery) ([]Conve
 	add := func(cond string, v any) {
 		args = append(args, v)
 		where = append(where, fmt.Sprintf(cond, len(args)))
+	}
+	if q.OnlyBrands != nil {
+		add("c.brand_id = ANY($%d)", q.OnlyBrands)
 	}
 	if q.BrandID != 0 {
 		add("c.brand_id = $%d", q.BrandID)

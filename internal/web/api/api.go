@@ -11,6 +11,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/parleyhq/parley/internal/auth"
 	"github.com/parleyhq/parley/internal/consent"
 	"github.com/parleyhq/parley/internal/contact"
 	"github.com/parleyhq/parley/internal/outbound"
@@ -62,8 +63,52 @@ func (h *Handlers) auth(next echo.HandlerFunc) echo.HandlerFunc {
 			return h.internal(c, err)
 		}
 		c.Set(ctxAPIKeyID, k.ID)
+		c.Set(ctxAPIKey, k)
 		return next(c)
 	}
+}
+
+// ctxAPIKey holds the request's store.APIKey.
+const ctxAPIKey = "parley.api_key"
+
+func apiKey(c echo.Context) store.APIKey {
+	k, _ := c.Get(ctxAPIKey).(store.APIKey)
+	return k
+}
+
+// need is a route's scope: a key without it is refused with 403 before the
+// handler runs.
+func need(s auth.Scope) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if !auth.KeyHasScope(apiKey(c).KeyAccess, s) {
+				return apierr.Write(c, apierr.New("forbidden", "this API key lacks the scope %s", s))
+			}
+			return next(c)
+		}
+	}
+}
+
+// brandAllowed is nil when the request's key may touch brand b, else the
+// 403 naming it.
+func brandAllowed(c echo.Context, brandID int64, slug string) *apierr.Error {
+	if auth.KeyHasBrand(apiKey(c).KeyAccess, brandID) {
+		return nil
+	}
+	return apierr.Field("forbidden", "brand", "this API key may not touch the brand %q", slug)
+}
+
+// onlyBrands is the brand filter of a list for the request's key: nil for
+// a key of every brand.
+func onlyBrands(c echo.Context) []int64 {
+	k := apiKey(c)
+	if k.AllBrands {
+		return nil
+	}
+	if k.BrandIDs == nil {
+		return []int64{}
+	}
+	return k.BrandIDs
 }
 
 func (h *Handlers) internal(c echo.Context, err error) error {

@@ -48,6 +48,9 @@ func (h *Handlers) getConsent(c echo.Context) error {
 	if err != nil {
 		return h.internal(c, err)
 	}
+	if bad := brandAllowed(c, b.ID, b.Slug); bad != nil {
+		return apierr.Write(c, bad)
+	}
 	st, err := h.ledger.State(c.Request().Context(), b.ID, phone)
 	if err != nil {
 		return h.internal(c, err)

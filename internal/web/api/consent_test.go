@@ -46,8 +46,17 @@ func TestConsentThroughTheAPI(t *testing.T) {
 	// Later, with no phone listed: recorded for every phone of the contact.
 	b.call(t, http.MethodPut, "/api/v1/contacts", map[string]any{
 		"loyalty_id": "FF-40",
-		"consent":    []map[string]string{{"brand": "demoair", "purpose": "conversational", "status": "opted_in", "source": "agent", "evidence": "asked at the desk"}},
+		"consent":    []map[string]string{{"brand": "demoair", "purpose": "conversational", "status": "opted_in", "source": "import", "evidence": "loyalty desk records"}},
 	}).decode(t, http.StatusOK, nil)
+	// keyword and carrier entries come only from texts and the carrier, agent
+	// ones only from a signed-in agent: refused, naming the field, and nothing
+	// is recorded.
+	for _, source := range []string{"agent", "keyword", "carrier", "sms"} {
+		b.call(t, http.MethodPut, "/api/v1/contacts", map[string]any{
+			"loyalty_id": "FF-40",
+			"consent":    []map[string]string{{"brand": "demoair", "purpose": "conversational", "status": "opted_out", "source": source, "evidence": "x"}},
+		}).expectError(t, http.StatusBadRequest, "invalid_field", "consent[0].source")
+	}
 
 	c := get()
 	if c.Marketing != "opted_in" || c.Conversational != "opted_in" || len(c.Ledger) != 2 {
@@ -57,7 +66,7 @@ func TestConsentThroughTheAPI(t *testing.T) {
 	if e.Purpose != "marketing" || e.Source != "web_form" || e.Evidence != "checkout checkbox" || e.MessageID != nil || e.CreatedAt.IsZero() {
 		t.Errorf("first entry %+v", e)
 	}
-	if c.Ledger[1].Source != "agent" || c.Ledger[1].Purpose != "conversational" {
+	if c.Ledger[1].Source != "import" || c.Ledger[1].Purpose != "conversational" {
 		t.Errorf("second entry %+v", c.Ledger[1])
 	}
 

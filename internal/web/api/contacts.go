@@ -3,11 +3,15 @@ package api
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/parleyhq/parley/internal/auth"
 	"github.com/parleyhq/parley/internal/consent"
 	"github.com/parleyhq/parley/internal/contact"
 	"github.com/parleyhq/parley/internal/store"
@@ -58,6 +62,9 @@ type consentBody struct {
 	Evidence string `json:"evidence"`
 }
 
+// apiConsentSources are the consent sources an API client may record.
+var apiConsentSources = []string{"api", "import", "web_form"}
+
 // putContact: PUT /api/v1/contacts — create or update a contact by loyalty ID
 // or phone, merging records of the same person (see contact.Service.Upsert).
 func (h *Handlers) putContact(c echo.Context) error {
@@ -68,6 +75,25 @@ func (h *Handlers) putContact(c echo.Context) error {
 	in := contact.Upsert{Phones: body.Phones, Name: body.Name, Attributes: body.Attributes, Timezone: body.Timezone}
 	if body.LoyaltyID != nil {
 		in.LoyaltyID = *body.LoyaltyID
+	}
+	if len(body.Consent) > 0 && !auth.KeyHasScope(apiKey(c).KeyAccess, auth.ConsentWrite) {
+		return apierr.Write(c, apierr.Field("forbidden", "consent", "this API key lacks the scope %s", auth.ConsentWrite))
+	}
+	for i, e := range body.Consent {
+		// The customer's own texts and the carrier write keyword and carrier
+		// entries; a signed-in agent writes agent ones. An API client may
+		// record only what it can vouch for.
+		if e.Source != "" && !slices.Contains(apiConsentSources, e.Source) { // "" is api
+			return apierr.Write(c, apierr.Field("invalid_field", fmt.Sprintf("consent[%d].source", i),
+				"an API client may record the sources %s, not %q", strings.Join(apiConsentSources, ", "), e.Source))
+		}
+		if bad, err := h.keyMayUse(c, e.Brand); bad != nil || err != nil {
+			if err != nil {
+				return h.internal(c, err)
+			}
+			bad.Field = fmt.Sprintf("consent[%d].brand", i)
+			return apierr.Write(c, bad)
+		}
 	}
 	for _, e := range body.Consent {
 		in.Consent = append(in.Consent, contact.ConsentEntry{Brand: e.Brand, Purpose: e.Purpose, Status: e.Status, Source: e.Source, Evidence: e.Evidence})

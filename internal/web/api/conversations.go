@@ -49,7 +49,13 @@ func (h *Handlers) listConversations(c echo.Context) error {
 	if err != nil {
 		return h.internal(c, err)
 	}
+	if b.ID != 0 {
+		if bad := brandAllowed(c, b.ID, b.Slug); bad != nil {
+			return apierr.Write(c, bad)
+		}
+	}
 	q.BrandID = b.ID
+	q.OnlyBrands = onlyBrands(c)
 	if q.Status = strings.TrimSpace(c.QueryParam("status")); q.Status != "" && !slices.Contains(conversationStatuses, q.Status) {
 		return apierr.Write(c, apierr.Field("invalid_field", "status", "status must be one of %s, not %q", strings.Join(conversationStatuses, ", "), q.Status))
 	}
@@ -116,6 +122,9 @@ func (h *Handlers) conversationMessages(c echo.Context) error {
 	}
 	if err != nil {
 		return h.internal(c, err)
+	}
+	if bad := brandAllowed(c, conv.BrandID, conv.BrandSlug); bad != nil {
+		return apierr.Write(c, bad)
 	}
 	msgs, err := h.st.ConversationMessages(ctx, conv.ID, after, limit+1)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/parleyhq/parley/internal/auth"
 	"github.com/parleyhq/parley/internal/outbound"
 	"github.com/parleyhq/parley/internal/store"
 	"github.com/parleyhq/parley/internal/web/apierr"
@@ -35,6 +36,12 @@ type queuedJSON struct {
 func (h *Handlers) sendMessage(c echo.Context) error {
 	var in sendMessageJSON
 	if bad := decodeJSON(c, &in); bad != nil {
+		return apierr.Write(c, bad)
+	}
+	if bad, err := h.keyMayUse(c, in.Brand); bad != nil || err != nil {
+		if err != nil {
+			return h.internal(c, err)
+		}
 		return apierr.Write(c, bad)
 	}
 	q, err := h.outbox.Send(c.Request().Context(), outbound.SendRequest{
@@ -90,6 +97,9 @@ func (h *Handlers) getMessage(c echo.Context) error {
 	}
 	if err != nil {
 		return h.internal(c, err)
+	}
+	if !auth.KeyHasBrand(apiKey(c).KeyAccess, m.BrandID) {
+		return apierr.Write(c, apierr.Field("forbidden", "brand", "this API key may not touch the brand of message %d", id))
 	}
 	out := messageDetailJSON{ID: m.ID, ConversationID: m.ConversationID, Direction: m.Direction, Body: m.Body,
 		Media: m.Media, From: m.From, To: m.To, Status: m.Status, StatusReason: m.StatusReason,

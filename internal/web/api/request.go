@@ -125,6 +125,23 @@ func (h *Handlers) brandParam(c echo.Context, required bool) (store.Brand, *apie
 	return b, nil, err
 }
 
+// keyMayUse checks that the request's key may touch the brand of slug. An
+// unknown or empty slug passes: the handler reports it as bad input.
+func (h *Handlers) keyMayUse(c echo.Context, slug string) (*apierr.Error, error) {
+	slug = strings.TrimSpace(slug)
+	if slug == "" || apiKey(c).AllBrands {
+		return nil, nil
+	}
+	b, err := h.st.BrandBySlug(c.Request().Context(), slug)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return brandAllowed(c, b.ID, b.Slug), nil
+}
+
 // limitParam reads ?limit=, the page size.
 func limitParam(c echo.Context) (int, *apierr.Error) {
 	v := c.QueryParam("limit")

@@ -11,7 +11,7 @@ import (
 // adminAPIKeyCreate: POST /admin/api-keys — a new key, shown on the answer
 // page this once (only its hash is kept).
 func (h *Handlers) adminAPIKeyCreate(c echo.Context) error {
-	key, k, err := admin.CreateAPIKey(c.Request().Context(), h.Store, c.FormValue("name"))
+	key, k, err := admin.CreateAPIKey(c.Request().Context(), h.Store, apiKeyForm(c))
 	if err != nil {
 		return h.adminFail(c, "admin_api_keys", h.adminAPIKeysData, err)
 	}

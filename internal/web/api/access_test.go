@@ -1,0 +1,144 @@
+package api_test
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/parleyhq/parley/internal/auth"
+	"github.com/parleyhq/parley/internal/store"
+	"github.com/parleyhq/parley/internal/web/api"
+)
+
+// counts is what a refused request must leave as it was.
+func (b *bundle) rowCounts(t *testing.T) string {
+	t.Helper()
+	var c, e, m, cv int
+	if err := b.st.Pool.QueryRow(b.ctx, `SELECT (SELECT count(*) FROM contacts), (SELECT count(*) FROM consent_events),
+		(SELECT count(*) FROM messages), (SELECT count(*) FROM conversations)`).Scan(&c, &e, &m, &cv); err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("contacts %d, consent %d, messages %d, conversations %d", c, e, m, cv)
+}
+
+func (b *bundle) keyWith(t *testing.T, key string, a store.KeyAccess) string {
+	t.Helper()
+	if _, err := b.st.CreateAPIKeyWith(b.ctx, key, key, a); err != nil {
+		t.Fatal(err)
+	}
+	return "Bearer " + key
+}
+
+type routeCase struct {
+	method, route, path string
+	body                any
+	brandSpecific       bool // it touches demohotel, so a demoair key is refused
+}
+
+// Every API route, walked with a key lacking the route's scope and with a
+// key limited to another brand: 403 naming what is missing, and nothing
+// changes. A route added without a case here fails the test.
+func TestEveryRouteChecksScopeAndBrand(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	const phone = "+12125550777"
+	res, err := b.st.ReceiveInbound(b.ctx, []store.InboundRow{{SID: "SM77777777777777777777777777777777", BrandID: b.hotel.ID,
+		From: phone, To: "+15005550007", Body: "hello hotel", ReceivedAt: time.Now(), Segments: 1, Encoding: "GSM-7"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hotelConv, hotelMsg := res[0].ConversationID, res[0].MessageID
+	if _, err := b.st.ReceiveInbound(b.ctx, []store.InboundRow{{SID: "SM77777777777777777777777777777778", BrandID: b.air.ID,
+		From: phone, To: "+15005550006", Body: "hello air", ReceivedAt: time.Now(), Segments: 1, Encoding: "GSM-7"}}); err != nil {
+		t.Fatal(err)
+	}
+	cases := []routeCase{
+		{"GET", "/api/v1/me", "/api/v1/me", nil, false},
+		{"GET", "/api/v1/contacts", "/api/v1/contacts?phone=" + strings.ReplaceAll(phone, "+", "%2B"), nil, false},
+		{"PUT", "/api/v1/contacts", "/api/v1/contacts", map[string]any{"phones": []string{phone}, "name": "Changed",
+			"consent": []map[string]string{{"brand": "demohotel", "purpose": "marketing", "status": "opted_in", "source": "api", "evidence": "x"}}}, true},
+		{"GET", "/api/v1/consent", "/api/v1/consent?brand=demohotel&phone=" + strings.ReplaceAll(phone, "+", "%2B"), nil, true},
+		{"GET", "/api/v1/conversations", "/api/v1/conversations?brand=demohotel", nil, true},
+		{"GET", "/api/v1/conversations/:id/messages", fmt.Sprintf("/api/v1/conversations/%d/messages", hotelConv), nil, true},
+		{"POST", "/api/v1/messages", "/api/v1/messages", map[string]any{"brand": "demohotel", "to": phone, "body": "hi"}, true},
+		{"GET", "/api/v1/messages/:id", fmt.Sprintf("/api/v1/messages/%d", hotelMsg), nil, true},
+	}
+	var served []string
+	for _, r := range b.e.Routes() {
+		if strings.HasPrefix(r.Path, "/api/v1/") && r.Path != "/api/v1/openapi.json" && !strings.HasSuffix(r.Path, "/*") {
+			served = append(served, r.Method+" "+r.Path)
+		}
+	}
+	for _, rt := range served {
+		if !slices.ContainsFunc(cases, func(c routeCase) bool { return c.method+" "+c.route == rt }) {
+			t.Errorf("%s has no case in this test", rt)
+		}
+		if _, ok := api.Scopes[rt]; !ok {
+			t.Errorf("%s declares no scope in api.Scopes", rt)
+		}
+	}
+
+	before := b.rowCounts(t)
+	for _, c := range cases {
+		scope := api.Scopes[c.method+" "+c.route]
+		if scope == "" {
+			continue
+		}
+		var others []string
+		for _, s := range auth.Scopes {
+			if s != scope {
+				others = append(others, string(s))
+			}
+		}
+		key := b.keyWith(t, "pk_noscope_"+strings.NewReplacer("/", "_", ":", "_", " ", "_").Replace(c.method+c.route),
+			store.KeyAccess{AllBrands: true, Scopes: others, Rate: 1000})
+		r := b.callAs(t, key, c.method, c.path, c.body)
+		if r.Status != http.StatusForbidden || !strings.Contains(string(r.Body), `"forbidden"`) || !strings.Contains(string(r.Body), string(scope)) {
+			t.Errorf("%s %s without %s: %d %s, want 403 forbidden naming the scope", c.method, c.path, scope, r.Status, r.Body)
+		}
+	}
+	airOnly := b.keyWith(t, "pk_aironly_0123456789", store.KeyAccess{BrandIDs: []int64{b.air.ID}, AllScopes: true, Rate: 1000})
+	for _, c := range cases {
+		if !c.brandSpecific {
+			continue
+		}
+		r := b.callAs(t, airOnly, c.method, c.path, c.body)
+		if r.Status != http.StatusForbidden || !strings.Contains(string(r.Body), `"forbidden"`) {
+			t.Errorf("%s %s with a demoair key: %d %s, want 403 forbidden", c.method, c.path, r.Status, r.Body)
+		}
+	}
+	if after := b.rowCounts(t); after != before {
+		t.Fatalf("refused requests changed something: %s, then %s", before, after)
+	}
+
+	// A list only ever holds the key's brands.
+	var list struct {
+		Data []struct {
+			Brand string `json:"brand"`
+		} `json:"data"`
+	}
+	b.callAs(t, airOnly, http.MethodGet, "/api/v1/conversations", nil).decode(t, http.StatusOK, &list)
+	if len(list.Data) != 1 || list.Data[0].Brand != "demoair" {
+		t.Fatalf("a demoair key lists %+v, want only the demoair conversation", list.Data)
+	}
+	none := b.keyWith(t, "pk_nobrand_0123456789", store.KeyAccess{BrandIDs: []int64{}, AllScopes: true, Rate: 1000})
+	b.callAs(t, none, http.MethodGet, "/api/v1/conversations", nil).decode(t, http.StatusOK, &list)
+	if len(list.Data) != 0 {
+		t.Fatalf("a key with no brand lists %+v, want nothing (an empty list is never every brand)", list.Data)
+	}
+	var me struct {
+		Data struct {
+			Name      string   `json:"name"`
+			AllBrands bool     `json:"all_brands"`
+			Brands    []string `json:"brands"`
+			Scopes    []string `json:"scopes"`
+		} `json:"data"`
+	}
+	b.callAs(t, airOnly, http.MethodGet, "/api/v1/me", nil).decode(t, http.StatusOK, &me)
+	if me.Data.Name != "pk_aironly_0123456789" || me.Data.AllBrands || !slices.Equal(me.Data.Brands, []string{"demoair"}) || len(me.Data.Scopes) != len(auth.Scopes) {
+		t.Fatalf("GET /me: %+v", me.Data)
+	}
+}
