@@ -74,8 +74,8 @@ type ConversationQuery struct {
 	// OnlyBrands, when not nil, keeps the conversations of these brands
 	// (none: nothing), for a caller limited to some brands.
 	OnlyBrands []int64
-	ContactID int64
-	Status    string
+	ContactID  int64
+	Status     string
 	// Before is a keyset cursor: only conversations after this one in the
 	// list's order (newest activity first). It must exist.
 	Before int64

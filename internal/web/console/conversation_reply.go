@@ -1,7 +1,6 @@
 package console
 
 import (
-
 	"github.com/labstack/echo/v4"
 )
 
