@@ -152,6 +152,8 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options
 	}
 	a.Inbound = inbound.NewService(st, brands, spool, a.Statuses, log, a.Metrics, inOpt)
 	a.Hub = realtime.New(st, log)
+	apiHandlers := api.New(st, log, a.Outbox)
+	apiHandlers.Limit = queue.NewRequestLimiter(rdb, opt.RedisPrefix+"apirate:")
 	signIn := auth.New(st)
 	if opt.SignInDelay > 0 {
 		signIn.BaseDelay = opt.SignInDelay
@@ -159,7 +161,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options
 	regs := []web.Registrar{
 		&webhook.Handlers{PublicURL: cfg.PublicURL, AuthToken: cfg.TwilioAuthToken, Inbound: a.Inbound,
 			Metrics: a.Metrics, Log: log, Now: opt.Now},
-		api.New(st, log, a.Outbox),
+		apiHandlers,
 		&console.Handlers{Auth: signIn, Store: st, Log: log, Secure: strings.HasPrefix(cfg.PublicURL, "https://"),
 			Conversations: conversation.New(st, a.Outbox, contact.NewService(st)), Hub: a.Hub},
 	}

@@ -4,10 +4,13 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -19,8 +22,16 @@ import (
 	"github.com/parleyhq/parley/internal/web/apierr"
 )
 
+// RateLimiter limits each key's requests (queue.RequestLimiter).
+type RateLimiter interface {
+	Allow(ctx context.Context, client string, rate int) (ok bool, retryAfter time.Duration, err error)
+}
+
 // Handlers serves the JSON API.
 type Handlers struct {
+	// Limit, when set, holds each key to its rate (429 rate_limited beyond).
+	Limit RateLimiter
+
 	st       *store.Store
 	log      *slog.Logger
 	contacts *contact.Service
@@ -64,6 +75,17 @@ func (h *Handlers) auth(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		c.Set(ctxAPIKeyID, k.ID)
 		c.Set(ctxAPIKey, k)
+		if h.Limit != nil {
+			ok, wait, err := h.Limit.Allow(c.Request().Context(), "apikey:"+strconv.FormatInt(k.ID, 10), k.Rate)
+			if err != nil {
+				// Redis is down: the API stays up, unlimited, rather than
+				// failing every request.
+				h.log.Warn("api rate limit unavailable; request allowed", "err", err)
+			} else if !ok {
+				c.Response().Header().Set("Retry-After", strconv.Itoa(int(max((wait+time.Second-1)/time.Second, 1))))
+				return apierr.Write(c, apierr.New("rate_limited", "this API key is over its rate of %d requests per second", k.Rate))
+			}
+		}
 		return next(c)
 	}
 }

@@ -41,6 +41,7 @@ var (
 		"idempotency_conflict":    http.StatusConflict,
 		"idempotency_in_progress": http.StatusConflict,
 		"payload_too_large":       http.StatusRequestEntityTooLarge,
+		"rate_limited":            http.StatusTooManyRequests,
 		"unsupported_media":       http.StatusUnsupportedMediaType,
 		"internal":                http.StatusInternalServerError,
 		"unavailable":             http.StatusServiceUnavailable,

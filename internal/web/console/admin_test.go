@@ -405,3 +405,43 @@ func TestAdminPagesRender(t *testing.T) {
 		t.Fatalf("POST without CSRF: %d", resp.StatusCode)
 	}
 }
+
+// The admin page makes a key limited to brands and scopes: it works within
+// them and is refused outside them.
+func TestAdminAPIKeyWithBrandsAndScopes(t *testing.T) {
+	env, users := setup(t)
+	b, csrf := signedIn(t, env, users, "admin")
+	_, form := b.do(t, http.MethodGet, "/admin/api-keys", nil)
+	if !strings.Contains(form, `name="scope" value="messages:send"`) || !strings.Contains(form, `name="brand" value="demo-air"`) {
+		t.Fatal("the create form offers no brand or scope choices")
+	}
+	resp, page := post(t, b, "/admin/api-keys", csrf, url.Values{"name": {"reader"}, "brand": {"demo-air"},
+		"scope": {"conversations:read"}, "rate": {"5"}})
+	m := regexp.MustCompile(`id="new-key">([^<]+)<`).FindStringSubmatch(page)
+	if resp.StatusCode != 200 || m == nil {
+		t.Fatalf("create a limited key: %d", resp.StatusCode)
+	}
+	if !strings.Contains(page, "conversations:read") || !strings.Contains(page, "5/s") {
+		t.Fatal("the key list does not show the key's scopes and rate")
+	}
+	call := func(method, path, body string) int {
+		req, _ := http.NewRequest(method, env.PublicURL+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+m[1])
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := call(http.MethodGet, "/api/v1/conversations?brand=demo-air", ""); code != http.StatusOK {
+		t.Fatalf("within its scope and brand: %d", code)
+	}
+	if code := call(http.MethodPost, "/api/v1/messages", `{"brand":"demo-air","to":"+12125550100","body":"hi"}`); code != http.StatusForbidden {
+		t.Fatalf("sending without messages:send: %d, want 403", code)
+	}
+	if resp, body := post(t, b, "/admin/api-keys", csrf, url.Values{"name": {"x"}, "scope": {"everything"}}); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "scope:") {
+		t.Fatalf("an unknown scope: %d", resp.StatusCode)
+	}
+}
