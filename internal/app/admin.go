@@ -62,6 +62,10 @@ func UserAdd(ctx context.Context, st *store.Store, email, role, password string,
 	if err != nil {
 		return u, "", err
 	}
+	// The password was (re)set: whoever was signed in with the old one is not.
+	if err := st.DeleteUserSessions(ctx, u.ID, ""); err != nil {
+		return u, "", err
+	}
 	if err := admin.LimitToBrands(ctx, st, u, brands); err != nil {
 		return u, "", flagError(err)
 	}

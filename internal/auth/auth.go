@@ -143,6 +143,15 @@ func (s *Service) begin(ctx context.Context, email, address string) (int64, erro
 	return attempt, nil
 }
 
+// Live returns the user of token's session if it still holds, without
+// counting as activity.
+func (s *Service) Live(ctx context.Context, token string) (store.User, bool, error) {
+	if token == "" {
+		return store.User{}, false, nil
+	}
+	return s.st.SessionLive(ctx, token, IdleTimeout)
+}
+
 // Authenticate returns the live session for a token.
 func (s *Service) Authenticate(ctx context.Context, token string) (store.Session, error) {
 	if token == "" {
@@ -160,32 +169,41 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 	return s.st.DeleteSession(ctx, token)
 }
 
-// ChangePassword sets a new password after checking the current one, and
-// signs out every other session of the user.
+// ChangePassword sets a new password after checking the current one, ends
+// every session of the user and returns a new one for the caller.
 // The current password is checked under the same limits as a sign-in from
 // address, so a stolen session cannot guess it at bcrypt's speed.
-func (s *Service) ChangePassword(ctx context.Context, ss store.Session, token, address, current, next string) error {
+func (s *Service) ChangePassword(ctx context.Context, ss store.Session, address, current, next string) (newToken string, err error) {
 	attempt, err := s.begin(ctx, ss.User.Email, address)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if bcrypt.CompareHashAndPassword([]byte(ss.User.PasswordHash), []byte(current)) != nil {
-		return ErrBadCredentials
+		return "", ErrBadCredentials
 	}
 	if err := s.st.SignInSucceeded(ctx, attempt, ss.User.Email, address); err != nil {
-		return err
+		return "", err
 	}
 	if len(next) < 10 {
-		return ErrWeakPassword
+		return "", ErrWeakPassword
 	}
 	h, err := bcrypt.GenerateFromPassword([]byte(next), bcrypt.DefaultCost)
 	if err != nil {
-		return fmt.Errorf("auth: hash: %w", err)
+		return "", fmt.Errorf("auth: hash: %w", err)
 	}
 	if err := s.st.SetPassword(ctx, ss.User.ID, string(h)); err != nil {
-		return err
+		return "", err
 	}
-	return s.st.DeleteUserSessions(ctx, ss.User.ID, token)
+	// Every session of the user ends, this one too: the caller gets a new
+	// one, so a session stolen before the change is worth nothing after it.
+	if err := s.st.DeleteUserSessions(ctx, ss.User.ID, ""); err != nil {
+		return "", err
+	}
+	fresh, csrf := randomToken(), randomToken()
+	if err := s.st.CreateSession(ctx, fresh, ss.User.ID, csrf, time.Now().Add(AbsoluteTimeout)); err != nil {
+		return "", err
+	}
+	return fresh, nil
 }
 
 // CSRFValid compares a submitted CSRF token with the session's in constant time.

@@ -58,6 +58,23 @@ func (s *Store) TouchSession(ctx context.Context, token string, idle time.Durati
 	return ss, nil
 }
 
+// SessionLive returns the user of token's session if it still holds (not
+// ended, expired or idle, its user not disabled), without counting as
+// activity: an open event stream asks it every few seconds.
+func (s *Store) SessionLive(ctx context.Context, token string, idle time.Duration) (User, bool, error) {
+	var u User
+	err := s.Pool.QueryRow(ctx, `SELECT u.id, u.email, u.role FROM sessions se JOIN users u ON u.id = se.user_id
+		WHERE se.token_hash = $1 AND NOT u.disabled AND se.expires_at > now() AND se.last_seen_at > now() - $2::interval`,
+		tokenHash(token), idle.String()).Scan(&u.ID, &u.Email, &u.Role)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return u, false, nil
+	}
+	if err != nil {
+		return u, false, fmt.Errorf("store: session live: %w", err)
+	}
+	return u, true, nil
+}
+
 // DeleteSession ends a session (logout, expiry).
 func (s *Store) DeleteSession(ctx context.Context, token string) error {
 	if _, err := s.Pool.Exec(ctx, `DELETE FROM sessions WHERE token_hash = $1`, tokenHash(token)); err != nil {

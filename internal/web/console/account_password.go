@@ -11,13 +11,14 @@ import (
 )
 
 // accountPassword: POST /account/password — current_password, new_password,
-// confirm_password; the user's other sessions are signed out.
+// confirm_password; every session of the user ends, and this browser goes on
+// in a new one.
 func (h *Handlers) accountPassword(c echo.Context) error {
 	cur, next, confirm := c.FormValue("current_password"), c.FormValue("new_password"), c.FormValue("confirm_password")
 	err := admin.CheckPasswordChange(cur, next, confirm)
+	fresh := ""
 	if err == nil {
-		token, _ := c.Get(ctxToken).(string) // this session stays signed in
-		err = h.Auth.ChangePassword(c.Request().Context(), session(c), token, c.RealIP(), cur, next)
+		fresh, err = h.Auth.ChangePassword(c.Request().Context(), session(c), c.RealIP(), cur, next)
 	}
 	var fe *admin.FieldError
 	var te *auth.ThrottledError
@@ -27,6 +28,8 @@ func (h *Handlers) accountPassword(c echo.Context) error {
 		setRetryAfter(c, te.RetryAfter)
 		return h.render(c, http.StatusTooManyRequests, "account", map[string]any{"Error": "current_password: " + te.Error()})
 	case err == nil:
+		// This browser goes on in a new session; every other one is over.
+		h.setCookie(c, sessionCookie, fresh, int(auth.AbsoluteTimeout.Seconds()))
 		return adminDone(c, "/account", "password_changed")
 	case errors.As(err, &fe):
 		msg = fe.Error()

@@ -3,12 +3,28 @@ package console
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/parleyhq/parley/internal/realtime"
 )
+
+// revocationCheck is how often an open stream checks that its session, its
+// user's role and brands are still what they were.
+const revocationCheck = 2 * time.Second
+
+// sameBrands compares two brand sets (nil: every brand).
+func sameBrands(a, b []int64) bool {
+	if (a == nil) != (b == nil) {
+		return false
+	}
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
+}
 
 // heartbeat keeps proxies from closing an idle stream and notices a gone client.
 const heartbeat = 20 * time.Second
@@ -70,10 +86,30 @@ func (h *Handlers) events(c echo.Context) error {
 	}
 	tick := time.NewTicker(heartbeat)
 	defer tick.Stop()
+	recheck := time.NewTicker(revocationCheck)
+	defer recheck.Stop()
+	token, _ := c.Get(ctxToken).(string)
+	user := session(c).User
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-recheck.C:
+			// Revocation takes effect here too: a session ended (sign-out,
+			// a password change or reset), a user disabled, or a change of
+			// role or brands closes the stream; the browser reconnects as
+			// whoever it now is, or is sent to sign in.
+			u, live, err := h.Auth.Live(ctx, token)
+			if err != nil {
+				continue // Postgres hiccup: ask again next time
+			}
+			if !live || u.Role != user.Role {
+				return nil
+			}
+			now, err := h.Conversations.Brands(ctx, u)
+			if err == nil && !sameBrands(now, brands) {
+				return nil
+			}
 		case ev, ok := <-sub.C:
 			if !ok {
 				return nil // the server is shutting down; the browser reconnects elsewhere
