@@ -23,8 +23,14 @@ func TestAccountPasswordAndPresence(t *testing.T) {
 	if resp, _ := other.do(t, http.MethodGet, "/", nil); resp.StatusCode != http.StatusSeeOther {
 		t.Fatal("the user's other session must be signed out")
 	}
-	if resp, _ := b.do(t, http.MethodGet, "/", nil); resp.StatusCode != 200 {
-		t.Fatal("the session that changed the password stays")
+	resp, page := b.do(t, http.MethodGet, "/account", nil)
+	if resp.StatusCode != 200 {
+		t.Fatal("the browser that changed the password stays signed in (in a new session)")
+	}
+	if fresh := csrfOf(t, page); fresh == csrf {
+		t.Fatal("the session was not rotated: its CSRF token is the old one")
+	} else {
+		csrf = fresh
 	}
 	if resp, _ := newBrowser(t, env).login(t, users["agent"], "correct horse agent"); resp.StatusCode == http.StatusSeeOther {
 		t.Fatal("the old password still works")

@@ -359,7 +359,7 @@ func TestAgentWorkflow(t *testing.T) {
 	w.run(t, "open the conversation", chromedp.Navigate(fmt.Sprintf("%s/conversations/%d", env.PublicURL, conv)), chromedp.WaitVisible(`#reply`))
 	w.eventually(t, "the live stream", `document.body.dataset.stream === "open"`)
 	var counter string
-	w.run(t, "type", chromedp.SendKeys(`#reply`, "Hi Maya, you will make it: gate B12"), chromedp.Text(`#reply-counter`, &counter))
+	w.run(t, "type", chromedp.Evaluate(`document.getElementById("reply").focus()`, nil), chromedp.SendKeys(`#reply`, "Hi Maya, you will make it: gate B12"), chromedp.Text(`#reply-counter`, &counter))
 	if !strings.Contains(counter, "1 segment") || !strings.Contains(counter, "GSM-7") {
 		t.Fatalf("counter %q", counter)
 	}
@@ -399,7 +399,10 @@ func TestAgentWorkflow(t *testing.T) {
 
 	// 5. A note: shown, never stored as a message, never sent.
 	const note = "Rebooked on DA 456 if the connection is missed"
-	w.run(t, "note", chromedp.SendKeys(`#note`, note), chromedp.Click(`#add-note`))
+	// Focus first, in one step of the page's own: a refresh (the SSE event
+	// of the assignment, late on a busy machine) never replaces a composer
+	// being used, so the box typed into is the one that stays.
+	w.run(t, "note", chromedp.Evaluate(`document.getElementById("note").focus()`, nil), chromedp.SendKeys(`#note`, note), chromedp.Click(`#add-note`))
 	w.eventually(t, "the note in the history", fmt.Sprintf(`[...document.querySelectorAll("#history .note .bubble")].some(b => b.textContent.includes(%q))`, note))
 	if n := env.Count(t, `SELECT count(*) FROM messages WHERE body LIKE '%Rebooked%'`); n != 0 {
 		t.Fatal("a note became a message")
