@@ -10,6 +10,7 @@ import (
 	"strings"
 	"text/template"
 	"text/template/parse"
+	"time"
 )
 
 // Data is what a template sees.
@@ -26,6 +27,12 @@ const MaxOutput = 1600
 
 // ErrTooLong is returned when a template renders more than MaxOutput bytes.
 var ErrTooLong = errors.New("the text is longer than 1600 characters")
+
+// MaxRenderTime bounds one rendering.
+const MaxRenderTime = 100 * time.Millisecond
+
+// ErrTooSlow is returned when a rendering runs past MaxRenderTime.
+var ErrTooSlow = errors.New("the template takes too long to fill in")
 
 // NewData builds Data from a contact's fields.
 func NewData(name, phone, loyaltyID string, attrs map[string]any) Data {
@@ -51,7 +58,66 @@ func Parse(body string) (*template.Template, error) {
 	if name := firstCall(t.Tree.Root); name != "" {
 		return nil, fmt.Errorf("not a valid template: %q is a function; only fields such as {{.FirstName}} may be used", name)
 	}
+	if len(t.Templates()) > 1 {
+		return nil, errors.New("not a valid template: define and block are not allowed")
+	}
+	if err := checkRanges(t.Tree.Root, false); err != nil {
+		return nil, err
+	}
 	return t, nil
+}
+
+// checkRanges allows range only over a field or variable ({{range
+// .Attributes.items}}), never over a number or other constant, and never a
+// range inside another: so a template's work is bounded by the contact's own
+// data, once.
+func checkRanges(n parse.Node, inRange bool) error {
+	switch n := n.(type) {
+	case *parse.ListNode:
+		if n == nil {
+			return nil
+		}
+		for _, c := range n.Nodes {
+			if err := checkRanges(c, inRange); err != nil {
+				return err
+			}
+		}
+	case *parse.IfNode:
+		return checkBranches(inRange, n.List, n.ElseList)
+	case *parse.WithNode:
+		return checkBranches(inRange, n.List, n.ElseList)
+	case *parse.RangeNode:
+		if inRange {
+			return errors.New("not a valid template: a range inside a range is not allowed")
+		}
+		if !rangesOverField(n.Pipe) {
+			return errors.New("not a valid template: range may only go over a field, such as {{range .Attributes.items}}")
+		}
+		return checkBranches(true, n.List, n.ElseList)
+	}
+	return nil
+}
+
+func checkBranches(inRange bool, lists ...*parse.ListNode) error {
+	for _, l := range lists {
+		if l != nil {
+			if err := checkRanges(l, inRange); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func rangesOverField(p *parse.PipeNode) bool {
+	if p == nil || len(p.Cmds) != 1 || len(p.Cmds[0].Args) != 1 {
+		return false
+	}
+	switch p.Cmds[0].Args[0].(type) {
+	case *parse.FieldNode, *parse.VariableNode, *parse.DotNode, *parse.ChainNode:
+		return true
+	}
+	return false
 }
 
 // firstCall returns the name of the first function the template calls, "" if none.
@@ -117,21 +183,32 @@ func Render(body string, d Data) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	var buf limited
+	buf := limited{deadline: time.Now().Add(MaxRenderTime)}
 	if err := t.Execute(&buf, d); err != nil {
 		if errors.Is(err, ErrTooLong) {
 			return "", ErrTooLong
+		}
+		if errors.Is(err, ErrTooSlow) {
+			return "", ErrTooSlow
 		}
 		return "", fmt.Errorf("the template could not be filled: %w", err)
 	}
 	return strings.ReplaceAll(buf.String(), "<no value>", ""), nil
 }
 
-type limited struct{ bytes.Buffer }
+// limited bounds what one execution writes, and how long it may go on
+// writing.
+type limited struct {
+	bytes.Buffer
+	deadline time.Time
+}
 
 func (l *limited) Write(p []byte) (int, error) {
 	if l.Len()+len(p) > MaxOutput*4 {
 		return 0, ErrTooLong
+	}
+	if time.Now().After(l.deadline) {
+		return 0, ErrTooSlow
 	}
 	return l.Buffer.Write(p)
 }

@@ -30,3 +30,33 @@ func TestRender(t *testing.T) {
 		t.Errorf("oversized output: err = %v, want ErrTooLong", err)
 	}
 }
+
+// A template's work is bounded: range only over a field, never nested,
+// never over a number; define and block are refused.
+func TestTemplatesCannotBurnCPU(t *testing.T) {
+	t.Parallel()
+	for _, body := range []string{
+		"{{range 1000000}}{{end}}",
+		"{{range 1000000}}{{range 1000000}}x{{end}}{{end}}",
+		`{{range "abc"}}x{{end}}`,
+		"{{range .Attributes.items}}{{range .Attributes.items}}x{{end}}{{end}}",
+		"{{range .Attributes.items}}{{if .}}{{range .}}x{{end}}{{end}}{{end}}",
+		`{{define "x"}}hi{{end}}hello`,
+		`{{block "x" .}}hi{{end}}`,
+	} {
+		if _, err := Parse(body); err == nil {
+			t.Errorf("%q parses, want refused", body)
+		}
+	}
+	items := make([]any, 100)
+	for i := range items {
+		items[i] = i
+	}
+	out, err := Render("{{range .Attributes.items}}.{{end}}", NewData("Ada", "", "", map[string]any{"items": items}))
+	if err != nil || len(out) != 100 {
+		t.Fatalf("range over a field: %q %v", out, err)
+	}
+	if out, err := Render("{{range $i, $v := .Attributes.items}}{{if $v}}{{$v}}{{end}}{{end}}", NewData("", "", "", map[string]any{"items": []any{1, 2}})); err != nil || out != "12" {
+		t.Fatalf("range with variables: %q %v", out, err)
+	}
+}
