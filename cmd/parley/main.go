@@ -229,7 +229,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, worker bool
 			return err
 		}
 	}
-	ln, err := net.Listen("tcp", cfg.Addr)
+	ln, err := new(net.ListenConfig).Listen(ctx, "tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("PARLEY_ADDR: cannot listen on %s: %w", cfg.Addr, err)
 	}

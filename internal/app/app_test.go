@@ -81,7 +81,8 @@ func TestGracefulShutdown(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("Run did not return after shutdown")
 	}
-	if _, err := http.Get(cfg.PublicURL + "/healthz"); err == nil {
+	if resp, err := http.Get(cfg.PublicURL + "/healthz"); err == nil {
+		resp.Body.Close()
 		t.Fatal("the server still accepts connections after shutdown")
 	}
 }

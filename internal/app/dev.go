@@ -55,7 +55,7 @@ func Dev(ctx context.Context, getenv func(string) string, log *slog.Logger, out 
 		return err
 	}
 	simCarrier := sim.New(cfg.TwilioAuthToken, &http.Client{Timeout: 10 * time.Second}, sim.WithLogger(log))
-	defer simCarrier.Close()
+	defer func() { _ = simCarrier.Close() }() // the dev session is over
 	a, err := Build(ctx, cfg, log, Options{Carrier: simCarrier})
 	if err != nil {
 		return err
@@ -67,7 +67,7 @@ func Dev(ctx context.Context, getenv func(string) string, log *slog.Logger, out 
 	sim := &devphone.Handlers{PublicURL: cfg.PublicURL, AuthToken: cfg.TwilioAuthToken, BrandNumber: DemoNumber,
 		Store: a.Store, Log: log}
 	sim.Register(a.Echo)
-	ln, err := net.Listen("tcp", cfg.Addr)
+	ln, err := new(net.ListenConfig).Listen(ctx, "tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("PARLEY_ADDR: cannot listen on %s: %w", cfg.Addr, err)
 	}

@@ -16,7 +16,7 @@ import (
 // nothing of it is reachable through the public server. It is how a slow
 // running binary is profiled: `go tool pprof http://127.0.0.1:6060/debug/pprof/profile`.
 func StartPprof(ctx context.Context, addr string, log *slog.Logger) error {
-	ln, err := net.Listen("tcp", addr)
+	ln, err := new(net.ListenConfig).Listen(ctx, "tcp", addr)
 	if err != nil {
 		return fmt.Errorf("PARLEY_PPROF_ADDR: cannot listen on %s: %w", addr, err)
 	}

@@ -1,6 +1,7 @@
 package apptest
 
 import (
+	"context"
 	"net"
 	"sync"
 	"testing"
@@ -66,7 +67,7 @@ func NewProxy(t testing.TB, target string) *Proxy {
 	}
 	p := &Proxy{ln: ln, target: target, conns: map[net.Conn]bool{}}
 	go p.accept()
-	t.Cleanup(func() { ln.Close(); p.Cut() })
+	t.Cleanup(func() { _ = ln.Close(); p.Cut() })
 	return p
 }
 
@@ -79,7 +80,7 @@ func (p *Proxy) Cut() {
 	defer p.mu.Unlock()
 	p.down = true
 	for c := range p.conns {
-		c.Close()
+		_ = c.Close()
 	}
 	p.conns = map[net.Conn]bool{}
 }
@@ -105,7 +106,7 @@ func (p *Proxy) accept() {
 		down := p.down
 		p.mu.Unlock()
 		if down {
-			c.Close()
+			_ = c.Close()
 			continue
 		}
 		go p.pipe(c)
@@ -113,22 +114,22 @@ func (p *Proxy) accept() {
 }
 
 func (p *Proxy) pipe(c net.Conn) {
-	s, err := net.Dial("tcp", p.target)
+	s, err := new(net.Dialer).DialContext(context.Background(), "tcp", p.target)
 	if err != nil {
-		c.Close()
+		_ = c.Close()
 		return
 	}
 	p.mu.Lock()
 	if p.down {
 		p.mu.Unlock()
-		c.Close()
-		s.Close()
+		_ = c.Close()
+		_ = s.Close()
 		return
 	}
 	p.conns[c], p.conns[s] = true, true
 	p.mu.Unlock()
-	go func() { p.copyGated(s, c); s.Close(); c.Close() }()
+	go func() { p.copyGated(s, c); _ = s.Close(); _ = c.Close() }()
 	p.copyGated(c, s)
-	s.Close()
+	_ = s.Close()
 	c.Close()
 }

@@ -40,7 +40,6 @@ type cpuMeter struct {
 	pool   *pgxpool.Pool
 	start  map[string]time.Duration
 	pg     map[int]time.Duration
-	total  time.Duration
 }
 
 // cpuUse is one slice's CPU per request, in microseconds.

@@ -127,6 +127,7 @@ func (g *groups) enter(ctx context.Context, stopping <-chan struct{}, number str
 	}
 	if t.held >= max(hold, running) {
 		g.mu.Unlock()
+		//nolint:gosec // G404: retry jitter, not a secret
 		return nil, &queue.RetryAt{At: time.Now().Add(time.Second + rand.N(time.Second)), Reason: "sender number has enough grouped tasks waiting"}
 	}
 	t.held++

@@ -120,9 +120,9 @@ func TestCallbackBeforeCreateReturns(t *testing.T) {
 		}
 	})
 	id := b.send(t, map[string]any{"brand": "demo-air", "to": "+14045550103", "body": "quick"})
-	m := b.waitStatus(t, id, "delivered")
+	b.waitStatus(t, id, "delivered")
 	time.Sleep(300 * time.Millisecond)
-	if m = b.message(t, id); m.Status != "delivered" || m.TwilioSID != b.Twilio.Sent()[0].SID {
+	if m := b.message(t, id); m.Status != "delivered" || m.TwilioSID != b.Twilio.Sent()[0].SID {
 		t.Fatalf("%+v", m)
 	}
 }

@@ -55,13 +55,13 @@ func Parse(body string) (*template.Template, error) {
 		}
 		return nil, fmt.Errorf("not a valid template: %s", msg)
 	}
-	if name := firstCall(t.Tree.Root); name != "" {
+	if name := firstCall(t.Root); name != "" {
 		return nil, fmt.Errorf("not a valid template: %q is a function; only fields such as {{.FirstName}} may be used", name)
 	}
 	if len(t.Templates()) > 1 {
 		return nil, errors.New("not a valid template: define and block are not allowed")
 	}
-	if err := checkRanges(t.Tree.Root, false); err != nil {
+	if err := checkRanges(t.Root, false); err != nil {
 		return nil, err
 	}
 	return t, nil

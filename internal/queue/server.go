@@ -95,7 +95,7 @@ func NewServer(rdb redis.UniversalClient, cfg ServerConfig, send SendHandler, ba
 			// 1 s, 2 s, 4 s … capped at 5 minutes, with jitter.
 			d := cfg.RetryBase << min(n, 9)
 			d = min(d, 5*time.Minute)
-			return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
+			return d/2 + time.Duration(rand.Int64N(int64(d/2)+1)) //nolint:gosec // G404: backoff jitter, not a secret
 		},
 		ShutdownTimeout: 20 * time.Second,
 		Logger:          asynqLogger{cfg.Log},

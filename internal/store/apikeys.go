@@ -34,6 +34,7 @@ type KeyAccess struct {
 // FullAccess is every brand and every scope at the default rate.
 var FullAccess = KeyAccess{AllBrands: true, AllScopes: true, Rate: 100}
 
+//nolint:gosec // G101: column names, not a credential
 const apiKeyCols = `id, name, prefix, created_at, revoked_at, last_used_at, all_brands, brand_ids, all_scopes, scopes, rate`
 
 func scanAPIKey(row pgx.Row) (APIKey, error) {

@@ -45,7 +45,7 @@ func (s *Store) listenOnce(ctx context.Context, onConnect func(), onChange func(
 		return fmt.Errorf("store: listen: %w", err)
 	}
 	conn := pc.Hijack()
-	defer conn.Close(context.WithoutCancel(ctx))
+	defer func() { _ = conn.Close(context.WithoutCancel(ctx)) }()
 	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{ConversationChannel}.Sanitize()); err != nil {
 		return fmt.Errorf("store: listen: %w", err)
 	}

@@ -83,7 +83,7 @@ func Migrate(ctx context.Context, databaseURL string, log *slog.Logger) error {
 		return fmt.Errorf("store: parse DATABASE_URL: %w", err)
 	}
 	db := stdlib.OpenDB(*cfg)
-	defer db.Close()
+	defer func() { _ = db.Close() }()
 	return migrateDB(ctx, db, log)
 }
 
@@ -177,7 +177,7 @@ func (s *Store) WithJobLock(ctx context.Context, key int64, fn func(context.Cont
 	}
 	defer func() {
 		if _, uerr := conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, key); uerr != nil {
-			conn.Conn().Close(context.Background()) // closing the session releases the lock
+			_ = conn.Conn().Close(context.Background()) // closing the session releases the lock
 		}
 	}()
 	return true, fn(ctx)

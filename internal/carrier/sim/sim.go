@@ -154,7 +154,7 @@ func (c *Carrier) post(callback string, form url.Values) {
 		return
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	if resp.StatusCode >= 300 {
 		c.log.Warn("sim: status callback refused", "url", callback, "status", form.Get("MessageStatus"), "http_status", resp.StatusCode)
 	}

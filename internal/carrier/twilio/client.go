@@ -109,7 +109,7 @@ func (c *Client) api(ctx context.Context) *openapi.ApiService {
 	tc := &twclient.Client{Credentials: c.creds, HTTPClient: c.transport.httpClient(ctx)}
 	tc.SetAccountSid(c.accountSID)
 	return openapi.NewApiService(&twclient.RequestHandler{
-		Client: tc, Edge: c.rest.RequestHandler.Edge, Region: c.rest.RequestHandler.Region,
+		Client: tc, Edge: c.rest.Edge, Region: c.rest.Region,
 	})
 }
 
@@ -337,7 +337,7 @@ func (t *transport) roundTrip(callCtx context.Context, req *http.Request) (*http
 		return nil, t.fail(callCtx, ctx, wrote.Load(), err)
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	if err != nil {
 		// Twilio answered, so it received the request.
 		return nil, t.fail(callCtx, ctx, true, fmt.Errorf("reading the response: %w", err))
@@ -366,7 +366,7 @@ func (t *transport) fail(callCtx, reqCtx context.Context, wrote bool, err error)
 
 func closeBody(req *http.Request) {
 	if req.Body != nil {
-		req.Body.Close()
+		_ = req.Body.Close()
 	}
 }
 

@@ -135,7 +135,7 @@ func withAdmin(ctx context.Context, fn func(*pgx.Conn) error) error {
 	if err != nil {
 		return fmt.Errorf("connect to %s (is PostgreSQL running? `make test` starts it): %w", AdminURL(), err)
 	}
-	defer c.Close(context.Background())
+	defer func() { _ = c.Close(context.Background()) }()
 	return fn(c)
 }
 

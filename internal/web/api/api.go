@@ -56,7 +56,7 @@ func (h *Handlers) Register(e *echo.Echo) {
 // ctxAPIKeyID is the echo context key holding the id of the request's API key
 // (an int64), set by auth: what belongs to a client, such as its idempotency
 // keys, is keyed by it.
-const ctxAPIKeyID = "parley.api_key_id"
+const ctxAPIKeyID = "parley.api_key_id" //nolint:gosec // G101: a context key name, not a credential
 
 // auth checks the bearer API key.
 func (h *Handlers) auth(next echo.HandlerFunc) echo.HandlerFunc {
@@ -91,7 +91,7 @@ func (h *Handlers) auth(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // ctxAPIKey holds the request's store.APIKey.
-const ctxAPIKey = "parley.api_key"
+const ctxAPIKey = "parley.api_key" //nolint:gosec // G101: a context key name, not a credential
 
 func apiKey(c echo.Context) store.APIKey {
 	k, _ := c.Get(ctxAPIKey).(store.APIKey)

@@ -161,7 +161,8 @@ func TestIdempotentSendReplaysTheFirstAnswer(t *testing.T) {
 	// Without the header nothing changes: each request queues a text and
 	// nothing is kept.
 	keys := b.Count(t, `SELECT count(*) FROM idempotency_keys`)
-	if b.post(t, b.key, idemBody).id(t) == b.post(t, b.key, idemBody).id(t) {
+	firstID := b.post(t, b.key, idemBody).id(t)
+	if secondID := b.post(t, b.key, idemBody).id(t); firstID == secondID {
 		t.Fatal("two requests without a key got one id")
 	}
 	b.expectCounts(t, 3, 3)

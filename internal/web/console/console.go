@@ -237,6 +237,8 @@ func (h *Handlers) cookie(c echo.Context, name string) (*http.Cookie, error) {
 }
 
 func (h *Handlers) setCookie(c echo.Context, name, value string, maxAge int) {
+	// Secure over https only: the dev console runs on http://localhost.
+	//nolint:gosec // G124: HttpOnly and SameSite always; Secure whenever PARLEY_PUBLIC_URL is https
 	c.SetCookie(&http.Cookie{Name: h.cookieName(name), Value: value, Path: "/", HttpOnly: true, Secure: h.Secure,
 		SameSite: http.SameSiteLaxMode, MaxAge: maxAge})
 }

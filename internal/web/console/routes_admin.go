@@ -56,7 +56,8 @@ func adminDone(c echo.Context, to, flashCode string) error {
 // for a clash with something that exists, 404 for an unknown object; nothing
 // was changed.
 func (h *Handlers) adminFail(c echo.Context, page string, load pageData, err error) error {
-	status, msg := http.StatusInternalServerError, ""
+	var status int
+	var msg string
 	var fe *admin.FieldError
 	switch {
 	case errors.As(err, &fe) && errors.Is(err, admin.ErrConflict):

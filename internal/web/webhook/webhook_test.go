@@ -96,7 +96,7 @@ func TestInboundPayloads(t *testing.T) {
 			m.To != apptest.BrandNumber || m.ConversationID == 0 || m.Status != "received" {
 			t.Fatalf("%s: stored %+v", tt.name, m)
 		}
-		if fmt.Sprint(m.Media) != fmt.Sprint(tt.wantMedia) && !(len(m.Media) == 0 && len(tt.wantMedia) == 0) {
+		if fmt.Sprint(m.Media) != fmt.Sprint(tt.wantMedia) && (len(m.Media) != 0 || len(tt.wantMedia) != 0) {
 			t.Fatalf("%s: media %+v, want %+v", tt.name, m.Media, tt.wantMedia)
 		}
 	}

@@ -197,7 +197,8 @@ func TestHangAndLatency(t *testing.T) {
 		strings.NewReader(url.Values{"From": {from}, "To": {to}, "Body": {"late"}}.Encode()))
 	req.SetBasicAuth(sid, token)
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if _, err := hc.Do(req); err == nil {
+	if resp, err := hc.Do(req); err == nil {
+		resp.Body.Close()
 		t.Fatal("hung create answered")
 	}
 	if f.Count() != 2 || f.Sent()[1].Body != "late" {
