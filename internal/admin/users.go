@@ -79,13 +79,14 @@ func LimitToBrands(ctx context.Context, st *store.Store, u store.User, slugs []s
 	if err != nil {
 		return err
 	}
-	return st.SetUserBrands(ctx, u.ID, ids)
+	return st.SetUserBrands(ctx, u.ID, len(slugs) == 0, ids)
 }
 
 // Invite is a new console user as an admin describes them.
 type Invite struct {
 	Email, Name, Role string
-	Brands            []string // slugs the user is limited to; none: every brand
+	AllBrands         bool     // every brand, those added later too
+	Brands            []string // otherwise the slugs the user is limited to (none: no brand)
 }
 
 // InviteUser creates a user with a random password, returned so that the
@@ -112,7 +113,7 @@ func InviteUser(ctx context.Context, st *store.Store, in Invite) (store.User, st
 	if err != nil {
 		return store.User{}, "", fmt.Errorf("admin: hash password: %w", err)
 	}
-	u, err := st.CreateUser(ctx, store.NewUser{Email: email, Name: name, PasswordHash: string(hash), Role: in.Role, BrandIDs: ids})
+	u, err := st.CreateUser(ctx, store.NewUser{Email: email, Name: name, PasswordHash: string(hash), Role: in.Role, AllBrands: in.AllBrands, BrandIDs: ids})
 	if errors.Is(err, store.ErrEmailTaken) {
 		return u, "", conflict("email", "%s already has an account", email)
 	}
@@ -128,8 +129,9 @@ type UserUpdate struct {
 	ID       int64
 	Name     string
 	Role     string
-	Brands   []string // slugs; none: every brand
-	Disabled bool
+	AllBrands bool     // every brand, those added later too
+	Brands    []string // otherwise only these slugs (none: no brand)
+	Disabled  bool
 }
 
 // UpdateUser changes a user's name, role, brands and whether they may sign
@@ -155,5 +157,5 @@ func UpdateUser(ctx context.Context, st *store.Store, actorID int64, in UserUpda
 	if err != nil {
 		return store.User{}, err
 	}
-	return st.UpdateUser(ctx, store.UserChange{ID: in.ID, Name: name, Role: in.Role, Disabled: in.Disabled, BrandIDs: ids})
+	return st.UpdateUser(ctx, store.UserChange{ID: in.ID, Name: name, Role: in.Role, Disabled: in.Disabled, AllBrands: in.AllBrands, BrandIDs: ids})
 }

@@ -25,7 +25,7 @@ func (s *Store) Agents(ctx context.Context, brandID int64) ([]Agent, error) {
 	rows, err := s.Pool.Query(ctx, `
 		SELECT u.id, u.email, u.name, u.role, u.presence, u.presence_at FROM users u
 		WHERE NOT u.disabled AND u.role IN ('admin', 'agent')
-		  AND (u.role = 'admin' OR NOT EXISTS (SELECT 1 FROM user_brands ub WHERE ub.user_id = u.id)
+		  AND (u.role = 'admin' OR u.all_brands
 		       OR EXISTS (SELECT 1 FROM user_brands ub WHERE ub.user_id = u.id AND ub.brand_id = $1))
 		ORDER BY CASE u.presence WHEN 'online' THEN 0 WHEN 'away' THEN 1 ELSE 2 END, u.email`, brandID)
 	if err != nil {
@@ -42,12 +42,21 @@ func (s *Store) Agents(ctx context.Context, brandID int64) ([]Agent, error) {
 	return as, nil
 }
 
-// UserBrandIDs returns the brands the user is limited to, or nil when the
-// user may see every brand (admins, and users with no brand listed).
+// UserBrandIDs returns the brands the user is limited to — empty, not nil,
+// for a user with none, who sees nothing — or nil when the user may see
+// every brand (admins, and users given every brand).
 func (s *Store) UserBrandIDs(ctx context.Context, userID int64) ([]int64, error) {
-	rows, err := s.Pool.Query(ctx, `
-		SELECT ub.brand_id FROM user_brands ub JOIN users u ON u.id = ub.user_id
-		WHERE ub.user_id = $1 AND u.role <> 'admin' ORDER BY ub.brand_id`, userID)
+	var all bool
+	if err := s.Pool.QueryRow(ctx, `SELECT role = 'admin' OR all_brands FROM users WHERE id = $1`, userID).Scan(&all); err != nil {
+		if errors.Is(err, pgx.ErrNoRows) {
+			return []int64{}, nil
+		}
+		return nil, fmt.Errorf("store: brands of user %d: %w", userID, err)
+	}
+	if all {
+		return nil, nil
+	}
+	rows, err := s.Pool.Query(ctx, `SELECT brand_id FROM user_brands WHERE user_id = $1 ORDER BY brand_id`, userID)
 	if err != nil {
 		return nil, fmt.Errorf("store: brands of user %d: %w", userID, err)
 	}
@@ -55,8 +64,8 @@ func (s *Store) UserBrandIDs(ctx context.Context, userID int64) ([]int64, error)
 	if err != nil {
 		return nil, fmt.Errorf("store: brands of user %d: %w", userID, err)
 	}
-	if len(ids) == 0 {
-		return nil, nil
+	if ids == nil {
+		ids = []int64{}
 	}
 	return ids, nil
 }

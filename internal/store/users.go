@@ -82,14 +82,15 @@ type UserSummary struct {
 	Presence   string
 	PresenceAt *time.Time
 	CreatedAt  time.Time
-	Brands     []string // slugs; empty means every brand
+	Brands     []string // slugs the user is limited to (when not AllBrands)
+	AllBrands  bool
 }
 
 // Users lists every user, disabled ones too, by email. Users are few.
 func (s *Store) Users(ctx context.Context) ([]UserSummary, error) {
 	rows, err := s.Pool.Query(ctx, `
 		SELECT u.id, u.email, u.name, u.role, u.disabled, u.presence, u.presence_at, u.created_at,
-			coalesce(array_agg(b.slug ORDER BY b.slug) FILTER (WHERE b.slug IS NOT NULL), '{}')
+			coalesce(array_agg(b.slug ORDER BY b.slug) FILTER (WHERE b.slug IS NOT NULL), '{}'), u.all_brands
 		FROM users u
 		LEFT JOIN user_brands ub ON ub.user_id = u.id
 		LEFT JOIN brands b ON b.id = ub.brand_id
@@ -108,7 +109,8 @@ func (s *Store) Users(ctx context.Context) ([]UserSummary, error) {
 // refusing a taken email instead of resetting it as UpsertUser does.
 type NewUser struct {
 	Email, Name, PasswordHash, Role string
-	BrandIDs                        []int64 // none: every brand
+	AllBrands                       bool    // every brand, those added later too
+	BrandIDs                        []int64 // otherwise only these (none: no brand)
 }
 
 // CreateUser stores an invited user and the brands they are limited to, in
@@ -125,7 +127,7 @@ func (s *Store) CreateUser(ctx context.Context, in NewUser) (User, error) {
 		if err != nil {
 			return fmt.Errorf("store: create user %s: %w", in.Email, err)
 		}
-		return setUserBrands(ctx, tx, u.ID, in.BrandIDs)
+		return setUserBrands(ctx, tx, u.ID, in.AllBrands, in.BrandIDs)
 	})
 	return u, err
 }
@@ -137,7 +139,8 @@ type UserChange struct {
 	Name     string
 	Role     string
 	Disabled bool
-	BrandIDs []int64 // none: every brand
+	AllBrands bool    // every brand, those added later too
+	BrandIDs  []int64 // otherwise only these (none: no brand)
 }
 
 // UpdateUser applies a change in one transaction. Disabling a user also ends
@@ -160,22 +163,25 @@ func (s *Store) UpdateUser(ctx context.Context, in UserChange) (User, error) {
 				return fmt.Errorf("store: sign out user %d: %w", in.ID, err)
 			}
 		}
-		return setUserBrands(ctx, tx, in.ID, in.BrandIDs)
+		return setUserBrands(ctx, tx, in.ID, in.AllBrands, in.BrandIDs)
 	})
 	return u, err
 }
 
-// SetUserBrands limits a user to brandIDs (none: every brand), replacing
-// the previous list.
-func (s *Store) SetUserBrands(ctx context.Context, userID int64, brandIDs []int64) error {
-	return s.inTx(ctx, func(tx pgx.Tx) error { return setUserBrands(ctx, tx, userID, brandIDs) })
+// SetUserBrands gives a user every brand (all), or exactly brandIDs (none:
+// no brand), replacing what they had.
+func (s *Store) SetUserBrands(ctx context.Context, userID int64, all bool, brandIDs []int64) error {
+	return s.inTx(ctx, func(tx pgx.Tx) error { return setUserBrands(ctx, tx, userID, all, brandIDs) })
 }
 
-func setUserBrands(ctx context.Context, tx pgx.Tx, userID int64, brandIDs []int64) error {
+func setUserBrands(ctx context.Context, tx pgx.Tx, userID int64, all bool, brandIDs []int64) error {
 	if _, err := tx.Exec(ctx, `DELETE FROM user_brands WHERE user_id = $1`, userID); err != nil {
 		return fmt.Errorf("store: brands of user %d: %w", userID, err)
 	}
-	if len(brandIDs) == 0 {
+	if _, err := tx.Exec(ctx, `UPDATE users SET all_brands = $2 WHERE id = $1`, userID, all); err != nil {
+		return fmt.Errorf("store: brands of user %d: %w", userID, err)
+	}
+	if all || len(brandIDs) == 0 {
 		return nil
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO user_brands (user_id, brand_id) SELECT $1, unnest($2::bigint[]) ON CONFLICT DO NOTHING`,

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -165,12 +166,25 @@ func TestAdminUpdatesUsers(t *testing.T) {
 	if _, page := b.do(t, http.MethodGet, "/admin/users", nil); !strings.Contains(page, `value="sky-eats" checked`) {
 		t.Fatal("the users page shows the brands a user is limited to")
 	}
-	// No brand ticked: every brand.
+	// No brand ticked and not "every brand": no brand at all — an empty
+	// list never grants everything.
 	if resp, _ := post(t, b, "/admin/users/"+agent, csrf, url.Values{"role": {"agent"}, "name": {"Ana"}}); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("clear brands: %d", resp.StatusCode)
 	}
-	if n := env.Count(t, `SELECT count(*) FROM user_brands WHERE user_id = $1`, agent); n != 0 {
-		t.Fatal("no brand ticked must mean every brand")
+	if n := env.Count(t, `SELECT count(*) FROM users u WHERE u.id = $1 AND NOT u.all_brands
+		AND NOT EXISTS (SELECT 1 FROM user_brands ub WHERE ub.user_id = u.id)`, agent); n != 1 {
+		t.Fatal("no brand ticked must mean no brand")
+	}
+	ids, err := env.Store.UserBrandIDs(context.Background(), mustID(t, agent))
+	if err != nil || ids == nil || len(ids) != 0 {
+		t.Fatalf("a user with no brand sees %v (%v), want nothing", ids, err)
+	}
+	// "Every brand" ticked: every brand, stored as such.
+	if resp, _ := post(t, b, "/admin/users/"+agent, csrf, url.Values{"role": {"agent"}, "name": {"Ana"}, "all_brands": {"1"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("every brand: %d", resp.StatusCode)
+	}
+	if n := env.Count(t, `SELECT count(*) FROM users WHERE id = $1 AND all_brands`, agent); n != 1 {
+		t.Fatal("every brand is not stored")
 	}
 	// Bad input changes nothing and names the field.
 	for _, c := range []struct {
@@ -443,5 +457,41 @@ func TestAdminAPIKeyWithBrandsAndScopes(t *testing.T) {
 	}
 	if resp, body := post(t, b, "/admin/api-keys", csrf, url.Values{"name": {"x"}, "scope": {"everything"}}); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "scope:") {
 		t.Fatalf("an unknown scope: %d", resp.StatusCode)
+	}
+}
+
+func mustID(t *testing.T, s string) int64 {
+	t.Helper()
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// Removing a user's last brand, or deleting it, leaves them seeing no
+// brand, never every brand.
+func TestLastBrandGoneMeansNoBrand(t *testing.T) {
+	env, users := setup(t)
+	ctx := context.Background()
+	sky, err := env.Store.CreateBrand(ctx, store.BrandInput{Slug: "sky-eats", Name: "Sky Eats"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	agent := mustID(t, userID(t, env, users["agent"]))
+	if err := env.Store.SetUserBrands(ctx, agent, false, []int64{sky.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.Store.Pool.Exec(ctx, `DELETE FROM brands WHERE id = $1`, sky.ID); err != nil {
+		t.Fatal(err)
+	}
+	ids, err := env.Store.UserBrandIDs(ctx, agent)
+	if err != nil || ids == nil || len(ids) != 0 {
+		t.Fatalf("after its only brand was deleted the agent sees %v (%v), want no brand", ids, err)
+	}
+	b, _ := signedIn(t, env, users, "agent")
+	text(t, env, "SM"+strings.Repeat("5", 32), "+12125550111", "for demo-air")
+	if _, page := b.do(t, http.MethodGet, "/?status=any", nil); strings.Contains(page, "for demo-air") {
+		t.Fatal("an agent with no brand sees demo-air's conversations")
 	}
 }

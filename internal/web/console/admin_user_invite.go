@@ -13,7 +13,7 @@ import (
 func (h *Handlers) adminUserInvite(c echo.Context) error {
 	form, _ := c.FormParams()
 	u, password, err := admin.InviteUser(c.Request().Context(), h.Store, admin.Invite{
-		Email: c.FormValue("email"), Name: c.FormValue("name"), Role: c.FormValue("role"), Brands: form["brand"],
+		Email: c.FormValue("email"), Name: c.FormValue("name"), Role: c.FormValue("role"), AllBrands: c.FormValue("all_brands") != "", Brands: form["brand"],
 	})
 	if err != nil {
 		return h.adminFail(c, "admin_users", h.adminUsersData, err)

@@ -6,7 +6,8 @@ import (
 	"github.com/parleyhq/parley/internal/admin"
 )
 
-// adminUserUpdate: POST /admin/users/:id — role, name, brands (none: all)
+// adminUserUpdate: POST /admin/users/:id — role, name, all_brands or the
+// brands ticked (none: no brand)
 // and disabled; disabling signs the user out everywhere.
 func (h *Handlers) adminUserUpdate(c echo.Context) error {
 	id, ok := pathID(c)
@@ -15,7 +16,7 @@ func (h *Handlers) adminUserUpdate(c echo.Context) error {
 	}
 	form, _ := c.FormParams()
 	_, err := admin.UpdateUser(c.Request().Context(), h.Store, session(c).User.ID, admin.UserUpdate{
-		ID: id, Name: c.FormValue("name"), Role: c.FormValue("role"), Brands: form["brand"],
+		ID: id, Name: c.FormValue("name"), Role: c.FormValue("role"), AllBrands: c.FormValue("all_brands") != "", Brands: form["brand"],
 		Disabled: c.FormValue("disabled") == "1",
 	})
 	if err != nil {

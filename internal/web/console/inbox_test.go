@@ -354,7 +354,11 @@ func TestBrandLimitedAgent(t *testing.T) {
 		return env.Store.Pool.QueryRow(ctx, `SELECT id FROM conversations WHERE brand_id = $1`, other.ID).Scan(&theirs) == nil
 	})
 	// The agent may only see demo-air.
-	if _, err := env.Store.Pool.Exec(ctx, `INSERT INTO user_brands (user_id, brand_id) SELECT id, $2 FROM users WHERE email = $1`, users["agent"], env.Brand.ID); err != nil {
+	var agentID int64
+	if err := env.Store.Pool.QueryRow(ctx, `SELECT id FROM users WHERE email = $1`, users["agent"]).Scan(&agentID); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.Store.SetUserBrands(ctx, agentID, false, []int64{env.Brand.ID}); err != nil {
 		t.Fatal(err)
 	}
 	b, csrf := signedIn(t, env, users, "agent")
