@@ -126,9 +126,9 @@ func InviteUser(ctx context.Context, st *store.Store, in Invite) (store.User, st
 // UserUpdate is what an admin sets on an existing user; every field is
 // written.
 type UserUpdate struct {
-	ID       int64
-	Name     string
-	Role     string
+	ID        int64
+	Name      string
+	Role      string
 	AllBrands bool     // every brand, those added later too
 	Brands    []string // otherwise only these slugs (none: no brand)
 	Disabled  bool

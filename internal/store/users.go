@@ -135,10 +135,10 @@ func (s *Store) CreateUser(ctx context.Context, in NewUser) (User, error) {
 // UserChange is what an admin sets on an existing user. Every field is
 // written: the form always carries them all.
 type UserChange struct {
-	ID       int64
-	Name     string
-	Role     string
-	Disabled bool
+	ID        int64
+	Name      string
+	Role      string
+	Disabled  bool
 	AllBrands bool    // every brand, those added later too
 	BrandIDs  []int64 // otherwise only these (none: no brand)
 }
