@@ -163,39 +163,92 @@ func (s *Service) SetLabels(ctx context.Context, u store.User, id int64, labels 
 	return s.wrap(s.st.SetLabels(ctx, c.ID, u.ID, out, strings.Join(out, ", ")))
 }
 
-// LinkLoyalty says the customer is the loyalty member loyaltyID: the contact
-// takes the ID, or is merged with the member's contact (phones, attributes,
-// conversations), by the identity rules of internal/contact. It returns the
-// conversation the customer's thread now lives in.
-func (s *Service) LinkLoyalty(ctx context.Context, u store.User, id int64, loyaltyID string) (int64, error) {
+// MergePreview is what linking a customer to a loyalty member will merge,
+// shown for confirmation before anything changes.
+type MergePreview struct {
+	LoyaltyID                    string
+	CustomerName, MemberName     string
+	CustomerPhones, MemberPhones []string
+	CustomerConversations        int
+	MemberConversations          int
+}
+
+// LinkLoyalty makes the customer of conversation id loyalty member
+// loyaltyID. A loyalty ID no one has is simply given to the customer. An
+// existing member is merged with the customer — for good, across brands —
+// so it is allowed only to a member already known in one of the user's
+// brands (one of their conversations is there), and only once confirmed:
+// without confirm, nothing changes and the preview says what would be
+// merged. The merge is recorded in the history with who did it.
+func (s *Service) LinkLoyalty(ctx context.Context, u store.User, id int64, loyaltyID string, confirm bool) (int64, *MergePreview, error) {
 	c, err := s.Get(ctx, u, id)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	loyaltyID = strings.TrimSpace(loyaltyID)
 	if loyaltyID == "" {
-		return 0, &FieldError{"loyalty_id", "required"}
+		return 0, nil, &FieldError{"loyalty_id", "required"}
 	}
 	ct, err := s.st.ContactByID(ctx, c.ContactID)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	if ct.LoyaltyID != "" && ct.LoyaltyID != loyaltyID {
-		return 0, &FieldError{"loyalty_id", fmt.Sprintf("this customer is already loyalty member %s", ct.LoyaltyID)}
+		return 0, nil, &FieldError{"loyalty_id", fmt.Sprintf("this customer is already loyalty member %s", ct.LoyaltyID)}
+	}
+	members, err := s.contacts.Find(ctx, "", loyaltyID)
+	if err != nil {
+		return 0, nil, err
+	}
+	merging := len(members) > 0 && members[0].ID != ct.ID
+	if merging {
+		m := members[0]
+		brands, err := s.Brands(ctx, u)
+		if err != nil {
+			return 0, nil, err
+		}
+		theirs, err := s.st.ContactConversations(ctx, m.ID, brands)
+		if err != nil {
+			return 0, nil, err
+		}
+		if len(theirs) == 0 {
+			// Said the same whether the member exists elsewhere or not at all.
+			return 0, nil, &FieldError{"loyalty_id", fmt.Sprintf("no loyalty member %s is known in your brands", loyaltyID)}
+		}
+		if !confirm {
+			mine, err := s.st.ContactConversations(ctx, ct.ID, nil)
+			if err != nil {
+				return 0, nil, err
+			}
+			all, err := s.st.ContactConversations(ctx, m.ID, nil)
+			if err != nil {
+				return 0, nil, err
+			}
+			return 0, &MergePreview{LoyaltyID: loyaltyID, CustomerName: ct.Name, MemberName: m.Name,
+				CustomerPhones: ct.Phones, MemberPhones: m.Phones,
+				CustomerConversations: len(mine), MemberConversations: len(all)}, nil
+		}
 	}
 	_, err = s.contacts.Upsert(ctx, contact.Upsert{LoyaltyID: loyaltyID, Phones: ct.Phones})
 	var fe *contact.FieldError
 	if errors.As(err, &fe) {
-		return 0, &FieldError{"loyalty_id", fe.Msg}
+		return 0, nil, &FieldError{"loyalty_id", fe.Msg}
 	}
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	live, err := s.st.LiveConversation(ctx, c.ID)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
-	return live.ID, nil
+	detail := "to loyalty member " + loyaltyID
+	if merging {
+		detail = fmt.Sprintf("to loyalty member %s, merging phones %s into the member", loyaltyID, strings.Join(ct.Phones, ", "))
+	}
+	if err := s.st.RecordActivity(ctx, live.ID, u.ID, "linked", detail); err != nil {
+		return live.ID, nil, err
+	}
+	return live.ID, nil, nil
 }
 
 func (s *Service) wrap(err error) error {

@@ -109,6 +109,16 @@ func (s *Store) change(ctx context.Context, id, actorID int64, kind, detail, set
 	})
 }
 
+// RecordActivity adds what a person did to a conversation's history without
+// changing it otherwise (a link to a loyalty member, which merges contacts).
+func (s *Store) RecordActivity(ctx context.Context, id, actorID int64, kind, detail string) error {
+	if _, err := s.Pool.Exec(ctx, `INSERT INTO conversation_activity (conversation_id, actor_id, kind, detail)
+		VALUES ($1, nullif($2, 0), $3, $4)`, id, actorID, kind, detail); err != nil {
+		return fmt.Errorf("store: %s conversation %d: activity: %w", kind, id, err)
+	}
+	return nil
+}
+
 // Assign gives the conversation to assigneeID (0: nobody). detail says it in
 // words for the history ("to ana@example.com").
 func (s *Store) Assign(ctx context.Context, id, assigneeID, actorID int64, detail string) error {

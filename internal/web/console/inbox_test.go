@@ -14,6 +14,7 @@ import (
 	"github.com/parleyhq/parley/internal/app"
 	"github.com/parleyhq/parley/internal/apptest"
 	"github.com/parleyhq/parley/internal/contact"
+	"github.com/parleyhq/parley/internal/store"
 )
 
 // signedIn logs a browser in as role and returns it with the CSRF token of
@@ -235,9 +236,22 @@ func TestLinkToLoyaltyIDMergesTheCustomer(t *testing.T) {
 	}
 	other := text(t, env, "SM"+strings.Repeat("0", 32), "+12125550106", "From my new phone")
 	b, csrf := signedIn(t, env, users, "agent")
+	// First what would be merged, and nothing changes.
 	resp, body := post(t, b, fmt.Sprintf("/conversations/%d/link", other), csrf, url.Values{"loyalty_id": {"LOY-77"}})
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "Dana Reyes") || !strings.Contains(body, "12125550105") ||
+		!strings.Contains(body, "12125550106") || !strings.Contains(body, `name="confirm" value="1"`) {
+		t.Fatalf("link without confirmation: %d, want the merge shown for confirmation:\n%s", resp.StatusCode, body)
+	}
+	if n := env.Count(t, `SELECT count(*) FROM contact_phones p JOIN contacts c ON c.id = p.contact_id WHERE c.loyalty_id = 'LOY-77'`); n != 1 {
+		t.Fatalf("an unconfirmed link merged: the member has %d phones", n)
+	}
+	resp, body = post(t, b, fmt.Sprintf("/conversations/%d/link", other), csrf, url.Values{"loyalty_id": {"LOY-77"}, "confirm": {"1"}})
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("link: %d %s", resp.StatusCode, body)
+	}
+	if n := env.Count(t, `SELECT count(*) FROM conversation_activity a JOIN users u ON u.id = a.actor_id
+		WHERE a.kind = 'linked' AND u.email = $1 AND a.detail LIKE '%LOY-77%+12125550106%'`, users["agent"]); n != 1 {
+		t.Fatal("the merge is not recorded with who did it")
 	}
 	if loc := resp.Header.Get("Location"); !strings.HasPrefix(loc, fmt.Sprintf("/conversations/%d", member)) {
 		t.Fatalf("after the merge the thread lives in the member's conversation %d; redirected to %s", member, loc)
@@ -438,5 +452,41 @@ func TestDeliveryStatusIsAnnounced(t *testing.T) {
 	_, view := b.do(t, http.MethodGet, fmt.Sprintf("/conversations/%d", conv), nil)
 	if !strings.Contains(view, `data-status="delivered"`) {
 		t.Fatal("the conversation shows the delivery status")
+	}
+}
+
+// A member known only in brands the agent does not have cannot be merged
+// into: refused the same as an unknown ID, and nothing changes.
+func TestLinkOnlyToMembersOfOwnBrands(t *testing.T) {
+	env, users := setup(t)
+	ctx := context.Background()
+	other, err := app.BrandAdd(ctx, env.Store, app.BrandAddInput{Slug: "other-air", Name: "Other Air", Numbers: []string{"+15005550009"}, MPS: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.Store.ReceiveInbound(ctx, []store.InboundRow{{SID: "SM" + strings.Repeat("9", 32), BrandID: other.ID,
+		From: "+12125550121", To: "+15005550009", Body: "elsewhere", ReceivedAt: time.Now(), Segments: 1, Encoding: "GSM-7"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := contact.NewService(env.Store).Upsert(ctx, contact.Upsert{LoyaltyID: "LOY-88", Phones: []string{"+12125550121"}, Name: "Elsewhere"}); err != nil {
+		t.Fatal(err)
+	}
+	mine := text(t, env, "SM"+strings.Repeat("8", 32), "+12125550122", "hello")
+	var agentID int64
+	if err := env.Store.Pool.QueryRow(ctx, `SELECT id FROM users WHERE email = $1`, users["agent"]).Scan(&agentID); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.Store.SetUserBrands(ctx, agentID, false, []int64{env.Brand.ID}); err != nil {
+		t.Fatal(err)
+	}
+	b, csrf := signedIn(t, env, users, "agent")
+	for _, confirm := range []string{"", "1"} {
+		resp, body := post(t, b, fmt.Sprintf("/conversations/%d/link", mine), csrf, url.Values{"loyalty_id": {"LOY-88"}, "confirm": {confirm}})
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "no loyalty member LOY-88 is known in your brands") {
+			t.Fatalf("link to a member of another brand (confirm %q): %d", confirm, resp.StatusCode)
+		}
+	}
+	if n := env.Count(t, `SELECT count(*) FROM contact_phones p JOIN contacts c ON c.id = p.contact_id WHERE c.loyalty_id = 'LOY-88'`); n != 1 {
+		t.Fatal("a refused link merged")
 	}
 }
