@@ -37,10 +37,10 @@ const (
 	// the accounts, and that address waits until the oldest leaves it.
 	MaxPerAddress = 20
 	// FreeFailures of one account from one address go without a delay;
-	// each one after that doubles the wait before the next try.
+	// each one after that doubles the wait before the next check.
 	FreeFailures = 3
 	// MaxDelay caps the wait of one account at one address.
-	MaxDelay = 5 * time.Minute
+	MaxDelay = 4 * time.Second
 )
 
 // ThrottledError is a sign-in (or password change) refused before the
@@ -54,25 +54,32 @@ func (e *ThrottledError) Error() string {
 // Is makes errors.Is(err, ErrThrottled) hold.
 func (e *ThrottledError) Is(target error) bool { return target == ErrThrottled }
 
-// Wait decides whether a password may be checked now, from the failures
-// already counted: 0 if it may, else how long to wait. The limit per address
-// stops a guesser trying many accounts; the growing delay per (account,
-// address) slows one guessing a single account, without touching the owner
-// signing in from another address.
-func Wait(st store.SignInStats, baseDelay time.Duration) time.Duration {
+// Refusal says whether a password check is refused outright, from the
+// failures already counted: 0 if not, else how long until it is allowed.
+// The limit per address stops a guesser trying many accounts (and, through
+// the delay below, one account) from one place.
+func Refusal(st store.SignInStats) time.Duration {
 	if st.Address >= MaxPerAddress {
 		return max(st.AddressOldest.Add(ThrottleWindow).Sub(st.Now), time.Second)
 	}
-	if st.Pair >= FreeFailures {
-		d := MaxDelay
-		if n := st.Pair - FreeFailures; n < 20 {
-			d = min(baseDelay<<n, MaxDelay)
-		}
-		if w := st.PairLast.Add(d).Sub(st.Now); w > 0 {
-			return max(w, time.Second)
-		}
-	}
 	return 0
+}
+
+// Delay is how long a permitted password check of one account from one
+// address waits before it runs: nothing for the first FreeFailures
+// failures, then baseDelay doubling with each further one (at most
+// MaxDelay), counted from the latest failure. It slows a guesser of that
+// account at that address and no one else: the owner signing in from their
+// own address waits nothing.
+func Delay(st store.SignInStats, baseDelay time.Duration) time.Duration {
+	if st.Pair < FreeFailures {
+		return 0
+	}
+	d := MaxDelay
+	if n := st.Pair - FreeFailures; n < 20 {
+		d = min(baseDelay<<n, MaxDelay)
+	}
+	return max(st.PairLast.Add(d).Sub(st.Now), 0)
 }
 
 // Service is the sign-in service.
@@ -82,7 +89,7 @@ type Service struct {
 	// takes as long as for a known one.
 	dummy []byte
 	// BaseDelay is the wait after FreeFailures failures of one account from
-	// one address (default 5 s), doubling with each further one.
+	// one address (default 250 ms), doubling with each further one.
 	BaseDelay time.Duration
 }
 
@@ -92,7 +99,7 @@ func New(st *store.Store) *Service {
 	if err != nil {
 		panic(err)
 	}
-	return &Service{st: st, dummy: h, BaseDelay: 5 * time.Second}
+	return &Service{st: st, dummy: h, BaseDelay: 250 * time.Millisecond}
 }
 
 // Login checks the credentials and starts a new session (a fresh token: a
@@ -126,19 +133,29 @@ func (s *Service) Login(ctx context.Context, email, password, address string) (t
 	return token, store.Session{User: u, CSRFToken: csrf, ExpiresAt: expires}, nil
 }
 
-// begin counts a password check of email from address before it happens,
-// or refuses it with a *ThrottledError.
+// begin counts a password check of email from address before it happens —
+// or refuses it with a *ThrottledError — and then waits the account's delay
+// at that address.
 func (s *Service) begin(ctx context.Context, email, address string) (int64, error) {
-	var wait time.Duration
+	var refused, delay time.Duration
 	attempt, _, ok, err := s.st.BeginSignIn(ctx, strings.ToLower(email), address, ThrottleWindow, func(st store.SignInStats) bool {
-		wait = Wait(st, s.BaseDelay)
-		return wait == 0
+		refused, delay = Refusal(st), Delay(st, s.BaseDelay)
+		return refused == 0
 	})
 	if err != nil {
 		return 0, err
 	}
 	if !ok {
-		return 0, &ThrottledError{RetryAfter: wait}
+		return 0, &ThrottledError{RetryAfter: refused}
+	}
+	if delay > 0 {
+		t := time.NewTimer(delay)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		}
 	}
 	return attempt, nil
 }
