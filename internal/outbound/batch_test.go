@@ -39,6 +39,19 @@ func (b *bundle) bulk(t *testing.T, tos []string) []int64 {
 	return ids
 }
 
+// slowBulk queues n campaign texts on an mps number in grouped tasks, starts
+// the worker and waits for the first at the carrier.
+func slowBulk(t *testing.T, mps, base, n int) (*bundle, []string, []int64) {
+	t.Helper()
+	b := setup(t, apptest.Options{})
+	b.rate(t, mps)
+	ps := phones(base, n)
+	ids := b.bulk(t, ps)
+	b.StartWorker(t)
+	apptest.WaitFor(t, 10*time.Second, "the first campaign text at the carrier", func() bool { return b.Twilio.Count() >= 1 })
+	return b, ps, ids
+}
+
 // 90 campaign texts on a 20 mps number travel in two grouped tasks (64 and
 // 26): every text reaches the carrier once, no one-second window holds more
 // than 20, and the queue held two tasks, not 90.
@@ -73,12 +86,7 @@ func TestGroupedTasksSendEachOnceAtTheRate(t *testing.T) {
 // its group starts: the last phone of a group on a 2 mps number texts STOP
 // while its text waits, and gets only the confirmation.
 func TestStopWinsInsideGroupedTask(t *testing.T) {
-	b := setup(t, apptest.Options{})
-	b.rate(t, 2)
-	ps := phones(700, 8)
-	ids := b.bulk(t, ps)
-	b.StartWorker(t)
-	apptest.WaitFor(t, 10*time.Second, "the first campaign text at the carrier", func() bool { return b.Twilio.Count() >= 1 })
+	b, ps, ids := slowBulk(t, 2, 700, 8)
 	if code, body := b.PostForm(t, "/webhooks/twilio/sms", apptest.Inbound(fmt.Sprintf("SM%032d", 7799), ps[7], "STOP")); code != 200 {
 		t.Fatalf("STOP: %d %s", code, body)
 	}
@@ -104,6 +112,10 @@ func TestGroupedTaskHandsOnTextsInQuietHours(t *testing.T) {
 	b.StartWorker(t)
 	b.waitAll(t, ids[:3], "sent")
 	b.waitAll(t, ids[3:], "held")
+	// The group hands its held texts on once all of its texts are done.
+	apptest.WaitFor(t, 30*time.Second, "the held texts handed to tasks of their own", func() bool {
+		return b.Count(t, `SELECT count(*) FROM messages WHERE id = ANY($1) AND task_key IS NULL`, ids[3:]) == len(ids[3:])
+	})
 	for _, id := range ids[3:] {
 		var key *string
 		var until time.Time
@@ -129,12 +141,7 @@ func TestGroupedTaskHandsOnTextsInQuietHours(t *testing.T) {
 // the texts still waiting on, unclaimed: none is left sending, and the next
 // worker sends each of them exactly once.
 func TestStoppingWorkerHandsOnGroupedTexts(t *testing.T) {
-	b := setup(t, apptest.Options{})
-	b.rate(t, 1)
-	ps := phones(800, 6)
-	ids := b.bulk(t, ps)
-	b.StartWorker(t)
-	apptest.WaitFor(t, 10*time.Second, "the first campaign text at the carrier", func() bool { return b.Twilio.Count() >= 1 })
+	b, ps, ids := slowBulk(t, 1, 800, 6)
 	b.StopWorker(t)
 	if n := b.Count(t, `SELECT count(*) FROM messages WHERE status = 'sending'`); n != 0 {
 		t.Fatalf("%d texts left sending by a stopped worker", n)
