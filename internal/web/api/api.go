@@ -48,8 +48,8 @@ func New(st *store.Store, log *slog.Logger, outbox *outbound.Outbox) *Handlers {
 
 // Register mounts the API routes; everything but the OpenAPI document needs a key.
 func (h *Handlers) Register(e *echo.Echo) {
-	e.GET("/api/v1/openapi.json", h.openapi)
-	g := e.Group("/api/v1", h.auth)
+	e.GET(prefix+"/openapi.json", h.openapi)
+	g := e.Group(prefix, h.auth)
 	h.routes(g)
 }
 

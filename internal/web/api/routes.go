@@ -15,27 +15,54 @@ import (
 //go:embed openapi.json
 var openapiDoc []byte
 
-// Scopes maps each API route ("METHOD /path") to the scope it needs ("" for
-// none), as routes declares it; a test walks it with keys lacking each.
-var Scopes = map[string]auth.Scope{
-	"GET /api/v1/me": "", "GET /api/v1/contacts": auth.ContactsRead, "PUT /api/v1/contacts": auth.ContactsWrite,
-	"GET /api/v1/consent": auth.ContactsRead, "GET /api/v1/conversations": auth.ConversationsRead,
-	"GET /api/v1/conversations/:id/messages": auth.ConversationsRead, "POST /api/v1/messages": auth.MessagesSend,
-	"GET /api/v1/messages/:id": auth.ConversationsRead,
+// prefix is where the API's routes are mounted.
+const prefix = "/api/v1"
+
+// route is one API route: the scope it needs ("" for none) and whether it
+// creates something, and so honours Idempotency-Key (a test sends a bad key
+// to every POST served and expects the refusal).
+type route struct {
+	method, path string
+	scope        auth.Scope
+	creates      bool
+	handler      func(*Handlers, echo.Context) error
 }
 
-// routes declares the API. Every route states its scope (need); every POST that creates something takes
-// h.idempotent, so that it honours Idempotency-Key (a test sends a bad key to
-// every POST served and expects the refusal).
+// apiRoutes declares the API; routes mounts it and Scopes is read from it.
+var apiRoutes = []route{
+	{http.MethodGet, "/me", "", false, (*Handlers).me},
+	{http.MethodGet, "/contacts", auth.ContactsRead, false, (*Handlers).listContacts},
+	{http.MethodPut, "/contacts", auth.ContactsWrite, false, (*Handlers).putContact},
+	{http.MethodGet, "/consent", auth.ContactsRead, false, (*Handlers).getConsent},
+	{http.MethodGet, "/conversations", auth.ConversationsRead, false, (*Handlers).listConversations},
+	{http.MethodGet, "/conversations/:id/messages", auth.ConversationsRead, false, (*Handlers).conversationMessages},
+	{http.MethodPost, "/messages", auth.MessagesSend, true, (*Handlers).sendMessage},
+	{http.MethodGet, "/messages/:id", auth.ConversationsRead, false, (*Handlers).getMessage},
+}
+
+// Scopes maps each API route ("METHOD /api/v1/path") to the scope it needs
+// ("" for none); a test walks it with keys lacking each.
+var Scopes = func() map[string]auth.Scope {
+	m := make(map[string]auth.Scope, len(apiRoutes))
+	for _, r := range apiRoutes {
+		m[r.method+" "+prefix+r.path] = r.scope
+	}
+	return m
+}()
+
+// routes mounts apiRoutes: the scope check first, then Idempotency-Key for
+// the routes that create something.
 func (h *Handlers) routes(g *echo.Group) {
-	g.GET("/me", h.me)
-	g.GET("/contacts", h.listContacts, need(auth.ContactsRead))
-	g.PUT("/contacts", h.putContact, need(auth.ContactsWrite))
-	g.GET("/consent", h.getConsent, need(auth.ContactsRead))
-	g.GET("/conversations", h.listConversations, need(auth.ConversationsRead))
-	g.GET("/conversations/:id/messages", h.conversationMessages, need(auth.ConversationsRead))
-	g.POST("/messages", h.sendMessage, need(auth.MessagesSend), h.idempotent)
-	g.GET("/messages/:id", h.getMessage, need(auth.ConversationsRead))
+	for _, r := range apiRoutes {
+		var mw []echo.MiddlewareFunc
+		if r.scope != "" {
+			mw = append(mw, need(r.scope))
+		}
+		if r.creates {
+			mw = append(mw, h.idempotent)
+		}
+		g.Add(r.method, r.path, func(c echo.Context) error { return r.handler(h, c) }, mw...)
+	}
 }
 
 // openapi: GET /api/v1/openapi.json, served without a key so that tools can

@@ -368,13 +368,7 @@ func TestBrandLimitedAgent(t *testing.T) {
 		return env.Store.Pool.QueryRow(ctx, `SELECT id FROM conversations WHERE brand_id = $1`, other.ID).Scan(&theirs) == nil
 	})
 	// The agent may only see demo-air.
-	var agentID int64
-	if err := env.Store.Pool.QueryRow(ctx, `SELECT id FROM users WHERE email = $1`, users["agent"]).Scan(&agentID); err != nil {
-		t.Fatal(err)
-	}
-	if err := env.Store.SetUserBrands(ctx, agentID, false, []int64{env.Brand.ID}); err != nil {
-		t.Fatal(err)
-	}
+	limitTo(t, env, users["agent"], env.Brand.ID)
 	b, csrf := signedIn(t, env, users, "agent")
 	_, page := b.do(t, http.MethodGet, "/?status=any", nil)
 	if !strings.Contains(page, fmt.Sprintf(`data-id="%d"`, mine)) || strings.Contains(page, fmt.Sprintf(`data-id="%d"`, theirs)) {
@@ -472,13 +466,7 @@ func TestLinkOnlyToMembersOfOwnBrands(t *testing.T) {
 		t.Fatal(err)
 	}
 	mine := text(t, env, "SM"+strings.Repeat("8", 32), "+12125550122", "hello")
-	var agentID int64
-	if err := env.Store.Pool.QueryRow(ctx, `SELECT id FROM users WHERE email = $1`, users["agent"]).Scan(&agentID); err != nil {
-		t.Fatal(err)
-	}
-	if err := env.Store.SetUserBrands(ctx, agentID, false, []int64{env.Brand.ID}); err != nil {
-		t.Fatal(err)
-	}
+	limitTo(t, env, users["agent"], env.Brand.ID)
 	b, csrf := signedIn(t, env, users, "agent")
 	for _, confirm := range []string{"", "1"} {
 		resp, body := post(t, b, fmt.Sprintf("/conversations/%d/link", mine), csrf, url.Values{"loyalty_id": {"LOY-88"}, "confirm": {confirm}})
@@ -488,5 +476,18 @@ func TestLinkOnlyToMembersOfOwnBrands(t *testing.T) {
 	}
 	if n := env.Count(t, `SELECT count(*) FROM contact_phones p JOIN contacts c ON c.id = p.contact_id WHERE c.loyalty_id = 'LOY-88'`); n != 1 {
 		t.Fatal("a refused link merged")
+	}
+}
+
+// limitTo gives the user of email exactly these brands.
+func limitTo(t *testing.T, env *apptest.Env, email string, brandIDs ...int64) {
+	t.Helper()
+	ctx := context.Background()
+	var id int64
+	if err := env.Store.Pool.QueryRow(ctx, `SELECT id FROM users WHERE email = $1`, email).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.Store.SetUserBrands(ctx, id, false, brandIDs); err != nil {
+		t.Fatal(err)
 	}
 }
