@@ -58,6 +58,9 @@ type Upsert struct {
 	Attributes json.RawMessage
 	Timezone   string // IANA name; "" keeps the stored one
 	Consent    []ConsentEntry
+	// MadeBy is the console user doing this (0 for the API or an import): a
+	// merge it causes is theirs, and an admin can undo it within 7 days.
+	MadeBy int64
 }
 
 // ConsentEntry is a consent change given with a contact. It is recorded for
@@ -110,7 +113,7 @@ func (s *Service) Upsert(ctx context.Context, in Upsert) (store.UpsertResult, er
 }
 
 func (s *Service) validate(ctx context.Context, in Upsert) (store.ContactUpsert, error) {
-	var up store.ContactUpsert
+	up := store.ContactUpsert{MadeBy: in.MadeBy}
 	up.LoyaltyID = strings.TrimSpace(in.LoyaltyID)
 	if err := checkText("loyalty_id", up.LoyaltyID, maxLoyaltyID); err != nil {
 		return up, err

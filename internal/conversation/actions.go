@@ -229,7 +229,7 @@ func (s *Service) LinkLoyalty(ctx context.Context, u store.User, id int64, loyal
 				CustomerConversations: len(mine), MemberConversations: len(all)}, nil
 		}
 	}
-	_, err = s.contacts.Upsert(ctx, contact.Upsert{LoyaltyID: loyaltyID, Phones: ct.Phones})
+	_, err = s.contacts.Upsert(ctx, contact.Upsert{LoyaltyID: loyaltyID, Phones: ct.Phones, MadeBy: u.ID})
 	var fe *contact.FieldError
 	if errors.As(err, &fe) {
 		return 0, nil, &FieldError{"loyalty_id", fe.Msg}

@@ -305,10 +305,31 @@ func (u *contactUpsert) merge(ctx context.Context, a *involved, reason string) e
 	}
 	// Retire a first, so its loyalty ID leaves the unique index before the
 	// survivor takes it; contacts merged into a earlier now point at s.
-	if _, err := tx.Exec(ctx, `UPDATE contacts SET merged_into = $1, updated_at = now() WHERE id = $2 OR merged_into = $2`, s.id, a.id); err != nil {
+	var d MergeDetail
+	err := tx.QueryRow(ctx, `
+		SELECT s.name = '' AND a.name <> '', s.timezone = '' AND a.timezone <> '',
+			s.loyalty_id IS NULL AND a.loyalty_id IS NOT NULL,
+			array(SELECT k FROM jsonb_object_keys(a.attributes) k WHERE NOT s.attributes ? k ORDER BY k)
+		FROM contacts s, contacts a WHERE s.id = $1 AND a.id = $2`, s.id, a.id).
+		Scan(&d.NameTaken, &d.TimezoneTaken, &d.LoyaltyIDTaken, &d.AttributesTaken)
+	if err != nil {
+		return fail("read", err)
+	}
+	rows, err := tx.Query(ctx, `UPDATE contacts SET merged_into = $1, updated_at = now() WHERE id = $2 OR merged_into = $2 RETURNING id`, s.id, a.id)
+	if err != nil {
 		return fail("retire", err)
 	}
-	err := tx.QueryRow(ctx, `
+	retired, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return fail("retire", err)
+	}
+	for _, id := range retired {
+		if id != a.id {
+			d.ContactsRepointed = append(d.ContactsRepointed, id)
+		}
+	}
+	slices.Sort(d.ContactsRepointed)
+	err = tx.QueryRow(ctx, `
 		UPDATE contacts s SET
 			attributes = a.attributes || s.attributes,
 			name = CASE WHEN s.name = '' THEN a.name ELSE s.name END,
@@ -320,11 +341,10 @@ func (u *contactUpsert) merge(ctx context.Context, a *involved, reason string) e
 	if err != nil {
 		return fail("fields", err)
 	}
-	rows, err := tx.Query(ctx, `UPDATE contact_phones SET contact_id = $1 WHERE contact_id = $2 RETURNING phone`, s.id, a.id)
+	rows, err = tx.Query(ctx, `UPDATE contact_phones SET contact_id = $1 WHERE contact_id = $2 RETURNING phone`, s.id, a.id)
 	if err != nil {
 		return fail("phones", err)
 	}
-	var d MergeDetail
 	if d.PhonesMoved, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
 		return fail("phones", err)
 	}
@@ -335,7 +355,7 @@ func (u *contactUpsert) merge(ctx context.Context, a *involved, reason string) e
 	if err := u.mergeConversations(ctx, a.id, &d); err != nil {
 		return fail("conversations", err)
 	}
-	if err := insertMerge(ctx, tx, s.id, a.id, reason, d); err != nil {
+	if err := insertMerge(ctx, tx, s.id, a.id, reason, d, u.in.MadeBy); err != nil {
 		return fail("record", err)
 	}
 	delete(u.snap.contacts, a.id)
@@ -386,13 +406,18 @@ func (u *contactUpsert) mergeConversations(ctx context.Context, absorbedID int64
 			u.touched = append(u.touched, ac.id)
 			continue
 		}
-		tag, err := tx.Exec(ctx, `UPDATE messages SET conversation_id = $1 WHERE conversation_id = $2`, sc, ac.id)
-		if err != nil {
+		cm := ConversationMerge{From: ac.id, Into: sc, BrandID: ac.brandID}
+		if cm.MessageIDs, err = moveRows(ctx, tx, "messages", sc, ac.id); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `
-			WITH n AS (UPDATE conversation_notes SET conversation_id = $1 WHERE conversation_id = $2)
-			UPDATE conversation_activity SET conversation_id = $1 WHERE conversation_id = $2`, sc, ac.id); err != nil {
+		if cm.NoteIDs, err = moveRows(ctx, tx, "conversation_notes", sc, ac.id); err != nil {
+			return err
+		}
+		if cm.ActivityIDs, err = moveRows(ctx, tx, "conversation_activity", sc, ac.id); err != nil {
+			return err
+		}
+		cm.MessagesMoved = int64(len(cm.MessageIDs))
+		if err := tx.QueryRow(ctx, `SELECT coalesce(max(id), 0) FROM messages WHERE conversation_id = $1`, sc).Scan(&cm.IntoLastID); err != nil {
 			return err
 		}
 		_, err = tx.Exec(ctx, `
@@ -420,10 +445,21 @@ func (u *contactUpsert) mergeConversations(ctx context.Context, absorbedID int64
 		if err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `UPDATE conversations SET merged_into = $1, updated_at = now() WHERE id = $2 OR merged_into = $2`, sc, ac.id); err != nil {
+		rows, err := tx.Query(ctx, `UPDATE conversations SET merged_into = $1, updated_at = now() WHERE id = $2 OR merged_into = $2 RETURNING id`, sc, ac.id)
+		if err != nil {
 			return err
 		}
-		d.ConversationsMerged = append(d.ConversationsMerged, ConversationMerge{From: ac.id, Into: sc, BrandID: ac.brandID, MessagesMoved: tag.RowsAffected()})
+		folded, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil {
+			return err
+		}
+		for _, id := range folded {
+			if id != ac.id {
+				cm.Repointed = append(cm.Repointed, id)
+			}
+		}
+		slices.Sort(cm.Repointed)
+		d.ConversationsMerged = append(d.ConversationsMerged, cm)
 		u.touched = append(u.touched, sc, ac.id)
 	}
 	return nil
@@ -478,7 +514,7 @@ func (u *contactUpsert) reassignPhone(ctx context.Context, phone string, from *i
 		WHERE status = 'opted_in'`, phone, from.id, u.target.id); err != nil {
 		return fail("consent", err)
 	}
-	if err := insertMerge(ctx, tx, u.target.id, from.id, PhoneReassigned, d); err != nil {
+	if err := insertMerge(ctx, tx, u.target.id, from.id, PhoneReassigned, d, u.in.MadeBy); err != nil {
 		return fail("record", err)
 	}
 	u.snap.owner[phone] = u.target.id
@@ -486,13 +522,28 @@ func (u *contactUpsert) reassignPhone(ctx context.Context, phone string, from *i
 	return nil
 }
 
-func insertMerge(ctx context.Context, tx pgx.Tx, survivor, absorbed int64, reason string, d MergeDetail) error {
+// moveRows moves a conversation's rows of table (messages, notes or
+// activity) to conversation into and returns their ids, sorted.
+func moveRows(ctx context.Context, tx pgx.Tx, table string, into, from int64) ([]int64, error) {
+	rows, err := tx.Query(ctx, `UPDATE `+table+` SET conversation_id = $1 WHERE conversation_id = $2 RETURNING id`, into, from)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	slices.Sort(ids)
+	return ids, err
+}
+
+// insertMerge records a merge; madeBy is the console user who caused it (0:
+// the API, an import or an inbound text).
+func insertMerge(ctx context.Context, tx pgx.Tx, survivor, absorbed int64, reason string, d MergeDetail, madeBy int64) error {
 	detail, err := json.Marshal(d)
 	if err != nil {
 		return err
 	}
-	_, err = tx.Exec(ctx, `INSERT INTO contact_merges (survivor_id, absorbed_id, reason, detail) VALUES ($1, $2, $3, $4)`,
-		survivor, absorbed, reason, detail)
+	_, err = tx.Exec(ctx, `INSERT INTO contact_merges (survivor_id, absorbed_id, reason, detail, made_by, by_person)
+		VALUES ($1, $2, $3, $4, nullif($5, 0), $5 <> 0)`,
+		survivor, absorbed, reason, detail, madeBy)
 	return err
 }
 

@@ -58,6 +58,9 @@ type ContactUpsert struct {
 	// Consent is recorded for every phone in Phones, or every phone of the
 	// contact when Phones is empty.
 	Consent []ConsentChange
+	// MadeBy is the console user whose action this is (0 for the API, an
+	// import or an inbound text); merges it causes can be undone by an admin.
+	MadeBy int64
 }
 
 // ConsentChange is a consent entry whose phones the upsert decides.
@@ -83,6 +86,14 @@ type MergeDetail struct {
 	PhonesMoved         []string            `json:"phones_moved,omitempty"`
 	ConversationsMoved  []int64             `json:"conversations_moved,omitempty"`
 	ConversationsMerged []ConversationMerge `json:"conversations_merged,omitempty"`
+	// What undoing the merge puts back: contacts merged into the absorbed one
+	// earlier (they pointed at it, now at the survivor), and what the
+	// survivor took from it because it had none.
+	ContactsRepointed []int64  `json:"contacts_repointed,omitempty"`
+	AttributesTaken   []string `json:"attributes_taken,omitempty"`
+	NameTaken         bool     `json:"name_taken,omitempty"`
+	TimezoneTaken     bool     `json:"timezone_taken,omitempty"`
+	LoyaltyIDTaken    bool     `json:"loyalty_id_taken,omitempty"`
 	// For PhoneReassigned: the phone, the old owner's conversations that now
 	// answer to another of its phones, and those left with no phone to answer to.
 	Phone                  string  `json:"phone,omitempty"`
@@ -98,6 +109,15 @@ type ConversationMerge struct {
 	Into          int64 `json:"into"`
 	BrandID       int64 `json:"brand_id"`
 	MessagesMoved int64 `json:"messages_moved"`
+	// What undoing the fold moves back: the messages, notes and activity
+	// moved, conversations that had been folded into From earlier, and the
+	// newest message id of Into right after the fold (later texts to or from
+	// a phone that goes back follow it).
+	MessageIDs  []int64 `json:"message_ids,omitempty"`
+	NoteIDs     []int64 `json:"note_ids,omitempty"`
+	ActivityIDs []int64 `json:"activity_ids,omitempty"`
+	Repointed   []int64 `json:"repointed,omitempty"`
+	IntoLastID  int64   `json:"into_last_id,omitempty"`
 }
 
 // ContactMerge is one row of the merge history.
@@ -108,6 +128,12 @@ type ContactMerge struct {
 	Reason     string
 	Detail     MergeDetail
 	CreatedAt  time.Time
+	// ByPerson: made in the console by MadeBy (0 once that user is deleted);
+	// such a merge can be undone within MergeUndoWindow.
+	ByPerson bool
+	MadeBy   int64
+	UndoneAt *time.Time
+	UndoneBy int64
 }
 
 const contactCols = `c.id, coalesce(c.loyalty_id, ''), c.name, c.attributes, c.timezone, coalesce(c.merged_into, 0), c.created_at,
@@ -180,7 +206,8 @@ func (s *Store) Contacts(ctx context.Context, q ContactQuery) ([]Contact, error)
 // ContactMerges lists the merge history a contact took part in, survivor or
 // absorbed, oldest first.
 func (s *Store) ContactMerges(ctx context.Context, contactID int64) ([]ContactMerge, error) {
-	rows, err := s.Pool.Query(ctx, `SELECT id, survivor_id, absorbed_id, reason, detail, created_at
+	rows, err := s.Pool.Query(ctx, `SELECT id, survivor_id, absorbed_id, reason, detail, created_at,
+			by_person, coalesce(made_by, 0), undone_at, coalesce(undone_by, 0)
 		FROM contact_merges WHERE survivor_id = $1 OR absorbed_id = $1 ORDER BY id`, contactID)
 	if err != nil {
 		return nil, fmt.Errorf("store: merges of contact %d: %w", contactID, err)
@@ -188,7 +215,8 @@ func (s *Store) ContactMerges(ctx context.Context, contactID int64) ([]ContactMe
 	ms, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (ContactMerge, error) {
 		var m ContactMerge
 		var detail []byte
-		if err := r.Scan(&m.ID, &m.SurvivorID, &m.AbsorbedID, &m.Reason, &detail, &m.CreatedAt); err != nil {
+		if err := r.Scan(&m.ID, &m.SurvivorID, &m.AbsorbedID, &m.Reason, &detail, &m.CreatedAt,
+			&m.ByPerson, &m.MadeBy, &m.UndoneAt, &m.UndoneBy); err != nil {
 			return m, err
 		}
 		return m, json.Unmarshal(detail, &m.Detail)

@@ -243,7 +243,11 @@ func TestUpsertContactMergesConversations(t *testing.T) {
 		t.Errorf("merge row %+v", m)
 	}
 	if !slices.Equal(m.Detail.PhonesMoved, []string{phoneB}) || !slices.Equal(m.Detail.ConversationsMoved, []int64{hotelConv.ID}) ||
-		len(m.Detail.ConversationsMerged) != 1 || m.Detail.ConversationsMerged[0] != (store.ConversationMerge{From: old.ID, Into: airConv.ID, BrandID: b.air.ID, MessagesMoved: 1}) {
+		len(m.Detail.ConversationsMerged) != 1 {
+		t.Fatalf("merge detail %+v", m.Detail)
+	}
+	if cm := m.Detail.ConversationsMerged[0]; cm.From != old.ID || cm.Into != airConv.ID || cm.BrandID != b.air.ID ||
+		cm.MessagesMoved != 1 || len(cm.MessageIDs) != 1 || cm.IntoLastID < cm.MessageIDs[0] {
 		t.Errorf("merge detail %+v", m.Detail)
 	}
 

@@ -263,6 +263,43 @@ func TestLinkToLoyaltyIDMergesTheCustomer(t *testing.T) {
 	if !strings.Contains(view, "From my new phone") || !strings.Contains(view, "Dana Reyes") || !strings.Contains(view, "LOY-77") {
 		t.Fatal("the merged conversation shows both phones' texts and the member's details")
 	}
+
+	// An admin undoes it: the customer has their phone and conversation back.
+	if resp, _ := b.do(t, http.MethodGet, "/admin/merges", nil); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("an agent opened the merges page: %d", resp.StatusCode)
+	}
+	ab, acsrf := signedIn(t, env, users, "admin")
+	_, page := ab.do(t, http.MethodGet, "/admin/merges", nil)
+	var mergeID int64
+	if err := env.Store.Pool.QueryRow(ctx, `SELECT id FROM contact_merges WHERE by_person`).Scan(&mergeID); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(page, fmt.Sprintf(`data-merge="%d"`, mergeID)) || !strings.Contains(page, users["agent"]) ||
+		!strings.Contains(page, "12125550106") || !strings.Contains(page, "Dana Reyes") {
+		t.Fatalf("the merges page does not show the merge with who made it:\n%s", page)
+	}
+	resp, body = post(t, ab, fmt.Sprintf("/admin/merges/%d/undo", mergeID), acsrf, nil)
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/admin/merges?flash=merge_undone" {
+		t.Fatalf("undo: %d %s %s", resp.StatusCode, resp.Header.Get("Location"), body)
+	}
+	if n := env.Count(t, `SELECT count(*) FROM contact_phones p JOIN contacts c ON c.id = p.contact_id WHERE c.loyalty_id = 'LOY-77'`); n != 1 {
+		t.Fatalf("after the undo the member has %d phones, want 1", n)
+	}
+	if n := env.Count(t, `SELECT count(*) FROM conversations WHERE id = $1 AND merged_into IS NULL`, other); n != 1 {
+		t.Fatal("after the undo the customer's own conversation is still merged")
+	}
+	if resp, view := b.do(t, http.MethodGet, fmt.Sprintf("/conversations/%d", other), nil); resp.StatusCode != http.StatusOK ||
+		!strings.Contains(view, "From my new phone") || strings.Contains(view, "From my old phone") {
+		t.Fatalf("the customer's conversation after the undo: %d", resp.StatusCode)
+	}
+	if n := env.Count(t, `SELECT count(*) FROM conversation_activity a JOIN users u ON u.id = a.actor_id
+		WHERE a.kind = 'unlinked' AND u.email = $1 AND a.conversation_id IN ($2, $3)`, users["admin"], member, other); n != 2 {
+		t.Errorf("the undo is recorded in %d conversations' history, want 2", n)
+	}
+	resp, body = post(t, ab, fmt.Sprintf("/admin/merges/%d/undo", mergeID), acsrf, nil)
+	if resp.StatusCode != http.StatusConflict || !strings.Contains(body, "already undone") {
+		t.Fatalf("a second undo: %d, want 409 naming why", resp.StatusCode)
+	}
 }
 
 // events opens the console's event stream and returns a function that waits

@@ -14,7 +14,7 @@ import (
 )
 
 // adminRoutes lists the admin pages: users, brands and numbers, API keys,
-// canned responses.
+// canned responses, merges made in the console.
 func (h *Handlers) adminRoutes() []Route {
 	return []Route{
 		{http.MethodGet, "/admin/users", auth.Admin, h.adminUsersShow},
@@ -31,6 +31,8 @@ func (h *Handlers) adminRoutes() []Route {
 		{http.MethodGet, "/admin/canned", auth.Admin, h.adminCannedShow},
 		{http.MethodPost, "/admin/canned", auth.Admin, h.adminCannedCreate},
 		{http.MethodPost, "/admin/canned/:id/delete", auth.Admin, h.adminCannedDelete},
+		{http.MethodGet, "/admin/merges", auth.Admin, h.adminMergesShow},
+		{http.MethodPost, "/admin/merges/:id/undo", auth.Admin, h.adminMergeUndo},
 	}
 }
 
