@@ -7,7 +7,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/parleyhq/parley/internal/admin")
+	"github.com/parleyhq/parley/internal/admin"
+)
 
 // adminMergesShow: GET /admin/merges — the merges people made in the console
 // ("Link to loyalty ID") in the last 7 days, newest first, each with who made
