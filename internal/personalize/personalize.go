@@ -20,6 +20,9 @@ type Data struct {
 	Phone      string
 	LoyaltyID  string
 	Attributes map[string]any
+	// Opens is when the brand opens next, in the customer's words ("from
+	// 9:00 tomorrow"); set only for after-hours acknowledgements.
+	Opens string
 }
 
 // MaxOutput bounds a rendered text (10 SMS segments of UCS-2 and then some).
@@ -43,11 +46,36 @@ func NewData(name, phone, loyaltyID string, attrs map[string]any) Data {
 	return Data{Name: strings.TrimSpace(name), FirstName: first, Phone: phone, LoyaltyID: loyaltyID, Attributes: attrs}
 }
 
+// funcs are the only functions a template may call.
+var funcs = template.FuncMap{"default": fallback}
+
+// fallback is {{default "there" .FirstName}}: the field, or the fallback
+// when the contact lacks it (missing, empty or zero).
+func fallback(def any, v any) any {
+	switch x := v.(type) {
+	case nil:
+		return def
+	case string:
+		if strings.TrimSpace(x) == "" {
+			return def
+		}
+	case bool:
+		if !x {
+			return def
+		}
+	case float64:
+		if x == 0 {
+			return def
+		}
+	}
+	return v
+}
+
 // Parse checks that body is a usable template: it parses, and calls no
-// function (only fields, variables, if, range and with), so a template cannot
-// do more than fill in what Parley knows about the contact.
+// function but default (only fields, variables, if, range and with), so a
+// template cannot do more than fill in what Parley knows about the contact.
 func Parse(body string) (*template.Template, error) {
-	t, err := template.New("text").Option("missingkey=zero").Parse(body)
+	t, err := template.New("text").Option("missingkey=zero").Funcs(funcs).Parse(body)
 	if err != nil {
 		msg := err.Error()
 		if i := strings.Index(msg, ": "); strings.HasPrefix(msg, "template: ") && i >= 0 {
@@ -150,6 +178,9 @@ func firstCall(n parse.Node) string {
 			}
 		}
 	case *parse.IdentifierNode:
+		if _, ok := funcs[n.Ident]; ok {
+			return ""
+		}
 		return n.Ident
 	case *parse.IfNode:
 		return firstOf(n.Pipe, n.List, n.ElseList)

@@ -13,6 +13,8 @@ func TestRender(t *testing.T) {
 		{"{{.Name}} / {{.LoyaltyID}} / {{.Attributes.tier}}", "Ana María López / L-1 / gold"},
 		{"Points: {{.Attributes.points}}.", "Points: ."},
 		{"<b>{{.FirstName}}</b>", "<b>Ana</b>"}, // plain text: nothing is escaped or interpreted
+		{`Hi {{default "there" .FirstName}}`, "Hi Ana"},
+		{`{{default "member" .Attributes.tier}} / {{default "no" .Attributes.points}}`, "gold / no"},
 	}
 	for _, c := range cases {
 		got, err := Render(c.body, d)
@@ -22,6 +24,9 @@ func TestRender(t *testing.T) {
 	}
 	if _, err := Render("Hi {{.FirstName", d); err == nil || !strings.Contains(err.Error(), "not a valid template") {
 		t.Errorf("unclosed action: err = %v", err)
+	}
+	if got, err := Render(`Hi {{default "there" .FirstName}}, {{.Attributes.missing}}.`, NewData("", "+15551234567", "", nil)); err != nil || got != "Hi there, ." {
+		t.Errorf("a contact without the fields: %q, %v", got, err)
 	}
 	if _, err := Render(`{{printf "%s" .Name}}`, d); err == nil {
 		t.Error("a function call must be refused")
