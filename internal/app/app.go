@@ -18,6 +18,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/parleyhq/parley/internal/auth"
+	"github.com/parleyhq/parley/internal/automation"
 	"github.com/parleyhq/parley/internal/carrier"
 	"github.com/parleyhq/parley/internal/carrier/twilio"
 	"github.com/parleyhq/parley/internal/config"
@@ -51,6 +52,7 @@ type App struct {
 	Relay      *outbound.Relay
 	Reconciler *outbound.Reconciler
 	Inbound    *inbound.Service // nil in a worker-only process
+	Routing    *automation.Book // brands' auto-replies and hours, for the inbound path; nil in a worker-only process
 	Echo       *echo.Echo       // nil in a worker-only process
 	Hub        *realtime.Hub    // live console updates; nil in a worker-only process
 
@@ -146,13 +148,15 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options
 	if err := brands.Load(ctx, 0); err != nil {
 		log.Warn("brand numbers not loaded at start; will retry on first webhook", "err", err)
 	}
+	a.Routing = automation.NewBook(st, 0)
 	inOpt := opt.Inbound
+	inOpt.Routing = a.Routing
 	if inOpt.OnReply == nil {
 		inOpt.OnReply = a.Outbox.EnqueueReply
 	}
 	a.Inbound = inbound.NewService(st, brands, spool, a.Statuses, log, a.Metrics, inOpt)
 	a.Hub = realtime.New(st, log)
-	apiHandlers := api.New(st, log, a.Outbox)
+	apiHandlers := api.New(st, log, a.Outbox, a.Routing)
 	apiHandlers.Limit = queue.NewRequestLimiter(rdb, opt.RedisPrefix+"apirate:")
 	signIn := auth.New(st)
 	if opt.SignInDelay > 0 {

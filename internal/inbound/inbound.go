@@ -13,8 +13,12 @@ import (
 	"sync"
 	"time"
 
+	"github.com/parleyhq/parley/internal/automation"
 	"github.com/parleyhq/parley/internal/consent"
+	"github.com/parleyhq/parley/internal/contact"
 	"github.com/parleyhq/parley/internal/outbound"
+	"github.com/parleyhq/parley/internal/personalize"
+	"github.com/parleyhq/parley/internal/routing"
 	"github.com/parleyhq/parley/internal/segment"
 	"github.com/parleyhq/parley/internal/store"
 )
@@ -57,6 +61,7 @@ type Service struct {
 	st       *store.Store
 	statuses *outbound.Statuses
 	brands   *Brands
+	book     *automation.Book
 	spool    *Spool
 	log      *slog.Logger
 	metrics  Metrics
@@ -83,7 +88,10 @@ type outcome struct {
 type Options struct {
 	// OnReply is called, after the commit, with each compliance reply the
 	// pipeline queued (the outbox enqueues its send task).
-	OnReply  func(ctx context.Context, messageID int64, from string)
+	OnReply func(ctx context.Context, messageID int64, from string)
+	// Routing is each brand's auto-replies and hours (nil: none, every text
+	// waits for a person).
+	Routing  *automation.Book
 	Batchers int // concurrent batch transactions (default 2: more batches contend on phone locks and commits)
 	MaxBatch int // messages per transaction at most (default 64)
 }
@@ -97,7 +105,7 @@ func NewService(st *store.Store, brands *Brands, spool *Spool, statuses *outboun
 		opt.MaxBatch = 64
 	}
 	s := &Service{
-		st: st, statuses: statuses, brands: brands, spool: spool, log: log, metrics: m,
+		st: st, statuses: statuses, brands: brands, book: opt.Routing, spool: spool, log: log, metrics: m,
 		reqs: make(chan *request, 1024), maxBatch: opt.MaxBatch, onReply: opt.OnReply,
 		stop: make(chan struct{}), kick: make(chan struct{}, 1),
 	}
@@ -215,7 +223,69 @@ func (s *Service) prepare(ctx context.Context, m Message) (store.InboundRow, err
 		row.Reply = &reply
 		row.ReplySegments, row.ReplyEncoding = segment.Count(reply)
 	}
+	s.route(ctx, &row, b, action)
 	return row, nil
+}
+
+// route asks routing for an automated answer. Most texts cost nothing here:
+// unless a rule matches or the brand is closed, nothing is read. Otherwise
+// the customer's context is read (outside the transaction: receive_inbound
+// re-checks that no automated text went out since) and the decision rides
+// with the row, committed with the text or not at all.
+func (s *Service) route(ctx context.Context, row *store.InboundRow, b store.Brand, action consent.Action) {
+	if s.book == nil {
+		return
+	}
+	set := s.book.For(ctx, b)
+	// STOP, HELP and plain-language opt-outs win over every rule; START and
+	// YES only when they change consent, which receive_inbound knows.
+	compliance := action != consent.None && action != consent.OptIn
+	if compliance || !routing.NeedsContext(set, row.Body, row.ReceivedAt) {
+		return
+	}
+	rc, err := s.st.RoutingContext(ctx, b.ID, row.From)
+	if err != nil {
+		// The text matters more than its automated answer: it goes on to a person.
+		s.log.Warn("inbound: routing context not read; no automated answer", "sid", row.SID, "err", err)
+		return
+	}
+	in := routing.Input{Body: row.Body, From: row.From, At: row.ReceivedAt,
+		Contact: personalize.NewData(rc.Name, row.From, rc.LoyaltyID, rc.Attributes),
+		Reopens: rc.ConversationID == 0 || rc.Status != "open"}
+	in.Local, _ = contact.ResolveTimezone(rc.Timezone, row.From, b.Timezone)
+	var after int64
+	for i, a := range rc.Automated {
+		if i == 0 {
+			after = a.ID
+		}
+		h := routing.Automated{At: a.At, Body: a.Body}
+		if a.AnsweredAt != nil {
+			h.AnsweredAt = *a.AnsweredAt
+		}
+		in.History = append(in.History, h)
+		if a.Kind == routing.KindAfterHours && in.LastAckAt.IsZero() {
+			in.LastAckAt = a.At
+		}
+	}
+	d := routing.Decide(in, set)
+	row.Attention = d.Attention
+	switch {
+	case d.Reply != "":
+		segs, enc := segment.Count(d.Reply)
+		row.Auto = &store.AutoAnswer{Body: d.Reply, Kind: d.Kind, Segments: segs, Encoding: enc, After: after, Close: d.Close}
+		row.Activity = "after-hours acknowledgement sent"
+		if d.Kind == routing.KindAutoReply {
+			row.Auto.Ref = fmt.Sprint(d.RuleID)
+			row.Activity = fmt.Sprintf("auto-reply #%d answered", d.RuleID)
+			if d.Close {
+				row.Activity += "; closed, since the answer settles it"
+			} else {
+				row.Activity += "; waiting for a person"
+			}
+		}
+	case d.Withheld != "":
+		row.Activity = "no automated answer: " + d.Withheld
+	}
 }
 
 // errBusy means the batchers could not take the message in time (Postgres is

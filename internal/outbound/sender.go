@@ -386,12 +386,13 @@ func (s *Sender) sendable(c store.SendCandidate) (bool, string) {
 
 // quietHours holds proactive and marketing texts outside the recipient's
 // window. A reply in a live conversation is never held: a person's answer
-// (agent, auto-reply, compliance), or a conversational text with no schedule
+// (agent, auto-reply, after-hours acknowledgement, compliance), or a
+// conversational text with no schedule
 // to a customer who wrote in the last 24 hours — judged now, not when queued.
 func (s *Sender) quietHours(c store.SendCandidate, now time.Time) (time.Time, bool) {
 	if c.Purpose != consent.Marketing {
 		switch {
-		case c.Origin == "agent" || c.Origin == "auto_reply" || c.Origin == "compliance":
+		case c.Origin == "agent" || c.Origin == "auto_reply" || c.Origin == "after_hours" || c.Origin == "compliance":
 			return time.Time{}, false
 		case c.SendAt == nil && c.LastInboundAt != nil && now.Sub(*c.LastInboundAt) < LiveWindow:
 			return time.Time{}, false

@@ -34,6 +34,26 @@ type InboundRow struct {
 	Reply         *string
 	ReplySegments int
 	ReplyEncoding string
+
+	// Auto is routing's automated answer (nil for none), queued only if no
+	// compliance answer comes first and no automated text reached the
+	// conversation after AutoAfter, the newest one routing saw.
+	Auto *AutoAnswer
+	// Attention is set on the conversation when it has none ("" for none);
+	// Activity goes into its history ("" for none).
+	Attention, Activity string
+}
+
+// AutoAnswer is an auto-reply or after-hours acknowledgement to queue with
+// an inbound text.
+type AutoAnswer struct {
+	Body     string
+	Kind     string // auto_reply or after_hours (messages.origin)
+	Ref      string // the rule's id for an auto-reply
+	Segments int
+	Encoding string
+	After    int64 // the newest automated message id routing saw, 0 for none
+	Close    bool  // close the conversation: the answer settles it
 }
 
 // InboundResult says what storing one inbound text did.
@@ -42,7 +62,7 @@ type InboundResult struct {
 	ConversationID int64
 	ContactID      int64
 	Duplicate      bool  // the MessageSid was already stored: nothing changed
-	ReplyID        int64 // the queued compliance reply, 0 for none
+	ReplyID        int64 // the queued compliance reply or automated answer, 0 for none
 	ConsentChanged bool
 }
 
@@ -68,10 +88,17 @@ func (s *Store) ReceiveInbound(ctx context.Context, rows []InboundRow) ([]Inboun
 			}
 			extra := appendJSONObject(nil, r.Extra)
 			res := &out[i]
+			var a AutoAnswer
+			var autoBody *string
+			if r.Auto != nil {
+				a, autoBody = *r.Auto, &r.Auto.Body
+			}
 			b.Queue(`SELECT message_id, conversation_id, contact_id, duplicate, reply_id, consent_changed
-				FROM receive_inbound($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+				FROM receive_inbound($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
+					$16, $17, $18, $19, $20, $21, $22, nullif($23, ''), nullif($24, ''))`,
 				r.SID, r.BrandID, r.From, r.To, r.Body, media, extra, r.ReceivedAt, r.Segments, r.Encoding,
 				r.Consent, r.Evidence, r.Reply, r.ReplySegments, r.ReplyEncoding,
+				autoBody, a.Kind, a.Ref, a.Segments, a.Encoding, a.After, a.Close, r.Attention, r.Activity,
 			).QueryRow(func(row pgx.Row) error {
 				var msg, conv, contact, reply *int64
 				if err := row.Scan(&msg, &conv, &contact, &res.Duplicate, &reply, &res.ConsentChanged); err != nil {

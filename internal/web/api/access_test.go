@@ -17,11 +17,14 @@ import (
 func (b *bundle) rowCounts(t *testing.T) string {
 	t.Helper()
 	var c, e, m, cv int
+	var rules, settings string
 	if err := b.st.Pool.QueryRow(b.ctx, `SELECT (SELECT count(*) FROM contacts), (SELECT count(*) FROM consent_events),
-		(SELECT count(*) FROM messages), (SELECT count(*) FROM conversations)`).Scan(&c, &e, &m, &cv); err != nil {
+		(SELECT count(*) FROM messages), (SELECT count(*) FROM conversations),
+		(SELECT coalesce(string_agg(a::text, ';' ORDER BY id), '') FROM auto_replies a),
+		(SELECT coalesce(string_agg(s.settings::text, ';' ORDER BY brand_id), '') FROM brand_settings s)`).Scan(&c, &e, &m, &cv, &rules, &settings); err != nil {
 		t.Fatal(err)
 	}
-	return fmt.Sprintf("contacts %d, consent %d, messages %d, conversations %d", c, e, m, cv)
+	return fmt.Sprintf("contacts %d, consent %d, messages %d, conversations %d, auto-replies %s, settings %s", c, e, m, cv, rules, settings)
 }
 
 func (b *bundle) keyWith(t *testing.T, key string, a store.KeyAccess) string {
@@ -55,8 +58,20 @@ func TestEveryRouteChecksScopeAndBrand(t *testing.T) {
 		From: phone, To: "+15005550006", Body: "hello air", ReceivedAt: time.Now(), Segments: 1, Encoding: "GSM-7"}}); err != nil {
 		t.Fatal(err)
 	}
+	rule, err := b.st.SaveAutoReply(b.ctx, store.AutoReply{BrandID: b.hotel.ID, Match: "exact", Pattern: "hours", Reply: "9 to 5"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rulePath := fmt.Sprintf("/api/v1/brands/demohotel/auto-replies/%d", rule.ID)
+	newRule := map[string]any{"match": "contains", "pattern": "menu", "reply": "Our menu: …"}
 	cases := []routeCase{
 		{"GET", "/api/v1/me", "/api/v1/me", nil, false},
+		{"GET", "/api/v1/brands/:slug/settings", "/api/v1/brands/demohotel/settings", nil, true},
+		{"PUT", "/api/v1/brands/:slug/settings", "/api/v1/brands/demohotel/settings", map[string]any{"assignment": "sticky_round_robin"}, true},
+		{"GET", "/api/v1/brands/:slug/auto-replies", "/api/v1/brands/demohotel/auto-replies", nil, true},
+		{"POST", "/api/v1/brands/:slug/auto-replies", "/api/v1/brands/demohotel/auto-replies", newRule, true},
+		{"PUT", "/api/v1/brands/:slug/auto-replies/:id", rulePath, newRule, true},
+		{"DELETE", "/api/v1/brands/:slug/auto-replies/:id", rulePath, nil, true},
 		{"GET", "/api/v1/contacts", "/api/v1/contacts?phone=" + strings.ReplaceAll(phone, "+", "%2B"), nil, false},
 		{"PUT", "/api/v1/contacts", "/api/v1/contacts", map[string]any{"phones": []string{phone}, "name": "Changed",
 			"consent": []map[string]string{{"brand": "demohotel", "purpose": "marketing", "status": "opted_in", "source": "api", "evidence": "x"}}}, true},

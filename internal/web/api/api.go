@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/parleyhq/parley/internal/auth"
+	"github.com/parleyhq/parley/internal/automation"
 	"github.com/parleyhq/parley/internal/consent"
 	"github.com/parleyhq/parley/internal/contact"
 	"github.com/parleyhq/parley/internal/outbound"
@@ -37,13 +38,17 @@ type Handlers struct {
 	contacts *contact.Service
 	ledger   *consent.Ledger
 	outbox   *outbound.Outbox
+	// automation edits brand settings and auto-replies; its book (the
+	// inbound path's cache) is told of each change.
+	automation *automation.Service
 }
 
 // New returns the API handlers. The identity service and the consent ledger
 // are thin, stateless layers over st, so they are built here rather than
 // passed in.
-func New(st *store.Store, log *slog.Logger, outbox *outbound.Outbox) *Handlers {
-	return &Handlers{st: st, log: log, contacts: contact.NewService(st), ledger: consent.NewLedger(st), outbox: outbox}
+func New(st *store.Store, log *slog.Logger, outbox *outbound.Outbox, book *automation.Book) *Handlers {
+	return &Handlers{st: st, log: log, contacts: contact.NewService(st), ledger: consent.NewLedger(st), outbox: outbox,
+		automation: automation.NewService(st, book)}
 }
 
 // Register mounts the API routes; everything but the OpenAPI document needs a key.

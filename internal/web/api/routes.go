@@ -38,6 +38,12 @@ var apiRoutes = []route{
 	{http.MethodGet, "/conversations/:id/messages", auth.ConversationsRead, false, (*Handlers).conversationMessages},
 	{http.MethodPost, "/messages", auth.MessagesSend, true, (*Handlers).sendMessage},
 	{http.MethodGet, "/messages/:id", auth.ConversationsRead, false, (*Handlers).getMessage},
+	{http.MethodGet, "/brands/:slug/settings", "", false, (*Handlers).getSettings},
+	{http.MethodPut, "/brands/:slug/settings", auth.SettingsWrite, false, (*Handlers).putSettings},
+	{http.MethodGet, "/brands/:slug/auto-replies", "", false, (*Handlers).listAutoReplies},
+	{http.MethodPost, "/brands/:slug/auto-replies", auth.SettingsWrite, true, (*Handlers).createAutoReply},
+	{http.MethodPut, "/brands/:slug/auto-replies/:id", auth.SettingsWrite, false, (*Handlers).updateAutoReply},
+	{http.MethodDelete, "/brands/:slug/auto-replies/:id", auth.SettingsWrite, false, (*Handlers).deleteAutoReply},
 }
 
 // Scopes maps each API route ("METHOD /api/v1/path") to the scope it needs

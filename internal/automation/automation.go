@@ -1,0 +1,275 @@
+// Package automation keeps each brand's routing settings and keyword
+// auto-replies: it validates them with internal/routing's rules, stores them,
+// and serves the inbound path from memory (Book), so a webhook reads nothing
+// from Postgres to know whether a rule matches or the brand is closed.
+package automation
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/parleyhq/parley/internal/routing"
+	"github.com/parleyhq/parley/internal/store"
+)
+
+// MaxRules bounds a brand's auto-replies.
+const MaxRules = 200
+
+// ErrTooManyRules is returned when a brand already has MaxRules rules.
+var ErrTooManyRules = errors.New("a brand has at most 200 auto-replies")
+
+// Service reads and writes brand settings and auto-replies.
+type Service struct {
+	st   *store.Store
+	book *Book
+}
+
+// NewService returns the service; book (may be nil) is told of every change
+// made through it so this process sees it at once.
+func NewService(st *store.Store, book *Book) *Service { return &Service{st: st, book: book} }
+
+func (s *Service) changed() {
+	if s.book != nil {
+		s.book.Invalidate()
+	}
+}
+
+// Settings returns a brand's settings document: what it saved over the
+// defaults.
+func (s *Service) Settings(ctx context.Context, b store.Brand) (routing.Doc, error) {
+	return loadDoc(ctx, s.st, b)
+}
+
+func loadDoc(ctx context.Context, st *store.Store, b store.Brand) (routing.Doc, error) {
+	raw, err := st.BrandSettings(ctx, b.ID)
+	if err != nil {
+		return routing.Doc{}, err
+	}
+	return decodeDoc(b, raw)
+}
+
+func decodeDoc(b store.Brand, raw []byte) (routing.Doc, error) {
+	d := routing.DefaultDoc(b.Timezone, b.SLAMinutes*60)
+	if err := json.Unmarshal(raw, &d); err != nil {
+		return d, fmt.Errorf("automation: settings of brand %s: %w", b.Slug, err)
+	}
+	d.Timezone = b.Timezone // the brand's own column is the one truth
+	if d.Holidays == nil {
+		d.Holidays = []routing.HolidayDoc{}
+	}
+	if d.TierPriority == nil {
+		d.TierPriority = map[string]int{}
+	}
+	return d, nil
+}
+
+// PutSettings applies a PUT body over the brand's settings (fields left out
+// keep their value) and stores the result; a bad value is a
+// *routing.FieldError and nothing changes.
+func (s *Service) PutSettings(ctx context.Context, b store.Brand, body []byte) (routing.Doc, error) {
+	cur, err := s.Settings(ctx, b)
+	if err != nil {
+		return cur, err
+	}
+	next, err := routing.Merge(cur, body)
+	if err != nil {
+		return cur, err
+	}
+	doc, err := json.Marshal(next)
+	if err != nil {
+		return cur, err
+	}
+	slaMinutes := (next.FirstResponseSLASeconds + 59) / 60
+	if err := s.st.SaveBrandSettings(ctx, b.ID, next.Timezone, slaMinutes, doc); err != nil {
+		return cur, err
+	}
+	s.changed()
+	return next, nil
+}
+
+// Rule is an auto-reply as a client writes it.
+type Rule struct {
+	Position    int
+	Match       string
+	Pattern     string
+	Reply       string
+	HandToAgent bool
+}
+
+func (r Rule) check() (Rule, error) {
+	c, err := routing.Compile(routing.Rule{Match: r.Match, Pattern: r.Pattern, Reply: r.Reply})
+	if err != nil {
+		return r, err
+	}
+	if r.Position < 0 {
+		return r, &routing.FieldError{Field: "position", Msg: "must be 1 or more (0 or absent: last)"}
+	}
+	r.Pattern = c.Pattern
+	return r, nil
+}
+
+// Rules lists a brand's auto-replies in the order they are tried, a page at
+// a time after (position, id).
+func (s *Service) Rules(ctx context.Context, brandID int64, afterPos int, afterID int64, limit int) ([]store.AutoReply, error) {
+	return s.st.AutoReplies(ctx, brandID, afterPos, afterID, limit)
+}
+
+// Rule returns one of the brand's auto-replies.
+func (s *Service) Rule(ctx context.Context, brandID, id int64) (store.AutoReply, error) {
+	return s.st.AutoReply(ctx, brandID, id)
+}
+
+// CreateRule validates and adds an auto-reply (last unless a position is
+// given).
+func (s *Service) CreateRule(ctx context.Context, brandID int64, r Rule) (store.AutoReply, error) {
+	r, err := r.check()
+	if err != nil {
+		return store.AutoReply{}, err
+	}
+	existing, err := s.st.AutoReplies(ctx, brandID, 0, 0, MaxRules)
+	if err != nil {
+		return store.AutoReply{}, err
+	}
+	if len(existing) >= MaxRules {
+		return store.AutoReply{}, ErrTooManyRules
+	}
+	a, err := s.st.SaveAutoReply(ctx, store.AutoReply{BrandID: brandID, Position: r.Position, Match: r.Match,
+		Pattern: r.Pattern, Reply: r.Reply, HandToAgent: r.HandToAgent})
+	if err == nil {
+		s.changed()
+	}
+	return a, err
+}
+
+// UpdateRule validates and replaces one of the brand's auto-replies; a
+// position of 0 keeps the rule where it is.
+func (s *Service) UpdateRule(ctx context.Context, brandID, id int64, r Rule) (store.AutoReply, error) {
+	r, err := r.check()
+	if err != nil {
+		return store.AutoReply{}, err
+	}
+	cur, err := s.st.AutoReply(ctx, brandID, id)
+	if err != nil {
+		return cur, err
+	}
+	if r.Position == 0 {
+		r.Position = cur.Position
+	}
+	a, err := s.st.SaveAutoReply(ctx, store.AutoReply{ID: id, BrandID: brandID, Position: r.Position, Match: r.Match,
+		Pattern: r.Pattern, Reply: r.Reply, HandToAgent: r.HandToAgent})
+	if err == nil {
+		s.changed()
+	}
+	return a, err
+}
+
+// DeleteRule removes one of the brand's auto-replies.
+func (s *Service) DeleteRule(ctx context.Context, brandID, id int64) error {
+	err := s.st.DeleteAutoReply(ctx, brandID, id)
+	if err == nil {
+		s.changed()
+	}
+	return err
+}
+
+// Book holds every brand's compiled settings and rules in memory for the
+// inbound path. It reloads when told of a change in this process and at
+// least every refresh interval, so a change made by another process is seen
+// within it.
+type Book struct {
+	st      *store.Store
+	refresh time.Duration
+
+	mu       sync.RWMutex
+	brands   map[int64]routing.Settings
+	loadedAt time.Time
+	reload   sync.Mutex
+}
+
+// NewBook returns an empty book that loads on first use; refresh 0 means 5 s.
+func NewBook(st *store.Store, refresh time.Duration) *Book {
+	if refresh <= 0 {
+		refresh = 5 * time.Second
+	}
+	return &Book{st: st, refresh: refresh}
+}
+
+// Invalidate makes the next lookup reload.
+func (b *Book) Invalidate() {
+	b.mu.Lock()
+	b.loadedAt = time.Time{}
+	b.mu.Unlock()
+}
+
+// For returns the brand's routing settings. When Postgres cannot be asked,
+// the last ones known serve (a brand never loaded is always open, with no
+// rules: the text still reaches a person).
+func (b *Book) For(ctx context.Context, brand store.Brand) routing.Settings {
+	b.mu.RLock()
+	s, fresh := b.brands[brand.ID], time.Since(b.loadedAt) < b.refresh
+	b.mu.RUnlock()
+	if fresh {
+		return s
+	}
+	_ = b.load(ctx) // on error the stale copy serves
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	return b.brands[brand.ID]
+}
+
+func (b *Book) load(ctx context.Context) error {
+	b.reload.Lock()
+	defer b.reload.Unlock()
+	b.mu.RLock()
+	fresh := b.brands != nil && time.Since(b.loadedAt) < b.refresh
+	b.mu.RUnlock()
+	if fresh {
+		return nil
+	}
+	brands, err := b.st.Brands(ctx)
+	if err != nil {
+		return err
+	}
+	docs, err := b.st.AllBrandSettings(ctx)
+	if err != nil {
+		return err
+	}
+	rules, err := b.st.AllAutoReplies(ctx)
+	if err != nil {
+		return err
+	}
+	out := make(map[int64]routing.Settings, len(brands))
+	for _, br := range brands {
+		raw, ok := docs[br.ID]
+		if !ok {
+			raw = []byte("{}")
+		}
+		d, err := decodeDoc(br, raw)
+		if err != nil {
+			return err
+		}
+		c, err := d.Compile()
+		if err != nil {
+			return fmt.Errorf("automation: stored settings of brand %s: %w", br.Slug, err)
+		}
+		out[br.ID] = c.Settings
+	}
+	for _, r := range rules {
+		c, err := routing.Compile(routing.Rule{ID: r.ID, Position: r.Position, Match: r.Match, Pattern: r.Pattern,
+			Reply: r.Reply, HandToAgent: r.HandToAgent})
+		if err != nil {
+			continue // validated when saved; a rule that no longer compiles is skipped, not fatal
+		}
+		s := out[r.BrandID]
+		s.Rules = append(s.Rules, c)
+		out[r.BrandID] = s
+	}
+	b.mu.Lock()
+	b.brands, b.loadedAt = out, time.Now()
+	b.mu.Unlock()
+	return nil
+}
