@@ -214,6 +214,12 @@ func Render(body string, d Data) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	return Execute(t, d)
+}
+
+// Execute fills a template Parse returned with d, under the same bounds as
+// Render: for callers that parse once and fill often.
+func Execute(t *template.Template, d Data) (string, error) {
 	buf := limited{deadline: time.Now().Add(MaxRenderTime)}
 	if err := t.Execute(&buf, d); err != nil {
 		if errors.Is(err, ErrTooLong) {

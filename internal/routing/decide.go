@@ -81,7 +81,7 @@ func Decide(in Input, s Settings) Decision {
 	data := in.Contact
 	if rule, ok := FirstMatch(s.Rules, in.Body); ok {
 		d = Decision{Kind: KindAutoReply, RuleID: rule.ID, Close: !rule.HandToAgent}
-		reply, err := personalize.Render(rule.Reply, data)
+		reply, err := rule.Render(data)
 		if err != nil {
 			return Decision{Withheld: fmt.Sprintf("auto-reply %d could not be filled in: %v", rule.ID, err)}
 		}

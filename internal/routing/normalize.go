@@ -10,6 +10,7 @@ package routing
 import (
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 )
@@ -21,7 +22,10 @@ func Normalize(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
 	space := true // drop leading spaces
-	for _, r := range norm.NFD.String(s) {
+	if !isASCII(s) {
+		s = norm.NFD.String(s) // letters and their accents apart
+	}
+	for _, r := range s {
 		switch {
 		case unicode.Is(unicode.Mn, r):
 			continue // a combining accent
@@ -36,4 +40,13 @@ func Normalize(s string) string {
 		}
 	}
 	return strings.TrimSuffix(b.String(), " ")
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"text/template"
 	"unicode/utf8"
 
 	"github.com/parleyhq/parley/internal/personalize"
@@ -38,7 +39,9 @@ type Rule struct {
 	HandToAgent bool   // the conversation also waits for a person
 
 	folded string         // Pattern, normalised
+	padded string         // folded between spaces, for MatchContains
 	re     *regexp.Regexp // for MatchRegex
+	tmpl   *template.Template
 }
 
 // FieldError names the field of a rule or a setting that is wrong and why.
@@ -68,9 +71,11 @@ func Compile(r Rule) (Rule, error) {
 	case utf8.RuneCountInString(r.Reply) > MaxReply:
 		return r, fieldErr("reply", "%d characters is too long (at most %d)", utf8.RuneCountInString(r.Reply), MaxReply)
 	}
-	if _, err := personalize.Parse(r.Reply); err != nil {
+	tmpl, err := personalize.Parse(r.Reply)
+	if err != nil {
 		return r, fieldErr("reply", "%v", err)
 	}
+	r.tmpl = tmpl
 	if r.Match == MatchRegex {
 		re, err := regexp.Compile("(?i)" + r.Pattern)
 		if err != nil {
@@ -80,25 +85,36 @@ func Compile(r Rule) (Rule, error) {
 		return r, nil
 	}
 	r.folded = Normalize(r.Pattern)
+	r.padded = " " + r.folded + " "
 	if r.folded == "" {
 		return r, fieldErr("pattern", "%q has no letters or digits to match", r.Pattern)
 	}
 	return r, nil
 }
 
-// matches reports whether the rule matches a text already normalised.
-func (r *Rule) matches(folded string) bool {
+// folded is a text prepared once for every rule: normalised, with its
+// first word, and padded with spaces for whole-word search.
+type folded struct{ text, first, padded string }
+
+func fold(body string) folded {
+	f := folded{text: Normalize(body)}
+	f.first, _, _ = strings.Cut(f.text, " ")
+	f.padded = " " + f.text + " "
+	return f
+}
+
+// matches reports whether the rule matches a prepared text.
+func (r *Rule) matches(f *folded) bool {
 	switch r.Match {
 	case MatchExact:
-		return folded == r.folded
+		return f.text == r.folded
 	case MatchFirstWord:
-		first, _, _ := strings.Cut(folded, " ")
-		return first == r.folded
+		return f.first == r.folded
 	case MatchContains:
 		// On word boundaries: "stop" is not in "nonstop".
-		return strings.Contains(" "+folded+" ", " "+r.folded+" ")
+		return strings.Contains(f.padded, r.padded)
 	case MatchRegex:
-		return r.re != nil && r.re.MatchString(folded)
+		return r.re != nil && r.re.MatchString(f.text)
 	}
 	return false
 }
@@ -109,9 +125,9 @@ func FirstMatch(rules []Rule, body string) (Rule, bool) {
 	if len(rules) == 0 {
 		return Rule{}, false
 	}
-	folded := Normalize(body)
+	f := fold(body)
 	for i := range rules {
-		if rules[i].matches(folded) {
+		if rules[i].matches(&f) {
 			return rules[i], true
 		}
 	}
@@ -125,4 +141,12 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// Render fills the rule's reply for a contact.
+func (r *Rule) Render(d personalize.Data) (string, error) {
+	if r.tmpl == nil {
+		return personalize.Render(r.Reply, d)
+	}
+	return personalize.Execute(r.tmpl, d)
 }
