@@ -17,5 +17,5 @@ var FS embed.FS
 // Parse parses one page (the first name) with its layout and partials; the
 // program refuses to start if it fails.
 func Parse(names ...string) (*template.Template, error) {
-	return template.New(names[0]).Funcs(template.FuncMap{"hasPrefix": strings.HasPrefix, "hasSlug": slices.Contains[[]string]}).ParseFS(FS, names...)
+	return template.New(names[0]).Funcs(template.FuncMap{"hasPrefix": strings.HasPrefix, "hasSlug": slices.Contains[[]string], "div60": func(n int) int { return n / 60 }}).ParseFS(FS, names...)
 }

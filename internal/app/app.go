@@ -167,7 +167,8 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options
 			Metrics: a.Metrics, Log: log, Now: opt.Now},
 		apiHandlers,
 		&console.Handlers{Auth: signIn, Store: st, Log: log, Secure: strings.HasPrefix(cfg.PublicURL, "https://"),
-			Conversations: conversation.New(st, a.Outbox, contact.NewService(st)), Hub: a.Hub},
+			Conversations: conversation.New(st, a.Outbox, contact.NewService(st)), Hub: a.Hub,
+			Automation: automation.NewService(st, a.Routing)},
 	}
 	regs = append(regs, opt.Extra...)
 	a.Echo = web.New(log, a.Metrics, web.Health{

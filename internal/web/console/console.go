@@ -21,6 +21,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/parleyhq/parley/internal/auth"
+	"github.com/parleyhq/parley/internal/automation"
 	"github.com/parleyhq/parley/internal/conversation"
 	"github.com/parleyhq/parley/internal/realtime"
 	"github.com/parleyhq/parley/internal/store"
@@ -42,6 +43,7 @@ type Handlers struct {
 	Secure bool // cookies only over https (PARLEY_PUBLIC_URL is https)
 
 	Conversations *conversation.Service
+	Automation    *automation.Service // brand settings and auto-replies
 	Hub           *realtime.Hub
 
 	pages  map[string]*template.Template

@@ -21,6 +21,9 @@ var flashes = map[string]string{
 	"number_removed":   "Number removed",
 	"user_saved":       "User saved",
 	"key_revoked":      "API key revoked",
+	"settings_saved":   "Settings saved",
+	"rule_saved":       "Auto-reply saved",
+	"rule_deleted":     "Auto-reply deleted",
 	"merge_undone":     "Merge undone: the customer has their phones and conversations back",
 	"password_changed": "Password changed; your other sessions were signed out",
 }

@@ -5,16 +5,20 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/parleyhq/parley/internal/admin"
 	"github.com/parleyhq/parley/internal/auth"
+	"github.com/parleyhq/parley/internal/automation"
+	"github.com/parleyhq/parley/internal/routing"
 	"github.com/parleyhq/parley/internal/store"
 )
 
 // adminRoutes lists the admin pages: users, brands and numbers, API keys,
-// canned responses, merges made in the console.
+// canned responses, routing (hours and auto-replies), merges made in the
+// console.
 func (h *Handlers) adminRoutes() []Route {
 	return []Route{
 		{http.MethodGet, "/admin/users", auth.Admin, h.adminUsersShow},
@@ -31,6 +35,11 @@ func (h *Handlers) adminRoutes() []Route {
 		{http.MethodGet, "/admin/canned", auth.Admin, h.adminCannedShow},
 		{http.MethodPost, "/admin/canned", auth.Admin, h.adminCannedCreate},
 		{http.MethodPost, "/admin/canned/:id/delete", auth.Admin, h.adminCannedDelete},
+		{http.MethodGet, "/admin/routing", auth.Admin, h.adminRoutingShow},
+		{http.MethodPost, "/admin/routing/:slug/settings", auth.Admin, h.adminRoutingUpdate},
+		{http.MethodPost, "/admin/routing/:slug/rules", auth.Admin, h.adminAutoReplyCreate},
+		{http.MethodPost, "/admin/routing/:slug/rules/:id", auth.Admin, h.adminAutoReplyUpdate},
+		{http.MethodPost, "/admin/routing/:slug/rules/:id/delete", auth.Admin, h.adminAutoReplyDelete},
 		{http.MethodGet, "/admin/merges", auth.Admin, h.adminMergesShow},
 		{http.MethodPost, "/admin/merges/:id/undo", auth.Admin, h.adminMergeUndo},
 	}
@@ -51,7 +60,11 @@ func (h *Handlers) showPage(c echo.Context, page string, load pageData) error {
 
 // adminDone redirects after a successful admin action, with a message.
 func adminDone(c echo.Context, to, flashCode string) error {
-	return c.Redirect(http.StatusSeeOther, to+"?flash="+url.QueryEscape(flashCode))
+	sep := "?"
+	if strings.Contains(to, "?") {
+		sep = "&"
+	}
+	return c.Redirect(http.StatusSeeOther, to+sep+"flash="+url.QueryEscape(flashCode))
 }
 
 // adminFail shows the page again with what was wrong: 400 for bad input, 409
@@ -61,7 +74,12 @@ func (h *Handlers) adminFail(c echo.Context, page string, load pageData, err err
 	var status int
 	var msg string
 	var fe *admin.FieldError
+	var rfe *routing.FieldError
 	switch {
+	case errors.As(err, &rfe):
+		status, msg = http.StatusBadRequest, rfe.Error()
+	case errors.Is(err, automation.ErrTooManyRules):
+		status, msg = http.StatusConflict, err.Error()
 	case errors.As(err, &fe) && errors.Is(err, admin.ErrConflict):
 		status, msg = http.StatusConflict, fe.Error()
 	case errors.As(err, &fe):

@@ -1,0 +1,22 @@
+package console
+
+import (
+	"github.com/labstack/echo/v4"
+)
+
+// adminAutoReplyUpdate: POST /admin/routing/:slug/rules/:id — the rule's
+// new position, match, pattern, reply and hand-to-agent choice.
+func (h *Handlers) adminAutoReplyUpdate(c echo.Context) error {
+	b, err := h.Store.BrandBySlug(c.Request().Context(), c.Param("slug"))
+	if err != nil {
+		return echo.ErrNotFound
+	}
+	id, ok := pathID(c)
+	if !ok {
+		return echo.ErrNotFound
+	}
+	if _, err := h.Automation.UpdateRule(c.Request().Context(), b.ID, id, ruleForm(c)); err != nil {
+		return h.adminFail(c, "admin_routing", h.adminRoutingData, err)
+	}
+	return adminDone(c, "/admin/routing?brand="+b.Slug, "rule_saved")
+}
