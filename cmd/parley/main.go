@@ -17,6 +17,7 @@ import (
 	"syscall"
 	_ "time/tzdata" // IANA zones even in images without /usr/share/zoneinfo
 
+	"github.com/parleyhq/parley/internal/admin"
 	"github.com/parleyhq/parley/internal/app"
 	"github.com/parleyhq/parley/internal/auth"
 	"github.com/parleyhq/parley/internal/config"
@@ -156,18 +157,32 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		role := fs.String("role", "agent", "admin, agent or marketer")
 		var brands multiFlag
 		fs.Var(&brands, "brand", "limit the user to this brand's conversations (repeat for several; none: every brand)")
+		capacity := fs.String("capacity", "", "open conversations assigned to the user automatically at most, 0 to 1000 (default 10 for a new user; absent keeps it)")
 		fs.Usage = func() {
-			fmt.Fprintln(stderr, "Usage: parley user add --email a@b.c --role admin|agent|marketer [--brand slug ...]\n\nThe password is read from stdin (first line); with no stdin one is generated and printed.")
+			fmt.Fprintln(stderr, "Usage: parley user add --email a@b.c --role admin|agent|marketer [--brand slug ...] [--capacity N]\n\nThe password is read from stdin (first line); with no stdin one is generated and printed.")
 			fs.PrintDefaults()
 		}
 		if err := fs.Parse(rest); err != nil {
 			return err
+		}
+		capN := -1
+		if *capacity != "" {
+			n, err := admin.CheckCapacity(*capacity)
+			if err != nil {
+				return fmt.Errorf("--capacity: %q: a whole number from 0 to 1000", *capacity)
+			}
+			capN = n
 		}
 		pw := readPassword(stdin)
 		return withStore(ctx, getenv, func(st *store.Store) error {
 			u, generated, err := app.UserAdd(ctx, st, *email, *role, pw, brands...)
 			if err != nil {
 				return err
+			}
+			if capN >= 0 {
+				if err := st.SetUserCapacity(ctx, u.ID, capN); err != nil {
+					return err
+				}
 			}
 			fmt.Fprintf(stdout, "user %s role=%s id=%d\n", u.Email, u.Role, u.ID)
 			if generated != "" {

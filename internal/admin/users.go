@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"golang.org/x/crypto/bcrypt"
@@ -132,6 +133,17 @@ type UserUpdate struct {
 	AllBrands bool     // every brand, those added later too
 	Brands    []string // otherwise only these slugs (none: no brand)
 	Disabled  bool
+	Capacity  string // open conversations assigned automatically at most; "" keeps it
+}
+
+// CheckCapacity reads a capacity: a whole number from 0 (never assigned
+// automatically) to 1000.
+func CheckCapacity(v string) (int, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || n < 0 || n > 1000 {
+		return 0, invalid("capacity", "%q: a whole number from 0 (never assigned automatically) to 1000", v)
+	}
+	return n, nil
 }
 
 // UpdateUser changes a user's name, role, brands and whether they may sign
@@ -157,5 +169,15 @@ func UpdateUser(ctx context.Context, st *store.Store, actorID int64, in UserUpda
 	if err != nil {
 		return store.User{}, err
 	}
-	return st.UpdateUser(ctx, store.UserChange{ID: in.ID, Name: name, Role: in.Role, Disabled: in.Disabled, AllBrands: in.AllBrands, BrandIDs: ids})
+	capacity := -1
+	if strings.TrimSpace(in.Capacity) != "" {
+		if capacity, err = CheckCapacity(in.Capacity); err != nil {
+			return store.User{}, err
+		}
+	}
+	u, err := st.UpdateUser(ctx, store.UserChange{ID: in.ID, Name: name, Role: in.Role, Disabled: in.Disabled, AllBrands: in.AllBrands, BrandIDs: ids})
+	if err != nil || capacity < 0 {
+		return u, err
+	}
+	return u, st.SetUserCapacity(ctx, in.ID, capacity)
 }

@@ -52,9 +52,12 @@ type App struct {
 	Relay      *outbound.Relay
 	Reconciler *outbound.Reconciler
 	Inbound    *inbound.Service // nil in a worker-only process
-	Routing    *automation.Book // brands' auto-replies and hours, for the inbound path; nil in a worker-only process
-	Echo       *echo.Echo       // nil in a worker-only process
-	Hub        *realtime.Hub    // live console updates; nil in a worker-only process
+	Routing    *automation.Book // brands' settings and auto-replies, read from memory
+	// Dispatcher assigns and reassigns conversations and closes quiet ones
+	// (it runs with the worker).
+	Dispatcher *automation.Dispatcher
+	Echo       *echo.Echo    // nil in a worker-only process
+	Hub        *realtime.Hub // live console updates; nil in a worker-only process
 
 	opt      Options
 	redisOpt *redis.Options
@@ -81,6 +84,8 @@ type Options struct {
 	WrapLimiter func(outbound.Limiter) outbound.Limiter
 	// RelayEvery and ReconcileEvery set the periodic jobs' pace (defaults 2 s and 30 s).
 	RelayEvery, ReconcileEvery time.Duration
+	// DispatchEvery sets the assignment pass's pace (default 1 s).
+	DispatchEvery time.Duration
 }
 
 // Build connects to Postgres and Redis and assembles every service.
@@ -135,6 +140,9 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options
 	a.Sender.MaxWaiters = opt.Concurrency / 2
 	a.Relay = outbound.NewRelay(st, a.Queue, log)
 	a.Reconciler = outbound.NewReconciler(st, a.Carrier, a.Queue, log)
+	a.Routing = automation.NewBook(st, 0)
+	a.Dispatcher = automation.NewDispatcher(st, a.Routing, log)
+	a.Dispatcher.Now = opt.Now
 	if opt.WorkerOnly {
 		return a, nil
 	}
@@ -148,9 +156,9 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options
 	if err := brands.Load(ctx, 0); err != nil {
 		log.Warn("brand numbers not loaded at start; will retry on first webhook", "err", err)
 	}
-	a.Routing = automation.NewBook(st, 0)
 	inOpt := opt.Inbound
 	inOpt.Routing = a.Routing
+	inOpt.OnStored = a.Dispatcher.Kick
 	if inOpt.OnReply == nil {
 		inOpt.OnReply = a.Outbox.EnqueueReply
 	}
@@ -204,7 +212,8 @@ func (a *App) StartWorker(ctx context.Context) (wait func(), err error) {
 		return nil, err
 	}
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(3)
+	go func() { defer wg.Done(); a.Dispatcher.Run(ctx, a.opt.DispatchEvery) }()
 	go func() { defer wg.Done(); a.Relay.Run(ctx, a.opt.RelayEvery) }()
 	go func() { defer wg.Done(); a.Reconciler.Run(ctx, a.opt.ReconcileEvery) }()
 	a.Log.Info("worker running", "queues", []string{queue.Replies, queue.Proactive, queue.Bulk})

@@ -185,7 +185,7 @@ type Book struct {
 	refresh time.Duration
 
 	mu       sync.RWMutex
-	brands   map[int64]routing.Settings
+	brands   map[int64]routing.Brand
 	loadedAt time.Time
 	reload   sync.Mutex
 }
@@ -213,12 +213,25 @@ func (b *Book) For(ctx context.Context, brand store.Brand) routing.Settings {
 	s, fresh := b.brands[brand.ID], time.Since(b.loadedAt) < b.refresh
 	b.mu.RUnlock()
 	if fresh {
-		return s
+		return s.Settings
 	}
 	_ = b.load(ctx) // on error the stale copy serves
 	b.mu.RLock()
 	defer b.mu.RUnlock()
-	return b.brands[brand.ID]
+	return b.brands[brand.ID].Settings
+}
+
+// All returns every brand's settings by brand id, reloading first if they
+// are older than the refresh interval.
+func (b *Book) All(ctx context.Context) (map[int64]routing.Brand, error) {
+	err := b.load(ctx)
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	out := make(map[int64]routing.Brand, len(b.brands))
+	for id, br := range b.brands {
+		out[id] = br
+	}
+	return out, err
 }
 
 func (b *Book) load(ctx context.Context) error {
@@ -242,7 +255,7 @@ func (b *Book) load(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	out := make(map[int64]routing.Settings, len(brands))
+	out := make(map[int64]routing.Brand, len(brands))
 	for _, br := range brands {
 		raw, ok := docs[br.ID]
 		if !ok {
@@ -256,7 +269,7 @@ func (b *Book) load(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("automation: stored settings of brand %s: %w", br.Slug, err)
 		}
-		out[br.ID] = c.Settings
+		out[br.ID] = c
 	}
 	for _, r := range rules {
 		c, err := routing.Compile(routing.Rule{ID: r.ID, Position: r.Position, Match: r.Match, Pattern: r.Pattern,

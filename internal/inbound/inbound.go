@@ -69,6 +69,7 @@ type Service struct {
 	reqs     chan *request
 	maxBatch int
 	onReply  func(context.Context, int64, string)
+	onStored func()
 	wg       sync.WaitGroup
 	stop     chan struct{}
 	kick     chan struct{}
@@ -91,7 +92,10 @@ type Options struct {
 	OnReply func(ctx context.Context, messageID int64, from string)
 	// Routing is each brand's auto-replies and hours (nil: none, every text
 	// waits for a person).
-	Routing  *automation.Book
+	Routing *automation.Book
+	// OnStored is called after each commit that stored new texts (the
+	// dispatcher assigns their conversations at once).
+	OnStored func()
 	Batchers int // concurrent batch transactions (default 2: more batches contend on phone locks and commits)
 	MaxBatch int // messages per transaction at most (default 64)
 }
@@ -106,7 +110,7 @@ func NewService(st *store.Store, brands *Brands, spool *Spool, statuses *outboun
 	}
 	s := &Service{
 		st: st, statuses: statuses, brands: brands, book: opt.Routing, spool: spool, log: log, metrics: m,
-		reqs: make(chan *request, 1024), maxBatch: opt.MaxBatch, onReply: opt.OnReply,
+		reqs: make(chan *request, 1024), maxBatch: opt.MaxBatch, onReply: opt.OnReply, onStored: opt.OnStored,
 		stop: make(chan struct{}), kick: make(chan struct{}, 1),
 	}
 	for i := 0; i < opt.Batchers; i++ {
@@ -407,6 +411,9 @@ func (s *Service) notify(ctx context.Context, res ...store.InboundResult) {
 	}
 	if err := s.st.NotifyConversations(ctx, ids); err != nil {
 		s.log.Warn("inbound: consoles not notified of new texts", "conversations", len(ids), "err", err)
+	}
+	if len(ids) > 0 && s.onStored != nil {
+		s.onStored()
 	}
 }
 

@@ -11,12 +11,12 @@ import (
 func TestNormalize(t *testing.T) {
 	t.Parallel()
 	for in, want := range map[string]string{
-		"  ¿Horário?!  ": "horario",
-		"MENÚ, please…":  "menu please",
-		"Crème-brûlée":   "creme brulee",
+		"  ¿Horário?!  ":  "horario",
+		"MENÚ, please…":   "menu please",
+		"Crème-brûlée":    "creme brulee",
 		"opening   hours": "opening hours",
-		"!!!":            "",
-		"Ça va 😀 ok":     "ca va ok",
+		"!!!":             "",
+		"Ça va 😀 ok":      "ca va ok",
 	} {
 		if got := Normalize(in); got != want {
 			t.Errorf("Normalize(%q) = %q, want %q", in, got, want)

@@ -122,7 +122,8 @@ func (s *Store) RecordActivity(ctx context.Context, id, actorID int64, kind, det
 // Assign gives the conversation to assigneeID (0: nobody). detail says it in
 // words for the history ("to ana@example.com").
 func (s *Store) Assign(ctx context.Context, id, assigneeID, actorID int64, detail string) error {
-	return s.change(ctx, id, actorID, "assigned", detail, `assignee_id = nullif($2, 0)::bigint`, assigneeID)
+	return s.change(ctx, id, actorID, "assigned", detail,
+		`assignee_id = nullif($2, 0)::bigint, assigned_at = CASE WHEN $2 = 0 THEN NULL ELSE now() END`, assigneeID)
 }
 
 // CloseConversation marks the conversation done: it leaves the open list and the

@@ -84,13 +84,14 @@ type UserSummary struct {
 	CreatedAt  time.Time
 	Brands     []string // slugs the user is limited to (when not AllBrands)
 	AllBrands  bool
+	Capacity   int // open conversations assigned automatically at most
 }
 
 // Users lists every user, disabled ones too, by email. Users are few.
 func (s *Store) Users(ctx context.Context) ([]UserSummary, error) {
 	rows, err := s.Pool.Query(ctx, `
 		SELECT u.id, u.email, u.name, u.role, u.disabled, u.presence, u.presence_at, u.created_at,
-			coalesce(array_agg(b.slug ORDER BY b.slug) FILTER (WHERE b.slug IS NOT NULL), '{}'), u.all_brands
+			coalesce(array_agg(b.slug ORDER BY b.slug) FILTER (WHERE b.slug IS NOT NULL), '{}'), u.all_brands, u.capacity
 		FROM users u
 		LEFT JOIN user_brands ub ON ub.user_id = u.id
 		LEFT JOIN brands b ON b.id = ub.brand_id
@@ -187,6 +188,19 @@ func setUserBrands(ctx context.Context, tx pgx.Tx, userID int64, all bool, brand
 	if _, err := tx.Exec(ctx, `INSERT INTO user_brands (user_id, brand_id) SELECT $1, unnest($2::bigint[]) ON CONFLICT DO NOTHING`,
 		userID, brandIDs); err != nil {
 		return fmt.Errorf("store: brands of user %d: %w", userID, err)
+	}
+	return nil
+}
+
+// SetUserCapacity sets how many open conversations the user is given
+// automatically at most (0: none). ErrNotFound for an unknown user.
+func (s *Store) SetUserCapacity(ctx context.Context, id int64, capacity int) error {
+	tag, err := s.Pool.Exec(ctx, `UPDATE users SET capacity = $2 WHERE id = $1`, id, capacity)
+	if err != nil {
+		return fmt.Errorf("store: capacity of user %d: %w", id, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("store: user %d: %w", id, ErrNotFound)
 	}
 	return nil
 }

@@ -27,11 +27,16 @@ type routed struct {
 func routedEnv(t *testing.T, at time.Time) *routed {
 	t.Helper()
 	t.Parallel()
-	clock := &atomic.Int64{}
-	clock.Store(at.UnixNano())
+	clock := newClock(at)
 	now := func() time.Time { return time.Unix(0, clock.Load()) }
 	env := apptest.New(t, apptest.Options{Worker: true, App: func(o *app.Options) { o.Now = now }})
 	return &routed{Env: env, clock: clock, auto: automation.NewService(env.Store, env.App.Routing)}
+}
+
+func newClock(at time.Time) *atomic.Int64 {
+	c := &atomic.Int64{}
+	c.Store(at.UnixNano())
+	return c
 }
 
 func (r *routed) text(t *testing.T, from, body string) {

@@ -1,0 +1,138 @@
+package automation
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/parleyhq/parley/internal/routing"
+	"github.com/parleyhq/parley/internal/store"
+)
+
+// Dispatcher assigns waiting conversations to agents, takes them back from
+// agents who went away or did not answer in time, and closes quiet
+// conversations, for every brand whose settings ask for it. A pass runs
+// every second and at once when kicked (an inbound text, an agent coming
+// online); a pass of a brand runs in one process at a time.
+//
+// Assignment is not done inside the inbound text's transaction: it needs a
+// consistent view of every agent's load, which a per-text transaction
+// could only get by locking the agents' rows and so serialising the
+// brand's inbound texts; a pass right after the commit sees the same state
+// without slowing a webhook.
+type Dispatcher struct {
+	st   *store.Store
+	book *Book
+	log  *slog.Logger
+	// Now is the clock (tests move it).
+	Now  func() time.Time
+	kick chan struct{}
+}
+
+// NewDispatcher returns a dispatcher over the book's settings.
+func NewDispatcher(st *store.Store, book *Book, log *slog.Logger) *Dispatcher {
+	return &Dispatcher{st: st, book: book, log: log, Now: time.Now, kick: make(chan struct{}, 1)}
+}
+
+// Kick asks for a pass now.
+func (d *Dispatcher) Kick() {
+	select {
+	case d.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Run passes every `every` and on each kick until ctx is done.
+func (d *Dispatcher) Run(ctx context.Context, every time.Duration) {
+	if every <= 0 {
+		every = time.Second
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-d.kick:
+		}
+		d.Pass(ctx)
+	}
+}
+
+// waitingPerPass bounds the conversations one pass of a brand considers.
+const waitingPerPass = 500
+
+// Pass runs one pass over every brand and returns the conversations it
+// changed.
+func (d *Dispatcher) Pass(ctx context.Context) []int64 {
+	brands, err := d.book.All(ctx)
+	if err != nil && len(brands) == 0 {
+		d.log.Warn("dispatch: settings not loaded", "err", err)
+		return nil
+	}
+	now := d.Now()
+	var changed []int64
+	for id, b := range brands {
+		doc := b.Doc
+		if doc.AutoCloseAfterSeconds > 0 {
+			ids, err := d.st.AutoClose(ctx, id, now.Add(-time.Duration(doc.AutoCloseAfterSeconds)*time.Second))
+			if err != nil {
+				d.log.Warn("dispatch: auto-close failed", "brand", id, "err", err)
+			}
+			changed = append(changed, ids...)
+		}
+		if doc.Assignment == routing.AssignManual && doc.ReassignAfterSeconds == 0 {
+			continue
+		}
+		_, ids, err := d.st.DispatchBrand(ctx, id, now, waitingPerPass, func(v store.DispatchView) store.Dispatch {
+			return Plan(v, doc, now)
+		})
+		if err != nil {
+			d.log.Warn("dispatch: pass failed", "brand", id, "err", err)
+			continue
+		}
+		changed = append(changed, ids...)
+	}
+	return changed
+}
+
+// Plan is the pass's decision, from the view and the brand's settings: a
+// pure function of its arguments (routing decides; this translates).
+func Plan(v store.DispatchView, doc routing.Doc, now time.Time) store.Dispatch {
+	var d store.Dispatch
+	after := time.Duration(doc.ReassignAfterSeconds) * time.Second
+	taken := map[int64]int64{} // conversation → the agent it was taken from for not answering
+	agents := make([]routing.Agent, len(v.Agents))
+	idx := map[int64]int{}
+	for i, a := range v.Agents {
+		agents[i] = routing.Agent{ID: a.ID, Email: a.Email, Online: a.Online, Open: a.Open, Capacity: a.Capacity, LastAssigned: a.LastAssigned}
+		idx[a.ID] = i
+	}
+	var q []routing.Waiting
+	if doc.Assignment != routing.AssignManual {
+		for _, c := range v.Assigned {
+			why := routing.ShouldReassign(routing.Assigned{ConversationID: c.ID, AgentOnline: c.AgentOnline,
+				WaitingSince: c.WaitingSince, AssignedAt: c.AssignedAt}, after, now)
+			if why == "" {
+				continue
+			}
+			d.Unassign = append(d.Unassign, store.Reassignment{ConversationID: c.ID, From: c.AssigneeID, Reason: why})
+			if i, ok := idx[c.AssigneeID]; ok {
+				agents[i].Open--
+			}
+			if c.AgentOnline {
+				taken[c.ID] = c.AssigneeID
+			}
+			q = append(q, routing.Waiting{ConversationID: c.ID, WaitingSince: c.WaitingSince, Exclude: taken[c.ID]})
+		}
+	}
+	for _, w := range v.Waiting {
+		q = append(q, routing.Waiting{ConversationID: w.ID, WaitingSince: w.WaitingSince,
+			Priority: routing.PriorityOf(doc.TierPriority, w.Tier), LastAnsweredBy: w.LastAnsweredBy})
+	}
+	for _, a := range routing.Assign(doc.Assignment, q, agents, now) {
+		d.Assign = append(d.Assign, store.AutoAssignment{ConversationID: a.ConversationID, AgentID: a.AgentID, Reason: a.Reason})
+	}
+	return d
+}

@@ -1,0 +1,212 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// AgentLoad is a person who can take a brand's conversations, with their
+// load now.
+type AgentLoad struct {
+	ID           int64
+	Email        string
+	Online       bool
+	Capacity     int
+	Open         int
+	LastAssigned time.Time
+}
+
+// WaitingConversation is an open, unassigned conversation whose customer
+// waits for a person.
+type WaitingConversation struct {
+	ID             int64
+	WaitingSince   time.Time
+	Tier           string // the contact's tier attribute, "" for none
+	LastAnsweredBy int64
+}
+
+// AssignedConversation is an open conversation with an assignee whose
+// customer waits for an answer.
+type AssignedConversation struct {
+	ID, AssigneeID int64
+	AgentOnline    bool
+	WaitingSince   time.Time
+	AssignedAt     time.Time
+}
+
+// DispatchView is what one dispatch pass of a brand sees, under its lock.
+type DispatchView struct {
+	Agents   []AgentLoad
+	Waiting  []WaitingConversation
+	Assigned []AssignedConversation
+}
+
+// Reassignment takes a conversation from its assignee.
+type Reassignment struct {
+	ConversationID, From int64
+	Reason               string
+}
+
+// Dispatch is what a pass decided: first the reassignments, then the
+// assignments (which may give back what was just taken, to someone else).
+type Dispatch struct {
+	Unassign []Reassignment
+	Assign   []AutoAssignment
+}
+
+// AutoAssignment gives a waiting conversation to an agent.
+type AutoAssignment struct {
+	ConversationID, AgentID int64
+	Reason                  string
+}
+
+// DispatchBrand runs one assignment pass for a brand in one transaction:
+// it loads the view, asks decide what to do, and applies it; every change
+// is recorded in the conversation's activity with its reason. Only one pass
+// of a brand runs at a time across processes (a transaction advisory lock;
+// a pass that finds it taken does nothing and reports false). waitingLimit
+// bounds how many waiting conversations one pass considers.
+func (s *Store) DispatchBrand(ctx context.Context, brandID int64, now time.Time, waitingLimit int,
+	decide func(DispatchView) Dispatch) (ran bool, changed []int64, err error) {
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		if err := tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock(hashtextextended('dispatch:' || $1::bigint::text, 7))`, brandID).Scan(&ran); err != nil || !ran {
+			return err
+		}
+		v, err := dispatchView(ctx, tx, brandID, waitingLimit)
+		if err != nil {
+			return err
+		}
+		d := decide(v)
+		for _, u := range d.Unassign {
+			tag, err := tx.Exec(ctx, `UPDATE conversations SET assignee_id = NULL, assigned_at = NULL, updated_at = now()
+				WHERE id = $1 AND assignee_id = $2 AND status = 'open'`, u.ConversationID, u.From)
+			if err != nil {
+				return err
+			}
+			if tag.RowsAffected() == 1 {
+				if err := activity(ctx, tx, u.ConversationID, "unassigned", "automatically: "+u.Reason); err != nil {
+					return err
+				}
+				changed = append(changed, u.ConversationID)
+			}
+		}
+		emails := map[int64]string{}
+		for _, a := range v.Agents {
+			emails[a.ID] = a.Email
+		}
+		for _, a := range d.Assign {
+			tag, err := tx.Exec(ctx, `UPDATE conversations SET assignee_id = $2, assigned_at = $3, updated_at = now()
+				WHERE id = $1 AND assignee_id IS NULL AND status = 'open' AND merged_into IS NULL`, a.ConversationID, a.AgentID, now)
+			if err != nil {
+				return err
+			}
+			if tag.RowsAffected() == 1 {
+				if err := activity(ctx, tx, a.ConversationID, "assigned", fmt.Sprintf("automatically to %s: %s", emails[a.AgentID], a.Reason)); err != nil {
+					return err
+				}
+				changed = append(changed, a.ConversationID)
+			}
+		}
+		if len(changed) > 0 {
+			_, err = tx.Exec(ctx, `SELECT pg_notify('`+ConversationChannel+`', id::text) FROM unnest($1::bigint[]) AS id`, changed)
+		}
+		return err
+	})
+	if err != nil {
+		return false, nil, fmt.Errorf("store: dispatch brand %d: %w", brandID, err)
+	}
+	return ran, changed, nil
+}
+
+func activity(ctx context.Context, tx pgx.Tx, id int64, kind, detail string) error {
+	_, err := tx.Exec(ctx, `INSERT INTO conversation_activity (conversation_id, kind, detail) VALUES ($1, $2, $3)`, id, kind, detail)
+	return err
+}
+
+func dispatchView(ctx context.Context, tx pgx.Tx, brandID int64, waitingLimit int) (DispatchView, error) {
+	var v DispatchView
+	rows, err := tx.Query(ctx, `
+		SELECT u.id, u.email, u.presence = 'online', u.capacity,
+			(SELECT count(*) FROM conversations c WHERE c.assignee_id = u.id AND c.status = 'open' AND c.merged_into IS NULL),
+			coalesce((SELECT max(c.assigned_at) FROM conversations c WHERE c.assignee_id = u.id), 'epoch')
+		FROM users u
+		WHERE NOT u.disabled AND u.role IN ('admin', 'agent')
+		  AND (u.role = 'admin' OR u.all_brands OR EXISTS (SELECT 1 FROM user_brands ub WHERE ub.user_id = u.id AND ub.brand_id = $1))
+		ORDER BY u.id`, brandID)
+	if err != nil {
+		return v, err
+	}
+	if v.Agents, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (AgentLoad, error) {
+		var a AgentLoad
+		err := r.Scan(&a.ID, &a.Email, &a.Online, &a.Capacity, &a.Open, &a.LastAssigned)
+		return a, err
+	}); err != nil {
+		return v, err
+	}
+	rows, err = tx.Query(ctx, `
+		SELECT c.id, c.waiting_since, coalesce(ct.attributes ->> 'tier', ''),
+			coalesce((SELECT m.origin_ref FROM messages m WHERE m.conversation_id = c.id AND m.direction = 'outbound'
+				AND m.origin = 'agent' ORDER BY m.id DESC LIMIT 1), '')
+		FROM conversations c JOIN contacts ct ON ct.id = c.contact_id
+		WHERE c.brand_id = $1 AND c.status = 'open' AND c.merged_into IS NULL AND c.assignee_id IS NULL
+		  AND c.waiting_since IS NOT NULL
+		ORDER BY c.waiting_since LIMIT $2`, brandID, waitingLimit)
+	if err != nil {
+		return v, err
+	}
+	if v.Waiting, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (WaitingConversation, error) {
+		var w WaitingConversation
+		var by string
+		err := r.Scan(&w.ID, &w.WaitingSince, &w.Tier, &by)
+		_, _ = fmt.Sscan(by, &w.LastAnsweredBy)
+		return w, err
+	}); err != nil {
+		return v, err
+	}
+	rows, err = tx.Query(ctx, `
+		SELECT c.id, c.assignee_id, u.presence = 'online', c.waiting_since, coalesce(c.assigned_at, c.waiting_since)
+		FROM conversations c JOIN users u ON u.id = c.assignee_id
+		WHERE c.brand_id = $1 AND c.status = 'open' AND c.merged_into IS NULL AND c.waiting_since IS NOT NULL
+		ORDER BY c.waiting_since LIMIT $2`, brandID, waitingLimit)
+	if err != nil {
+		return v, err
+	}
+	v.Assigned, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (AssignedConversation, error) {
+		var a AssignedConversation
+		err := r.Scan(&a.ID, &a.AssigneeID, &a.AgentOnline, &a.WaitingSince, &a.AssignedAt)
+		return a, err
+	})
+	return v, err
+}
+
+// AutoClose closes a brand's open conversations whose customer last wrote
+// before quietSince and who waits for nobody (snoozed ones are left alone:
+// they are not open); each is recorded in its history.
+func (s *Store) AutoClose(ctx context.Context, brandID int64, quietSince time.Time) ([]int64, error) {
+	var ids []int64
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `UPDATE conversations SET status = 'closed', answered_at = coalesce(answered_at, now()), updated_at = now()
+			WHERE brand_id = $1 AND status = 'open' AND merged_into IS NULL AND waiting_since IS NULL
+			  AND coalesce(last_inbound_at, created_at) < $2
+			RETURNING id`, brandID, quietSince)
+		if err != nil {
+			return err
+		}
+		if ids, err = pgx.CollectRows(rows, pgx.RowTo[int64]); err != nil || len(ids) == 0 {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO conversation_activity (conversation_id, kind, detail)
+			SELECT id, 'closed', 'automatically: no text from the customer for the quiet period' FROM unnest($1::bigint[]) id`, ids); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `SELECT pg_notify('`+ConversationChannel+`', id::text) FROM unnest($1::bigint[]) AS id`, ids)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: auto-close brand %d: %w", brandID, err)
+	}
+	return ids, nil
+}

@@ -1,0 +1,100 @@
+package webhook_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/parleyhq/parley/internal/app"
+	"github.com/parleyhq/parley/internal/apptest"
+	"github.com/parleyhq/parley/internal/automation"
+)
+
+// assignee is who holds the conversation of phone now (0: nobody).
+func (r *routed) assignee(t *testing.T, phone string) int64 {
+	t.Helper()
+	var id int64
+	if err := r.Store.Pool.QueryRow(context.Background(), `SELECT coalesce(c.assignee_id, 0) FROM conversations c
+		JOIN contact_phones p ON p.contact_id = c.contact_id WHERE p.phone = $1 AND c.merged_into IS NULL`, phone).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// Sticky round robin with capacity: new customers go to the online agents
+// in turn; when everyone is full the next one waits and is assigned the
+// moment capacity frees; an agent who goes away gives their waiting
+// customers to others; one who does not answer in time loses the customer
+// to someone else. Every change is in the conversation's history.
+func TestAutomaticAssignment(t *testing.T) {
+	t.Parallel()
+	clock := newYork(t, "2026-03-04 11:00")
+	r := &routed{}
+	r.clock = newClock(clock)
+	now := func() time.Time { return time.Unix(0, r.clock.Load()) }
+	r.Env = apptest.New(t, apptest.Options{Worker: true, App: func(o *app.Options) { o.Now = now; o.DispatchEvery = 50 * time.Millisecond }})
+	r.auto = automation.NewService(r.Store, r.App.Routing)
+	ctx := context.Background()
+	r.settings(t, `{"assignment": "sticky_round_robin", "reassign_after_seconds": 300}`)
+	var agents []int64
+	for _, email := range []string{"ana@example.com", "ben@example.com"} {
+		u, err := r.Store.UpsertUser(ctx, email, "x", "agent")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Store.SetPresence(ctx, u.ID, "online"); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Store.SetUserCapacity(ctx, u.ID, 1); err != nil {
+			t.Fatal(err)
+		}
+		agents = append(agents, u.ID)
+	}
+	const c1, c2, c3 = "+12125550301", "+12125550302", "+12125550303"
+	r.text(t, c1, "Hello")
+	apptest.WaitFor(t, 5*time.Second, "the first customer assigned", func() bool { return r.assignee(t, c1) != 0 })
+	r.text(t, c2, "Hi there")
+	apptest.WaitFor(t, 5*time.Second, "the second customer assigned", func() bool { return r.assignee(t, c2) != 0 })
+	if a, b := r.assignee(t, c1), r.assignee(t, c2); a == b {
+		t.Fatalf("both customers went to agent %d; round robin takes turns", a)
+	}
+	r.text(t, c3, "Anyone?")
+	time.Sleep(300 * time.Millisecond) // several passes
+	if r.assignee(t, c3) != 0 {
+		t.Fatal("a customer was assigned over every agent's capacity")
+	}
+	// The agent of c1 closes it: capacity frees, c3 is assigned to them.
+	first := r.assignee(t, c1)
+	if _, err := r.Store.Pool.Exec(ctx, `UPDATE conversations SET status = 'closed', waiting_since = NULL
+		WHERE assignee_id = $1`, first); err != nil {
+		t.Fatal(err)
+	}
+	apptest.WaitFor(t, 5*time.Second, "the waiting customer assigned once capacity freed", func() bool { return r.assignee(t, c3) == first })
+
+	// The other agent goes away: c2 waits for someone else (nobody is free).
+	second := r.assignee(t, c2)
+	if err := r.Store.SetPresence(ctx, second, "away"); err != nil {
+		t.Fatal(err)
+	}
+	apptest.WaitFor(t, 5*time.Second, "the away agent's customer taken back", func() bool { return r.assignee(t, c2) == 0 })
+
+	// The agent comes back and takes c2 again (sticky: they answered nobody
+	// yet, so round robin). Then c3's agent leaves it unanswered for over 5
+	// minutes: it is taken from them and, once someone is free, given to
+	// someone else.
+	if err := r.Store.SetPresence(ctx, second, "online"); err != nil {
+		t.Fatal(err)
+	}
+	apptest.WaitFor(t, 5*time.Second, "c2 back with an agent", func() bool { return r.assignee(t, c2) == second })
+	r.clock.Add(int64(6 * time.Minute))
+	apptest.WaitFor(t, 5*time.Second, "c3 taken from the agent who did not answer", func() bool { return r.assignee(t, c3) != first })
+	if got := r.assignee(t, c3); got == first {
+		t.Fatalf("c3 went back to the agent who did not answer")
+	}
+	if n := r.Count(t, `SELECT count(*) FROM conversation_activity WHERE kind = 'unassigned' AND detail LIKE '%not answered within 5m0s%'`); n < 1 {
+		t.Error("the reassignment for not answering is not in the history")
+	}
+	if n := r.Count(t, `SELECT count(*) FROM conversation_activity WHERE kind = 'assigned' AND detail LIKE 'automatically to %: round robin'`); n < 2 {
+		t.Errorf("%d automatic assignments recorded with their reason", n)
+	}
+}
