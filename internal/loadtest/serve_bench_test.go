@@ -29,6 +29,10 @@ import (
 // side), each after a short warm-up. Every stored row is checked: rows =
 // distinct MessageSids on both sides, and one contact per distinct new phone.
 //
+// The brand has PARLEY_BENCH_RULES keyword auto-replies (default 50, of
+// every match kind; the load's texts match none, as most texts do), so the
+// figure includes routing's look at every text.
+//
 // PARLEY_BENCH_PPROF=dir saves a CPU profile of the parley child for each of
 // its slices (through PARLEY_PPROF_ADDR, loopback only).
 func BenchmarkServeBinaryInbound(b *testing.B) {
@@ -52,6 +56,8 @@ func BenchmarkServeBinaryInbound(b *testing.B) {
 	}
 	defer pool.Close()
 	seedKnownCustomers(b, pool)
+	rules := envInt(b, "PARLEY_BENCH_RULES", 50)
+	seedAutoReplies(b, pool, rules)
 
 	fake := twiliotest.New(b, apptest.AccountSID, apptest.AuthToken)
 	parleyAddr, pprofAddr := freeAddr(b), freeAddr(b)
@@ -92,7 +98,7 @@ func BenchmarkServeBinaryInbound(b *testing.B) {
 		bt.server, bt.pool, pt.server, pt.pool = base, basePool, parley, pool
 		bt.run(b, senders, warm, false)
 		pt.run(b, senders, warm, false)
-		b.Logf("load before the slices: %s", loadavg())
+		b.Logf("load before the slices: %s; %d auto-replies", loadavg(), rules)
 		for k := 0; k < slices; k++ {
 			// Alternate which side goes first so neither always follows the other.
 			order := []*target{bt, pt}
@@ -250,4 +256,20 @@ func envInt(tb testing.TB, name string, def int) int {
 		tb.Fatalf("%s=%q: want a positive number", name, v)
 	}
 	return n
+}
+
+// seedAutoReplies gives the brand n keyword rules of every match kind.
+func seedAutoReplies(tb testing.TB, pool *pgxpool.Pool, n int) {
+	tb.Helper()
+	kinds := []string{"exact", "first_word", "contains", "regex"}
+	for i := 0; i < n; i++ {
+		pattern := fmt.Sprintf("keyword%d", i)
+		if kinds[i%4] == "regex" {
+			pattern = fmt.Sprintf(`^(order|parcel) ?%d\b`, i)
+		}
+		if _, err := pool.Exec(context.Background(), `INSERT INTO auto_replies (brand_id, position, match, pattern, reply)
+			SELECT id, $1, $2, $3, 'Hi {{default "there" .FirstName}}' FROM brands WHERE slug = 'demo-air'`, i+1, kinds[i%4], pattern); err != nil {
+			tb.Fatal(err)
+		}
+	}
 }

@@ -405,6 +405,7 @@ func TestAdminPagesRender(t *testing.T) {
 	for path, want := range map[string]string{
 		"/admin/users": `action="/admin/users"`, "/admin/brands": `action="/admin/brands"`,
 		"/admin/api-keys": `action="/admin/api-keys"`, "/admin/canned": `action="/admin/canned"`, "/account": `action="/account/password"`,
+		"/admin/routing": `/settings"`, "/admin/merges": `<table>`,
 	} {
 		resp, page := b.do(t, http.MethodGet, path, nil)
 		if resp.StatusCode != 200 || !strings.Contains(page, want) || !strings.Contains(page, `name="csrf_token" value="`+csrf+`"`) {
