@@ -154,6 +154,12 @@
         var a = document.activeElement;
         if (a && a.tagName !== "TEXTAREA" && form.contains(a)) a.blur(); // a pressed button must not hold the part back
         toast(form.dataset.done || "Saved");
+        // A reply answers the customer: the waiting clock stops on screen at
+        // once, before the refresh brings the new state.
+        if (/\/reply$/.test(form.action)) {
+          var w = document.getElementById("waiting");
+          if (w) w.remove();
+        }
         refresh();
       });
     }).catch(function () {
@@ -268,6 +274,42 @@
     });
   }
   document.addEventListener("parley:refreshed", localTimes);
+
+  // Response targets: each waiting customer's clock counts down to the
+  // brand's target ("answer within 4:12"), then up ("overdue 3 min").
+  function slaClocks() {
+    var now = Date.now();
+    document.querySelectorAll(".sla-clock[data-due]").forEach(function (el) {
+      var left = Math.round((new Date(el.dataset.due).getTime() - now) / 1000);
+      if (isNaN(left)) return;
+      if (left > 0) {
+        var m = Math.floor(left / 60), s = left % 60;
+        el.textContent = "answer within " + (m >= 60 ? Math.floor(m / 60) + " h " + (m % 60) + " min" : m + ":" + (s < 10 ? "0" : "") + s);
+        el.classList.remove("overdue");
+      } else {
+        var over = Math.floor(-left / 60);
+        el.textContent = over < 1 ? "overdue" : "overdue " + (over >= 60 ? Math.floor(over / 60) + " h " + (over % 60) + " min" : over + " min");
+        el.classList.add("overdue");
+      }
+    });
+  }
+  slaClocks();
+  setInterval(slaClocks, 1000);
+  document.addEventListener("parley:refreshed", slaClocks);
+
+  // Admins hear of each newly breached target, whatever page is open.
+  var breached = {};
+  function noteBreaches(announce) {
+    document.querySelectorAll("#conversation-list li.row.sla").forEach(function (li) {
+      if (!breached[li.dataset.id] && announce && document.body.dataset.role === "admin") {
+        var who = li.querySelector(".who strong");
+        toast("Response target missed: " + (who ? who.textContent : "a customer"), true);
+      }
+      breached[li.dataset.id] = true;
+    });
+  }
+  noteBreaches(false);
+  document.addEventListener("parley:refreshed", function () { noteBreaches(true); });
 
   localTimes();
   rememberList();

@@ -38,6 +38,15 @@ func (s *Service) changed() {
 	}
 }
 
+// Brands returns every brand's compiled settings (from the book when there
+// is one), for pages that show response targets.
+func (s *Service) Brands(ctx context.Context) (map[int64]routing.Brand, error) {
+	if s.book == nil {
+		return NewBook(s.st, 0).All(ctx)
+	}
+	return s.book.All(ctx)
+}
+
 // Settings returns a brand's settings document: what it saved over the
 // defaults.
 func (s *Service) Settings(ctx context.Context, b store.Brand) (routing.Doc, error) {

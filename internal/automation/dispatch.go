@@ -10,8 +10,9 @@ import (
 )
 
 // Dispatcher assigns waiting conversations to agents, takes them back from
-// agents who went away or did not answer in time, and closes quiet
-// conversations, for every brand whose settings ask for it. A pass runs
+// agents who went away or did not answer in time, records missed response
+// targets (once per wait, announced to the consoles) and closes quiet
+// conversations, for every brand as its settings ask. A pass runs
 // every second and at once when kicked (an inbound text, an agent coming
 // online); a pass of a brand runs in one process at a time.
 //
@@ -82,11 +83,8 @@ func (d *Dispatcher) Pass(ctx context.Context) []int64 {
 			}
 			changed = append(changed, ids...)
 		}
-		if doc.Assignment == routing.AssignManual && doc.ReassignAfterSeconds == 0 {
-			continue
-		}
 		_, ids, err := d.st.DispatchBrand(ctx, id, now, waitingPerPass, func(v store.DispatchView) store.Dispatch {
-			return Plan(v, doc, now)
+			return Plan(v, b, now)
 		})
 		if err != nil {
 			d.log.Warn("dispatch: pass failed", "brand", id, "err", err)
@@ -99,8 +97,18 @@ func (d *Dispatcher) Pass(ctx context.Context) []int64 {
 
 // Plan is the pass's decision, from the view and the brand's settings: a
 // pure function of its arguments (routing decides; this translates).
-func Plan(v store.DispatchView, doc routing.Doc, now time.Time) store.Dispatch {
+func Plan(v store.DispatchView, b routing.Brand, now time.Time) store.Dispatch {
 	var d store.Dispatch
+	doc := b.Doc
+	overdue := func(since time.Time, answered bool) bool {
+		due, ok := routing.Due(b.Targets, b.Hours, since, answered)
+		return ok && !now.Before(due)
+	}
+	for _, c := range v.Assigned {
+		if !c.Breached && overdue(c.WaitingSince, c.Answered) {
+			d.Breached = append(d.Breached, c.ID)
+		}
+	}
 	after := time.Duration(doc.ReassignAfterSeconds) * time.Second
 	taken := map[int64]int64{} // conversation → the agent it was taken from for not answering
 	agents := make([]routing.Agent, len(v.Agents))
@@ -128,8 +136,15 @@ func Plan(v store.DispatchView, doc routing.Doc, now time.Time) store.Dispatch {
 		}
 	}
 	for _, w := range v.Waiting {
-		q = append(q, routing.Waiting{ConversationID: w.ID, WaitingSince: w.WaitingSince,
-			Priority: routing.PriorityOf(doc.TierPriority, w.Tier), LastAnsweredBy: w.LastAnsweredBy})
+		late := overdue(w.WaitingSince, w.Answered)
+		if late && !w.Breached {
+			d.Breached = append(d.Breached, w.ID)
+		}
+		prio := routing.PriorityOf(doc.TierPriority, w.Tier)
+		if late {
+			prio += routing.BreachedPriority // a missed target goes to the head of the queue
+		}
+		q = append(q, routing.Waiting{ConversationID: w.ID, WaitingSince: w.WaitingSince, Priority: prio, LastAnsweredBy: w.LastAnsweredBy})
 	}
 	for _, a := range routing.Assign(doc.Assignment, q, agents, now) {
 		d.Assign = append(d.Assign, store.AutoAssignment{ConversationID: a.ConversationID, AgentID: a.AgentID, Reason: a.Reason})

@@ -133,6 +133,10 @@ func ShouldReassign(c Assigned, after time.Duration, now time.Time) string {
 	return ""
 }
 
+// BreachedPriority is added to a waiting conversation whose response target
+// passed: it goes before every tier.
+const BreachedPriority = 1000
+
 // PriorityOf is a contact's priority from its tier attribute.
 func PriorityOf(tierPriority map[string]int, tier string) int {
 	return tierPriority[tier]

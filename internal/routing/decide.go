@@ -24,6 +24,7 @@ type Settings struct {
 	Hours           Hours
 	AfterHoursReply string // "" for DefaultAfterHoursReply
 	AutoReplyLimit  int    // per phone per hour; 0 for DefaultAutoReplyLimit
+	Targets         Targets
 }
 
 // Input is an inbound text with what routing needs to know around it.

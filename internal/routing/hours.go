@@ -133,7 +133,8 @@ func (h Hours) NextOpening(t time.Time) (time.Time, bool) {
 		for _, iv := range h.on(d) {
 			start := at(d, iv.From)
 			// An interval that began at a midnight continues the day before's.
-			if start.After(t) && !(iv.From == 0 && h.OpenAt(start.Add(-time.Second))) {
+			continues := iv.From == 0 && h.OpenAt(start.Add(-time.Second))
+			if start.After(t) && !continues {
 				return start, true
 			}
 		}

@@ -385,3 +385,37 @@ func TestNeedsContext(t *testing.T) {
 		t.Error("a matching rule or a closed brand needs the context")
 	}
 }
+
+func TestSLADue(t *testing.T) {
+	t.Parallel()
+	h := hours(t, ny, weekdays([]string{"09:00", "12:00"}, []string{"14:00", "18:00"}))
+	wall := Targets{FirstResponse: 30 * time.Minute, NextResponse: 10 * time.Minute}
+	biz := Targets{FirstResponse: 30 * time.Minute, BusinessHours: true}
+	cases := []struct {
+		name     string
+		t        Targets
+		since    string
+		answered bool
+		want     string
+	}{
+		{"wall clock", wall, "2026-03-02 23:50", false, "2026-03-03 00:20"},
+		{"next response", wall, "2026-03-02 23:50", true, "2026-03-03 00:00"},
+		{"business hours: overnight", biz, "2026-03-02 23:50", false, "2026-03-03 09:30"},
+		{"business hours: across lunch", biz, "2026-03-03 11:50", false, "2026-03-03 14:20"},
+		{"business hours: Friday evening to Monday", biz, "2026-03-06 17:50", false, "2026-03-09 09:20"},
+		{"business hours: across the DST change", biz, "2026-03-06 17:45", false, "2026-03-09 09:15"},
+		{"business hours: fall back", biz, "2026-10-30 17:40", false, "2026-11-02 09:10"},
+	}
+	for _, c := range cases {
+		got, ok := Due(c.t, h, local(t, ny, c.since), c.answered)
+		if !ok || !got.Equal(local(t, ny, c.want)) {
+			t.Errorf("%s: due %v (%v), want %s", c.name, got.In(h.Loc), ok, c.want)
+		}
+	}
+	if _, ok := Due(Targets{}, h, local(t, ny, "2026-03-02 10:00"), false); ok {
+		t.Error("no target, yet a due time")
+	}
+	if _, ok := Due(biz, hours(t, ny, map[string][][]string{}), local(t, ny, "2026-03-02 10:00"), false); ok {
+		t.Error("an always-closed brand has a business-hours due time")
+	}
+}

@@ -220,5 +220,7 @@ func (d Doc) Compile() (Brand, error) {
 	}
 	out.AfterHoursReply = d.AfterHoursReply
 	out.AutoReplyLimit = d.AutoReplyLimitPerHour
+	out.Targets = Targets{FirstResponse: time.Duration(d.FirstResponseSLASeconds) * time.Second,
+		NextResponse: time.Duration(d.NextResponseSLASeconds) * time.Second, BusinessHours: d.SLABusinessHours}
 	return out, nil
 }

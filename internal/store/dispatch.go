@@ -24,6 +24,8 @@ type AgentLoad struct {
 type WaitingConversation struct {
 	ID             int64
 	WaitingSince   time.Time
+	Answered       bool // a person answered it before (next-response target)
+	Breached       bool // this wait's target was already recorded as missed
 	Tier           string // the contact's tier attribute, "" for none
 	LastAnsweredBy int64
 }
@@ -35,6 +37,8 @@ type AssignedConversation struct {
 	AgentOnline    bool
 	WaitingSince   time.Time
 	AssignedAt     time.Time
+	Answered       bool
+	Breached       bool
 }
 
 // DispatchView is what one dispatch pass of a brand sees, under its lock.
@@ -55,6 +59,9 @@ type Reassignment struct {
 type Dispatch struct {
 	Unassign []Reassignment
 	Assign   []AutoAssignment
+	// Breached are waits whose response target has just passed: each is
+	// recorded once, in the history, and announced to the consoles.
+	Breached []int64
 }
 
 // AutoAssignment gives a waiting conversation to an agent.
@@ -91,6 +98,19 @@ func (s *Store) DispatchBrand(ctx context.Context, brandID int64, now time.Time,
 					return err
 				}
 				changed = append(changed, u.ConversationID)
+			}
+		}
+		for _, id := range d.Breached {
+			tag, err := tx.Exec(ctx, `UPDATE conversations SET sla_breached_wait = waiting_since, updated_at = now()
+				WHERE id = $1 AND waiting_since IS NOT NULL AND sla_breached_wait IS DISTINCT FROM waiting_since`, id)
+			if err != nil {
+				return err
+			}
+			if tag.RowsAffected() == 1 {
+				if err := activity(ctx, tx, id, "sla_breached", "the response target passed without an answer"); err != nil {
+					return err
+				}
+				changed = append(changed, id)
 			}
 		}
 		emails := map[int64]string{}
@@ -147,7 +167,8 @@ func dispatchView(ctx context.Context, tx pgx.Tx, brandID int64, waitingLimit in
 		return v, err
 	}
 	rows, err = tx.Query(ctx, `
-		SELECT c.id, c.waiting_since, coalesce(ct.attributes ->> 'tier', ''),
+		SELECT c.id, c.waiting_since, c.answered_at IS NOT NULL, c.sla_breached_wait IS NOT DISTINCT FROM c.waiting_since,
+			coalesce(ct.attributes ->> 'tier', ''),
 			coalesce((SELECT m.origin_ref FROM messages m WHERE m.conversation_id = c.id AND m.direction = 'outbound'
 				AND m.origin = 'agent' ORDER BY m.id DESC LIMIT 1), '')
 		FROM conversations c JOIN contacts ct ON ct.id = c.contact_id
@@ -160,14 +181,15 @@ func dispatchView(ctx context.Context, tx pgx.Tx, brandID int64, waitingLimit in
 	if v.Waiting, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (WaitingConversation, error) {
 		var w WaitingConversation
 		var by string
-		err := r.Scan(&w.ID, &w.WaitingSince, &w.Tier, &by)
+		err := r.Scan(&w.ID, &w.WaitingSince, &w.Answered, &w.Breached, &w.Tier, &by)
 		_, _ = fmt.Sscan(by, &w.LastAnsweredBy)
 		return w, err
 	}); err != nil {
 		return v, err
 	}
 	rows, err = tx.Query(ctx, `
-		SELECT c.id, c.assignee_id, u.presence = 'online', c.waiting_since, coalesce(c.assigned_at, c.waiting_since)
+		SELECT c.id, c.assignee_id, u.presence = 'online', c.waiting_since, coalesce(c.assigned_at, c.waiting_since),
+			c.answered_at IS NOT NULL, c.sla_breached_wait IS NOT DISTINCT FROM c.waiting_since
 		FROM conversations c JOIN users u ON u.id = c.assignee_id
 		WHERE c.brand_id = $1 AND c.status = 'open' AND c.merged_into IS NULL AND c.waiting_since IS NOT NULL
 		ORDER BY c.waiting_since LIMIT $2`, brandID, waitingLimit)
@@ -176,7 +198,7 @@ func dispatchView(ctx context.Context, tx pgx.Tx, brandID int64, waitingLimit in
 	}
 	v.Assigned, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (AssignedConversation, error) {
 		var a AssignedConversation
-		err := r.Scan(&a.ID, &a.AssigneeID, &a.AgentOnline, &a.WaitingSince, &a.AssignedAt)
+		err := r.Scan(&a.ID, &a.AssigneeID, &a.AgentOnline, &a.WaitingSince, &a.AssignedAt, &a.Answered, &a.Breached)
 		return a, err
 	})
 	return v, err

@@ -37,6 +37,7 @@ type InboxRow struct {
 	Labels        []string
 	Unread        bool
 	SLAMinutes    int
+	AnsweredAt    *time.Time // a person answered or closed it before (next-response target)
 }
 
 // InboxPage is a page of rows and the cursor of the next page ("" at the end).
@@ -117,7 +118,7 @@ func (s *Store) Inbox(ctx context.Context, q InboxQuery) (InboxPage, error) {
 		SELECT `+conversationCols+`, ct.name, coalesce(ct.loyalty_id, ''), ct.attributes,
 			coalesce(lm.body, ''), coalesce(lm.direction, ''), coalesce(jsonb_array_length(lm.media) > 0, false),
 			c.waiting_since, c.snoozed_until, c.labels,
-			c.last_inbound_at > coalesce(r.read_at, '-infinity'), b.sla_minutes, `+inboxKey+`::text
+			c.last_inbound_at > coalesce(r.read_at, '-infinity'), b.sla_minutes, c.answered_at, `+inboxKey+`::text
 		`+conversationFrom+`
 		JOIN contacts ct ON ct.id = c.contact_id
 		LEFT JOIN conversation_reads r ON r.user_id = $1 AND r.conversation_id = c.id
@@ -140,7 +141,7 @@ func (s *Store) Inbox(ctx context.Context, q InboxQuery) (InboxPage, error) {
 		if err := rows.Scan(&c.ID, &c.BrandID, &c.BrandSlug, &c.ContactID, &c.Status, &c.AssigneeID, &c.AssigneeEmail,
 			&c.LastPhone, &c.LastMessageAt, &c.NeedsAttention, &c.MergedInto, &c.CreatedAt,
 			&r.ContactName, &r.LoyaltyID, &attrs, &r.LastBody, &r.LastDirection, &r.LastHasMedia,
-			&r.WaitingSince, &r.SnoozedUntil, &r.Labels, &unread, &r.SLAMinutes, &key); err != nil {
+			&r.WaitingSince, &r.SnoozedUntil, &r.Labels, &unread, &r.SLAMinutes, &r.AnsweredAt, &key); err != nil {
 			rows.Close()
 			return InboxPage{}, fmt.Errorf("store: inbox: %w", err)
 		}

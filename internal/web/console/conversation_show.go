@@ -44,7 +44,7 @@ func (h *Handlers) conversationShow(c echo.Context) error {
 		return err
 	}
 	return h.render(c, http.StatusOK, "conversation", map[string]any{
-		"Live": "conversation", "V": v, "Row": newInboxRow(v.Row, v.LocalTime), "Origins": originLabels,
+		"Live": "conversation", "V": v, "Row": newInboxRow(v.Row, v.LocalTime, h.targets(c.Request().Context())), "Origins": originLabels,
 		"Me": ss.User.ID, "GSM": segment.GSMBasic, "GSMExt": segment.GSMExtended,
 	})
 }

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -10,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/parleyhq/parley/internal/conversation"
+	"github.com/parleyhq/parley/internal/routing"
 	"github.com/parleyhq/parley/internal/store"
 )
 
@@ -30,6 +32,7 @@ type inboxRow struct {
 	Unread       bool
 	Power        bool
 	SLABreached  bool
+	DueAt        *time.Time // when the waiting customer must have an answer by the brand's target
 	Attention    string
 	LastAt       time.Time
 }
@@ -56,9 +59,10 @@ func (h *Handlers) inbox(c echo.Context) error {
 		return err
 	}
 	now := time.Now()
+	targets := h.targets(ctx)
 	rows := make([]inboxRow, len(page.Rows))
 	for i, r := range page.Rows {
-		rows[i] = newInboxRow(r, now)
+		rows[i] = newInboxRow(r, now, targets)
 	}
 	brands, err := h.Conversations.VisibleBrands(ctx, ss.User)
 	if err != nil {
@@ -82,13 +86,42 @@ func (h *Handlers) inbox(c echo.Context) error {
 	})
 }
 
-func newInboxRow(r store.InboxRow, now time.Time) inboxRow {
+// targets are the brands' response targets and hours, by brand id; a brand
+// missing (settings not loadable) falls back to its first-response minutes.
+type targets map[int64]routing.Brand
+
+func (h *Handlers) targets(ctx context.Context) targets {
+	if h.Automation == nil {
+		return nil
+	}
+	m, err := h.Automation.Brands(ctx)
+	if err != nil {
+		h.Log.Warn("console: brand settings not loaded; response targets in wall-clock minutes", "err", err)
+	}
+	return m
+}
+
+// due is when the customer of r must have had an answer, if waiting.
+func (t targets) due(r store.InboxRow) (time.Time, bool) {
+	if r.WaitingSince == nil {
+		return time.Time{}, false
+	}
+	b, ok := t[r.BrandID]
+	if !ok {
+		b.Targets = routing.Targets{FirstResponse: time.Duration(r.SLAMinutes) * time.Minute}
+	}
+	return routing.Due(b.Targets, b.Hours, *r.WaitingSince, r.AnsweredAt != nil)
+}
+
+func newInboxRow(r store.InboxRow, now time.Time, t targets) inboxRow {
 	row := inboxRow{
 		ID: r.ID, Customer: r.ContactName, Phone: r.LastPhone, Brand: r.BrandSlug, Inbound: r.LastDirection == "inbound",
 		WaitingSince: r.WaitingSince, Assignee: r.AssigneeEmail, Status: r.Status, SnoozedUntil: r.SnoozedUntil,
 		Labels: r.Labels, Unread: r.Unread, Power: conversation.IsPowerUser(r.Attributes),
-		SLABreached: conversation.SLABreached(r.WaitingSince, r.SLAMinutes, now), Attention: r.NeedsAttention,
-		LastAt: r.LastMessageAt,
+		Attention: r.NeedsAttention, LastAt: r.LastMessageAt,
+	}
+	if due, ok := t.due(r); ok {
+		row.DueAt, row.SLABreached = &due, now.After(due)
 	}
 	if row.Customer == "" {
 		row.Customer = r.LastPhone

@@ -36,7 +36,6 @@ func TestAutomaticAssignment(t *testing.T) {
 	r.auto = automation.NewService(r.Store, r.App.Routing)
 	ctx := context.Background()
 	r.settings(t, `{"assignment": "sticky_round_robin", "reassign_after_seconds": 300}`)
-	var agents []int64
 	for _, email := range []string{"ana@example.com", "ben@example.com"} {
 		u, err := r.Store.UpsertUser(ctx, email, "x", "agent")
 		if err != nil {
@@ -48,7 +47,6 @@ func TestAutomaticAssignment(t *testing.T) {
 		if err := r.Store.SetUserCapacity(ctx, u.ID, 1); err != nil {
 			t.Fatal(err)
 		}
-		agents = append(agents, u.ID)
 	}
 	const c1, c2, c3 = "+12125550301", "+12125550302", "+12125550303"
 	r.text(t, c1, "Hello")
@@ -96,5 +94,31 @@ func TestAutomaticAssignment(t *testing.T) {
 	}
 	if n := r.Count(t, `SELECT count(*) FROM conversation_activity WHERE kind = 'assigned' AND detail LIKE 'automatically to %: round robin'`); n < 2 {
 		t.Errorf("%d automatic assignments recorded with their reason", n)
+	}
+}
+
+// A missed response target is recorded once per wait, and the next wait
+// of the same conversation has its own.
+func TestResponseTargetBreachRecordedOnce(t *testing.T) {
+	t.Parallel()
+	r := &routed{clock: newClock(newYork(t, "2026-03-04 11:00"))}
+	now := func() time.Time { return time.Unix(0, r.clock.Load()) }
+	r.Env = apptest.New(t, apptest.Options{Worker: true, App: func(o *app.Options) { o.Now = now; o.DispatchEvery = 50 * time.Millisecond }})
+	r.auto = automation.NewService(r.Store, r.App.Routing)
+	r.settings(t, `{"first_response_sla_seconds": 120}`)
+	const phone = "+12125550401"
+	breaches := func() int {
+		return r.Count(t, `SELECT count(*) FROM conversation_activity WHERE kind = 'sla_breached'`)
+	}
+	r.text(t, phone, "Hello?")
+	time.Sleep(200 * time.Millisecond)
+	if n := breaches(); n != 0 {
+		t.Fatalf("%d breaches before the target passed", n)
+	}
+	r.clock.Add(int64(3 * time.Minute))
+	apptest.WaitFor(t, 5*time.Second, "the breach recorded", func() bool { return breaches() == 1 })
+	time.Sleep(300 * time.Millisecond) // more passes
+	if n := breaches(); n != 1 {
+		t.Fatalf("the breach was recorded %d times", n)
 	}
 }

@@ -358,6 +358,8 @@ func TestAgentWorkflow(t *testing.T) {
 	// 3. Open the live conversation, type a reply, watch the counter, send.
 	w.run(t, "open the conversation", chromedp.Navigate(fmt.Sprintf("%s/conversations/%d", env.PublicURL, conv)), chromedp.WaitVisible(`#reply`))
 	w.eventually(t, "the live stream", `document.body.dataset.stream === "open"`)
+	// The waiting customer's response target counts down in the header.
+	w.eventually(t, "the response clock", `/^answer within \d+:\d\d$/.test((document.querySelector("#waiting .sla-clock") || {}).textContent || "")`)
 	var counter string
 	w.run(t, "type", chromedp.Evaluate(`document.getElementById("reply").focus()`, nil), chromedp.SendKeys(`#reply`, "Hi Maya, you will make it: gate B12"), chromedp.Text(`#reply-counter`, &counter))
 	if !strings.Contains(counter, "1 segment") || !strings.Contains(counter, "GSM-7") {
@@ -381,6 +383,9 @@ func TestAgentWorkflow(t *testing.T) {
 		return false
 	})
 	w.eventually(t, "the reply in the history", fmt.Sprintf(`[...document.querySelectorAll("#history .msg.outbound .bubble")].some(b => b.textContent.trim() === %q)`, reply))
+	if w.evalInt(t, `document.querySelectorAll("#waiting, .sla-clock").length`) != 0 {
+		t.Fatal("after the reply the header still shows the customer waiting")
+	}
 	w.eventually(t, "the reply's status as sent", `[...document.querySelectorAll("#history .msg.outbound [data-status]")].some(s => s.dataset.status === "sent" || s.dataset.status === "delivered")`)
 	if w.evalString(t, `document.getElementById("reply").value`) != "" {
 		t.Fatal("the reply box was not emptied after sending")

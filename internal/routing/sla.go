@@ -1,0 +1,57 @@
+package routing
+
+import "time"
+
+// AddOpen is the instant when d of opening time has passed from start: d
+// counted only while the brand is open. Without a schedule it is start+d;
+// false when the schedule never opens enough within a year.
+func (h Hours) AddOpen(start time.Time, d time.Duration) (time.Time, bool) {
+	if !h.Set {
+		return start.Add(d), true
+	}
+	ls := start.In(h.loc())
+	day := time.Date(ls.Year(), ls.Month(), ls.Day(), 0, 0, 0, 0, ls.Location())
+	cursor := start
+	for i := 0; i < horizon; i++ {
+		dd := day.AddDate(0, 0, i)
+		for _, iv := range h.on(dd) {
+			from, to := at(dd, iv.From), at(dd, iv.To)
+			if !to.After(cursor) {
+				continue
+			}
+			if from.After(cursor) {
+				cursor = from
+			}
+			if avail := to.Sub(cursor); d <= avail {
+				return cursor.Add(d), true
+			}
+			d -= to.Sub(cursor)
+			cursor = to
+		}
+	}
+	return time.Time{}, false
+}
+
+// Targets are a brand's response targets.
+type Targets struct {
+	FirstResponse time.Duration // a conversation no person has answered yet
+	NextResponse  time.Duration // one answered before (0: FirstResponse applies)
+	BusinessHours bool          // count only while the brand is open
+}
+
+// Due is when a customer waiting since waitingSince must have had an
+// answer; answeredBefore says a person has answered this conversation
+// already. False when no target applies.
+func Due(t Targets, h Hours, waitingSince time.Time, answeredBefore bool) (time.Time, bool) {
+	target := t.FirstResponse
+	if answeredBefore && t.NextResponse > 0 {
+		target = t.NextResponse
+	}
+	if target <= 0 {
+		return time.Time{}, false
+	}
+	if t.BusinessHours {
+		return h.AddOpen(waitingSince, target)
+	}
+	return waitingSince.Add(target), true
+}
