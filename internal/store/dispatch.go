@@ -24,8 +24,8 @@ type AgentLoad struct {
 type WaitingConversation struct {
 	ID             int64
 	WaitingSince   time.Time
-	Answered       bool // a person answered it before (next-response target)
-	Breached       bool // this wait's target was already recorded as missed
+	Answered       bool   // a person answered it before (next-response target)
+	Breached       bool   // this wait's target was already recorded as missed
 	Tier           string // the contact's tier attribute, "" for none
 	LastAnsweredBy int64
 }

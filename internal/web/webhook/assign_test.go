@@ -122,3 +122,48 @@ func TestResponseTargetBreachRecordedOnce(t *testing.T) {
 		t.Fatalf("the breach was recorded %d times", n)
 	}
 }
+
+// A quiet conversation nobody waits on closes itself after the brand's
+// period; a snoozed one is left alone; a new text reopens.
+func TestAutoCloseQuietConversations(t *testing.T) {
+	t.Parallel()
+	r := &routed{clock: newClock(newYork(t, "2026-03-04 11:00"))}
+	now := func() time.Time { return time.Unix(0, r.clock.Load()) }
+	r.Env = apptest.New(t, apptest.Options{Worker: true, App: func(o *app.Options) { o.Now = now; o.DispatchEvery = 50 * time.Millisecond }})
+	r.auto = automation.NewService(r.Store, r.App.Routing)
+	r.settings(t, `{"auto_close_after_seconds": 600}`)
+	const answered, snoozed, waiting = "+12125550501", "+12125550502", "+12125550503"
+	for _, p := range []string{answered, snoozed, waiting} {
+		r.text(t, p, "Hello")
+	}
+	ctx := context.Background()
+	if _, err := r.Store.Pool.Exec(ctx, `UPDATE conversations c SET waiting_since = NULL, answered_at = now(),
+		status = CASE WHEN p.phone = $2 THEN 'snoozed' ELSE c.status END
+		FROM contact_phones p WHERE p.contact_id = c.contact_id AND p.phone IN ($1, $2)`, answered, snoozed); err != nil {
+		t.Fatal(err)
+	}
+	status := func(phone string) string {
+		var s string
+		if err := r.Store.Pool.QueryRow(ctx, `SELECT c.status FROM conversations c JOIN contact_phones p ON p.contact_id = c.contact_id
+			WHERE p.phone = $1`, phone).Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	time.Sleep(200 * time.Millisecond)
+	if status(answered) != "open" {
+		t.Fatal("closed before the quiet period")
+	}
+	r.clock.Add(int64(11 * time.Minute))
+	apptest.WaitFor(t, 5*time.Second, "the quiet conversation closed", func() bool { return status(answered) == "closed" })
+	if s := status(snoozed); s != "snoozed" {
+		t.Errorf("a snoozed conversation became %s", s)
+	}
+	if s := status(waiting); s != "open" {
+		t.Errorf("a conversation whose customer waits became %s", s)
+	}
+	r.text(t, answered, "One more thing")
+	if s := status(answered); s != "open" {
+		t.Errorf("a new text left it %s", s)
+	}
+}
