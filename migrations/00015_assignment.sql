@@ -9,8 +9,24 @@ ALTER TABLE conversations ADD COLUMN assigned_at timestamptz;
 -- breach is recorded and announced once per wait.
 ALTER TABLE conversations ADD COLUMN sla_breached_wait timestamptz;
 UPDATE conversations SET assigned_at = updated_at WHERE assignee_id IS NOT NULL;
+-- Each agent's load (open conversations) for the dispatcher. Inbound texts
+-- to an open conversation change neither column, so their updates stay HOT;
+-- only a reopening touches it.
+CREATE INDEX conversations_assignee_open ON conversations (assignee_id) WHERE status = 'open' AND merged_into IS NULL;
+
+-- Waits whose missed target is not recorded yet, in inbox order: a pass of
+-- a brand that assigns by hand reads only these (inbound texts to a
+-- waiting conversation change none of the columns, so they stay HOT).
+CREATE INDEX conversations_unbreached ON conversations (inbox_key(waiting_since, answered_at, created_at), id)
+    WHERE merged_into IS NULL AND waiting_since IS NOT NULL AND sla_breached_wait IS DISTINCT FROM waiting_since;
+-- The agent who last answered a conversation (sticky assignment); inbound
+-- texts and other replies never enter it.
+CREATE INDEX messages_agent ON messages (conversation_id, id) WHERE origin = 'agent';
 
 -- +goose Down
+DROP INDEX messages_agent;
+DROP INDEX conversations_unbreached;
+DROP INDEX conversations_assignee_open;
 ALTER TABLE conversations DROP COLUMN sla_breached_wait;
 ALTER TABLE conversations DROP COLUMN assigned_at;
 ALTER TABLE users DROP COLUMN capacity;

@@ -3,6 +3,7 @@ package automation
 import (
 	"context"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/parleyhq/parley/internal/routing"
@@ -28,6 +29,9 @@ type Dispatcher struct {
 	// Now is the clock (tests move it).
 	Now  func() time.Time
 	kick chan struct{}
+	// assigning: some brand assigns automatically, so a stored text is
+	// worth a pass at once (set by each pass).
+	assigning atomic.Bool
 }
 
 // NewDispatcher returns a dispatcher over the book's settings.
@@ -56,10 +60,23 @@ func (d *Dispatcher) Run(ctx context.Context, every time.Duration) {
 			return
 		case <-t.C:
 		case <-d.kick:
+			if !d.assigning.Load() {
+				continue // nothing to assign at once; breaches wait for the tick
+			}
 		}
 		d.Pass(ctx)
+		// Kicks that came during the pass are served by one more pass, after
+		// a short pause: under a stream of texts, a few passes a second.
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(kickGap):
+		}
 	}
 }
+
+// kickGap is the least time between two passes.
+const kickGap = 100 * time.Millisecond
 
 // waitingPerPass bounds the conversations one pass of a brand considers.
 const waitingPerPass = 500
@@ -74,7 +91,12 @@ func (d *Dispatcher) Pass(ctx context.Context) []int64 {
 	}
 	now := d.Now()
 	var changed []int64
+	assigning := false
+	defer func() { d.assigning.Store(assigning) }()
 	for id, b := range brands {
+		if b.Doc.Assignment != routing.AssignManual {
+			assigning = true
+		}
 		doc := b.Doc
 		if doc.AutoCloseAfterSeconds > 0 {
 			ids, err := d.st.AutoClose(ctx, id, now.Add(-time.Duration(doc.AutoCloseAfterSeconds)*time.Second))
@@ -83,7 +105,20 @@ func (d *Dispatcher) Pass(ctx context.Context) []int64 {
 			}
 			changed = append(changed, ids...)
 		}
-		_, ids, err := d.st.DispatchBrand(ctx, id, now, waitingPerPass, func(v store.DispatchView) store.Dispatch {
+		scope := store.DispatchScope{Assigning: doc.Assignment != routing.AssignManual, Limit: waitingPerPass}
+		if !scope.Assigning {
+			// Only breaches to record: waits younger than the shortest
+			// target cannot have missed it (business hours only delay a due time).
+			shortest := b.Targets.FirstResponse
+			if n := b.Targets.NextResponse; n > 0 && n < shortest {
+				shortest = n
+			}
+			if shortest <= 0 {
+				continue
+			}
+			scope.OlderThan = now.Add(-shortest)
+		}
+		_, ids, err := d.st.DispatchBrand(ctx, id, now, scope, func(v store.DispatchView) store.Dispatch {
 			return Plan(v, b, now)
 		})
 		if err != nil {

@@ -41,6 +41,15 @@ type AssignedConversation struct {
 	Breached       bool
 }
 
+// DispatchScope says what a pass reads. A brand that assigns by hand needs
+// only the waits old enough to have missed a target: no agents, and no
+// conversation younger than the shortest target.
+type DispatchScope struct {
+	Assigning bool      // read the agents and every waiting conversation
+	OlderThan time.Time // otherwise: only waits that began before this
+	Limit     int       // at most this many waiting conversations, and as many assigned ones
+}
+
 // DispatchView is what one dispatch pass of a brand sees, under its lock.
 type DispatchView struct {
 	Agents   []AgentLoad
@@ -74,15 +83,15 @@ type AutoAssignment struct {
 // it loads the view, asks decide what to do, and applies it; every change
 // is recorded in the conversation's activity with its reason. Only one pass
 // of a brand runs at a time across processes (a transaction advisory lock;
-// a pass that finds it taken does nothing and reports false). waitingLimit
-// bounds how many waiting conversations one pass considers.
-func (s *Store) DispatchBrand(ctx context.Context, brandID int64, now time.Time, waitingLimit int,
+// a pass that finds it taken does nothing and reports false). scope says
+// what to read.
+func (s *Store) DispatchBrand(ctx context.Context, brandID int64, now time.Time, scope DispatchScope,
 	decide func(DispatchView) Dispatch) (ran bool, changed []int64, err error) {
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
 		if err := tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock(hashtextextended('dispatch:' || $1::bigint::text, 7))`, brandID).Scan(&ran); err != nil || !ran {
 			return err
 		}
-		v, err := dispatchView(ctx, tx, brandID, waitingLimit)
+		v, err := dispatchView(ctx, tx, brandID, scope)
 		if err != nil {
 			return err
 		}
@@ -146,25 +155,47 @@ func activity(ctx context.Context, tx pgx.Tx, id int64, kind, detail string) err
 	return err
 }
 
-func dispatchView(ctx context.Context, tx pgx.Tx, brandID int64, waitingLimit int) (DispatchView, error) {
+// waitingBefore selects the waits that began before $3 as a range of the
+// inbox index (migration 00005): a waiting conversation's key is the epoch
+// of its waiting_since, and every other key is above 10^11 - now's epoch,
+// far above any wait's. A pass thus reads only the rows it wants, however
+// many conversations there are.
+const waitingBefore = inboxKey + ` < least(extract(epoch FROM $3::timestamptz), 50000000000)`
+
+// unbreached is a wait whose missed target is not recorded yet (the
+// partial index conversations_unbreached serves it); a pass that only
+// records breaches reads nothing else.
+const unbreached = `c.sla_breached_wait IS DISTINCT FROM c.waiting_since`
+
+func dispatchView(ctx context.Context, tx pgx.Tx, brandID int64, scope DispatchScope) (DispatchView, error) {
 	var v DispatchView
-	rows, err := tx.Query(ctx, `
-		SELECT u.id, u.email, u.presence = 'online', u.capacity,
-			(SELECT count(*) FROM conversations c WHERE c.assignee_id = u.id AND c.status = 'open' AND c.merged_into IS NULL),
-			coalesce((SELECT max(c.assigned_at) FROM conversations c WHERE c.assignee_id = u.id), 'epoch')
-		FROM users u
-		WHERE NOT u.disabled AND u.role IN ('admin', 'agent')
-		  AND (u.role = 'admin' OR u.all_brands OR EXISTS (SELECT 1 FROM user_brands ub WHERE ub.user_id = u.id AND ub.brand_id = $1))
-		ORDER BY u.id`, brandID)
-	if err != nil {
-		return v, err
+	var rows pgx.Rows
+	var err error
+	if scope.Assigning {
+		// Loads come from the open conversations alone (the partial index
+		// conversations_assignee_open), in one scan for every agent.
+		rows, err = tx.Query(ctx, `
+			WITH load AS (SELECT assignee_id, count(*) AS open, max(assigned_at) AS last FROM conversations
+				WHERE status = 'open' AND merged_into IS NULL AND assignee_id IS NOT NULL GROUP BY assignee_id)
+			SELECT u.id, u.email, u.presence = 'online', u.capacity, coalesce(l.open, 0), coalesce(l.last, 'epoch')
+			FROM users u LEFT JOIN load l ON l.assignee_id = u.id
+			WHERE NOT u.disabled AND u.role IN ('admin', 'agent')
+			  AND (u.role = 'admin' OR u.all_brands OR EXISTS (SELECT 1 FROM user_brands ub WHERE ub.user_id = u.id AND ub.brand_id = $1))
+			ORDER BY u.id`, brandID)
+		if err != nil {
+			return v, err
+		}
+		if v.Agents, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (AgentLoad, error) {
+			var a AgentLoad
+			err := r.Scan(&a.ID, &a.Email, &a.Online, &a.Capacity, &a.Open, &a.LastAssigned)
+			return a, err
+		}); err != nil {
+			return v, err
+		}
 	}
-	if v.Agents, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (AgentLoad, error) {
-		var a AgentLoad
-		err := r.Scan(&a.ID, &a.Email, &a.Online, &a.Capacity, &a.Open, &a.LastAssigned)
-		return a, err
-	}); err != nil {
-		return v, err
+	older, only := scope.OlderThan, " AND "+unbreached
+	if scope.Assigning {
+		older, only = time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC), "" // every wait
 	}
 	rows, err = tx.Query(ctx, `
 		SELECT c.id, c.waiting_since, c.answered_at IS NOT NULL, c.sla_breached_wait IS NOT DISTINCT FROM c.waiting_since,
@@ -173,8 +204,8 @@ func dispatchView(ctx context.Context, tx pgx.Tx, brandID int64, waitingLimit in
 				AND m.origin = 'agent' ORDER BY m.id DESC LIMIT 1), '')
 		FROM conversations c JOIN contacts ct ON ct.id = c.contact_id
 		WHERE c.brand_id = $1 AND c.status = 'open' AND c.merged_into IS NULL AND c.assignee_id IS NULL
-		  AND c.waiting_since IS NOT NULL
-		ORDER BY c.waiting_since LIMIT $2`, brandID, waitingLimit)
+		  AND `+waitingBefore+only+`
+		ORDER BY `+inboxKey+` LIMIT $2`, brandID, scope.Limit, older)
 	if err != nil {
 		return v, err
 	}
@@ -192,7 +223,8 @@ func dispatchView(ctx context.Context, tx pgx.Tx, brandID int64, waitingLimit in
 			c.answered_at IS NOT NULL, c.sla_breached_wait IS NOT DISTINCT FROM c.waiting_since
 		FROM conversations c JOIN users u ON u.id = c.assignee_id
 		WHERE c.brand_id = $1 AND c.status = 'open' AND c.merged_into IS NULL AND c.waiting_since IS NOT NULL
-		ORDER BY c.waiting_since LIMIT $2`, brandID, waitingLimit)
+		  AND `+waitingBefore+only+`
+		ORDER BY `+inboxKey+` LIMIT $2`, brandID, scope.Limit, older)
 	if err != nil {
 		return v, err
 	}
