@@ -159,7 +159,9 @@ BEGIN
         v_auto := true;
         IF p_auto_close THEN
             -- The answer settles it: closed unless the customer writes again.
-            UPDATE conversations SET status = 'closed', waiting_since = NULL, answered_at = p_received_at
+            -- answered_at stays: no person answered (response targets and
+            -- figures count a person's answers only).
+            UPDATE conversations SET status = 'closed', waiting_since = NULL
              WHERE id = conversation_id;
         END IF;
     END IF;

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/parleyhq/parley/internal/routing"
@@ -195,8 +196,10 @@ type Book struct {
 
 	mu       sync.RWMutex
 	brands   map[int64]routing.Brand
-	loadedAt time.Time
+	loadedAt time.Time // last load attempt that succeeded, or failed after one had (stale copy kept)
 	reload   sync.Mutex
+	// reloading: a background reload is running.
+	reloading atomic.Bool
 }
 
 // NewBook returns an empty book that loads on first use; refresh 0 means 5 s.
@@ -207,27 +210,55 @@ func NewBook(st *store.Store, refresh time.Duration) *Book {
 	return &Book{st: st, refresh: refresh}
 }
 
-// Invalidate makes the next lookup reload.
+// Invalidate reloads at once (a change made in this process is seen by
+// its next text); if the reload fails, the next lookup tries again.
 func (b *Book) Invalidate() {
 	b.mu.Lock()
 	b.loadedAt = time.Time{}
 	b.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := b.load(ctx); err != nil {
+		b.mu.Lock()
+		b.loadedAt = time.Time{}
+		b.mu.Unlock()
+	}
 }
 
-// For returns the brand's routing settings. When Postgres cannot be asked,
-// the last ones known serve (a brand never loaded is always open, with no
-// rules: the text still reaches a person).
+// For returns the brand's routing settings from memory. Stale ones are
+// served while a reload runs in the background, so a webhook never waits on
+// Postgres for them; only the very first use waits, for at most a second (a
+// brand never loaded is always open, with no rules: the text still reaches
+// a person).
 func (b *Book) For(ctx context.Context, brand store.Brand) routing.Settings {
 	b.mu.RLock()
-	s, fresh := b.brands[brand.ID], time.Since(b.loadedAt) < b.refresh
+	s, loaded, fresh := b.brands[brand.ID], b.brands != nil, time.Since(b.loadedAt) < b.refresh
 	b.mu.RUnlock()
-	if fresh {
+	switch {
+	case fresh:
+		return s.Settings
+	case loaded:
+		b.reloadInBackground()
 		return s.Settings
 	}
-	_ = b.load(ctx) // on error the stale copy serves
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	_ = b.load(ctx)
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	return b.brands[brand.ID].Settings
+}
+
+func (b *Book) reloadInBackground() {
+	if !b.reloading.CompareAndSwap(false, true) {
+		return
+	}
+	go func() {
+		defer b.reloading.Store(false)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = b.load(ctx)
+	}()
 }
 
 // All returns every brand's settings by brand id, reloading first if they
@@ -252,17 +283,27 @@ func (b *Book) load(ctx context.Context) error {
 	if fresh {
 		return nil
 	}
+	failed := func(err error) error {
+		// Keep serving the copy in memory and try again after the refresh
+		// interval, rather than on every text while Postgres is away.
+		b.mu.Lock()
+		if b.brands != nil {
+			b.loadedAt = time.Now()
+		}
+		b.mu.Unlock()
+		return err
+	}
 	brands, err := b.st.Brands(ctx)
 	if err != nil {
-		return err
+		return failed(err)
 	}
 	docs, err := b.st.AllBrandSettings(ctx)
 	if err != nil {
-		return err
+		return failed(err)
 	}
 	rules, err := b.st.AllAutoReplies(ctx)
 	if err != nil {
-		return err
+		return failed(err)
 	}
 	out := make(map[int64]routing.Brand, len(brands))
 	for _, br := range brands {
@@ -272,11 +313,11 @@ func (b *Book) load(ctx context.Context) error {
 		}
 		d, err := decodeDoc(br, raw)
 		if err != nil {
-			return err
+			return failed(err)
 		}
 		c, err := d.Compile()
 		if err != nil {
-			return fmt.Errorf("automation: stored settings of brand %s: %w", br.Slug, err)
+			return failed(fmt.Errorf("automation: stored settings of brand %s: %w", br.Slug, err))
 		}
 		out[br.ID] = c
 	}

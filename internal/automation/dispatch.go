@@ -32,7 +32,12 @@ type Dispatcher struct {
 	// assigning: some brand assigns automatically, so a stored text is
 	// worth a pass at once (set by each pass).
 	assigning atomic.Bool
+	lastClose time.Time // when quiet conversations were last closed
 }
+
+// closeEvery is how often quiet conversations are looked for: a quiet
+// period is minutes to days long, and the look scans a brand's open ones.
+const closeEvery = 30 * time.Second
 
 // NewDispatcher returns a dispatcher over the book's settings.
 func NewDispatcher(st *store.Store, book *Book, log *slog.Logger) *Dispatcher {
@@ -93,12 +98,16 @@ func (d *Dispatcher) Pass(ctx context.Context) []int64 {
 	var changed []int64
 	assigning := false
 	defer func() { d.assigning.Store(assigning) }()
+	closing := now.Sub(d.lastClose) >= closeEvery
+	if closing {
+		d.lastClose = now
+	}
 	for id, b := range brands {
 		if b.Doc.Assignment != routing.AssignManual {
 			assigning = true
 		}
 		doc := b.Doc
-		if doc.AutoCloseAfterSeconds > 0 {
+		if closing && doc.AutoCloseAfterSeconds > 0 {
 			ids, err := d.st.AutoClose(ctx, id, now.Add(-time.Duration(doc.AutoCloseAfterSeconds)*time.Second))
 			if err != nil {
 				d.log.Warn("dispatch: auto-close failed", "brand", id, "err", err)

@@ -136,7 +136,9 @@ func (s *Service) Close() {
 // — m is appended to the spool and Result.Spooled is true: the caller may
 // still answer 200 because the message is durable.
 func (s *Service) Receive(ctx context.Context, m Message) (Result, error) {
-	row, err := s.prepare(ctx, m)
+	// With texts waiting in the spool this one goes there too: routing is
+	// decided when it is replayed, not now against a database that may be away.
+	row, err := s.prepare(ctx, m, s.spool.Pending() == 0)
 	if errors.Is(err, errBrandsUnavailable) {
 		return s.toSpool(m)
 	}
@@ -203,9 +205,9 @@ func (s *Service) ApplyStatus(ctx context.Context, cb outbound.Callback) (out st
 	return out, false, err
 }
 
-// prepare finds the brand and makes the consent decision: everything that does
-// not need the database.
-func (s *Service) prepare(ctx context.Context, m Message) (store.InboundRow, error) {
+// prepare finds the brand and makes the consent decision, and with route
+// routing's (see route).
+func (s *Service) prepare(ctx context.Context, m Message, route bool) (store.InboundRow, error) {
 	b, err := s.brands.ByNumber(ctx, m.To)
 	if err != nil {
 		return store.InboundRow{}, err
@@ -227,9 +229,14 @@ func (s *Service) prepare(ctx context.Context, m Message) (store.InboundRow, err
 		row.Reply = &reply
 		row.ReplySegments, row.ReplyEncoding = segment.Count(reply)
 	}
-	s.route(ctx, &row, b, action)
+	if route {
+		s.route(ctx, &row, b, action)
+	}
 	return row, nil
 }
+
+// routingReadTimeout bounds the read of a text's routing context.
+const routingReadTimeout = 300 * time.Millisecond
 
 // route asks routing for an automated answer. Most texts cost nothing here:
 // unless a rule matches or the brand is closed, nothing is read. Otherwise
@@ -247,7 +254,10 @@ func (s *Service) route(ctx context.Context, row *store.InboundRow, b store.Bran
 	if compliance || !routing.NeedsContext(set, row.Body, row.ReceivedAt) {
 		return
 	}
-	rc, err := s.st.RoutingContext(ctx, b.ID, row.From)
+	// Bounded: a slow database delays the text's answer, never the text.
+	rctx, cancel := context.WithTimeout(ctx, routingReadTimeout)
+	defer cancel()
+	rc, err := s.st.RoutingContext(rctx, b.ID, row.From)
 	if err != nil {
 		// The text matters more than its automated answer: it goes on to a person.
 		s.log.Warn("inbound: routing context not read; no automated answer", "sid", row.SID, "err", err)
@@ -479,7 +489,7 @@ func (s *Service) replayOne(ctx context.Context, r Record) error {
 		return nil
 	}
 	m := *r.Message
-	row, err := s.prepare(ctx, m)
+	row, err := s.prepare(ctx, m, true)
 	if errors.Is(err, ErrUnknownNumber) {
 		s.log.Error("spooled message for a number that is no brand's, dropped", "sid", m.SID, "to", m.To)
 		return nil

@@ -81,7 +81,9 @@ func Decide(in Input, s Settings) Decision {
 	var d Decision
 	data := in.Contact
 	if rule, ok := FirstMatch(s.Rules, in.Body); ok {
-		d = Decision{Kind: KindAutoReply, RuleID: rule.ID, Close: !rule.HandToAgent}
+		// The answer settles a conversation this text opened; in one already
+		// going on (an agent may be in the middle of it) it only answers.
+		d = Decision{Kind: KindAutoReply, RuleID: rule.ID, Close: !rule.HandToAgent && in.Reopens}
 		reply, err := rule.Render(data)
 		if err != nil {
 			return Decision{Withheld: fmt.Sprintf("auto-reply %d could not be filled in: %v", rule.ID, err)}

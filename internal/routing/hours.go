@@ -97,6 +97,14 @@ func (h Hours) loc() *time.Location {
 	return h.Loc
 }
 
+// civilDay is noon of the local calendar day i days after (or before) t's.
+// Noon, not midnight: in zones whose clocks jump at midnight (Santiago,
+// Havana, Beirut…) a midnight may not exist, and Go would hand back 23:00
+// of the day before, so the day's weekday and schedule would be wrong.
+func civilDay(t time.Time, i int) time.Time {
+	return time.Date(t.Year(), t.Month(), t.Day()+i, 12, 0, 0, 0, t.Location())
+}
+
 // at is the instant of minute min of the local date of day.
 func at(day time.Time, min int) time.Time {
 	return time.Date(day.Year(), day.Month(), day.Day(), min/60, min%60, 0, 0, day.Location())
@@ -127,9 +135,8 @@ func (h Hours) NextOpening(t time.Time) (time.Time, bool) {
 		return t, true
 	}
 	lt := t.In(h.loc())
-	day := time.Date(lt.Year(), lt.Month(), lt.Day(), 0, 0, 0, 0, lt.Location())
 	for i := 0; i < horizon; i++ {
-		d := day.AddDate(0, 0, i)
+		d := civilDay(lt, i)
 		for _, iv := range h.on(d) {
 			start := at(d, iv.From)
 			// An interval that began at a midnight continues the day before's.
@@ -146,9 +153,8 @@ func (h Hours) NextOpening(t time.Time) (time.Time, bool) {
 // opening before t. Zero when there was none within a year (always closed).
 func (h Hours) ClosedSince(t time.Time) time.Time {
 	lt := t.In(h.loc())
-	day := time.Date(lt.Year(), lt.Month(), lt.Day(), 0, 0, 0, 0, lt.Location())
 	for i := 0; i < horizon; i++ {
-		d := day.AddDate(0, 0, -i)
+		d := civilDay(lt, -i)
 		ivs := h.on(d)
 		for j := len(ivs) - 1; j >= 0; j-- {
 			if end := at(d, ivs[j].To); !end.After(t) {
@@ -168,9 +174,9 @@ func DescribeOpening(open, now time.Time, loc *time.Location) string {
 	}
 	lo, ln := open.In(loc), now.In(loc)
 	clock := fmt.Sprintf("%d:%02d", lo.Hour(), lo.Minute())
-	today := time.Date(ln.Year(), ln.Month(), ln.Day(), 0, 0, 0, 0, loc)
-	oday := time.Date(lo.Year(), lo.Month(), lo.Day(), 0, 0, 0, 0, loc)
-	days := int(oday.Sub(today).Round(24*time.Hour) / (24 * time.Hour))
+	today := time.Date(ln.Year(), ln.Month(), ln.Day(), 0, 0, 0, 0, time.UTC)
+	oday := time.Date(lo.Year(), lo.Month(), lo.Day(), 0, 0, 0, 0, time.UTC)
+	days := int(oday.Sub(today) / (24 * time.Hour)) // calendar days, whatever the offsets
 	switch {
 	case days <= 0:
 		return "from " + clock + " today"

@@ -41,6 +41,8 @@ func TestRulesMatchInOrder(t *testing.T) {
 		mustRule(t, Rule{ID: 3, Match: MatchContains, Pattern: "opening hours", Reply: "9 to 5"}),
 		mustRule(t, Rule{ID: 4, Match: MatchRegex, Pattern: `^(track|where is) (my )?(order|parcel)`, Reply: "link"}),
 		mustRule(t, Rule{ID: 5, Match: MatchContains, Pattern: "hours", Reply: "fallback"}),
+		mustRule(t, Rule{ID: 6, Match: MatchRegex, Pattern: `#\d+`, Reply: "order"}),
+		mustRule(t, Rule{ID: 7, Match: MatchRegex, Pattern: `menú del`, Reply: "menu"}),
 	}
 	cases := []struct {
 		body string
@@ -56,6 +58,8 @@ func TestRulesMatchInOrder(t *testing.T) {
 		{"Where is my order #123", 4},
 		{"WHERE IS MY PARCEL", 4},
 		{"nonstop", 0},
+		{"Order #123 status", 6},
+		{"El MENÚ del día", 7},
 		{"", 0},
 	}
 	for _, c := range cases {
@@ -314,10 +318,12 @@ func TestDecide(t *testing.T) {
 		in   Input
 		want Decision
 	}{
-		{"a rule answers, and settles it", Input{Body: "Hours?", From: "+15551230001", At: open, Contact: ana},
+		{"a rule answers, and settles the conversation the text opened", Input{Body: "Hours?", From: "+15551230001", At: open, Contact: ana, Reopens: true},
 			Decision{Reply: "Hi Ana, we open 9–18.", Kind: KindAutoReply, RuleID: 7, Close: true}},
+		{"in a conversation already going on it only answers", Input{Body: "Hours?", From: "+15551230001", At: open, Contact: ana},
+			Decision{Reply: "Hi Ana, we open 9–18.", Kind: KindAutoReply, RuleID: 7}},
 		{"a missing name falls back", Input{Body: "hours", From: "+15551230001", At: open, Contact: nobody},
-			Decision{Reply: "Hi there, we open 9–18.", Kind: KindAutoReply, RuleID: 7, Close: true}},
+			Decision{Reply: "Hi there, we open 9–18.", Kind: KindAutoReply, RuleID: 7}},
 		{"a missing field is empty, never withheld", Input{Body: "my refund", From: "+15551230001", At: open, Contact: nobody},
 			Decision{Reply: "A person will look at your refund, .", Kind: KindAutoReply, RuleID: 8}},
 		{"compliance wins over every rule", Input{Body: "hours", From: "+15551230001", At: open, Compliance: true}, Decision{}},
@@ -348,7 +354,7 @@ func TestDecide(t *testing.T) {
 			Decision{Withheld: "the same automated text went to this phone less than 10 minutes ago"}},
 		{"the same text after 10 minutes", Input{Body: "hours", From: "+15551230001", At: open, Contact: ana,
 			History: []Automated{{At: open.Add(-11 * time.Minute), Body: "Hi Ana, we open 9–18."}}},
-			Decision{Reply: "Hi Ana, we open 9–18.", Kind: KindAutoReply, RuleID: 7, Close: true}},
+			Decision{Reply: "Hi Ana, we open 9–18.", Kind: KindAutoReply, RuleID: 7}},
 		{"a machine is handed to a person silently", Input{Body: "hours", From: "+15551230001", At: open.Add(time.Second), Contact: ana, History: []Automated{
 			{At: open, Body: "x"}, {At: open.Add(-time.Minute), AnsweredAt: open.Add(-time.Minute + time.Second)},
 			{At: open.Add(-2 * time.Minute), AnsweredAt: open.Add(-2*time.Minute + time.Second)}}},
@@ -417,5 +423,28 @@ func TestSLADue(t *testing.T) {
 	}
 	if _, ok := Due(biz, hours(t, ny, map[string][][]string{}), local(t, ny, "2026-03-02 10:00"), false); ok {
 		t.Error("an always-closed brand has a business-hours due time")
+	}
+}
+
+// In Santiago clocks jump from 00:00 to 01:00 when DST starts (Sunday 8
+// September 2024): that Sunday has no midnight, and must still be Sunday.
+func TestScheduleWhereMidnightDoesNotExist(t *testing.T) {
+	t.Parallel()
+	const cl = "America/Santiago"
+	h := hours(t, cl, map[string][][]string{"sun": {{"09:00", "17:00"}}})
+	sat := local(t, cl, "2024-09-07 20:00")
+	next, ok := h.NextOpening(sat)
+	if !ok || !next.Equal(local(t, cl, "2024-09-08 09:00")) {
+		t.Fatalf("next opening %v, want Sunday 8 September 09:00", next)
+	}
+	if got := h.ClosedSince(local(t, cl, "2024-09-08 18:00")); !got.Equal(local(t, cl, "2024-09-08 17:00")) {
+		t.Fatalf("closed since %v, want Sunday 17:00", got)
+	}
+	if got := DescribeOpening(next, sat, h.Loc); got != "from 9:00 tomorrow" {
+		t.Fatalf("described as %q", got)
+	}
+	due, ok := Due(Targets{FirstResponse: time.Hour, BusinessHours: true}, h, sat, false)
+	if !ok || !due.Equal(local(t, cl, "2024-09-08 10:00")) {
+		t.Fatalf("business-hours due %v, want Sunday 10:00", due)
 	}
 }

@@ -15,7 +15,7 @@ const (
 	MatchExact     = "exact"      // the whole text
 	MatchFirstWord = "first_word" // the text's first word
 	MatchContains  = "contains"   // the pattern's words, in order, anywhere in the text
-	MatchRegex     = "regex"      // an RE2 expression, searched in the normalised text
+	MatchRegex     = "regex"      // an RE2 expression (case-insensitive), searched in the normalised text and in the text as written
 )
 
 // Matches are the ways a rule can match, in the order the API lists them.
@@ -94,10 +94,10 @@ func Compile(r Rule) (Rule, error) {
 
 // folded is a text prepared once for every rule: normalised, with its
 // first word, and padded with spaces for whole-word search.
-type folded struct{ text, first, padded string }
+type folded struct{ raw, text, first, padded string }
 
 func fold(body string) folded {
-	f := folded{text: Normalize(body)}
+	f := folded{raw: body, text: Normalize(body)}
 	f.first, _, _ = strings.Cut(f.text, " ")
 	f.padded = " " + f.text + " "
 	return f
@@ -114,7 +114,9 @@ func (r *Rule) matches(f *folded) bool {
 		// On word boundaries: "stop" is not in "nonstop".
 		return strings.Contains(f.padded, r.padded)
 	case MatchRegex:
-		return r.re != nil && r.re.MatchString(f.text)
+		// The folded text, so "horario" finds "¿Horário?"; or the text as
+		// written, for patterns about punctuation or accents ("#\d+", "menú").
+		return r.re != nil && (r.re.MatchString(f.text) || r.re.MatchString(f.raw))
 	}
 	return false
 }

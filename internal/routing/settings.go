@@ -184,6 +184,9 @@ func (d Doc) Compile() (Brand, error) {
 			out.Hours.Holidays[hol.Date] = Holiday{Date: hol.Date, Name: hol.Name, Hours: ivs}
 		}
 	}
+	if len(d.Holidays) > 0 && d.BusinessHours == nil {
+		return out, fieldErr("holidays", "holidays replace business hours: set business_hours first (without them the brand is always open)")
+	}
 	switch {
 	case utf8.RuneCountInString(d.AfterHoursReply) > MaxReply:
 		return out, fieldErr("after_hours_reply", "at most %d characters", MaxReply)

@@ -10,10 +10,9 @@ func (h Hours) AddOpen(start time.Time, d time.Duration) (time.Time, bool) {
 		return start.Add(d), true
 	}
 	ls := start.In(h.loc())
-	day := time.Date(ls.Year(), ls.Month(), ls.Day(), 0, 0, 0, 0, ls.Location())
 	cursor := start
 	for i := 0; i < horizon; i++ {
-		dd := day.AddDate(0, 0, i)
+		dd := civilDay(ls, i)
 		for _, iv := range h.on(dd) {
 			from, to := at(dd, iv.From), at(dd, iv.To)
 			if !to.After(cursor) {

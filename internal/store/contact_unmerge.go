@@ -46,7 +46,7 @@ func (s *Store) PersonMerges(ctx context.Context, since time.Time, before int64,
 		JOIN contacts ac ON ac.id = m.absorbed_id
 		LEFT JOIN users mu ON mu.id = m.made_by
 		LEFT JOIN users uu ON uu.id = m.undone_by
-		WHERE m.by_person AND m.created_at >= $1 AND ($2 = 0 OR m.id < $2)
+		WHERE m.by_person AND m.created_at >= $1 AND ($2::bigint = 0 OR m.id < $2::bigint)
 		ORDER BY m.id DESC LIMIT $3`, since, before, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: console merges: %w", err)
@@ -215,6 +215,34 @@ func checkUndo(ctx context.Context, tx pgx.Tx, m ContactMerge) error {
 	if bad != 0 {
 		return refuseUndo("a conversation the merge changed has been merged or moved since")
 	}
+	// A conversation the merge gave the member whole goes back whole: it
+	// must hold no text the member wrote (or was sent) from their own
+	// phones since.
+	var theirs int
+	err = tx.QueryRow(ctx, `SELECT count(*) FROM messages m WHERE m.conversation_id = ANY($1) AND m.id > $2
+		AND NOT (CASE WHEN m.direction = 'inbound' THEN m.from_number ELSE m.to_number END = ANY($3))`,
+		d.ConversationsMoved, d.LastMessageID, d.PhonesMoved).Scan(&theirs)
+	if err != nil {
+		return fmt.Errorf("store: undo merge %d: later texts: %w", m.ID, err)
+	}
+	if theirs != 0 {
+		return refuseUndo("the member has texted since in a conversation the merge gave them; undoing it would take their texts away")
+	}
+	// Conversations opened since from a phone going back go back too; one
+	// that mixes both customers' phones cannot be split.
+	var mixed int
+	err = tx.QueryRow(ctx, `SELECT count(*) FROM conversations c WHERE c.contact_id = $1 AND c.merged_into IS NULL
+		AND c.id <> ALL($2) AND EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.id > $3
+			AND CASE WHEN m.direction = 'inbound' THEN m.from_number ELSE m.to_number END = ANY($4))
+		AND EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id
+			AND NOT (CASE WHEN m.direction = 'inbound' THEN m.from_number ELSE m.to_number END = ANY($4)))`,
+		m.SurvivorID, intos, d.LastMessageID, d.PhonesMoved).Scan(&mixed)
+	if err != nil {
+		return fmt.Errorf("store: undo merge %d: new conversations: %w", m.ID, err)
+	}
+	if mixed != 0 {
+		return refuseUndo("since the merge, a conversation holds texts of both customers' phones; it cannot be split")
+	}
 	return nil
 }
 
@@ -250,9 +278,32 @@ func putBack(ctx context.Context, tx pgx.Tx, m ContactMerge) ([]int64, error) {
 	if _, err := tx.Exec(ctx, `UPDATE contact_phones SET contact_id = $2 WHERE phone = ANY($1) AND contact_id = $3`, d.PhonesMoved, a, s); err != nil {
 		return nil, fmt.Errorf("phones: %w", err)
 	}
-	touched := slices.Clone(d.ConversationsMoved)
-	if _, err := tx.Exec(ctx, `UPDATE conversations SET contact_id = $2, updated_at = now() WHERE id = ANY($1)`, d.ConversationsMoved, a); err != nil {
+	var intos []int64
+	for _, cm := range d.ConversationsMerged {
+		intos = append(intos, cm.Into)
+	}
+	// Conversations opened since only from phones going back (checkUndo
+	// refused mixed ones) go back with them.
+	rows, err := tx.Query(ctx, `SELECT c.id FROM conversations c WHERE c.contact_id = $1 AND c.merged_into IS NULL
+		AND c.id <> ALL($2) AND c.id <> ALL($3) AND EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.id > $4
+			AND CASE WHEN m.direction = 'inbound' THEN m.from_number ELSE m.to_number END = ANY($5))`,
+		s, intos, d.ConversationsMoved, d.LastMessageID, d.PhonesMoved)
+	if err != nil {
+		return nil, fmt.Errorf("new conversations: %w", err)
+	}
+	opened, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, fmt.Errorf("new conversations: %w", err)
+	}
+	back := append(slices.Clone(d.ConversationsMoved), opened...)
+	touched := slices.Clone(back)
+	if _, err := tx.Exec(ctx, `UPDATE conversations SET contact_id = $2, updated_at = now() WHERE id = ANY($1)`, back, a); err != nil {
 		return nil, fmt.Errorf("conversations: %w", err)
+	}
+	for _, c := range back {
+		if _, err := tx.Exec(ctx, refreshActivity, c); err != nil {
+			return nil, fmt.Errorf("conversation %d: %w", c, err)
+		}
 	}
 	for _, cm := range d.ConversationsMerged {
 		if err := unfold(ctx, tx, cm, d.PhonesMoved); err != nil {

@@ -3,6 +3,7 @@ package store_test
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -188,5 +189,22 @@ func TestUndoMergeRefusals(t *testing.T) {
 	}
 	if _, err := b.st.UndoMerge(b.ctx, 999999, w.admin, time.Now()); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("unknown merge: %v", err)
+	}
+}
+
+// The member texts, from their own phone, into the conversation the merge
+// gave them whole: undoing would take their texts away, so it is refused.
+func TestUndoMergeRefusedWhenTheMemberUsedAMovedConversation(t *testing.T) {
+	t.Parallel()
+	w := newUnmergeWorld(t)
+	b := w.b
+	if r := b.text(t, b.hotel, phoneM, "Maria at the hotel", time.Now()); r.ConversationID != w.aHotel {
+		t.Fatalf("the member's hotel text went to %d, want the moved conversation %d", r.ConversationID, w.aHotel)
+	}
+	if _, refused := w.undo(t, w.merge.ID, time.Now()); !strings.Contains(refused, "member has texted since") {
+		t.Fatalf("undo: %q, want a refusal naming the member's texts", refused)
+	}
+	if c := b.contact(t, w.a); c.MergedInto != w.m {
+		t.Fatal("a refused undo changed the contacts")
 	}
 }

@@ -355,6 +355,9 @@ func (u *contactUpsert) merge(ctx context.Context, a *involved, reason string) e
 	if err := u.mergeConversations(ctx, a.id, &d); err != nil {
 		return fail("conversations", err)
 	}
+	if err := tx.QueryRow(ctx, `SELECT coalesce(max(id), 0) FROM messages`).Scan(&d.LastMessageID); err != nil {
+		return fail("watermark", err)
+	}
 	if err := insertMerge(ctx, tx, s.id, a.id, reason, d, u.in.MadeBy); err != nil {
 		return fail("record", err)
 	}

@@ -94,6 +94,9 @@ type MergeDetail struct {
 	NameTaken         bool     `json:"name_taken,omitempty"`
 	TimezoneTaken     bool     `json:"timezone_taken,omitempty"`
 	LoyaltyIDTaken    bool     `json:"loyalty_id_taken,omitempty"`
+	// LastMessageID is the newest message id when the merge was made:
+	// texts after it in a moved conversation came after the merge.
+	LastMessageID int64 `json:"last_message_id,omitempty"`
 	// For PhoneReassigned: the phone, the old owner's conversations that now
 	// answer to another of its phones, and those left with no phone to answer to.
 	Phone                  string  `json:"phone,omitempty"`

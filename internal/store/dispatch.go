@@ -96,6 +96,14 @@ func (s *Store) DispatchBrand(ctx context.Context, brandID int64, now time.Time,
 			return err
 		}
 		d := decide(v)
+		// Lock what the pass will change, in id order, skipping rows an
+		// inbound batch holds: the pass never waits on a text's transaction,
+		// so it cannot deadlock with one; what it skipped, the next pass does.
+		locked, err := lockForDispatch(ctx, tx, d)
+		if err != nil {
+			return err
+		}
+		d = d.only(locked)
 		for _, u := range d.Unassign {
 			tag, err := tx.Exec(ctx, `UPDATE conversations SET assignee_id = NULL, assigned_at = NULL, updated_at = now()
 				WHERE id = $1 AND assignee_id = $2 AND status = 'open'`, u.ConversationID, u.From)
@@ -148,6 +156,51 @@ func (s *Store) DispatchBrand(ctx context.Context, brandID int64, now time.Time,
 		return false, nil, fmt.Errorf("store: dispatch brand %d: %w", brandID, err)
 	}
 	return ran, changed, nil
+}
+
+func lockForDispatch(ctx context.Context, tx pgx.Tx, d Dispatch) (map[int64]bool, error) {
+	var ids []int64
+	for _, u := range d.Unassign {
+		ids = append(ids, u.ConversationID)
+	}
+	for _, a := range d.Assign {
+		ids = append(ids, a.ConversationID)
+	}
+	ids = append(ids, d.Breached...)
+	locked := map[int64]bool{}
+	if len(ids) == 0 {
+		return locked, nil
+	}
+	rows, err := tx.Query(ctx, `SELECT id FROM conversations WHERE id = ANY($1) ORDER BY id FOR UPDATE SKIP LOCKED`, ids)
+	if err != nil {
+		return nil, err
+	}
+	got, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	for _, id := range got {
+		locked[id] = true
+	}
+	return locked, err
+}
+
+// only keeps the changes to conversations in locked.
+func (d Dispatch) only(locked map[int64]bool) Dispatch {
+	var out Dispatch
+	for _, u := range d.Unassign {
+		if locked[u.ConversationID] {
+			out.Unassign = append(out.Unassign, u)
+		}
+	}
+	for _, a := range d.Assign {
+		if locked[a.ConversationID] {
+			out.Assign = append(out.Assign, a)
+		}
+	}
+	for _, id := range d.Breached {
+		if locked[id] {
+			out.Breached = append(out.Breached, id)
+		}
+	}
+	return out
 }
 
 func activity(ctx context.Context, tx pgx.Tx, id int64, kind, detail string) error {
@@ -242,10 +295,16 @@ func dispatchView(ctx context.Context, tx pgx.Tx, brandID int64, scope DispatchS
 func (s *Store) AutoClose(ctx context.Context, brandID int64, quietSince time.Time) ([]int64, error) {
 	var ids []int64
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `UPDATE conversations SET status = 'closed', answered_at = coalesce(answered_at, now()), updated_at = now()
-			WHERE brand_id = $1 AND status = 'open' AND merged_into IS NULL AND waiting_since IS NULL
-			  AND coalesce(last_inbound_at, created_at) < $2
-			RETURNING id`, brandID, quietSince)
+		// SKIP LOCKED: never wait on (or deadlock with) an inbound batch that
+		// holds one of these rows; a text arriving now keeps it open anyway.
+		rows, err := tx.Query(ctx, `
+			WITH quiet AS (SELECT id FROM conversations
+				WHERE brand_id = $1 AND status = 'open' AND merged_into IS NULL AND waiting_since IS NULL
+				  AND coalesce(last_inbound_at, created_at) < $2
+				ORDER BY id LIMIT 1000 FOR UPDATE SKIP LOCKED)
+			UPDATE conversations c SET status = 'closed', updated_at = now()
+			FROM quiet WHERE c.id = quiet.id
+			RETURNING c.id`, brandID, quietSince)
 		if err != nil {
 			return err
 		}

@@ -21,7 +21,8 @@ type RoutingContext struct {
 	ConversationID int64  // 0: no conversation with the brand yet
 	Status         string // the conversation's status before the text
 	// Automated are the conversation's automated texts, newest first (at
-	// most 10), each with when the customer next wrote.
+	// most 101: enough for the highest hourly limit), each with when the
+	// customer next wrote.
 	Automated []AutomatedText
 }
 
@@ -50,7 +51,7 @@ func (s *Store) RoutingContext(ctx context.Context, brandID int64, phone string)
 					  ORDER BY i.id LIMIT 1) AS answered_at
 				FROM messages m
 				WHERE m.conversation_id = c.id AND m.origin IN ('auto_reply', 'after_hours')
-				ORDER BY m.id DESC LIMIT 10) a), '[]')
+				ORDER BY m.id DESC LIMIT 101) a), '[]')
 		FROM contact_phones p
 		JOIN contacts ct ON ct.id = p.contact_id
 		LEFT JOIN conversations c ON c.contact_id = ct.id AND c.brand_id = $1 AND c.merged_into IS NULL

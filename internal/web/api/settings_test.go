@@ -45,8 +45,11 @@ func TestBrandSettingsRoundTrip(t *testing.T) {
 	if string(hours) != `{"mon":[["09:00","12:00"],["14:00","18:00"]],"sat":[]}` {
 		t.Errorf("business hours stored as %s", hours)
 	}
-	// null clears the schedule: always open again.
-	b.call(t, http.MethodPut, "/api/v1/brands/demoair/settings", map[string]any{"business_hours": nil}).decode(t, http.StatusOK, &after)
+	// null clears the schedule (always open again), but not while holidays
+	// would be left replacing hours that no longer exist.
+	b.call(t, http.MethodPut, "/api/v1/brands/demoair/settings", map[string]any{"business_hours": nil}).
+		expectError(t, http.StatusBadRequest, "invalid_field", "holidays")
+	b.call(t, http.MethodPut, "/api/v1/brands/demoair/settings", map[string]any{"business_hours": nil, "holidays": []any{}}).decode(t, http.StatusOK, &after)
 	if after.Data["business_hours"] != nil {
 		t.Errorf("business_hours null kept %v", after.Data["business_hours"])
 	}
@@ -71,6 +74,7 @@ func TestBrandSettingsRefuseBadValues(t *testing.T) {
 		{map[string]any{"auto_reply_limit_per_hour": 0}, "auto_reply_limit_per_hour"},
 		{map[string]any{"first_response_sla_seconds": "fast"}, "first_response_sla_seconds"},
 		{map[string]any{"colour": "blue"}, "colour"},
+		{map[string]any{"holidays": []map[string]any{{"date": "2026-12-25"}}}, "holidays"},
 	} {
 		b.call(t, http.MethodPut, "/api/v1/brands/demoair/settings", c.body).expectError(t, http.StatusBadRequest, "invalid_field", c.field)
 	}

@@ -2,10 +2,12 @@ package console
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/parleyhq/parley/internal/automation"
+	"github.com/parleyhq/parley/internal/routing"
 )
 
 // adminAutoReplyCreate: POST /admin/routing/:slug/rules — a new keyword
@@ -15,15 +17,26 @@ func (h *Handlers) adminAutoReplyCreate(c echo.Context) error {
 	if err != nil {
 		return echo.ErrNotFound
 	}
-	if _, err := h.Automation.CreateRule(c.Request().Context(), b.ID, ruleForm(c)); err != nil {
+	r, err := ruleForm(c)
+	if err == nil {
+		_, err = h.Automation.CreateRule(c.Request().Context(), b.ID, r)
+	}
+	if err != nil {
 		return h.adminFail(c, "admin_routing", h.adminRoutingData, err)
 	}
 	return adminDone(c, "/admin/routing?brand="+b.Slug, "rule_saved")
 }
 
-// ruleForm reads a rule form: position, match, pattern, reply, hand_to_agent.
-func ruleForm(c echo.Context) automation.Rule {
-	pos, _ := strconv.Atoi(c.FormValue("position"))
+// ruleForm reads a rule form: position (blank: last, or unchanged),
+// match, pattern, reply, hand_to_agent.
+func ruleForm(c echo.Context) (automation.Rule, error) {
+	var pos int
+	if v := strings.TrimSpace(c.FormValue("position")); v != "" {
+		var err error
+		if pos, err = strconv.Atoi(v); err != nil {
+			return automation.Rule{}, &routing.FieldError{Field: "position", Msg: strconv.Quote(v) + " is not a whole number"}
+		}
+	}
 	return automation.Rule{Position: pos, Match: c.FormValue("match"), Pattern: c.FormValue("pattern"),
-		Reply: c.FormValue("reply"), HandToAgent: c.FormValue("hand_to_agent") == "1"}
+		Reply: c.FormValue("reply"), HandToAgent: c.FormValue("hand_to_agent") == "1"}, nil
 }

@@ -15,7 +15,11 @@ func (h *Handlers) adminAutoReplyUpdate(c echo.Context) error {
 	if !ok {
 		return echo.ErrNotFound
 	}
-	if _, err := h.Automation.UpdateRule(c.Request().Context(), b.ID, id, ruleForm(c)); err != nil {
+	r, err := ruleForm(c)
+	if err == nil {
+		_, err = h.Automation.UpdateRule(c.Request().Context(), b.ID, id, r)
+	}
+	if err != nil {
 		return h.adminFail(c, "admin_routing", h.adminRoutingData, err)
 	}
 	return adminDone(c, "/admin/routing?brand="+b.Slug, "rule_saved")

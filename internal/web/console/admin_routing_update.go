@@ -44,14 +44,14 @@ func settingsForm(c echo.Context) (map[string]any, error) {
 		"business_hours":            nil,
 		"holidays":                  []map[string]any{},
 		"tier_priority":             map[string]int{},
-		"auto_reply_limit_per_hour": 0,
 	}
 	for field, name := range map[string]string{"first_response_sla_seconds": "first_response_minutes",
 		"next_response_sla_seconds": "next_response_minutes", "reassign_after_seconds": "reassign_after_minutes",
 		"auto_close_after_seconds": "auto_close_after_minutes", "auto_reply_limit_per_hour": "auto_reply_limit_per_hour"} {
 		v := strings.TrimSpace(c.FormValue(name))
 		if v == "" {
-			v = "0"
+			delete(doc, field) // left blank: keeps its value
+			continue
 		}
 		n, err := strconv.Atoi(v)
 		if err != nil {
