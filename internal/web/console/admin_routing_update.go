@@ -37,13 +37,13 @@ func (h *Handlers) adminRoutingUpdate(c echo.Context) error {
 // settingsForm turns the form into the API's settings document.
 func settingsForm(c echo.Context) (map[string]any, error) {
 	doc := map[string]any{
-		"timezone":                  strings.TrimSpace(c.FormValue("timezone")),
-		"after_hours_reply":         c.FormValue("after_hours_reply"),
-		"assignment":                c.FormValue("assignment"),
-		"sla_business_hours":        c.FormValue("sla_business_hours") == "1",
-		"business_hours":            nil,
-		"holidays":                  []map[string]any{},
-		"tier_priority":             map[string]int{},
+		"timezone":           strings.TrimSpace(c.FormValue("timezone")),
+		"after_hours_reply":  c.FormValue("after_hours_reply"),
+		"assignment":         c.FormValue("assignment"),
+		"sla_business_hours": c.FormValue("sla_business_hours") == "1",
+		"business_hours":     nil,
+		"holidays":           []map[string]any{},
+		"tier_priority":      map[string]int{},
 	}
 	for field, name := range map[string]string{"first_response_sla_seconds": "first_response_minutes",
 		"next_response_sla_seconds": "next_response_minutes", "reassign_after_seconds": "reassign_after_minutes",
