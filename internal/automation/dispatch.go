@@ -80,6 +80,10 @@ func (d *Dispatcher) Run(ctx context.Context, every time.Duration) {
 	}
 }
 
+// breachesPerPass bounds the missed targets one pass records (a backlog,
+// after a restart, is worked off over a few passes).
+const breachesPerPass = 100
+
 // kickGap is the least time between two passes.
 const kickGap = 100 * time.Millisecond
 
@@ -126,6 +130,7 @@ func (d *Dispatcher) Pass(ctx context.Context) []int64 {
 				continue
 			}
 			scope.OlderThan = now.Add(-shortest)
+			scope.Limit = breachesPerPass
 		}
 		_, ids, err := d.st.DispatchBrand(ctx, id, now, scope, func(v store.DispatchView) store.Dispatch {
 			return Plan(v, b, now)
@@ -149,7 +154,7 @@ func Plan(v store.DispatchView, b routing.Brand, now time.Time) store.Dispatch {
 		return ok && !now.Before(due)
 	}
 	for _, c := range v.Assigned {
-		if !c.Breached && overdue(c.WaitingSince, c.Answered) {
+		if !c.Breached && len(d.Breached) < breachesPerPass && overdue(c.WaitingSince, c.Answered) {
 			d.Breached = append(d.Breached, c.ID)
 		}
 	}
@@ -181,7 +186,7 @@ func Plan(v store.DispatchView, b routing.Brand, now time.Time) store.Dispatch {
 	}
 	for _, w := range v.Waiting {
 		late := overdue(w.WaitingSince, w.Answered)
-		if late && !w.Breached {
+		if late && !w.Breached && len(d.Breached) < breachesPerPass {
 			d.Breached = append(d.Breached, w.ID)
 		}
 		prio := routing.PriorityOf(doc.TierPriority, w.Tier)

@@ -91,6 +91,12 @@ func (s *Store) DispatchBrand(ctx context.Context, brandID int64, now time.Time,
 		if err := tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock(hashtextextended('dispatch:' || $1::bigint::text, 7))`, brandID).Scan(&ran); err != nil || !ran {
 			return err
 		}
+		// The view's queries are planned for their actual cutoff and limit: a
+		// generic plan cannot tell that the index range is tiny, and sorts
+		// the whole table instead.
+		if _, err := tx.Exec(ctx, `SET LOCAL plan_cache_mode = force_custom_plan`); err != nil {
+			return err
+		}
 		v, err := dispatchView(ctx, tx, brandID, scope)
 		if err != nil {
 			return err
@@ -104,49 +110,50 @@ func (s *Store) DispatchBrand(ctx context.Context, brandID int64, now time.Time,
 			return err
 		}
 		d = d.only(locked)
-		for _, u := range d.Unassign {
-			tag, err := tx.Exec(ctx, `UPDATE conversations SET assignee_id = NULL, assigned_at = NULL, updated_at = now()
-				WHERE id = $1 AND assignee_id = $2 AND status = 'open'`, u.ConversationID, u.From)
-			if err != nil {
-				return err
-			}
-			if tag.RowsAffected() == 1 {
-				if err := activity(ctx, tx, u.ConversationID, "unassigned", "automatically: "+u.Reason); err != nil {
-					return err
-				}
-				changed = append(changed, u.ConversationID)
-			}
-		}
-		for _, id := range d.Breached {
-			tag, err := tx.Exec(ctx, `UPDATE conversations SET sla_breached_wait = waiting_since, updated_at = now()
-				WHERE id = $1 AND waiting_since IS NOT NULL AND sla_breached_wait IS DISTINCT FROM waiting_since`, id)
-			if err != nil {
-				return err
-			}
-			if tag.RowsAffected() == 1 {
-				if err := activity(ctx, tx, id, "sla_breached", "the response target passed without an answer"); err != nil {
-					return err
-				}
-				changed = append(changed, id)
-			}
-		}
 		emails := map[int64]string{}
 		for _, a := range v.Agents {
 			emails[a.ID] = a.Email
 		}
-		for _, a := range d.Assign {
-			tag, err := tx.Exec(ctx, `UPDATE conversations SET assignee_id = $2, assigned_at = $3, updated_at = now()
-				WHERE id = $1 AND assignee_id IS NULL AND status = 'open' AND merged_into IS NULL`, a.ConversationID, a.AgentID, now)
-			if err != nil {
-				return err
-			}
-			if tag.RowsAffected() == 1 {
-				if err := activity(ctx, tx, a.ConversationID, "assigned", fmt.Sprintf("automatically to %s: %s", emails[a.AgentID], a.Reason)); err != nil {
-					return err
-				}
-				changed = append(changed, a.ConversationID)
-			}
+		// Set-based, a statement per kind of change: the pass holds its row
+		// locks for milliseconds however many conversations it changes.
+		var ids, agents []int64
+		var details []string
+		for _, u := range d.Unassign {
+			ids, agents, details = append(ids, u.ConversationID), append(agents, u.From), append(details, "automatically: "+u.Reason)
 		}
+		got, err := applyBatch(ctx, tx, `UPDATE conversations c SET assignee_id = NULL, assigned_at = NULL, updated_at = now()
+			FROM unnest($1::bigint[], $2::bigint[], $3::text[]) v(id, agent, detail)
+			WHERE c.id = v.id AND c.assignee_id = v.agent AND c.status = 'open'
+			RETURNING c.id, v.detail`, "unassigned", ids, agents, details)
+		if err != nil {
+			return err
+		}
+		changed = append(changed, got...)
+		ids, details = nil, nil
+		for _, id := range d.Breached {
+			ids, details = append(ids, id), append(details, "the response target passed without an answer")
+		}
+		got, err = applyBatch(ctx, tx, `UPDATE conversations c SET sla_breached_wait = c.waiting_since, updated_at = now()
+			FROM unnest($1::bigint[], $2::bigint[], $3::text[]) v(id, agent, detail)
+			WHERE c.id = v.id AND c.waiting_since IS NOT NULL AND c.sla_breached_wait IS DISTINCT FROM c.waiting_since
+			RETURNING c.id, v.detail`, "sla_breached", ids, make([]int64, len(ids)), details)
+		if err != nil {
+			return err
+		}
+		changed = append(changed, got...)
+		ids, agents, details = nil, nil, nil
+		for _, a := range d.Assign {
+			ids, agents = append(ids, a.ConversationID), append(agents, a.AgentID)
+			details = append(details, fmt.Sprintf("automatically to %s: %s", emails[a.AgentID], a.Reason))
+		}
+		got, err = applyBatch(ctx, tx, `UPDATE conversations c SET assignee_id = v.agent, assigned_at = $4, updated_at = now()
+			FROM unnest($1::bigint[], $2::bigint[], $3::text[]) v(id, agent, detail)
+			WHERE c.id = v.id AND c.assignee_id IS NULL AND c.status = 'open' AND c.merged_into IS NULL
+			RETURNING c.id, v.detail`, "assigned", ids, agents, details, now)
+		if err != nil {
+			return err
+		}
+		changed = append(changed, got...)
 		if len(changed) > 0 {
 			_, err = tx.Exec(ctx, `SELECT pg_notify('`+ConversationChannel+`', id::text) FROM unnest($1::bigint[]) AS id`, changed)
 		}
@@ -203,9 +210,34 @@ func (d Dispatch) only(locked map[int64]bool) Dispatch {
 	return out
 }
 
-func activity(ctx context.Context, tx pgx.Tx, id int64, kind, detail string) error {
-	_, err := tx.Exec(ctx, `INSERT INTO conversation_activity (conversation_id, kind, detail) VALUES ($1, $2, $3)`, id, kind, detail)
-	return err
+// applyBatch runs one set-based update (returning the id and the history
+// detail of each row it changed) and records each change in the history
+// as kind; it returns the ids changed.
+func applyBatch(ctx context.Context, tx pgx.Tx, update, kind string, ids, agents []int64, details []string, more ...any) ([]int64, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	rows, err := tx.Query(ctx, update, append([]any{ids, agents, details}, more...)...)
+	if err != nil {
+		return nil, err
+	}
+	var changed []int64
+	var done []string
+	var id int64
+	var detail string
+	if _, err := pgx.ForEachRow(rows, []any{&id, &detail}, func() error {
+		changed, done = append(changed, id), append(done, detail)
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	if len(changed) > 0 {
+		if _, err := tx.Exec(ctx, `INSERT INTO conversation_activity (conversation_id, kind, detail)
+			SELECT id, $3, detail FROM unnest($1::bigint[], $2::text[]) v(id, detail)`, changed, done, kind); err != nil {
+			return nil, err
+		}
+	}
+	return changed, nil
 }
 
 // waitingBefore selects the waits that began before $3 as a range of the
@@ -246,19 +278,38 @@ func dispatchView(ctx context.Context, tx pgx.Tx, brandID int64, scope DispatchS
 			return v, err
 		}
 	}
-	older, only := scope.OlderThan, " AND "+unbreached
+	if !scope.Assigning {
+		// Recording breaches alone needs neither the agents, nor who is
+		// assigned, nor who answered last: one range of the partial index
+		// conversations_unbreached.
+		rows, err = tx.Query(ctx, `SELECT c.id, c.waiting_since, c.answered_at IS NOT NULL FROM conversations c
+			WHERE c.brand_id = $1 AND c.status = 'open' AND c.merged_into IS NULL AND c.waiting_since IS NOT NULL
+			  AND `+unbreached+` AND `+waitingBefore+`
+			ORDER BY `+inboxKey+`, c.id LIMIT $2`, brandID, scope.Limit, scope.OlderThan)
+		if err != nil {
+			return v, err
+		}
+		v.Waiting, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (WaitingConversation, error) {
+			var w WaitingConversation
+			return w, r.Scan(&w.ID, &w.WaitingSince, &w.Answered)
+		})
+		return v, err
+	}
+	// Recording breaches alone needs neither the whole queue nor who
+	// answered last.
+	older, only, lastAgent := scope.OlderThan, " AND c.waiting_since IS NOT NULL AND "+unbreached, "''"
 	if scope.Assigning {
 		older, only = time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC), "" // every wait
+		lastAgent = `coalesce((SELECT m.origin_ref FROM messages m WHERE m.conversation_id = c.id
+			AND m.origin = 'agent' ORDER BY m.id DESC LIMIT 1), '')`
 	}
 	rows, err = tx.Query(ctx, `
 		SELECT c.id, c.waiting_since, c.answered_at IS NOT NULL, c.sla_breached_wait IS NOT DISTINCT FROM c.waiting_since,
-			coalesce(ct.attributes ->> 'tier', ''),
-			coalesce((SELECT m.origin_ref FROM messages m WHERE m.conversation_id = c.id AND m.direction = 'outbound'
-				AND m.origin = 'agent' ORDER BY m.id DESC LIMIT 1), '')
+			coalesce(ct.attributes ->> 'tier', ''), `+lastAgent+`
 		FROM conversations c JOIN contacts ct ON ct.id = c.contact_id
 		WHERE c.brand_id = $1 AND c.status = 'open' AND c.merged_into IS NULL AND c.assignee_id IS NULL
 		  AND `+waitingBefore+only+`
-		ORDER BY `+inboxKey+` LIMIT $2`, brandID, scope.Limit, older)
+		ORDER BY `+inboxKey+`, c.id LIMIT $2`, brandID, scope.Limit, older)
 	if err != nil {
 		return v, err
 	}
@@ -277,7 +328,7 @@ func dispatchView(ctx context.Context, tx pgx.Tx, brandID int64, scope DispatchS
 		FROM conversations c JOIN users u ON u.id = c.assignee_id
 		WHERE c.brand_id = $1 AND c.status = 'open' AND c.merged_into IS NULL AND c.waiting_since IS NOT NULL
 		  AND `+waitingBefore+only+`
-		ORDER BY `+inboxKey+` LIMIT $2`, brandID, scope.Limit, older)
+		ORDER BY `+inboxKey+`, c.id LIMIT $2`, brandID, scope.Limit, older)
 	if err != nil {
 		return v, err
 	}
