@@ -14,6 +14,7 @@ import (
 
 	"github.com/parleyhq/parley/internal/carrier/sim"
 	"github.com/parleyhq/parley/internal/config"
+	"github.com/parleyhq/parley/internal/automation"
 	"github.com/parleyhq/parley/internal/contact"
 	"github.com/parleyhq/parley/internal/inbound"
 	"github.com/parleyhq/parley/internal/store"
@@ -74,7 +75,7 @@ func Dev(ctx context.Context, getenv func(string) string, log *slog.Logger, out 
 	fmt.Fprintf(out, `
 Parley dev is running at %[1]s
   console login:   admin@demo-air.example / %[2]s
-  phone simulator: %[1]s/dev/phone   (text Demo Air at %[3]s as a customer)
+  phone simulator: %[1]s/dev/phone   (text Demo Air at %[3]s as a customer; "hours" or "baggage" get an auto-reply)
   API key:         %[4]s
   try:             curl -H 'Authorization: Bearer %[4]s' %[1]s/api/v1/conversations?brand=demo-air
 `, cfg.PublicURL, password, DemoNumber, key)
@@ -137,6 +138,29 @@ func seedDemo(ctx context.Context, a *App) error {
 	for _, c := range canned {
 		if _, err := a.Store.CreateCannedResponse(ctx, c); err != nil && !errors.Is(err, store.ErrTitleTaken) {
 			return fmt.Errorf("dev: seed canned response: %w", err)
+		}
+	}
+	return seedDemoRouting(ctx, a)
+}
+
+// seedDemoRouting gives the demo brand two keyword auto-replies (text
+// "hours" or "baggage" from the phone simulator), once.
+func seedDemoRouting(ctx context.Context, a *App) error {
+	b, err := a.Store.BrandBySlug(ctx, "demo-air")
+	if err != nil {
+		return fmt.Errorf("dev: demo brand: %w", err)
+	}
+	svc := automation.NewService(a.Store, a.Routing)
+	if rules, err := svc.Rules(ctx, b.ID, 0, 0, 1); err != nil || len(rules) > 0 {
+		return err
+	}
+	for _, r := range []automation.Rule{
+		{Match: "first_word", Pattern: "hours", Reply: `Hi {{default "there" .FirstName}}! Our agents text back 7:00–22:00 New York time, every day.`},
+		{Match: "contains", Pattern: "baggage", HandToAgent: true,
+			Reply: `Sorry to hear about your bag, {{default "there" .FirstName}}. An agent is on it; reply with your bag tag number if you have it.`},
+	} {
+		if _, err := svc.CreateRule(ctx, b.ID, r); err != nil {
+			return fmt.Errorf("dev: seed auto-reply: %w", err)
 		}
 	}
 	return nil
