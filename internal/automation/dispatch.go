@@ -189,7 +189,7 @@ func Plan(v store.DispatchView, b routing.Brand, now time.Time) store.Dispatch {
 		if late && !w.Breached && len(d.Breached) < breachesPerPass {
 			d.Breached = append(d.Breached, w.ID)
 		}
-		prio := routing.PriorityOf(doc.TierPriority, w.Tier)
+		prio := routing.PriorityOf(doc.TierPriority, w.Tier, w.Followers)
 		if late {
 			prio += routing.BreachedPriority // a missed target goes to the head of the queue
 		}

@@ -137,7 +137,16 @@ func ShouldReassign(c Assigned, after time.Duration, now time.Time) string {
 // passed: it goes before every tier.
 const BreachedPriority = 1000
 
-// PriorityOf is a contact's priority from its tier attribute.
-func PriorityOf(tierPriority map[string]int, tier string) int {
-	return tierPriority[tier]
+// PriorityOf is a contact's priority: the brand's rank for its loyalty tier
+// (the tier attribute), plus its influence, one step per order of magnitude
+// of followers from 10,000 (an imported followers attribute): 10k +1, 100k
+// +2, a million or more +3.
+func PriorityOf(tierPriority map[string]int, tier string, followers float64) int {
+	p := tierPriority[tier]
+	for _, step := range []float64{1e4, 1e5, 1e6} {
+		if followers >= step {
+			p++
+		}
+	}
+	return p
 }

@@ -81,3 +81,17 @@ func TestShouldReassign(t *testing.T) {
 		}
 	}
 }
+
+func TestPriorityOf(t *testing.T) {
+	t.Parallel()
+	tiers := map[string]int{"gold": 2, "silver": 1}
+	for _, c := range []struct {
+		tier      string
+		followers float64
+		want      int
+	}{{"gold", 0, 2}, {"silver", 9999, 1}, {"", 10000, 1}, {"blue", 250000, 2}, {"gold", 3e6, 5}} {
+		if got := PriorityOf(tiers, c.tier, c.followers); got != c.want {
+			t.Errorf("%s with %v followers: %d, want %d", c.tier, c.followers, got, c.want)
+		}
+	}
+}

@@ -24,9 +24,10 @@ type AgentLoad struct {
 type WaitingConversation struct {
 	ID             int64
 	WaitingSince   time.Time
-	Answered       bool   // a person answered it before (next-response target)
-	Breached       bool   // this wait's target was already recorded as missed
-	Tier           string // the contact's tier attribute, "" for none
+	Answered       bool    // a person answered it before (next-response target)
+	Breached       bool    // this wait's target was already recorded as missed
+	Tier           string  // the contact's tier attribute, "" for none
+	Followers      float64 // the contact's followers attribute when a number, else 0
 	LastAnsweredBy int64
 }
 
@@ -305,7 +306,9 @@ func dispatchView(ctx context.Context, tx pgx.Tx, brandID int64, scope DispatchS
 	}
 	rows, err = tx.Query(ctx, `
 		SELECT c.id, c.waiting_since, c.answered_at IS NOT NULL, c.sla_breached_wait IS NOT DISTINCT FROM c.waiting_since,
-			coalesce(ct.attributes ->> 'tier', ''), `+lastAgent+`
+			coalesce(ct.attributes ->> 'tier', ''),
+			CASE WHEN jsonb_typeof(ct.attributes -> 'followers') = 'number' THEN (ct.attributes ->> 'followers')::float8 ELSE 0 END,
+			`+lastAgent+`
 		FROM conversations c JOIN contacts ct ON ct.id = c.contact_id
 		WHERE c.brand_id = $1 AND c.status = 'open' AND c.merged_into IS NULL AND c.assignee_id IS NULL
 		  AND `+waitingBefore+only+`
@@ -316,7 +319,7 @@ func dispatchView(ctx context.Context, tx pgx.Tx, brandID int64, scope DispatchS
 	if v.Waiting, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (WaitingConversation, error) {
 		var w WaitingConversation
 		var by string
-		err := r.Scan(&w.ID, &w.WaitingSince, &w.Answered, &w.Breached, &w.Tier, &by)
+		err := r.Scan(&w.ID, &w.WaitingSince, &w.Answered, &w.Breached, &w.Tier, &w.Followers, &by)
 		_, _ = fmt.Sscan(by, &w.LastAnsweredBy)
 		return w, err
 	}); err != nil {
