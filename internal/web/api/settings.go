@@ -28,6 +28,26 @@ func (h *Handlers) pathBrand(c echo.Context) (store.Brand, *apierr.Error, error)
 	return b, brandAllowed(c, b.ID, b.Slug), nil
 }
 
+// inBrand resolves :slug (404 brand_not_found, 403 forbidden for a key
+// without the brand) and, with withID, :id, then runs fn.
+func (h *Handlers) inBrand(c echo.Context, withID bool, fn func(b store.Brand, id int64) error) error {
+	b, bad, err := h.pathBrand(c)
+	if err != nil {
+		return h.internal(c, err)
+	}
+	if bad != nil {
+		return apierr.Write(c, bad)
+	}
+	var id int64
+	if withID {
+		var e *apierr.Error
+		if id, e = idParam(c, "id", true); e != nil {
+			return apierr.Write(c, e)
+		}
+	}
+	return fn(b, id)
+}
+
 // routingFail answers a routing or automation error: a FieldError is 400
 // naming the field, a missing rule 404, too many rules 409.
 func (h *Handlers) routingFail(c echo.Context, err error) error {
@@ -46,40 +66,30 @@ func (h *Handlers) routingFail(c echo.Context, err error) error {
 // getSettings: GET /api/v1/brands/{slug}/settings — exactly the fields PUT
 // accepts, so a GET's data can be sent back with one field changed.
 func (h *Handlers) getSettings(c echo.Context) error {
-	b, bad, err := h.pathBrand(c)
-	if err != nil {
-		return h.internal(c, err)
-	}
-	if bad != nil {
-		return apierr.Write(c, bad)
-	}
-	doc, err := h.automation.Settings(c.Request().Context(), b)
-	if err != nil {
-		return h.internal(c, err)
-	}
-	return ok(c, http.StatusOK, doc)
+	return h.inBrand(c, false, func(b store.Brand, _ int64) error {
+		doc, err := h.automation.Settings(c.Request().Context(), b)
+		if err != nil {
+			return h.internal(c, err)
+		}
+		return ok(c, http.StatusOK, doc)
+	})
 }
 
 // putSettings: PUT /api/v1/brands/{slug}/settings — the fields given replace
 // the stored ones, a field left out keeps its value; an invalid value is 400
 // naming it and nothing changes.
 func (h *Handlers) putSettings(c echo.Context) error {
-	b, bad, err := h.pathBrand(c)
-	if err != nil {
-		return h.internal(c, err)
-	}
-	if bad != nil {
-		return apierr.Write(c, bad)
-	}
-	body, e := readJSONBody(c)
-	if e != nil {
-		return apierr.Write(c, e)
-	}
-	doc, err := h.automation.PutSettings(c.Request().Context(), b, body)
-	if err != nil {
-		return h.routingFail(c, err)
-	}
-	return ok(c, http.StatusOK, doc)
+	return h.inBrand(c, false, func(b store.Brand, _ int64) error {
+		body, e := readJSONBody(c)
+		if e != nil {
+			return apierr.Write(c, e)
+		}
+		doc, err := h.automation.PutSettings(c.Request().Context(), b, body)
+		if err != nil {
+			return h.routingFail(c, err)
+		}
+		return ok(c, http.StatusOK, doc)
+	})
 }
 
 // readJSONBody reads a JSON body whole (up to maxBody) for handlers that
@@ -128,105 +138,77 @@ func autoReplyBody(c echo.Context) (automation.Rule, *apierr.Error) {
 // they are tried (position, then id), keyset-paginated with ?after=<id of
 // the last rule of the previous page>.
 func (h *Handlers) listAutoReplies(c echo.Context) error {
-	b, bad, err := h.pathBrand(c)
-	if err != nil {
-		return h.internal(c, err)
-	}
-	if bad != nil {
-		return apierr.Write(c, bad)
-	}
-	limit, e := limitParam(c)
-	if e != nil {
-		return apierr.Write(c, e)
-	}
-	after, e := idParam(c, "after", false)
-	if e != nil {
-		return apierr.Write(c, e)
-	}
-	ctx := c.Request().Context()
-	var afterPos int
-	if after != 0 {
-		last, err := h.automation.Rule(ctx, b.ID, after)
-		if errors.Is(err, store.ErrNotFound) {
-			return apierr.Write(c, apierr.Field("invalid_field", "after", "the brand has no auto-reply %d to list after", after))
+	return h.inBrand(c, false, func(b store.Brand, _ int64) error {
+		limit, e := limitParam(c)
+		if e != nil {
+			return apierr.Write(c, e)
 		}
+		after, e := idParam(c, "after", false)
+		if e != nil {
+			return apierr.Write(c, e)
+		}
+		ctx := c.Request().Context()
+		var afterPos int
+		if after != 0 {
+			last, err := h.automation.Rule(ctx, b.ID, after)
+			if errors.Is(err, store.ErrNotFound) {
+				return apierr.Write(c, apierr.Field("invalid_field", "after", "the brand has no auto-reply %d to list after", after))
+			}
+			if err != nil {
+				return h.internal(c, err)
+			}
+			afterPos = last.Position
+		}
+		rules, err := h.automation.Rules(ctx, b.ID, afterPos, after, limit+1)
 		if err != nil {
 			return h.internal(c, err)
 		}
-		afterPos = last.Position
-	}
-	rules, err := h.automation.Rules(ctx, b.ID, afterPos, after, limit+1)
-	if err != nil {
-		return h.internal(c, err)
-	}
-	out := make([]autoReplyJSON, len(rules))
-	for i, r := range rules {
-		out[i] = toAutoReplyJSON(r)
-	}
-	return page(c, out, limit, "after", func(r autoReplyJSON) int64 { return r.ID })
+		out := make([]autoReplyJSON, len(rules))
+		for i, r := range rules {
+			out[i] = toAutoReplyJSON(r)
+		}
+		return page(c, out, limit, "after", func(r autoReplyJSON) int64 { return r.ID })
+	})
 }
 
 // createAutoReply: POST /api/v1/brands/{slug}/auto-replies — 201 with the
 // rule; position absent or 0 puts it last.
 func (h *Handlers) createAutoReply(c echo.Context) error {
-	b, bad, err := h.pathBrand(c)
-	if err != nil {
-		return h.internal(c, err)
-	}
-	if bad != nil {
-		return apierr.Write(c, bad)
-	}
-	r, e := autoReplyBody(c)
-	if e != nil {
-		return apierr.Write(c, e)
-	}
-	a, err := h.automation.CreateRule(c.Request().Context(), b.ID, r)
-	if err != nil {
-		return h.routingFail(c, err)
-	}
-	return ok(c, http.StatusCreated, toAutoReplyJSON(a))
+	return h.inBrand(c, false, func(b store.Brand, _ int64) error {
+		r, e := autoReplyBody(c)
+		if e != nil {
+			return apierr.Write(c, e)
+		}
+		a, err := h.automation.CreateRule(c.Request().Context(), b.ID, r)
+		if err != nil {
+			return h.routingFail(c, err)
+		}
+		return ok(c, http.StatusCreated, toAutoReplyJSON(a))
+	})
 }
 
 // updateAutoReply: PUT /api/v1/brands/{slug}/auto-replies/{id} — replaces
 // the rule; position absent or 0 keeps its place.
 func (h *Handlers) updateAutoReply(c echo.Context) error {
-	b, bad, err := h.pathBrand(c)
-	if err != nil {
-		return h.internal(c, err)
-	}
-	if bad != nil {
-		return apierr.Write(c, bad)
-	}
-	id, e := idParam(c, "id", true)
-	if e != nil {
-		return apierr.Write(c, e)
-	}
-	r, e := autoReplyBody(c)
-	if e != nil {
-		return apierr.Write(c, e)
-	}
-	a, err := h.automation.UpdateRule(c.Request().Context(), b.ID, id, r)
-	if err != nil {
-		return h.routingFail(c, err)
-	}
-	return ok(c, http.StatusOK, toAutoReplyJSON(a))
+	return h.inBrand(c, true, func(b store.Brand, id int64) error {
+		r, e := autoReplyBody(c)
+		if e != nil {
+			return apierr.Write(c, e)
+		}
+		a, err := h.automation.UpdateRule(c.Request().Context(), b.ID, id, r)
+		if err != nil {
+			return h.routingFail(c, err)
+		}
+		return ok(c, http.StatusOK, toAutoReplyJSON(a))
+	})
 }
 
 // deleteAutoReply: DELETE /api/v1/brands/{slug}/auto-replies/{id} — 204.
 func (h *Handlers) deleteAutoReply(c echo.Context) error {
-	b, bad, err := h.pathBrand(c)
-	if err != nil {
-		return h.internal(c, err)
-	}
-	if bad != nil {
-		return apierr.Write(c, bad)
-	}
-	id, e := idParam(c, "id", true)
-	if e != nil {
-		return apierr.Write(c, e)
-	}
-	if err := h.automation.DeleteRule(c.Request().Context(), b.ID, id); err != nil {
-		return h.routingFail(c, err)
-	}
-	return c.NoContent(http.StatusNoContent)
+	return h.inBrand(c, true, func(b store.Brand, id int64) error {
+		if err := h.automation.DeleteRule(c.Request().Context(), b.ID, id); err != nil {
+			return h.routingFail(c, err)
+		}
+		return c.NoContent(http.StatusNoContent)
+	})
 }

@@ -7,13 +7,9 @@ import (
 // adminAutoReplyDelete: POST /admin/routing/:slug/rules/:id/delete — the
 // rule answers nothing any more.
 func (h *Handlers) adminAutoReplyDelete(c echo.Context) error {
-	b, err := h.Store.BrandBySlug(c.Request().Context(), c.Param("slug"))
+	b, id, err := h.pathBrandRule(c)
 	if err != nil {
-		return echo.ErrNotFound
-	}
-	id, ok := pathID(c)
-	if !ok {
-		return echo.ErrNotFound
+		return err
 	}
 	if err := h.Automation.DeleteRule(c.Request().Context(), b.ID, id); err != nil {
 		return h.adminFail(c, "admin_routing", h.adminRoutingData, err)

@@ -7,13 +7,9 @@ import (
 // adminAutoReplyUpdate: POST /admin/routing/:slug/rules/:id — the rule's
 // new position, match, pattern, reply and hand-to-agent choice.
 func (h *Handlers) adminAutoReplyUpdate(c echo.Context) error {
-	b, err := h.Store.BrandBySlug(c.Request().Context(), c.Param("slug"))
+	b, id, err := h.pathBrandRule(c)
 	if err != nil {
-		return echo.ErrNotFound
-	}
-	id, ok := pathID(c)
-	if !ok {
-		return echo.ErrNotFound
+		return err
 	}
 	r, err := ruleForm(c)
 	if err == nil {

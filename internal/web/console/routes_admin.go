@@ -97,6 +97,20 @@ func (h *Handlers) adminFail(c echo.Context, page string, load pageData, err err
 	return h.render(c, status, page, data)
 }
 
+// pathBrandRule resolves :slug and :id of a brand's auto-reply page action;
+// 404 for either unknown.
+func (h *Handlers) pathBrandRule(c echo.Context) (store.Brand, int64, error) {
+	b, err := h.Store.BrandBySlug(c.Request().Context(), c.Param("slug"))
+	if err != nil {
+		return b, 0, echo.ErrNotFound
+	}
+	id, ok := pathID(c)
+	if !ok {
+		return b, 0, echo.ErrNotFound
+	}
+	return b, id, nil
+}
+
 func pathID(c echo.Context) (int64, bool) {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	return id, err == nil && id > 0

@@ -10,6 +10,17 @@ import (
 	"github.com/parleyhq/parley/internal/automation"
 )
 
+// dispatchEnv is an environment with the worker running, its clock at at
+// (settable through r.clock), and a dispatcher pass every 50 ms.
+func dispatchEnv(t *testing.T, at time.Time) *routed {
+	t.Helper()
+	r := &routed{clock: newClock(at)}
+	now := func() time.Time { return time.Unix(0, r.clock.Load()) }
+	r.Env = apptest.New(t, apptest.Options{Worker: true, App: func(o *app.Options) { o.Now = now; o.DispatchEvery = 50 * time.Millisecond }})
+	r.auto = automation.NewService(r.Store, r.App.Routing)
+	return r
+}
+
 // assignee is who holds the conversation of phone now (0: nobody).
 func (r *routed) assignee(t *testing.T, phone string) int64 {
 	t.Helper()
@@ -28,12 +39,7 @@ func (r *routed) assignee(t *testing.T, phone string) int64 {
 // to someone else. Every change is in the conversation's history.
 func TestAutomaticAssignment(t *testing.T) {
 	t.Parallel()
-	clock := newYork(t, "2026-03-04 11:00")
-	r := &routed{}
-	r.clock = newClock(clock)
-	now := func() time.Time { return time.Unix(0, r.clock.Load()) }
-	r.Env = apptest.New(t, apptest.Options{Worker: true, App: func(o *app.Options) { o.Now = now; o.DispatchEvery = 50 * time.Millisecond }})
-	r.auto = automation.NewService(r.Store, r.App.Routing)
+	r := dispatchEnv(t, newYork(t, "2026-03-04 11:00"))
 	ctx := context.Background()
 	r.settings(t, `{"assignment": "sticky_round_robin", "reassign_after_seconds": 300}`)
 	for _, email := range []string{"ana@example.com", "ben@example.com"} {
@@ -101,10 +107,7 @@ func TestAutomaticAssignment(t *testing.T) {
 // of the same conversation has its own.
 func TestResponseTargetBreachRecordedOnce(t *testing.T) {
 	t.Parallel()
-	r := &routed{clock: newClock(newYork(t, "2026-03-04 11:00"))}
-	now := func() time.Time { return time.Unix(0, r.clock.Load()) }
-	r.Env = apptest.New(t, apptest.Options{Worker: true, App: func(o *app.Options) { o.Now = now; o.DispatchEvery = 50 * time.Millisecond }})
-	r.auto = automation.NewService(r.Store, r.App.Routing)
+	r := dispatchEnv(t, newYork(t, "2026-03-04 11:00"))
 	r.settings(t, `{"first_response_sla_seconds": 120}`)
 	const phone = "+12125550401"
 	breaches := func() int {
@@ -127,10 +130,7 @@ func TestResponseTargetBreachRecordedOnce(t *testing.T) {
 // period; a snoozed one is left alone; a new text reopens.
 func TestAutoCloseQuietConversations(t *testing.T) {
 	t.Parallel()
-	r := &routed{clock: newClock(newYork(t, "2026-03-04 11:00"))}
-	now := func() time.Time { return time.Unix(0, r.clock.Load()) }
-	r.Env = apptest.New(t, apptest.Options{Worker: true, App: func(o *app.Options) { o.Now = now; o.DispatchEvery = 50 * time.Millisecond }})
-	r.auto = automation.NewService(r.Store, r.App.Routing)
+	r := dispatchEnv(t, newYork(t, "2026-03-04 11:00"))
 	r.settings(t, `{"auto_close_after_seconds": 600}`)
 	const answered, snoozed, waiting = "+12125550501", "+12125550502", "+12125550503"
 	for _, p := range []string{answered, snoozed, waiting} {
