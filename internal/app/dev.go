@@ -12,9 +12,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/parleyhq/parley/internal/automation"
 	"github.com/parleyhq/parley/internal/carrier/sim"
 	"github.com/parleyhq/parley/internal/config"
-	"github.com/parleyhq/parley/internal/automation"
 	"github.com/parleyhq/parley/internal/contact"
 	"github.com/parleyhq/parley/internal/inbound"
 	"github.com/parleyhq/parley/internal/store"
