@@ -81,21 +81,26 @@ func decodeDoc(b store.Brand, raw []byte) (routing.Doc, error) {
 // keep their value) and stores the result; a bad value is a
 // *routing.FieldError and nothing changes.
 func (s *Service) PutSettings(ctx context.Context, b store.Brand, body []byte) (routing.Doc, error) {
-	cur, err := s.Settings(ctx, b)
+	var next routing.Doc
+	// Read, merge and write under the brand's settings row lock: two admins
+	// changing different fields at once both keep their change.
+	err := s.st.UpdateBrandSettings(ctx, b.ID, func(cur store.BrandSettingsRow) (store.BrandSettingsRow, error) {
+		b.Timezone, b.SLAMinutes = cur.Timezone, cur.SLAMinutes
+		doc, err := decodeDoc(b, cur.Doc)
+		if err != nil {
+			return cur, err
+		}
+		if next, err = routing.Merge(doc, body); err != nil {
+			return cur, err
+		}
+		raw, err := json.Marshal(next)
+		if err != nil {
+			return cur, err
+		}
+		return store.BrandSettingsRow{Doc: raw, Timezone: next.Timezone, SLAMinutes: (next.FirstResponseSLASeconds + 59) / 60}, nil
+	})
 	if err != nil {
-		return cur, err
-	}
-	next, err := routing.Merge(cur, body)
-	if err != nil {
-		return cur, err
-	}
-	doc, err := json.Marshal(next)
-	if err != nil {
-		return cur, err
-	}
-	slaMinutes := (next.FirstResponseSLASeconds + 59) / 60
-	if err := s.st.SaveBrandSettings(ctx, b.ID, next.Timezone, slaMinutes, doc); err != nil {
-		return cur, err
+		return next, err
 	}
 	s.changed()
 	return next, nil

@@ -212,15 +212,44 @@ func (s *Store) AllBrandSettings(ctx context.Context) (map[int64][]byte, error) 
 	return out, nil
 }
 
-// SaveBrandSettings stores a brand's validated settings document, and its
-// time zone and first-response target on the brand, in one transaction.
-func (s *Store) SaveBrandSettings(ctx context.Context, brandID int64, timezone string, slaMinutes int, doc []byte) error {
+// BrandSettingsRow is a brand's settings document with the two brand
+// columns it carries: the time zone and the first-response target.
+type BrandSettingsRow struct {
+	Doc        []byte // "{}" when none was saved
+	Timezone   string
+	SLAMinutes int
+}
+
+// UpdateBrandSettings reads a brand's settings under a row lock, lets
+// change compute the new ones from them, and stores the result, in one
+// transaction; an error from change stores nothing. ErrNotFound for an
+// unknown brand.
+func (s *Store) UpdateBrandSettings(ctx context.Context, brandID int64, change func(BrandSettingsRow) (BrandSettingsRow, error)) error {
 	return s.inTx(ctx, func(tx pgx.Tx) error {
+		var cur BrandSettingsRow
+		// The lock first; the settings then, in a statement of their own,
+		// so that they are read after any earlier holder committed (a
+		// joined row would come from the snapshot taken before the wait).
+		err := tx.QueryRow(ctx, `SELECT timezone, sla_minutes FROM brands WHERE id = $1 FOR UPDATE`, brandID).
+			Scan(&cur.Timezone, &cur.SLAMinutes)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("store: settings of brand %d: %w", brandID, ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("store: settings of brand %d: %w", brandID, err)
+		}
+		if err := tx.QueryRow(ctx, `SELECT coalesce((SELECT settings FROM brand_settings WHERE brand_id = $1), '{}')`, brandID).Scan(&cur.Doc); err != nil {
+			return fmt.Errorf("store: settings of brand %d: %w", brandID, err)
+		}
+		next, err := change(cur)
+		if err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, `INSERT INTO brand_settings (brand_id, settings) VALUES ($1, $2)
-			ON CONFLICT (brand_id) DO UPDATE SET settings = EXCLUDED.settings, updated_at = now()`, brandID, doc); err != nil {
+			ON CONFLICT (brand_id) DO UPDATE SET settings = EXCLUDED.settings, updated_at = now()`, brandID, next.Doc); err != nil {
 			return fmt.Errorf("store: save settings of brand %d: %w", brandID, err)
 		}
-		if _, err := tx.Exec(ctx, `UPDATE brands SET timezone = $2, sla_minutes = $3 WHERE id = $1`, brandID, timezone, slaMinutes); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE brands SET timezone = $2, sla_minutes = $3 WHERE id = $1`, brandID, next.Timezone, next.SLAMinutes); err != nil {
 			return fmt.Errorf("store: save time zone of brand %d: %w", brandID, err)
 		}
 		return nil
