@@ -396,7 +396,15 @@ func TestAgentWorkflow(t *testing.T) {
 
 	// 4. Assign to me.
 	me := w.userID(t)
-	w.run(t, "assign", chromedp.SetValue(`#assignee-select`, fmt.Sprint(me)), chromedp.Click(`form[action$="/assign"] button[type="submit"]`))
+	// Choose and submit in one step of the page's event loop: the live
+	// refresh replaces the header between two separate browser commands
+	// (one that finds the select, one that sets it) when the replies'
+	// status updates arrive, and the value would go to a detached node.
+	w.run(t, "assign", chromedp.Evaluate(fmt.Sprintf(`(() => {
+		const f = document.querySelector('form[action$="/assign"]');
+		f.querySelector("#assignee-select").value = %q;
+		f.querySelector('button[type="submit"]').click();
+	})()`, fmt.Sprint(me)), nil))
 	w.eventually(t, "the assignment shown", fmt.Sprintf(`document.getElementById("assignee").textContent.trim() === %q`, "assigned to "+agentEmail))
 	if n := env.Count(t, `SELECT count(*) FROM conversations WHERE id = $1 AND assignee_id = $2`, conv, me); n != 1 {
 		t.Fatal("the assignment is not stored")
