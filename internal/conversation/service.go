@@ -210,9 +210,3 @@ func IsPowerUser(attrs map[string]any) bool {
 	}
 	return false
 }
-
-// SLABreached says whether a customer waiting since waiting has waited longer
-// than the brand's first-response target.
-func SLABreached(waiting *time.Time, slaMinutes int, now time.Time) bool {
-	return waiting != nil && slaMinutes > 0 && now.Sub(*waiting) > time.Duration(slaMinutes)*time.Minute
-}

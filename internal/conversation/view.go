@@ -49,7 +49,6 @@ type View struct {
 	ZoneSource    string
 	LocalTime     time.Time
 	PowerUser     bool
-	SLABreached   bool
 	OptedOut      *OptedOutError // replying is impossible, and why
 	Undeliverable bool
 }
@@ -135,7 +134,6 @@ func (s *Service) View(ctx context.Context, u store.User, id int64) (View, error
 	loc, src := s.zones.Resolve(v.Contact.Timezone, c.LastPhone, v.Brand.Timezone)
 	v.LocalZone, v.ZoneSource, v.LocalTime = loc.String(), src, s.now().In(loc)
 	v.PowerUser = IsPowerUser(v.Contact.Attributes)
-	v.SLABreached = SLABreached(v.Row.WaitingSince, v.Row.SLAMinutes, s.now())
 	if err := s.st.MarkRead(ctx, u.ID, c.ID); err != nil {
 		return v, err
 	}
