@@ -12,7 +12,8 @@
 
   // ---- small helpers -------------------------------------------------------
 
-  function toast(text, bad) {
+  // toast shows a short message; href adds a link to follow it up.
+  function toast(text, bad, href, linkText) {
     var t = document.getElementById("toast");
     if (!t) {
       t = document.createElement("p");
@@ -21,9 +22,16 @@
       document.body.appendChild(t);
     }
     t.textContent = text;
+    if (href) {
+      var a = document.createElement("a");
+      a.href = href;
+      a.textContent = linkText || "Open";
+      t.appendChild(document.createTextNode(" "));
+      t.appendChild(a);
+    }
     t.className = bad ? "toast bad" : "toast";
     clearTimeout(toast.timer);
-    toast.timer = setTimeout(function () { t.className = "toast gone"; }, bad ? 8000 : 2500);
+    toast.timer = setTimeout(function () { t.className = "toast gone"; }, href ? 20000 : bad ? 8000 : 2500);
   }
 
   function typing(el) {
@@ -113,9 +121,18 @@
 
   // ---- live events -----------------------------------------------------------
 
-  if (live && window.EventSource) {
+  // Admins keep a stream open on every page: they are told of each missed
+  // response target wherever they are.
+  var admin = document.body.dataset.role === "admin";
+  if ((live || admin) && window.EventSource) {
     var hadError = false;
     var es = new EventSource("/events");
+    es.addEventListener("breach", function (e) {
+      var id = "";
+      try { id = String(JSON.parse(e.data).id); } catch (err) { return; }
+      window.parleyLastBreach = id;
+      toast("Response target missed: a customer is still waiting.", true, "/conversations/" + id, "Open the conversation");
+    });
     es.addEventListener("conversation", function (e) {
       var id = "";
       try { id = String(JSON.parse(e.data).id); } catch (err) { return; }
@@ -296,20 +313,6 @@
   slaClocks();
   setInterval(slaClocks, 1000);
   document.addEventListener("parley:refreshed", slaClocks);
-
-  // Admins hear of each newly breached target, whatever page is open.
-  var breached = {};
-  function noteBreaches(announce) {
-    document.querySelectorAll("#conversation-list li.row.sla").forEach(function (li) {
-      if (!breached[li.dataset.id] && announce && document.body.dataset.role === "admin") {
-        var who = li.querySelector(".who strong");
-        toast("Response target missed: " + (who ? who.textContent : "a customer"), true);
-      }
-      breached[li.dataset.id] = true;
-    });
-  }
-  noteBreaches(false);
-  document.addEventListener("parley:refreshed", function () { noteBreaches(true); });
 
   localTimes();
   rememberList();

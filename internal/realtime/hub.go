@@ -26,6 +26,9 @@ type Event struct {
 	// Resync: events may have been missed (the listener reconnected, or this
 	// subscriber fell behind); the console should reload what it shows.
 	Resync bool
+	// Breach: the conversation's response target has just been missed (for
+	// the admins' notice; a reconnecting console is not told of past ones).
+	Breach bool
 }
 
 // Sub is one open console.
@@ -81,7 +84,7 @@ func (h *Hub) Run(ctx context.Context) error {
 		}
 		first = false
 		h.once.Do(func() { close(h.ready) })
-	}, func(id int64) { h.changed(ctx, id) })
+	}, func(id int64, breach bool) { h.changed(ctx, id, breach) })
 	if errors.Is(err, context.Canceled) {
 		return nil
 	}
@@ -140,7 +143,7 @@ func (h *Hub) nextID() string {
 	return strconv.FormatInt(now, 10)
 }
 
-func (h *Hub) changed(ctx context.Context, id int64) {
+func (h *Hub) changed(ctx context.Context, id int64, breach bool) {
 	h.mu.Lock()
 	brand, ok := h.brands[id]
 	listening := len(h.subs) > 0
@@ -168,7 +171,7 @@ func (h *Hub) changed(ctx context.Context, id int64) {
 		h.brands[id] = brand
 		h.mu.Unlock()
 	}
-	h.deliver(Event{ConversationID: id}, brand)
+	h.deliver(Event{ConversationID: id, Breach: breach}, brand)
 }
 
 // deliver sends ev to every subscriber that may see brand (-1: everyone),

@@ -142,6 +142,7 @@ func (s *Store) DispatchBrand(ctx context.Context, brandID int64, now time.Time,
 			return err
 		}
 		changed = append(changed, got...)
+		breached := got
 		ids, agents, details = nil, nil, nil
 		for _, a := range d.Assign {
 			ids, agents = append(ids, a.ConversationID), append(agents, a.AgentID)
@@ -156,7 +157,14 @@ func (s *Store) DispatchBrand(ctx context.Context, brandID int64, now time.Time,
 		}
 		changed = append(changed, got...)
 		if len(changed) > 0 {
-			_, err = tx.Exec(ctx, `SELECT pg_notify('`+ConversationChannel+`', id::text) FROM unnest($1::bigint[]) AS id`, changed)
+			if _, err = tx.Exec(ctx, `SELECT pg_notify('`+ConversationChannel+`', id::text) FROM unnest($1::bigint[]) AS id`, changed); err != nil {
+				return err
+			}
+		}
+		if len(breached) > 0 {
+			// After the changes, so a console hears of the breach once the
+			// conversation it refreshes shows it.
+			_, err = tx.Exec(ctx, `SELECT pg_notify('`+ConversationChannel+`', '`+breachPrefix+`' || id::text) FROM unnest($1::bigint[]) AS id`, breached)
 		}
 		return err
 	})

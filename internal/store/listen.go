@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -12,15 +13,21 @@ import (
 
 // ConversationChannel is the NOTIFY channel every change to a conversation
 // (a text in or out, a status, an assignment, a note) is announced on; the
-// payload is the conversation id.
+// payload is the conversation id, or breachPrefix and the id when the
+// conversation's response target has just been missed.
 const ConversationChannel = "parley_conversation"
+
+// breachPrefix marks a notification that a waiting customer's response
+// target passed (the dispatcher records each breach once).
+const breachPrefix = "breach:"
 
 // ListenConversations holds one connection, taken out of the pool for good
 // (hijacked), listening on ConversationChannel, and calls onChange with each
-// conversation id announced. After every (re)connection it calls onConnect:
+// conversation id announced (breach: the announcement is of a missed
+// response target). After every (re)connection it calls onConnect:
 // notifications sent while it was not listening are lost, so the listener
 // must catch up. It reconnects until ctx is done, then returns ctx's error.
-func (s *Store) ListenConversations(ctx context.Context, onConnect func(), onChange func(id int64)) error {
+func (s *Store) ListenConversations(ctx context.Context, onConnect func(), onChange func(id int64, breach bool)) error {
 	backoff := 100 * time.Millisecond
 	for {
 		err := s.listenOnce(ctx, onConnect, onChange)
@@ -39,7 +46,7 @@ func (s *Store) ListenConversations(ctx context.Context, onConnect func(), onCha
 	}
 }
 
-func (s *Store) listenOnce(ctx context.Context, onConnect func(), onChange func(id int64)) error {
+func (s *Store) listenOnce(ctx context.Context, onConnect func(), onChange func(id int64, breach bool)) error {
 	pc, err := s.Pool.Acquire(ctx)
 	if err != nil {
 		return fmt.Errorf("store: listen: %w", err)
@@ -58,11 +65,12 @@ func (s *Store) listenOnce(ctx context.Context, onConnect func(), onChange func(
 			}
 			return fmt.Errorf("store: listen: %w", err)
 		}
-		id, err := strconv.ParseInt(n.Payload, 10, 64)
+		payload, breach := strings.CutPrefix(n.Payload, breachPrefix)
+		id, err := strconv.ParseInt(payload, 10, 64)
 		if err != nil {
 			continue // not ours
 		}
-		onChange(id)
+		onChange(id, breach)
 	}
 }
 

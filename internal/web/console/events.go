@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/parleyhq/parley/internal/auth"
 	"github.com/parleyhq/parley/internal/realtime"
 )
 
@@ -31,8 +32,10 @@ const heartbeat = 20 * time.Second
 
 // events: GET /events — Server-Sent Events: one `conversation` event (data:
 // the conversation id) each time a conversation the user may see changes,
-// `resync` when the console should reload what it shows. A reconnecting
-// browser sends Last-Event-ID and first receives what changed meanwhile.
+// `resync` when the console should reload what it shows, and for admins
+// `breach` (data: the conversation id) when a waiting customer's response
+// target has just been missed. A reconnecting browser sends Last-Event-ID
+// and first receives what changed meanwhile.
 func (h *Handlers) events(c echo.Context) error {
 	ctx := c.Request().Context()
 	brands, err := h.Conversations.Brands(ctx, session(c).User)
@@ -54,9 +57,12 @@ func (h *Handlers) events(c echo.Context) error {
 	send := func(ev realtime.Event) error {
 		_ = rc.SetWriteDeadline(time.Now().Add(heartbeat + 10*time.Second))
 		var err error
-		if ev.Resync {
+		switch {
+		case ev.Breach:
+			_, err = fmt.Fprintf(w, "id: %s\nevent: breach\ndata: {\"id\":%d}\n\n", ev.ID, ev.ConversationID)
+		case ev.Resync:
 			_, err = fmt.Fprintf(w, "id: %s\nevent: resync\ndata: {}\n\n", ev.ID)
-		} else {
+		default:
 			_, err = fmt.Fprintf(w, "id: %s\nevent: conversation\ndata: {\"id\":%d}\n\n", ev.ID, ev.ConversationID)
 		}
 		if err != nil {
@@ -90,6 +96,7 @@ func (h *Handlers) events(c echo.Context) error {
 	defer recheck.Stop()
 	token, _ := c.Get(ctxToken).(string)
 	user := session(c).User
+	admin := auth.Can(user.Role, auth.Admin)
 	for {
 		select {
 		case <-ctx.Done():
@@ -116,6 +123,9 @@ func (h *Handlers) events(c echo.Context) error {
 			}
 			if sub.Overflowed() {
 				ev = realtime.Event{ID: ev.ID, Resync: true}
+			}
+			if ev.Breach && !admin {
+				continue // missed targets are announced to admins
 			}
 			if send(ev) != nil {
 				return nil

@@ -302,9 +302,12 @@ func TestLinkToLoyaltyIDMergesTheCustomer(t *testing.T) {
 	}
 }
 
-// events opens the console's event stream and returns a function that waits
-// for the next event of the given kind, returning its id line and data.
-func events(t *testing.T, b *browser, lastID string) func(kind string) (id, data string) {
+// sse is one Server-Sent Event as a console receives it.
+type sse struct{ kind, id, data string }
+
+// eventStream opens the console's event stream (resuming after lastID when set)
+// and returns its events in order.
+func eventStream(t *testing.T, b *browser, lastID string) <-chan sse {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, b.env.PublicURL+"/events", nil)
 	if lastID != "" {
@@ -319,12 +322,11 @@ func events(t *testing.T, b *browser, lastID string) func(kind string) (id, data
 	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/event-stream" {
 		t.Fatalf("/events: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
-	type ev struct{ kind, id, data string }
-	ch := make(chan ev, 100)
+	ch := make(chan sse, 100)
 	go func() {
 		defer resp.Body.Close()
 		sc := bufio.NewScanner(resp.Body)
-		var cur ev
+		var cur sse
 		for sc.Scan() {
 			line := sc.Text()
 			switch {
@@ -332,7 +334,7 @@ func events(t *testing.T, b *browser, lastID string) func(kind string) (id, data
 				if cur.kind != "" {
 					ch <- cur
 				}
-				cur = ev{}
+				cur = sse{}
 			case strings.HasPrefix(line, "event: "):
 				cur.kind = line[7:]
 			case strings.HasPrefix(line, "id: "):
@@ -342,20 +344,39 @@ func events(t *testing.T, b *browser, lastID string) func(kind string) (id, data
 			}
 		}
 	}()
+	return ch
+}
+
+// next waits for the next event of stream ch that pass accepts; every
+// event before it goes to skipped, when given.
+func next(t *testing.T, ch <-chan sse, what string, pass func(sse) bool, skipped func(sse)) sse {
+	t.Helper()
+	timeout := time.After(5 * time.Second)
+	for {
+		select {
+		case e := <-ch:
+			if pass(e) {
+				return e
+			}
+			if skipped != nil {
+				skipped(e)
+			}
+		case <-timeout:
+			t.Fatalf("no %s within 5 s", what)
+			return sse{}
+		}
+	}
+}
+
+// events opens the console's event stream and returns a function that waits
+// for the next event of the given kind, returning its id line and data.
+func events(t *testing.T, b *browser, lastID string) func(kind string) (id, data string) {
+	t.Helper()
+	ch := eventStream(t, b, lastID)
 	return func(kind string) (string, string) {
 		t.Helper()
-		timeout := time.After(5 * time.Second)
-		for {
-			select {
-			case e := <-ch:
-				if e.kind == kind {
-					return e.id, e.data
-				}
-			case <-timeout:
-				t.Fatalf("no %s event within 5 s", kind)
-				return "", ""
-			}
-		}
+		e := next(t, ch, kind+" event", func(e sse) bool { return e.kind == kind }, nil)
+		return e.id, e.data
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 
 	"github.com/parleyhq/parley/internal/app"
 	"github.com/parleyhq/parley/internal/apptest"
+	"github.com/parleyhq/parley/internal/automation"
 	"github.com/parleyhq/parley/internal/contact"
 )
 
@@ -478,4 +480,38 @@ func TestLiveAcrossProcesses(t *testing.T) {
 		t.Fatal("the conversation reloaded: the text must appear live")
 	}
 	w.noScriptRan(t, "across processes")
+}
+
+// An admin busy on another page (routing settings) is told at once when a
+// waiting customer's response target passes, with a link to the
+// conversation.
+func TestAdminToldOfMissedTargetOnAnyPage(t *testing.T) {
+	t.Parallel()
+	var clock atomic.Int64
+	clock.Store(time.Now().UnixNano())
+	env := apptest.New(t, apptest.Options{Worker: true, App: func(o *app.Options) {
+		o.Now = func() time.Time { return time.Unix(0, clock.Load()) }
+		o.DispatchEvery = 50 * time.Millisecond
+	}})
+	if _, err := automation.NewService(env.Store, env.App.Routing).PutSettings(context.Background(), env.Brand,
+		[]byte(`{"first_response_sla_seconds": 120}`)); err != nil {
+		t.Fatal(err)
+	}
+	w := newWorld(t, env)
+	if _, err := env.Store.Pool.Exec(context.Background(), `UPDATE users SET role = 'admin' WHERE email = $1`, agentEmail); err != nil {
+		t.Fatal(err)
+	}
+	w.signIn(t)
+	w.run(t, "open the routing settings", chromedp.Navigate(env.PublicURL+"/admin/routing"), chromedp.WaitVisible(`main`))
+	w.eventually(t, "the admin's live stream", `document.body.dataset.stream === "open"`)
+	conv := text(t, env, sid(40), "+12125550140", "Still waiting for my refund")
+	clock.Add(int64(3 * time.Minute))
+	w.eventually(t, "the missed-target notice", fmt.Sprintf(
+		`!!document.querySelector('#toast.bad a[href="/conversations/%d"]')`, conv))
+	var loc string
+	w.run(t, "follow the notice", chromedp.Click(`#toast a`), chromedp.WaitVisible(`#history`), chromedp.Location(&loc))
+	if loc != fmt.Sprintf("%s/conversations/%d", env.PublicURL, conv) {
+		t.Fatalf("the notice led to %s", loc)
+	}
+	w.noScriptRan(t, "the missed-target notice")
 }
