@@ -3,6 +3,7 @@ package automation
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -33,6 +34,49 @@ type Dispatcher struct {
 	// worth a pass at once (set by each pass).
 	assigning atomic.Bool
 	lastClose time.Time // when quiet conversations were last closed
+
+	mu sync.Mutex
+	// active is the engagement of waiting customers, read once per
+	// activeTTL: it changes over days, and passes run every second.
+	active map[int64]knownActive
+}
+
+type knownActive struct {
+	days int
+	at   time.Time
+}
+
+// activeTTL is how long a customer's engagement is reused.
+const activeTTL = time.Hour
+
+// knownActiveDays returns the engagements read less than activeTTL ago,
+// and forgets the older ones.
+func (d *Dispatcher) knownActiveDays(now time.Time) map[int64]int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := make(map[int64]int, len(d.active))
+	for id, k := range d.active {
+		if now.Sub(k.at) >= activeTTL || k.at.After(now) {
+			delete(d.active, id)
+			continue
+		}
+		out[id] = k.days
+	}
+	return out
+}
+
+func (d *Dispatcher) rememberActiveDays(read map[int64]int, now time.Time) {
+	if len(read) == 0 {
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.active == nil {
+		d.active = map[int64]knownActive{}
+	}
+	for id, n := range read {
+		d.active[id] = knownActive{days: n, at: now}
+	}
 }
 
 // closeEvery is how often quiet conversations are looked for: a quiet
@@ -102,6 +146,7 @@ func (d *Dispatcher) Pass(ctx context.Context) []int64 {
 	var changed []int64
 	assigning := false
 	defer func() { d.assigning.Store(assigning) }()
+	var known map[int64]int // engagements already read (conversation ids are unique across brands)
 	closing := now.Sub(d.lastClose) >= closeEvery
 	if closing {
 		d.lastClose = now
@@ -119,6 +164,12 @@ func (d *Dispatcher) Pass(ctx context.Context) []int64 {
 			changed = append(changed, ids...)
 		}
 		scope := store.DispatchScope{Assigning: doc.Assignment != routing.AssignManual, Limit: waitingPerPass}
+		if scope.Assigning {
+			if known == nil {
+				known = d.knownActiveDays(now)
+			}
+			scope.ActiveDays, scope.ActiveSince = known, now.Add(-routing.EngagementWindow)
+		}
 		if !scope.Assigning {
 			// Only breaches to record: waits younger than the shortest
 			// target cannot have missed it (business hours only delay a due time).
@@ -133,6 +184,7 @@ func (d *Dispatcher) Pass(ctx context.Context) []int64 {
 			scope.Limit = breachesPerPass
 		}
 		_, ids, err := d.st.DispatchBrand(ctx, id, now, scope, func(v store.DispatchView) store.Dispatch {
+			d.rememberActiveDays(v.ReadActiveDays, now)
 			return Plan(v, b, now)
 		})
 		if err != nil {
@@ -189,7 +241,7 @@ func Plan(v store.DispatchView, b routing.Brand, now time.Time) store.Dispatch {
 		if late && !w.Breached && len(d.Breached) < breachesPerPass {
 			d.Breached = append(d.Breached, w.ID)
 		}
-		prio := routing.PriorityOf(doc.TierPriority, w.Tier, w.Followers)
+		prio := routing.PriorityOf(doc.TierPriority, w.Tier, w.Followers, w.ActiveDays)
 		if late {
 			prio += routing.BreachedPriority // a missed target goes to the head of the queue
 		}

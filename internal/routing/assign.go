@@ -140,13 +140,35 @@ const BreachedPriority = 1000
 // PriorityOf is a contact's priority: the brand's rank for its loyalty tier
 // (the tier attribute), plus its influence, one step per order of magnitude
 // of followers from 10,000 (an imported followers attribute): 10k +1, 100k
-// +2, a million or more +3.
-func PriorityOf(tierPriority map[string]int, tier string, followers float64) int {
+// +2, a million or more +3; plus its engagement, the days it texted in the
+// last 90: 3 days or more +1, 10 or more +2.
+func PriorityOf(tierPriority map[string]int, tier string, followers float64, activeDays int) int {
 	p := tierPriority[tier]
 	for _, step := range []float64{1e4, 1e5, 1e6} {
 		if followers >= step {
 			p++
 		}
 	}
+	for _, step := range []int{EngagedDays, VeryEngagedDays} {
+		if activeDays >= step {
+			p++
+		}
+	}
 	return p
 }
+
+// AttributePriority is PriorityOf from a contact's attributes alone (its
+// tier and followers), without engagement: what the inbox flags.
+func AttributePriority(tierPriority map[string]int, attrs map[string]any) int {
+	tier, _ := attrs["tier"].(string)
+	followers, _ := attrs["followers"].(float64)
+	return PriorityOf(tierPriority, tier, followers, 0)
+}
+
+// The engagement steps of PriorityOf: days with a text from the customer in
+// the last EngagementWindow.
+const (
+	EngagedDays      = 3
+	VeryEngagedDays  = 10
+	EngagementWindow = 90 * 24 * time.Hour
+)

@@ -82,16 +82,36 @@ func TestShouldReassign(t *testing.T) {
 	}
 }
 
+func TestAttributePriority(t *testing.T) {
+	t.Parallel()
+	tiers := map[string]int{"gold": 2}
+	for _, c := range []struct {
+		attrs map[string]any
+		want  int
+	}{
+		{nil, 0}, {map[string]any{"tier": "gold"}, 2}, {map[string]any{"tier": 7, "followers": "many"}, 0},
+		{map[string]any{"tier": "gold", "followers": 150000.0}, 4},
+	} {
+		if got := AttributePriority(tiers, c.attrs); got != c.want {
+			t.Errorf("%v: %d, want %d", c.attrs, got, c.want)
+		}
+	}
+}
+
 func TestPriorityOf(t *testing.T) {
 	t.Parallel()
 	tiers := map[string]int{"gold": 2, "silver": 1}
 	for _, c := range []struct {
 		tier      string
 		followers float64
+		days      int
 		want      int
-	}{{"gold", 0, 2}, {"silver", 9999, 1}, {"", 10000, 1}, {"blue", 250000, 2}, {"gold", 3e6, 5}} {
-		if got := PriorityOf(tiers, c.tier, c.followers); got != c.want {
-			t.Errorf("%s with %v followers: %d, want %d", c.tier, c.followers, got, c.want)
+	}{
+		{"gold", 0, 0, 2}, {"silver", 9999, 0, 1}, {"", 10000, 0, 1}, {"blue", 250000, 0, 2}, {"gold", 3e6, 0, 5},
+		{"", 0, 2, 0}, {"", 0, 3, 1}, {"", 0, 9, 1}, {"", 0, 10, 2}, {"silver", 1e5, 40, 5},
+	} {
+		if got := PriorityOf(tiers, c.tier, c.followers, c.days); got != c.want {
+			t.Errorf("%s with %v followers, %d active days: %d, want %d", c.tier, c.followers, c.days, got, c.want)
 		}
 	}
 }

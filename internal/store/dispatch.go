@@ -29,6 +29,10 @@ type WaitingConversation struct {
 	Tier           string  // the contact's tier attribute, "" for none
 	Followers      float64 // the contact's followers attribute when a number, else 0
 	LastAnsweredBy int64
+	// ActiveDays is the customer's engagement: the days with a text from
+	// them since DispatchScope.ActiveSince (read from their last
+	// engagementScan messages, so a long history costs no more).
+	ActiveDays int
 }
 
 // AssignedConversation is an open conversation with an assignee whose
@@ -49,6 +53,11 @@ type DispatchScope struct {
 	Assigning bool      // read the agents and every waiting conversation
 	OlderThan time.Time // otherwise: only waits that began before this
 	Limit     int       // at most this many waiting conversations, and as many assigned ones
+	// ActiveDays are engagements the caller already knows, by conversation;
+	// the others are read (assigning passes only), counting the days with a
+	// text since ActiveSince, and returned in the view.
+	ActiveDays  map[int64]int
+	ActiveSince time.Time
 }
 
 // DispatchView is what one dispatch pass of a brand sees, under its lock.
@@ -56,6 +65,9 @@ type DispatchView struct {
 	Agents   []AgentLoad
 	Waiting  []WaitingConversation
 	Assigned []AssignedConversation
+	// ReadActiveDays are the engagements this pass read (for the caller to
+	// keep: a customer's engagement changes over days, not passes).
+	ReadActiveDays map[int64]int
 }
 
 // Reassignment takes a conversation from its assignee.
@@ -333,6 +345,9 @@ func dispatchView(ctx context.Context, tx pgx.Tx, brandID int64, scope DispatchS
 	}); err != nil {
 		return v, err
 	}
+	if err := readActiveDays(ctx, tx, &v, scope); err != nil {
+		return v, err
+	}
 	rows, err = tx.Query(ctx, `
 		SELECT c.id, c.assignee_id, u.presence = 'online', c.waiting_since, coalesce(c.assigned_at, c.waiting_since),
 			c.answered_at IS NOT NULL, c.sla_breached_wait IS NOT DISTINCT FROM c.waiting_since
@@ -384,4 +399,47 @@ func (s *Store) AutoClose(ctx context.Context, brandID int64, quietSince time.Ti
 		return nil, fmt.Errorf("store: auto-close brand %d: %w", brandID, err)
 	}
 	return ids, nil
+}
+
+// engagementScan bounds the messages read for a customer's engagement.
+const engagementScan = 200
+
+// readActiveDays fills the waiting conversations' engagement from the known,
+// and reads the rest in one statement: per conversation, one backward range
+// of messages_conversation of at most engagementScan rows.
+func readActiveDays(ctx context.Context, tx pgx.Tx, v *DispatchView, scope DispatchScope) error {
+	var missing []int64
+	for i, w := range v.Waiting {
+		if n, ok := scope.ActiveDays[w.ID]; ok {
+			v.Waiting[i].ActiveDays = n
+		} else {
+			missing = append(missing, w.ID)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	rows, err := tx.Query(ctx, `
+		SELECT v.id, (SELECT count(DISTINCT date_trunc('day', m.created_at, 'UTC'))
+			FROM (SELECT direction, created_at FROM messages WHERE conversation_id = v.id ORDER BY id DESC LIMIT $3) m
+			WHERE m.direction = 'inbound' AND m.created_at >= $2)
+		FROM unnest($1::bigint[]) v(id)`, missing, scope.ActiveSince, engagementScan)
+	if err != nil {
+		return err
+	}
+	v.ReadActiveDays = map[int64]int{}
+	var id int64
+	var n int
+	if _, err := pgx.ForEachRow(rows, []any{&id, &n}, func() error {
+		v.ReadActiveDays[id] = n
+		return nil
+	}); err != nil {
+		return err
+	}
+	for i, w := range v.Waiting {
+		if n, ok := v.ReadActiveDays[w.ID]; ok {
+			v.Waiting[i].ActiveDays = n
+		}
+	}
+	return nil
 }

@@ -30,7 +30,8 @@ type inboxRow struct {
 	SnoozedUntil *time.Time
 	Labels       []string
 	Unread       bool
-	Power        bool
+	Power        bool // a power user: flagged, and first in the queue
+	Priority     int  // from the brand's tier ranks and the contact's influence
 	SLABreached  bool
 	DueAt        *time.Time // when the waiting customer must have an answer by the brand's target
 	Attention    string
@@ -117,9 +118,13 @@ func newInboxRow(r store.InboxRow, now time.Time, t targets) inboxRow {
 	row := inboxRow{
 		ID: r.ID, Customer: r.ContactName, Phone: r.LastPhone, Brand: r.BrandSlug, Inbound: r.LastDirection == "inbound",
 		WaitingSince: r.WaitingSince, Assignee: r.AssigneeEmail, Status: r.Status, SnoozedUntil: r.SnoozedUntil,
-		Labels: r.Labels, Unread: r.Unread, Power: conversation.IsPowerUser(r.Attributes),
+		Labels: r.Labels, Unread: r.Unread,
 		Attention: r.NeedsAttention, LastAt: r.LastMessageAt,
 	}
+	if b, ok := t[r.BrandID]; ok {
+		row.Priority = routing.AttributePriority(b.Doc.TierPriority, r.Attributes)
+	}
+	row.Power = row.Priority > 0 || conversation.IsPowerUser(r.Attributes)
 	if due, ok := t.due(r); ok {
 		row.DueAt, row.SLABreached = &due, now.After(due)
 	}

@@ -7,7 +7,9 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/parleyhq/parley/internal/apptest"
 	"github.com/parleyhq/parley/internal/automation"
 )
 
@@ -82,5 +84,33 @@ func TestRoutingPage(t *testing.T) {
 	resp, _ = post(t, ab, fmt.Sprintf("/admin/routing/%s/rules/%d/delete", slug, rules[0].ID), csrf, nil)
 	if resp.StatusCode != http.StatusSeeOther || env.Count(t, `SELECT count(*) FROM auto_replies`) != 0 {
 		t.Fatalf("delete rule: %d", resp.StatusCode)
+	}
+}
+
+// A customer the brand ranks (tier_priority) is flagged as a power user in
+// the inbox, with the priority; one of an unranked tier is not.
+func TestInboxFlagsRankedCustomers(t *testing.T) {
+	env, users := setup(t)
+	ctx := context.Background()
+	if _, err := automation.NewService(env.Store, env.App.Routing).PutSettings(ctx, env.Brand, []byte(`{"tier_priority": {"silver": 1}}`)); err != nil {
+		t.Fatal(err)
+	}
+	ranked := text(t, env, "SM00000000000000000000000000000c01", "+12125550701", "Hello")
+	plain := text(t, env, "SM00000000000000000000000000000c02", "+12125550702", "Hello")
+	if _, err := env.Store.Pool.Exec(ctx, `UPDATE contacts SET attributes = jsonb_build_object('tier', CASE c.id WHEN $1 THEN 'silver' ELSE 'bronze' END)
+		FROM conversations c WHERE c.contact_id = contacts.id AND c.id IN ($1, $2)`, ranked, plain); err != nil {
+		t.Fatal(err)
+	}
+	ab, _ := signedIn(t, env, users, "agent")
+	apptest.WaitFor(t, 5*time.Second, "the brand's ranks loaded", func() bool {
+		_, page := ab.do(t, http.MethodGet, "/", nil)
+		return strings.Count(page, "★ power user") == 1
+	})
+	_, page := ab.do(t, http.MethodGet, fmt.Sprintf("/conversations/%d", ranked), nil)
+	if !strings.Contains(page, `title="power user, priority 1"`) {
+		t.Fatal("the ranked customer's conversation is not flagged with its priority")
+	}
+	if _, page := ab.do(t, http.MethodGet, fmt.Sprintf("/conversations/%d", plain), nil); strings.Contains(page, "★ power user") {
+		t.Fatal("an unranked customer is flagged")
 	}
 }

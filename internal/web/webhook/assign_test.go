@@ -167,3 +167,57 @@ func TestAutoCloseQuietConversations(t *testing.T) {
 		t.Errorf("a new text left it %s", s)
 	}
 }
+
+// Power users first: with one place free, a gold-tier customer is assigned
+// before an engaged one (texts on many days), who goes before a customer
+// who waited longer but is neither.
+func TestPowerUsersAssignedFirst(t *testing.T) {
+	t.Parallel()
+	r := dispatchEnv(t, newYork(t, "2026-03-04 11:00"))
+	ctx := context.Background()
+	r.settings(t, `{"assignment": "sticky_least_busy", "tier_priority": {"gold": 2}}`)
+	u, err := r.Store.UpsertUser(ctx, "ana@example.com", "x", "agent")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Store.SetUserCapacity(ctx, u.ID, 1); err != nil {
+		t.Fatal(err)
+	}
+	const plain, gold, engaged = "+12125550601", "+12125550602", "+12125550603"
+	for _, p := range []string{plain, gold, engaged} {
+		r.text(t, p, "Hello, a question about my booking")
+		apptest.WaitFor(t, 5*time.Second, "the text stored", func() bool {
+			return r.Count(t, `SELECT count(*) FROM messages WHERE from_number = '`+p+`'`) == 1
+		})
+	}
+	if _, err := r.Store.Pool.Exec(ctx, `UPDATE contacts SET attributes = '{"tier": "gold"}'
+		WHERE id = (SELECT contact_id FROM contact_phones WHERE phone = $1)`, gold); err != nil {
+		t.Fatal(err)
+	}
+	// The engaged customer texted on five earlier days.
+	if _, err := r.Store.Pool.Exec(ctx, `INSERT INTO messages (conversation_id, brand_id, direction, body, from_number, to_number, status, created_at)
+		SELECT m.conversation_id, m.brand_id, 'inbound', 'earlier', m.from_number, m.to_number, 'received', m.created_at - d * interval '1 day'
+		FROM messages m, generate_series(1, 5) d WHERE m.from_number = $1`, engaged); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Store.SetPresence(ctx, u.ID, "online"); err != nil {
+		t.Fatal(err)
+	}
+	done := map[string]bool{}
+	closeAndWait := func(want string) {
+		t.Helper()
+		apptest.WaitFor(t, 5*time.Second, want+" assigned", func() bool { return r.assignee(t, want) == u.ID })
+		done[want] = true
+		for _, p := range []string{plain, gold, engaged} {
+			if !done[p] && r.assignee(t, p) != 0 {
+				t.Fatalf("%s was assigned while %s held the agent's only place", p, want)
+			}
+		}
+		if _, err := r.Store.Pool.Exec(ctx, `UPDATE conversations SET status = 'closed', waiting_since = NULL WHERE assignee_id = $1`, u.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	closeAndWait(gold)
+	closeAndWait(engaged)
+	closeAndWait(plain)
+}
