@@ -19,6 +19,7 @@ import (
 
 	"github.com/parleyhq/parley/internal/auth"
 	"github.com/parleyhq/parley/internal/automation"
+	"github.com/parleyhq/parley/internal/campaign"
 	"github.com/parleyhq/parley/internal/carrier"
 	"github.com/parleyhq/parley/internal/carrier/twilio"
 	"github.com/parleyhq/parley/internal/config"
@@ -33,6 +34,7 @@ import (
 	"github.com/parleyhq/parley/internal/web"
 	"github.com/parleyhq/parley/internal/web/api"
 	"github.com/parleyhq/parley/internal/web/console"
+	"github.com/parleyhq/parley/internal/web/links"
 	"github.com/parleyhq/parley/internal/web/webhook"
 )
 
@@ -56,6 +58,10 @@ type App struct {
 	// Dispatcher assigns and reassigns conversations and closes quiet ones
 	// (it runs with the worker).
 	Dispatcher *automation.Dispatcher
+	// Campaigns creates and controls campaigns; CampaignRunner (with the
+	// worker) starts and fans them out.
+	Campaigns      *campaign.Service
+	CampaignRunner *campaign.Runner
 	Echo       *echo.Echo    // nil in a worker-only process
 	Hub        *realtime.Hub // live console updates; nil in a worker-only process
 
@@ -86,6 +92,8 @@ type Options struct {
 	RelayEvery, ReconcileEvery time.Duration
 	// DispatchEvery sets the assignment pass's pace (default 1 s).
 	DispatchEvery time.Duration
+	// CampaignEvery sets the campaign runner's pace (default 500 ms).
+	CampaignEvery time.Duration
 }
 
 // Build connects to Postgres and Redis and assembles every service.
@@ -143,6 +151,9 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options
 	a.Routing = automation.NewBook(st, 0)
 	a.Dispatcher = automation.NewDispatcher(st, a.Routing, log)
 	a.Dispatcher.Now = opt.Now
+	a.Campaigns = campaign.NewService(st, a.Outbox, cfg.PublicURL)
+	a.Campaigns.Now, a.Campaigns.Log = opt.Now, log
+	a.CampaignRunner = campaign.NewRunner(a.Campaigns, log)
 	if opt.WorkerOnly {
 		return a, nil
 	}
@@ -164,7 +175,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options
 	}
 	a.Inbound = inbound.NewService(st, brands, spool, a.Statuses, log, a.Metrics, inOpt)
 	a.Hub = realtime.New(st, log)
-	apiHandlers := api.New(st, log, a.Outbox, a.Routing)
+	apiHandlers := api.New(st, log, a.Outbox, a.Routing, a.Campaigns)
 	apiHandlers.Limit = queue.NewRequestLimiter(rdb, opt.RedisPrefix+"apirate:")
 	signIn := auth.New(st)
 	if opt.SignInDelay > 0 {
@@ -174,6 +185,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options
 		&webhook.Handlers{PublicURL: cfg.PublicURL, AuthToken: cfg.TwilioAuthToken, Inbound: a.Inbound,
 			Metrics: a.Metrics, Log: log, Now: opt.Now},
 		apiHandlers,
+		&links.Handlers{Campaigns: a.Campaigns, Log: log},
 		&console.Handlers{Auth: signIn, Store: st, Log: log, Secure: strings.HasPrefix(cfg.PublicURL, "https://"),
 			Conversations: conversation.New(st, a.Outbox, contact.NewService(st)), Hub: a.Hub,
 			Automation: automation.NewService(st, a.Routing)},
@@ -212,8 +224,9 @@ func (a *App) StartWorker(ctx context.Context) (wait func(), err error) {
 		return nil, err
 	}
 	var wg sync.WaitGroup
-	wg.Add(3)
+	wg.Add(4)
 	go func() { defer wg.Done(); a.Dispatcher.Run(ctx, a.opt.DispatchEvery) }()
+	go func() { defer wg.Done(); a.CampaignRunner.Run(ctx, a.opt.CampaignEvery) }()
 	go func() { defer wg.Done(); a.Relay.Run(ctx, a.opt.RelayEvery) }()
 	go func() { defer wg.Done(); a.Reconciler.Run(ctx, a.opt.ReconcileEvery) }()
 	a.Log.Info("worker running", "queues", []string{queue.Replies, queue.Proactive, queue.Bulk})

@@ -7,10 +7,14 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"text/template"
 	"text/template/parse"
 	"time"
+
+	"golang.org/x/text/cases"
+	"golang.org/x/text/language"
 )
 
 // Data is what a template sees.
@@ -46,8 +50,71 @@ func NewData(name, phone, loyaltyID string, attrs map[string]any) Data {
 	return Data{Name: strings.TrimSpace(name), FirstName: first, Phone: phone, LoyaltyID: loyaltyID, Attributes: attrs}
 }
 
-// funcs are the only functions a template may call.
-var funcs = template.FuncMap{"default": fallback}
+// funcs are the only functions a template may call: {{default "there"
+// .FirstName}}, {{title .Attributes.city}} ("new york" → "New York") and
+// {{number .Attributes.points}} (12500 → "12,500").
+var funcs = template.FuncMap{"default": fallback, "title": title, "number": number}
+
+// linkFunc is {{link "https://…"}}, allowed in campaign texts only
+// (ParseWithLinks); outside a Renderer it leaves the address as written.
+const linkFunc = "link"
+
+func title(v any) string {
+	s, ok := v.(string)
+	if !ok {
+		if v == nil {
+			return ""
+		}
+		s = fmt.Sprint(v)
+	}
+	return cases.Title(language.Und).String(strings.ToLower(s))
+}
+
+// number writes a number with thousands separators and at most two
+// decimals; anything else as it is.
+func number(v any) string {
+	var f float64
+	switch x := v.(type) {
+	case float64:
+		f = x
+	case int:
+		f = float64(x)
+	case int64:
+		f = float64(x)
+	case string:
+		g, err := strconv.ParseFloat(strings.TrimSpace(x), 64)
+		if err != nil {
+			return x
+		}
+		f = g
+	case nil:
+		return ""
+	default:
+		return fmt.Sprint(v)
+	}
+	neg := f < 0
+	if neg {
+		f = -f
+	}
+	whole := strconv.FormatFloat(f, 'f', 2, 64)
+	intPart, frac, _ := strings.Cut(whole, ".")
+	frac = strings.TrimRight(frac, "0")
+	var b strings.Builder
+	if neg {
+		b.WriteByte('-')
+	}
+	for i, r := range intPart {
+		if i > 0 && (len(intPart)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	if frac != "" {
+		b.WriteByte('.')
+		b.WriteString(frac)
+	}
+	return b.String()
+}
 
 // fallback is {{default "there" .FirstName}}: the field, or the fallback
 // when the contact lacks it (missing, empty or zero).
@@ -75,7 +142,24 @@ func fallback(def any, v any) any {
 // function but default (only fields, variables, if, range and with), so a
 // template cannot do more than fill in what Parley knows about the contact.
 func Parse(body string) (*template.Template, error) {
-	t, err := template.New("text").Option("missingkey=zero").Funcs(funcs).Parse(body)
+	return parse1(body, false)
+}
+
+// ParseWithLinks is Parse that also allows {{link "https://…"}} (campaign
+// texts): the address must be a quoted http or https URL.
+func ParseWithLinks(body string) (*template.Template, error) {
+	return parse1(body, true)
+}
+
+func parse1(body string, links bool) (*template.Template, error) {
+	fm := funcs
+	if links {
+		fm = template.FuncMap{linkFunc: func(u string) string { return u }}
+		for k, v := range funcs {
+			fm[k] = v
+		}
+	}
+	t, err := template.New("text").Option("missingkey=zero").Funcs(fm).Parse(body)
 	if err != nil {
 		msg := err.Error()
 		if i := strings.Index(msg, ": "); strings.HasPrefix(msg, "template: ") && i >= 0 {
@@ -83,8 +167,13 @@ func Parse(body string) (*template.Template, error) {
 		}
 		return nil, fmt.Errorf("not a valid template: %s", msg)
 	}
-	if name := firstCall(t.Root); name != "" {
+	if name := firstCall(t.Root, links); name != "" {
 		return nil, fmt.Errorf("not a valid template: %q is a function; only fields such as {{.FirstName}} may be used", name)
+	}
+	if links {
+		if err := checkLinks(t.Root); err != nil {
+			return nil, err
+		}
 	}
 	if len(t.Templates()) > 1 {
 		return nil, errors.New("not a valid template: define and block are not allowed")
@@ -149,58 +238,58 @@ func rangesOverField(p *parse.PipeNode) bool {
 }
 
 // firstCall returns the name of the first function the template calls, "" if none.
-func firstCall(n parse.Node) string {
+func firstCall(n parse.Node, links bool) string {
 	switch n := n.(type) {
 	case *parse.ListNode:
 		if n == nil {
 			return ""
 		}
 		for _, c := range n.Nodes {
-			if f := firstCall(c); f != "" {
+			if f := firstCall(c, links); f != "" {
 				return f
 			}
 		}
 	case *parse.ActionNode:
-		return firstCall(n.Pipe)
+		return firstCall(n.Pipe, links)
 	case *parse.PipeNode:
 		if n == nil {
 			return ""
 		}
 		for _, c := range n.Cmds {
-			if f := firstCall(c); f != "" {
+			if f := firstCall(c, links); f != "" {
 				return f
 			}
 		}
 	case *parse.CommandNode:
 		for _, a := range n.Args {
-			if f := firstCall(a); f != "" {
+			if f := firstCall(a, links); f != "" {
 				return f
 			}
 		}
 	case *parse.IdentifierNode:
-		if _, ok := funcs[n.Ident]; ok {
+		if _, ok := funcs[n.Ident]; ok || (links && n.Ident == linkFunc) {
 			return ""
 		}
 		return n.Ident
 	case *parse.IfNode:
-		return firstOf(n.Pipe, n.List, n.ElseList)
+		return firstOf(links, n.Pipe, n.List, n.ElseList)
 	case *parse.RangeNode:
-		return firstOf(n.Pipe, n.List, n.ElseList)
+		return firstOf(links, n.Pipe, n.List, n.ElseList)
 	case *parse.WithNode:
-		return firstOf(n.Pipe, n.List, n.ElseList)
+		return firstOf(links, n.Pipe, n.List, n.ElseList)
 	case *parse.TemplateNode:
 		return "template"
 	}
 	return ""
 }
 
-func firstOf(p *parse.PipeNode, lists ...*parse.ListNode) string {
-	if f := firstCall(p); f != "" {
+func firstOf(links bool, p *parse.PipeNode, lists ...*parse.ListNode) string {
+	if f := firstCall(p, links); f != "" {
 		return f
 	}
 	for _, l := range lists {
 		if l != nil {
-			if f := firstCall(l); f != "" {
+			if f := firstCall(l, links); f != "" {
 				return f
 			}
 		}
@@ -248,4 +337,92 @@ func (l *limited) Write(p []byte) (int, error) {
 		return 0, ErrTooSlow
 	}
 	return l.Buffer.Write(p)
+}
+
+// checkLinks: every {{link}} is given exactly one quoted http(s) address.
+func checkLinks(n parse.Node) error {
+	var bad error
+	var walk func(parse.Node)
+	walk = func(n parse.Node) {
+		if bad != nil || n == nil {
+			return
+		}
+		switch n := n.(type) {
+		case *parse.ListNode:
+			if n != nil {
+				for _, c := range n.Nodes {
+					walk(c)
+				}
+			}
+		case *parse.ActionNode:
+			walk(n.Pipe)
+		case *parse.PipeNode:
+			if n != nil {
+				for _, c := range n.Cmds {
+					walk(c)
+				}
+			}
+		case *parse.CommandNode:
+			if id, ok := n.Args[0].(*parse.IdentifierNode); ok && id.Ident == linkFunc {
+				if len(n.Args) != 2 {
+					bad = errors.New(`not a valid template: link takes one address, as in {{link "https://example.com/offer"}}`)
+					return
+				}
+				str, ok := n.Args[1].(*parse.StringNode)
+				if !ok || !(strings.HasPrefix(str.Text, "https://") || strings.HasPrefix(str.Text, "http://")) || strings.ContainsAny(str.Text, " \t\n") {
+					bad = errors.New(`not a valid template: link needs a quoted http or https address, as in {{link "https://example.com/offer"}}`)
+					return
+				}
+			}
+			for _, a := range n.Args {
+				walk(a)
+			}
+		case *parse.IfNode:
+			walk(n.Pipe)
+			walk(n.List)
+			walk(n.ElseList)
+		case *parse.RangeNode:
+			walk(n.Pipe)
+			walk(n.List)
+			walk(n.ElseList)
+		case *parse.WithNode:
+			walk(n.Pipe)
+			walk(n.List)
+			walk(n.ElseList)
+		}
+	}
+	walk(n)
+	return bad
+}
+
+// Renderer fills one campaign template for many recipients in turn, giving
+// each {{link}} the address the caller chooses for that recipient (a
+// tracked short link). Not safe for concurrent use: one per goroutine.
+type Renderer struct {
+	t    *template.Template
+	link func(string) string
+}
+
+// NewRenderer returns a renderer of t (from ParseWithLinks).
+func NewRenderer(t *template.Template) (*Renderer, error) {
+	c, err := t.Clone()
+	if err != nil {
+		return nil, err
+	}
+	r := &Renderer{t: c}
+	c.Funcs(template.FuncMap{linkFunc: func(u string) string {
+		if r.link == nil {
+			return u
+		}
+		return r.link(u)
+	}})
+	return r, nil
+}
+
+// Render fills the template with d; link (nil: leave addresses as they
+// are) turns each {{link}} address into the one to send.
+func (r *Renderer) Render(d Data, link func(string) string) (string, error) {
+	r.link = link
+	defer func() { r.link = nil }()
+	return Execute(r.t, d)
 }

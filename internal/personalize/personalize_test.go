@@ -65,3 +65,48 @@ func TestTemplatesCannotBurnCPU(t *testing.T) {
 		t.Fatalf("range with variables: %q %v", out, err)
 	}
 }
+
+func TestTitleAndNumber(t *testing.T) {
+	t.Parallel()
+	d := NewData("ana lopez", "+12125550100", "", map[string]any{"city": "NEW YORK", "points": 12500.0, "balance": -1234.5, "code": "x"})
+	for body, want := range map[string]string{
+		`{{title .Name}} in {{title .Attributes.city}}`:          "Ana Lopez in New York",
+		`{{number .Attributes.points}} points`:                   "12,500 points",
+		`{{number .Attributes.balance}}`:                         "-1,234.5",
+		`{{number .Attributes.code}}{{number .Attributes.none}}`: "x",
+	} {
+		got, err := Render(body, d)
+		if err != nil || got != want {
+			t.Errorf("%s: %q, %v; want %q", body, got, err, want)
+		}
+	}
+}
+
+func TestLinksOnlyInCampaignTexts(t *testing.T) {
+	t.Parallel()
+	const body = `Hi {{.FirstName}}, your offer: {{link "https://example.com/offer?x=1"}}`
+	if _, err := Parse(body); err == nil {
+		t.Fatal("link accepted outside a campaign text")
+	}
+	for _, bad := range []string{`{{link .Name}}`, `{{link "javascript:alert(1)"}}`, `{{link "https://a" "b"}}`, `{{link}}`} {
+		if _, err := ParseWithLinks(bad); err == nil {
+			t.Errorf("%s accepted", bad)
+		}
+	}
+	tpl, err := ParseWithLinks(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := NewRenderer(tpl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	got, err := r.Render(NewData("Ana Lopez", "", "", nil), func(u string) string { n++; return "https://parley.example/l/abc" })
+	if err != nil || got != "Hi Ana, your offer: https://parley.example/l/abc" || n != 1 {
+		t.Fatalf("%q %v (%d links)", got, err, n)
+	}
+	if got, _ := r.Render(NewData("Ben", "", "", nil), nil); got != "Hi Ben, your offer: https://example.com/offer?x=1" {
+		t.Fatalf("untracked: %q", got)
+	}
+}

@@ -16,15 +16,18 @@ import (
 // counts is what a refused request must leave as it was.
 func (b *bundle) rowCounts(t *testing.T) string {
 	t.Helper()
-	var c, e, m, cv int
-	var rules, settings string
+	var c, e, m, cv, segs int
+	var rules, settings, campaigns string
 	if err := b.st.Pool.QueryRow(b.ctx, `SELECT (SELECT count(*) FROM contacts), (SELECT count(*) FROM consent_events),
 		(SELECT count(*) FROM messages), (SELECT count(*) FROM conversations),
 		(SELECT coalesce(string_agg(a::text, ';' ORDER BY id), '') FROM auto_replies a),
-		(SELECT coalesce(string_agg(s.settings::text, ';' ORDER BY brand_id), '') FROM brand_settings s)`).Scan(&c, &e, &m, &cv, &rules, &settings); err != nil {
+		(SELECT coalesce(string_agg(s.settings::text, ';' ORDER BY brand_id), '') FROM brand_settings s),
+		(SELECT coalesce(string_agg(id || ' ' || state || ' ' || coalesce(scheduled_at::text, ''), ';' ORDER BY id), '') FROM campaigns),
+		(SELECT count(*) FROM segments)`).Scan(&c, &e, &m, &cv, &rules, &settings, &campaigns, &segs); err != nil {
 		t.Fatal(err)
 	}
-	return fmt.Sprintf("contacts %d, consent %d, messages %d, conversations %d, auto-replies %s, settings %s", c, e, m, cv, rules, settings)
+	return fmt.Sprintf("contacts %d, consent %d, messages %d, conversations %d, auto-replies %s, settings %s, campaigns %s, segments %d",
+		c, e, m, cv, rules, settings, campaigns, segs)
 }
 
 func (b *bundle) keyWith(t *testing.T, key string, a store.KeyAccess) string {
@@ -63,6 +66,29 @@ func TestEveryRouteChecksScopeAndBrand(t *testing.T) {
 		t.Fatal(err)
 	}
 	rulePath := fmt.Sprintf("/api/v1/brands/demohotel/auto-replies/%d", rule.ID)
+	cp, err := b.st.CreateCampaign(b.ctx, store.Campaign{BrandID: b.hotel.ID, Name: "Spring", Variants: []string{"Hi {{.FirstName}}"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	running, err := b.st.CreateCampaign(b.ctx, store.Campaign{BrandID: b.hotel.ID, Name: "Running", Variants: []string{"Hello"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.st.Pool.Exec(b.ctx, `UPDATE campaigns SET state = 'running' WHERE id = $1`, running.ID); err != nil {
+		t.Fatal(err)
+	}
+	paused, err := b.st.CreateCampaign(b.ctx, store.Campaign{BrandID: b.hotel.ID, Name: "Paused", Variants: []string{"Hello"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.st.Pool.Exec(b.ctx, `UPDATE campaigns SET state = 'paused', started_at = now() WHERE id = $1`, paused.ID); err != nil {
+		t.Fatal(err)
+	}
+	seg, err := b.st.CreateSegment(b.ctx, store.Segment{BrandID: b.hotel.ID, Name: "Gold", Filter: []byte(`{"tiers": ["gold"]}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	campaignPath := func(id int64, tail string) string { return fmt.Sprintf("/api/v1/campaigns/%d%s", id, tail) }
 	newRule := map[string]any{"match": "contains", "pattern": "menu", "reply": "Our menu: …"}
 	cases := []routeCase{
 		{"GET", "/api/v1/me", "/api/v1/me", nil, false},
@@ -80,6 +106,18 @@ func TestEveryRouteChecksScopeAndBrand(t *testing.T) {
 		{"GET", "/api/v1/conversations/:id/messages", fmt.Sprintf("/api/v1/conversations/%d/messages", hotelConv), nil, true},
 		{"POST", "/api/v1/messages", "/api/v1/messages", map[string]any{"brand": "demohotel", "to": phone, "body": "hi"}, true},
 		{"GET", "/api/v1/messages/:id", fmt.Sprintf("/api/v1/messages/%d", hotelMsg), nil, true},
+		{"POST", "/api/v1/campaigns", "/api/v1/campaigns", map[string]any{"brand": "demohotel", "name": "New", "body": "Hi"}, true},
+		{"GET", "/api/v1/campaigns", "/api/v1/campaigns?brand=demohotel", nil, true},
+		{"GET", "/api/v1/campaigns/:id", campaignPath(cp.ID, ""), nil, true},
+		{"POST", "/api/v1/campaigns/:id/estimate", campaignPath(cp.ID, "/estimate"), map[string]any{}, true},
+		{"POST", "/api/v1/campaigns/:id/schedule", campaignPath(cp.ID, "/schedule"), map[string]any{}, true},
+		{"POST", "/api/v1/campaigns/:id/pause", campaignPath(running.ID, "/pause"), nil, true},
+		{"POST", "/api/v1/campaigns/:id/resume", campaignPath(paused.ID, "/resume"), nil, true},
+		{"POST", "/api/v1/campaigns/:id/cancel", campaignPath(running.ID, "/cancel"), nil, true},
+		{"GET", "/api/v1/campaigns/:id/recipients", campaignPath(cp.ID, "/recipients"), nil, true},
+		{"POST", "/api/v1/segments", "/api/v1/segments", map[string]any{"brand": "demohotel", "name": "Silver", "filter": map[string]any{}}, true},
+		{"GET", "/api/v1/segments", "/api/v1/segments?brand=demohotel", nil, true},
+		{"GET", "/api/v1/segments/:id", fmt.Sprintf("/api/v1/segments/%d", seg.ID), nil, true},
 	}
 	var served []string
 	for _, r := range b.e.Routes() {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/parleyhq/parley/internal/auth"
 	"github.com/parleyhq/parley/internal/automation"
+	"github.com/parleyhq/parley/internal/campaign"
 	"github.com/parleyhq/parley/internal/consent"
 	"github.com/parleyhq/parley/internal/contact"
 	"github.com/parleyhq/parley/internal/outbound"
@@ -41,14 +42,15 @@ type Handlers struct {
 	// automation edits brand settings and auto-replies; its book (the
 	// inbound path's cache) is told of each change.
 	automation *automation.Service
+	campaigns  *campaign.Service
 }
 
 // New returns the API handlers. The identity service and the consent ledger
 // are thin, stateless layers over st, so they are built here rather than
 // passed in.
-func New(st *store.Store, log *slog.Logger, outbox *outbound.Outbox, book *automation.Book) *Handlers {
+func New(st *store.Store, log *slog.Logger, outbox *outbound.Outbox, book *automation.Book, campaigns *campaign.Service) *Handlers {
 	return &Handlers{st: st, log: log, contacts: contact.NewService(st), ledger: consent.NewLedger(st), outbox: outbox,
-		automation: automation.NewService(st, book)}
+		automation: automation.NewService(st, book), campaigns: campaigns}
 }
 
 // Register mounts the API routes; everything but the OpenAPI document needs a key.

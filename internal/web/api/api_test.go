@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/parleyhq/parley/internal/auth"
+	"github.com/parleyhq/parley/internal/campaign"
 	"github.com/parleyhq/parley/internal/metrics"
 	"github.com/parleyhq/parley/internal/store"
 	"github.com/parleyhq/parley/internal/store/storetest"
@@ -54,7 +55,7 @@ func setup(t *testing.T) *bundle {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(t.Output(), nil))
-	b.e = web.New(log, metrics.New(), web.Health{Postgres: st.Ping}, web.Options{}, &webhook.Handlers{}, api.New(st, log, nil, nil), &devphone.Handlers{},
+	b.e = web.New(log, metrics.New(), web.Health{Postgres: st.Ping}, web.Options{}, &webhook.Handlers{}, api.New(st, log, nil, nil, campaign.NewService(st, nil, "http://parley.test")), &devphone.Handlers{},
 		&console.Handlers{Auth: auth.New(st), Store: st, Log: log})
 	return b
 }

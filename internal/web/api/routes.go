@@ -44,6 +44,18 @@ var apiRoutes = []route{
 	{http.MethodPost, "/brands/:slug/auto-replies", auth.SettingsWrite, true, (*Handlers).createAutoReply},
 	{http.MethodPut, "/brands/:slug/auto-replies/:id", auth.SettingsWrite, false, (*Handlers).updateAutoReply},
 	{http.MethodDelete, "/brands/:slug/auto-replies/:id", auth.SettingsWrite, false, (*Handlers).deleteAutoReply},
+	{http.MethodPost, "/campaigns", auth.CampaignsWrite, true, (*Handlers).createCampaign},
+	{http.MethodGet, "/campaigns", "", false, (*Handlers).listCampaigns},
+	{http.MethodGet, "/campaigns/:id", "", false, (*Handlers).getCampaign},
+	{http.MethodPost, "/campaigns/:id/estimate", auth.CampaignsWrite, true, (*Handlers).estimateCampaign},
+	{http.MethodPost, "/campaigns/:id/schedule", auth.CampaignsWrite, true, (*Handlers).scheduleCampaign},
+	{http.MethodPost, "/campaigns/:id/pause", auth.CampaignsWrite, true, (*Handlers).pauseCampaign},
+	{http.MethodPost, "/campaigns/:id/resume", auth.CampaignsWrite, true, (*Handlers).resumeCampaign},
+	{http.MethodPost, "/campaigns/:id/cancel", auth.CampaignsWrite, true, (*Handlers).cancelCampaign},
+	{http.MethodGet, "/campaigns/:id/recipients", "", false, (*Handlers).campaignRecipients},
+	{http.MethodPost, "/segments", auth.CampaignsWrite, true, (*Handlers).createSegment},
+	{http.MethodGet, "/segments", "", false, (*Handlers).listSegments},
+	{http.MethodGet, "/segments/:id", "", false, (*Handlers).getSegment},
 }
 
 // Scopes maps each API route ("METHOD /api/v1/path") to the scope it needs

@@ -34,6 +34,8 @@ var (
 		"contact_not_found":      http.StatusNotFound,
 		"conversation_not_found": http.StatusNotFound,
 		"message_not_found":      http.StatusNotFound,
+		"campaign_not_found":     http.StatusNotFound,
+		"segment_not_found":      http.StatusNotFound,
 		"unknown_number":         http.StatusNotFound,
 		"conflict":               http.StatusConflict,
 		// An Idempotency-Key reused for a different request, or sent again
