@@ -62,8 +62,8 @@ type App struct {
 	// worker) starts and fans them out.
 	Campaigns      *campaign.Service
 	CampaignRunner *campaign.Runner
-	Echo       *echo.Echo    // nil in a worker-only process
-	Hub        *realtime.Hub // live console updates; nil in a worker-only process
+	Echo           *echo.Echo    // nil in a worker-only process
+	Hub            *realtime.Hub // live console updates; nil in a worker-only process
 
 	opt      Options
 	redisOpt *redis.Options

@@ -25,19 +25,19 @@ import (
 // starts. An empty document is every phone opted in to the brand's
 // marketing.
 type Audience struct {
-	SegmentID          int64                     `json:"segment_id,omitempty"`
-	ContactIDs         []int64                   `json:"contact_ids,omitempty"`
-	Phones             []string                  `json:"phones,omitempty"`
+	SegmentID          int64                    `json:"segment_id,omitempty"`
+	ContactIDs         []int64                  `json:"contact_ids,omitempty"`
+	Phones             []string                 `json:"phones,omitempty"`
 	Attributes         map[string]AttrCondition `json:"attributes,omitempty"`
-	Tiers              []string                  `json:"tiers,omitempty"`
-	Labels             []string                  `json:"labels,omitempty"`
-	Timezones          []string                  `json:"timezones,omitempty"`
-	LastInboundAfter   string                    `json:"last_inbound_after,omitempty"`
-	LastInboundBefore  string                    `json:"last_inbound_before,omitempty"`
-	LastOutboundAfter  string                    `json:"last_outbound_after,omitempty"`
-	LastOutboundBefore string                    `json:"last_outbound_before,omitempty"`
-	MinActiveDays      int                       `json:"min_active_days,omitempty"`
-	OptedInAfter       string                    `json:"opted_in_after,omitempty"`
+	Tiers              []string                 `json:"tiers,omitempty"`
+	Labels             []string                 `json:"labels,omitempty"`
+	Timezones          []string                 `json:"timezones,omitempty"`
+	LastInboundAfter   string                   `json:"last_inbound_after,omitempty"`
+	LastInboundBefore  string                   `json:"last_inbound_before,omitempty"`
+	LastOutboundAfter  string                   `json:"last_outbound_after,omitempty"`
+	LastOutboundBefore string                   `json:"last_outbound_before,omitempty"`
+	MinActiveDays      int                      `json:"min_active_days,omitempty"`
+	OptedInAfter       string                   `json:"opted_in_after,omitempty"`
 }
 
 // AttrCondition is what one attribute must satisfy: eq (a value), in (a
