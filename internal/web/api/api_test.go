@@ -22,6 +22,7 @@ import (
 	"github.com/parleyhq/parley/internal/web"
 	"github.com/parleyhq/parley/internal/web/api"
 	"github.com/parleyhq/parley/internal/web/console"
+	"github.com/parleyhq/parley/internal/web/links"
 	"github.com/parleyhq/parley/internal/web/devphone"
 	"github.com/parleyhq/parley/internal/web/webhook"
 )
@@ -56,6 +57,7 @@ func setup(t *testing.T) *bundle {
 	}
 	log := slog.New(slog.NewTextHandler(t.Output(), nil))
 	b.e = web.New(log, metrics.New(), web.Health{Postgres: st.Ping}, web.Options{}, &webhook.Handlers{}, api.New(st, log, nil, nil, campaign.NewService(st, nil, "http://parley.test")), &devphone.Handlers{},
+		&links.Handlers{Campaigns: campaign.NewService(st, nil, "http://parley.test"), Log: log},
 		&console.Handlers{Auth: auth.New(st), Store: st, Log: log})
 	return b
 }
