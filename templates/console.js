@@ -44,7 +44,8 @@
   // refreshed only while the agent is not writing in it.
   var parts = {
     inbox: ["#conversation-list"],
-    conversation: [".thread-head", "#history", "#contact-panel"]
+    conversation: [".thread-head", "#history", "#contact-panel"],
+    campaign: ["#campaign-progress"]
   };
 
   var refreshing = false, again = false, timer = null;
@@ -121,10 +122,18 @@
 
   // ---- live events -----------------------------------------------------------
 
+  // A running campaign's progress refreshes itself every two seconds.
+  if (live === "campaign") {
+    setInterval(function () {
+      if (document.querySelector("#campaign-progress[data-running]")) refresh();
+    }, 2000);
+  }
+
   // Admins keep a stream open on every page: they are told of each missed
   // response target wherever they are.
   var admin = document.body.dataset.role === "admin";
-  if ((live || admin) && window.EventSource) {
+  var streamed = live === "inbox" || live === "conversation";
+  if ((streamed || admin) && window.EventSource) {
     var hadError = false;
     var es = new EventSource("/events");
     es.addEventListener("breach", function (e) {

@@ -188,7 +188,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options
 		&links.Handlers{Campaigns: a.Campaigns, Log: log},
 		&console.Handlers{Auth: signIn, Store: st, Log: log, Secure: strings.HasPrefix(cfg.PublicURL, "https://"),
 			Conversations: conversation.New(st, a.Outbox, contact.NewService(st)), Hub: a.Hub,
-			Automation: automation.NewService(st, a.Routing)},
+			Automation: automation.NewService(st, a.Routing), Campaigns: a.Campaigns},
 	}
 	regs = append(regs, opt.Extra...)
 	a.Echo = web.New(log, a.Metrics, web.Health{

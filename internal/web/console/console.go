@@ -22,6 +22,7 @@ import (
 
 	"github.com/parleyhq/parley/internal/auth"
 	"github.com/parleyhq/parley/internal/automation"
+	"github.com/parleyhq/parley/internal/campaign"
 	"github.com/parleyhq/parley/internal/conversation"
 	"github.com/parleyhq/parley/internal/realtime"
 	"github.com/parleyhq/parley/internal/store"
@@ -45,6 +46,7 @@ type Handlers struct {
 	Conversations *conversation.Service
 	Automation    *automation.Service // brand settings and auto-replies
 	Hub           *realtime.Hub
+	Campaigns     *campaign.Service
 
 	pages  map[string]*template.Template
 	assets []asset
@@ -68,6 +70,7 @@ func (h *Handlers) Routes() []Route {
 	rs := []Route{{Method: http.MethodPost, Path: "/logout", Perm: "", handler: h.logout}}
 	rs = append(rs, h.inboxRoutes()...)
 	rs = append(rs, h.adminRoutes()...)
+	rs = append(rs, h.campaignRoutes()...)
 	rs = append(rs, h.accountRoutes()...)
 	return rs
 }

@@ -20,7 +20,7 @@ func (h *Handlers) loginSubmit(c echo.Context) error {
 		return c.String(http.StatusForbidden, "missing or wrong CSRF token: reload the sign-in page\n")
 	}
 	email, next := c.FormValue("email"), safeNext(c.FormValue("next"))
-	token, _, err := h.Auth.Login(c.Request().Context(), email, c.FormValue("password"), c.RealIP())
+	token, ss, err := h.Auth.Login(c.Request().Context(), email, c.FormValue("password"), c.RealIP())
 	if err != nil {
 		status, msg := http.StatusUnauthorized, auth.ErrBadCredentials.Error()
 		var te *auth.ThrottledError
@@ -36,5 +36,8 @@ func (h *Handlers) loginSubmit(c echo.Context) error {
 	}
 	h.setCookie(c, sessionCookie, token, int(auth.AbsoluteTimeout.Seconds()))
 	h.setCookie(c, loginCSRF, "", -1)
+	if next == "/" && !auth.Can(ss.User.Role, auth.Inbox) && auth.Can(ss.User.Role, auth.Marketing) {
+		next = "/campaigns" // a marketer's first page
+	}
 	return c.Redirect(http.StatusSeeOther, next)
 }

@@ -1,0 +1,37 @@
+package console
+
+import (
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+)
+
+// campaignsShow: GET /campaigns — the campaigns of the user's brands,
+// newest first (keyset pages: ?before=), and the form for a new one.
+func (h *Handlers) campaignsShow(c echo.Context) error {
+	return h.showPage(c, "campaigns", h.campaignsData)
+}
+
+func (h *Handlers) campaignsData(c echo.Context) (map[string]any, error) {
+	ctx := c.Request().Context()
+	brands, err := h.Conversations.Brands(ctx, session(c).User)
+	if err != nil {
+		return nil, err
+	}
+	before, _ := strconv.ParseInt(c.QueryParam("before"), 10, 64)
+	const pageSize = 50
+	cs, err := h.Store.Campaigns(ctx, brands, before, pageSize+1)
+	if err != nil {
+		return nil, err
+	}
+	next := ""
+	if len(cs) > pageSize {
+		cs = cs[:pageSize]
+		next = "/campaigns?before=" + strconv.FormatInt(cs[len(cs)-1].ID, 10)
+	}
+	visible, err := h.Conversations.VisibleBrands(ctx, session(c).User)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"Campaigns": cs, "Next": next, "Brands": visible}, nil
+}

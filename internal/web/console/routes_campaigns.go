@@ -1,0 +1,118 @@
+package console
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/parleyhq/parley/internal/auth"
+	"github.com/parleyhq/parley/internal/campaign"
+	"github.com/parleyhq/parley/internal/store"
+)
+
+// campaignRoutes lists the marketers' pages (admins too): campaigns, their
+// progress and their controls.
+func (h *Handlers) campaignRoutes() []Route {
+	return []Route{
+		{http.MethodGet, "/campaigns", auth.Marketing, h.campaignsShow},
+		{http.MethodPost, "/campaigns", auth.Marketing, h.campaignCreate},
+		{http.MethodGet, "/campaigns/:id", auth.Marketing, h.campaignShow},
+		{http.MethodPost, "/campaigns/:id/schedule", auth.Marketing, h.campaignSchedule},
+		{http.MethodPost, "/campaigns/:id/pause", auth.Marketing, h.campaignPause},
+		{http.MethodPost, "/campaigns/:id/resume", auth.Marketing, h.campaignResume},
+		{http.MethodPost, "/campaigns/:id/cancel", auth.Marketing, h.campaignCancel},
+	}
+}
+
+// pathCampaign resolves :id to a campaign of a brand the user may see: 404
+// for an unknown one, 403 for another brand's.
+func (h *Handlers) pathCampaign(c echo.Context) (store.Campaign, error) {
+	id, ok := pathID(c)
+	if !ok {
+		return store.Campaign{}, echo.ErrNotFound
+	}
+	cp, err := h.Campaigns.Get(c.Request().Context(), id)
+	if errors.Is(err, campaign.ErrNotFound) {
+		return cp, echo.ErrNotFound
+	}
+	if err != nil {
+		return cp, err
+	}
+	brands, err := h.Conversations.Brands(c.Request().Context(), session(c).User)
+	if err != nil {
+		return cp, err
+	}
+	if brands != nil && !slices.Contains(brands, cp.BrandID) {
+		return cp, echo.NewHTTPError(http.StatusForbidden, "you do not have access to that brand")
+	}
+	return cp, nil
+}
+
+// campaignFail shows the campaign page again with what was wrong (400 for
+// bad input, 409 for a change the campaign's state does not allow).
+func (h *Handlers) campaignFail(c echo.Context, cp store.Campaign, err error) error {
+	var fe *campaign.FieldError
+	status := http.StatusBadRequest
+	switch {
+	case errors.As(err, &fe):
+	case errors.Is(err, campaign.ErrWrongState):
+		status = http.StatusConflict
+	default:
+		return err
+	}
+	data, lerr := h.campaignData(c, cp)
+	if lerr != nil {
+		return lerr
+	}
+	data["Error"] = err.Error()
+	return h.render(c, status, "campaign", data)
+}
+
+// audienceFromForm builds the audience document from the new-campaign
+// form: tiers and labels as comma lists, attribute conditions one per line
+// ("city = Paris", "points >= 1000", "favorite_dish exists"), or a list of
+// phones.
+func audienceFromForm(c echo.Context) (json.RawMessage, error) {
+	a := campaign.Audience{Tiers: commaList(c.FormValue("tiers")), Labels: commaList(c.FormValue("labels"))}
+	if v := strings.TrimSpace(c.FormValue("segment_id")); v != "" && v != "0" {
+		if err := json.Unmarshal([]byte(v), &a.SegmentID); err != nil {
+			return nil, &campaign.FieldError{Field: "segment_id", Msg: "not a segment"}
+		}
+	}
+	for _, line := range strings.FieldsFunc(c.FormValue("phones"), func(r rune) bool { return r == '\n' || r == ',' || r == ';' }) {
+		if p := strings.TrimSpace(line); p != "" {
+			a.Phones = append(a.Phones, p)
+		}
+	}
+	for i, line := range strings.Split(c.FormValue("conditions"), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		key, cond, err := parseCondition(line)
+		if err != nil {
+			return nil, &campaign.FieldError{Field: "conditions", Msg: "line " + itoa(i+1) + ": " + err.Error()}
+		}
+		if a.Attributes == nil {
+			a.Attributes = map[string]campaign.AttrCondition{}
+		}
+		merged := a.Attributes[key]
+		mergeCondition(&merged, cond)
+		a.Attributes[key] = merged
+	}
+	return json.Marshal(a)
+}
+
+func commaList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
