@@ -22,8 +22,8 @@ import (
 	"github.com/parleyhq/parley/internal/web"
 	"github.com/parleyhq/parley/internal/web/api"
 	"github.com/parleyhq/parley/internal/web/console"
-	"github.com/parleyhq/parley/internal/web/links"
 	"github.com/parleyhq/parley/internal/web/devphone"
+	"github.com/parleyhq/parley/internal/web/links"
 	"github.com/parleyhq/parley/internal/web/webhook"
 )
 
