@@ -287,7 +287,10 @@ func randHex(n int) string {
 
 // Midday returns a clock that runs at real speed but reads 12:00 in New York
 // when it is made, so quiet hours do not hold a test's texts whatever time the
-// suite runs at. Tests of quiet hours set their own clock.
+// suite runs at. Tests of quiet hours set their own clock. The noon is the
+// next one, never a past one: the clock runs ahead of the real one, so a
+// time it computes (a text held until 08:00 in Honolulu) is in the future
+// for the queue too, which schedules by the real clock.
 func Midday() func() time.Time {
 	ny, err := time.LoadLocation("America/New_York")
 	if err != nil {
@@ -296,6 +299,9 @@ func Midday() func() time.Time {
 	now := time.Now()
 	l := now.In(ny)
 	noon := time.Date(l.Year(), l.Month(), l.Day(), 12, 0, 0, 0, ny)
+	if noon.Before(now) {
+		noon = time.Date(l.Year(), l.Month(), l.Day()+1, 12, 0, 0, 0, ny)
+	}
 	shift := noon.Sub(now)
 	return func() time.Time { return time.Now().Add(shift) }
 }
