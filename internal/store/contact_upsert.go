@@ -552,6 +552,8 @@ func insertMerge(ctx context.Context, tx pgx.Tx, survivor, absorbed int64, reaso
 
 // applyFields writes the request's own name, time zone and attributes last, so
 // they win over anything a merge brought in.
+// applyFields writes the request's fields; a contact they would not change
+// is left as it is (its updated_at too).
 func (u *contactUpsert) applyFields(ctx context.Context) error {
 	set := u.in.SetAttributes
 	if set == nil {
@@ -571,7 +573,8 @@ func (u *contactUpsert) applyFields(ctx context.Context) error {
 			timezone = CASE WHEN $3 <> '' THEN $3 ELSE timezone END,
 			attributes = (attributes || $4::jsonb) - $5::text[],
 			updated_at = now()
-		WHERE id = $1`, u.target.id, u.in.Name, u.in.Timezone, setJSON, drop)
+		WHERE id = $1 AND (($2 <> '' AND name <> $2) OR ($3 <> '' AND timezone <> $3)
+			OR attributes IS DISTINCT FROM (attributes || $4::jsonb) - $5::text[])`, u.target.id, u.in.Name, u.in.Timezone, setJSON, drop)
 	if err != nil {
 		return fmt.Errorf("store: upsert contact %d: fields: %w", u.target.id, err)
 	}

@@ -1,0 +1,392 @@
+package contact
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/parleyhq/parley/internal/consent"
+	"github.com/parleyhq/parley/internal/store"
+)
+
+// The columns an import reads by name; any other column is an attribute.
+const (
+	colPhone     = "phone"
+	colPhones    = "phones"
+	colLoyalty   = "loyalty_id"
+	colName      = "name"
+	colTimezone  = "timezone"
+	colPurpose   = "consent_purpose"
+	colStatus    = "consent_status"
+	colSource    = "consent_source"
+	colEvidence  = "consent_evidence"
+	colConsentAt = "consent_at"
+)
+
+// ImportBatch is how many rows one transaction imports.
+const ImportBatch = 500
+
+// ImportProgress is how far an import got.
+type ImportProgress struct {
+	Rows     int64 // data rows read
+	Imported int64 // rows written (new or updated contacts, or nothing to change)
+	Created  int64 // new contacts
+	Skipped  int64 // rows refused
+	Bytes    int64 // of the file read so far
+}
+
+// ImportSink receives an import's progress after each batch, with the rows
+// it skipped in that batch (line numbers count the header as line 1).
+type ImportSink func(p ImportProgress, skipped []store.ImportError) error
+
+// ErrBadHeader is returned when the file's first row is not a usable
+// header.
+var ErrBadHeader = errors.New("the first row must name the columns, with phone or phones among them")
+
+// Import reads a contacts CSV and imports it into brand b, streaming: a
+// batch of rows at a time, in constant memory (apart from one small hash
+// per phone, to catch a phone given two loyalty IDs anywhere in the file).
+// Bad rows — an invalid phone, two loyalty IDs for one phone, a bad date,
+// an unknown time zone, a consent value that is not one — are reported
+// with their line and reason and skipped; the good rows are imported. The
+// plain rows go through store.ImportBatch's set-based path; the others
+// (a merge, a recycled number, a phone repeated in the batch) through the
+// identity rules one by one, as an API upsert would.
+func (s *Service) Import(ctx context.Context, b store.Brand, r io.Reader, sink ImportSink) (ImportProgress, error) {
+	var p ImportProgress
+	cr := &countingReader{r: r}
+	br := bufio.NewReaderSize(cr, 1<<16)
+	if bom, err := br.Peek(3); err == nil && bytes.Equal(bom, []byte{0xEF, 0xBB, 0xBF}) {
+		_, _ = br.Discard(3)
+	}
+	rd := csv.NewReader(br)
+	rd.FieldsPerRecord = -1
+	rd.ReuseRecord = true
+	header, err := rd.Read()
+	if err != nil {
+		return p, fmt.Errorf("%w: %v", ErrBadHeader, err)
+	}
+	cols, err := readHeader(header)
+	if err != nil {
+		return p, err
+	}
+	seen := map[uint64]uint64{} // phone → loyalty ID (hashes), for the whole file
+	var batch []store.ImportRow
+	dups := map[string]int{} // identityKey → index in batch
+	var skipped []store.ImportError
+	flush := func() error {
+		if len(batch) > 0 {
+			res, err := s.st.ImportBatch(ctx, b.ID, batch)
+			if err != nil {
+				return err
+			}
+			p.Created += int64(res.Created)
+			bad := map[int64]bool{}
+			for _, i := range res.Complex {
+				row := batch[i]
+				if err := s.importOne(ctx, b, row); err != nil {
+					skipped = append(skipped, store.ImportError{Line: row.Line, Reason: err.Error()})
+					bad[row.Line] = true
+					continue
+				}
+			}
+			skipped = append(skipped, res.Errors...)
+			p.Imported += int64(len(batch) - len(bad))
+			p.Skipped += int64(len(bad))
+		}
+		p.Bytes = cr.n
+		slices.SortFunc(skipped, func(a, b store.ImportError) int { return int(a.Line - b.Line) })
+		err := sink(p, skipped)
+		batch, skipped = batch[:0], nil
+		clear(dups)
+		return err
+	}
+	for {
+		rec, err := rd.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		line, _ := rd.FieldPos(0)
+		if err != nil {
+			var pe *csv.ParseError
+			if errors.As(err, &pe) && !errors.Is(pe.Err, csv.ErrFieldCount) {
+				// The file cannot be read past a broken quote.
+				p.Rows++
+				p.Skipped++
+				skipped = append(skipped, store.ImportError{Line: int64(pe.StartLine), Reason: "not valid CSV: " + pe.Err.Error()})
+				_ = flush()
+				return p, fmt.Errorf("line %d: not valid CSV: %w", pe.StartLine, pe.Err)
+			}
+		}
+		if ctx.Err() != nil {
+			return p, ctx.Err()
+		}
+		if blank(rec) {
+			continue
+		}
+		p.Rows++
+		row, err := cols.row(int64(line), rec)
+		if err == nil {
+			err = checkLoyalty(seen, row)
+		}
+		switch {
+		case err != nil:
+			p.Skipped++
+			skipped = append(skipped, store.ImportError{Line: int64(line), Reason: err.Error()})
+		case mergeDuplicate(batch, dups, row):
+			p.Imported++ // the same person again in this batch: one row, the later values winning
+		default:
+			dups[identityKey(row)] = len(batch)
+			batch = append(batch, row)
+		}
+		if len(batch) >= ImportBatch || len(skipped) >= ImportBatch {
+			if err := flush(); err != nil {
+				return p, err
+			}
+		}
+	}
+	return p, flush()
+}
+
+// importOne runs a row through the identity rules (merges included).
+func (s *Service) importOne(ctx context.Context, b store.Brand, row store.ImportRow) error {
+	in := Upsert{LoyaltyID: row.LoyaltyID, Phones: row.Phones, Name: row.Name, Timezone: row.Timezone}
+	if len(row.Attributes) > 0 {
+		raw, err := json.Marshal(row.Attributes)
+		if err != nil {
+			return err
+		}
+		in.Attributes = raw
+	}
+	if c := row.Consent; c != nil {
+		in.Consent = []ConsentEntry{{Brand: b.Slug, Purpose: c.Purpose, Status: c.Status, Source: c.Source, Evidence: c.Evidence}}
+	}
+	_, err := s.Upsert(ctx, in)
+	var fe *FieldError
+	if errors.As(err, &fe) {
+		return errors.New(fe.Field + ": " + fe.Msg)
+	}
+	return err
+}
+
+// checkLoyalty refuses a row whose phone was given another loyalty ID
+// earlier in the file.
+func checkLoyalty(seen map[uint64]uint64, row store.ImportRow) error {
+	lh := uint64(0)
+	if row.LoyaltyID != "" {
+		lh = hash64(row.LoyaltyID)
+	}
+	for _, ph := range row.Phones {
+		k := hash64(ph)
+		prev, ok := seen[k]
+		if ok && prev != 0 && lh != 0 && prev != lh {
+			return fmt.Errorf("phone %s has another loyalty ID earlier in the file: one phone, one member", ph)
+		}
+		if !ok || prev == 0 {
+			seen[k] = lh
+		}
+	}
+	return nil
+}
+
+func hash64(s string) uint64 {
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(s))
+	return h.Sum64() | 1 // never 0: 0 is "no loyalty ID"
+}
+
+type columns struct {
+	index map[string]int
+	attrs []string // attribute column names, by index (""  for a known column)
+}
+
+func readHeader(h []string) (columns, error) {
+	c := columns{index: map[string]int{}, attrs: make([]string, len(h))}
+	for i, name := range h {
+		n := strings.ToLower(strings.TrimSpace(name))
+		if n == "" {
+			return c, fmt.Errorf("%w: column %d has no name", ErrBadHeader, i+1)
+		}
+		if _, dup := c.index[n]; dup {
+			return c, fmt.Errorf("%w: column %q appears twice", ErrBadHeader, n)
+		}
+		c.index[n] = i
+		switch n {
+		case colPhone, colPhones, colLoyalty, colName, colTimezone, colPurpose, colStatus, colSource, colEvidence, colConsentAt:
+		default:
+			c.attrs[i] = strings.TrimSpace(name)
+		}
+	}
+	_, p1 := c.index[colPhone]
+	_, p2 := c.index[colPhones]
+	if !p1 && !p2 {
+		return c, ErrBadHeader
+	}
+	return c, nil
+}
+
+func (c columns) get(rec []string, name string) string {
+	if i, ok := c.index[name]; ok && i < len(rec) {
+		return strings.TrimSpace(rec[i])
+	}
+	return ""
+}
+
+var (
+	numberValue = regexp.MustCompile(`^-?(0|[1-9][0-9]{0,14})(\.[0-9]+)?$`)
+	zoneCache   Zones
+)
+
+// row checks one record.
+func (c columns) row(line int64, rec []string) (store.ImportRow, error) {
+	row := store.ImportRow{Line: line}
+	raw := c.get(rec, colPhones)
+	if one := c.get(rec, colPhone); one != "" {
+		raw = one + ";" + raw
+	}
+	for _, p := range strings.Split(raw, ";") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		e, err := NormalizeE164(p)
+		if err != nil {
+			return row, fmt.Errorf("invalid phone %q: %v", p, err)
+		}
+		if !slices.Contains(row.Phones, e) {
+			row.Phones = append(row.Phones, e)
+		}
+	}
+	if len(row.Phones) == 0 {
+		return row, errors.New("no phone")
+	}
+	row.LoyaltyID, row.Name = c.get(rec, colLoyalty), c.get(rec, colName)
+	if len(row.LoyaltyID) > 100 || len([]rune(row.Name)) > 200 {
+		return row, errors.New("loyalty_id is at most 100 characters, name at most 200")
+	}
+	if tz := c.get(rec, colTimezone); tz != "" {
+		if _, ok := zoneCache.load(tz); !ok || tz == "Local" {
+			return row, fmt.Errorf("unknown time zone %q", tz)
+		}
+		row.Timezone = tz
+	}
+	for i, name := range c.attrs {
+		if name == "" || i >= len(rec) {
+			continue
+		}
+		v := strings.TrimSpace(rec[i])
+		if v == "" {
+			continue
+		}
+		if row.Attributes == nil {
+			row.Attributes = map[string]any{}
+		}
+		if numberValue.MatchString(v) {
+			f, err := strconv.ParseFloat(v, 64)
+			if err == nil {
+				row.Attributes[name] = f
+				continue
+			}
+		}
+		row.Attributes[name] = v
+	}
+	status := strings.ToLower(c.get(rec, colStatus))
+	if status == "" {
+		return row, nil
+	}
+	cs := &store.ImportConsent{Purpose: strings.ToLower(c.get(rec, colPurpose)), Status: status,
+		Source: strings.ToLower(c.get(rec, colSource)), Evidence: c.get(rec, colEvidence)}
+	if cs.Purpose == "" {
+		cs.Purpose = consent.Marketing
+	}
+	if cs.Source == "" {
+		cs.Source = "import"
+	}
+	switch {
+	case cs.Purpose != consent.Marketing && cs.Purpose != consent.Conversational:
+		return row, fmt.Errorf("consent_purpose %q is not marketing or conversational", cs.Purpose)
+	case cs.Status != consent.OptedIn && cs.Status != consent.OptedOut:
+		return row, fmt.Errorf("consent_status %q is not opted_in or opted_out", cs.Status)
+	case !slices.Contains(consent.Sources, cs.Source) || cs.Source == "keyword" || cs.Source == "carrier":
+		return row, fmt.Errorf("consent_source %q is not one an import may give (import, api, agent, web_form)", cs.Source)
+	}
+	if at := c.get(rec, colConsentAt); at != "" {
+		t, err := time.Parse(time.RFC3339, at)
+		if err != nil {
+			if t, err = time.Parse("2006-01-02", at); err != nil {
+				return row, fmt.Errorf("bad date in consent_at: %q (YYYY-MM-DD or RFC 3339)", at)
+			}
+		}
+		if t.After(time.Now().Add(24 * time.Hour)) {
+			return row, fmt.Errorf("consent_at %q is in the future", at)
+		}
+		cs.At = &t
+	}
+	row.Consent = cs
+	return row, nil
+}
+
+func blank(rec []string) bool {
+	for _, f := range rec {
+		if strings.TrimSpace(f) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// mergeDuplicate folds row into an earlier row of the batch with the same
+// phones and loyalty ID (the same person listed twice): its non-empty
+// values win. It reports whether it did.
+func mergeDuplicate(batch []store.ImportRow, dups map[string]int, row store.ImportRow) bool {
+	i, ok := dups[identityKey(row)]
+	if !ok {
+		return false
+	}
+	b := &batch[i]
+	if row.Name != "" {
+		b.Name = row.Name
+	}
+	if row.Timezone != "" {
+		b.Timezone = row.Timezone
+	}
+	for k, v := range row.Attributes {
+		if b.Attributes == nil {
+			b.Attributes = map[string]any{}
+		}
+		b.Attributes[k] = v
+	}
+	if row.Consent != nil {
+		b.Consent = row.Consent
+	}
+	b.Line = row.Line
+	return true
+}
+
+// identityKey names who a row is: its loyalty ID and its phones.
+func identityKey(row store.ImportRow) string {
+	ps := slices.Clone(row.Phones)
+	slices.Sort(ps)
+	return row.LoyaltyID + "|" + strings.Join(ps, ",")
+}

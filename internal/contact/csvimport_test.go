@@ -1,0 +1,170 @@
+package contact_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/parleyhq/parley/internal/contact"
+	"github.com/parleyhq/parley/internal/store"
+	"github.com/parleyhq/parley/internal/store/storetest"
+)
+
+type imported struct {
+	p       contact.ImportProgress
+	skipped []store.ImportError
+}
+
+func runImport(t *testing.T, svc *contact.Service, b store.Brand, csv string) imported {
+	t.Helper()
+	var out imported
+	p, err := svc.Import(context.Background(), b, strings.NewReader(csv), func(p contact.ImportProgress, s []store.ImportError) error {
+		out.skipped = append(out.skipped, s...)
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("import: %v", err)
+	}
+	out.p = p
+	return out
+}
+
+func importBrand(t *testing.T) (*store.Store, store.Brand) {
+	t.Helper()
+	st, _ := storetest.New(t)
+	b, err := st.UpsertBrand(context.Background(), store.BrandInput{Slug: "demo-air", Name: "Demo Air",
+		Numbers: []store.BrandNumber{{Number: "+15005550006", MPS: 10}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st, b
+}
+
+func count(t *testing.T, st *store.Store, sql string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := st.Pool.QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// The edge cases of a real export: a byte-order mark, a quoted newline,
+// three phones in one cell, a duplicate inside the file, bad rows with
+// their line and reason, attributes typed, consent recorded; the same file
+// again changes nothing.
+func TestImportEdgeCases(t *testing.T) {
+	t.Parallel()
+	st, b := importBrand(t)
+	svc := contact.NewService(st)
+	const file = "\ufeffphone,loyalty_id,name,timezone,tier,points,zip,note,consent_status,consent_at\n" +
+		"(212) 555-0101,L1,Ana Lopez,America/New_York,gold,1500,02134,\"likes\nwindow seats\",opted_in,2026-11-01\n" +
+		"\"+1 212 555 0102; 212-555-0103;+12125550104\",L2,Ben Three Phones,,silver,,,,opted_in,\n" +
+		"not a phone,L3,Bad Phone,,,,,,,\n" +
+		"+12125550105,L4,Bad Zone,Mars/Olympus,,,,,,\n" +
+		"+12125550106,L5,Bad Date,,,,,,opted_in,yesterday\n" +
+		"+12125550101,L9,Ana Again Other Member,,,,,,,\n" +
+		"+12125550107,,Dup One,,,,,,,\n" +
+		"+12125550107,,Dup Two,,,,,,,\n"
+	got := runImport(t, svc, b, file)
+	// (Ana's quoted newline makes her row lines 2 and 3.)
+	wantSkipped := map[int64]string{5: "invalid phone", 6: "unknown time zone", 7: "bad date", 8: "another loyalty ID"}
+	if len(got.skipped) != len(wantSkipped) {
+		t.Fatalf("skipped %+v, want lines 5-8", got.skipped)
+	}
+	for _, s := range got.skipped {
+		if !strings.Contains(s.Reason, wantSkipped[s.Line]) {
+			t.Errorf("line %d: %q, want %q", s.Line, s.Reason, wantSkipped[s.Line])
+		}
+	}
+	if got.p.Rows != 8 || got.p.Skipped != 4 || got.p.Imported != 4 {
+		t.Fatalf("progress %+v", got.p)
+	}
+	cs, err := st.Contacts(context.Background(), store.ContactQuery{LoyaltyID: "L1"})
+	if err != nil || len(cs) != 1 {
+		t.Fatalf("L1: %v %v", cs, err)
+	}
+	a := cs[0]
+	if a.Name != "Ana Lopez" || a.Timezone != "America/New_York" || a.Attributes["tier"] != "gold" || fmt.Sprint(a.Attributes["points"]) != "1500" ||
+		a.Attributes["zip"] != "02134" || a.Attributes["note"] != "likes\nwindow seats" {
+		t.Fatalf("L1 stored as %+v", a)
+	}
+	if n := count(t, st, `SELECT count(*) FROM contact_phones p JOIN contacts c ON c.id = p.contact_id WHERE c.loyalty_id = 'L2'`); n != 3 {
+		t.Fatalf("L2 has %d phones, want 3", n)
+	}
+	if n := count(t, st, `SELECT count(DISTINCT contact_id) FROM contact_phones WHERE phone = '+12125550107'`); n != 1 {
+		t.Fatal("the duplicate inside the file made two contacts")
+	}
+	if n := count(t, st, `SELECT count(*) FROM consent_events WHERE status = 'opted_in' AND source = 'import'`); n != 4 {
+		t.Fatalf("%d opt-ins recorded, want 4 (Ana's phone and Ben's three)", n)
+	}
+	before := snapshot(t, st)
+	again := runImport(t, svc, b, file)
+	if again.p.Created != 0 || snapshot(t, st) != before {
+		t.Fatalf("the same file twice changed something (%+v):\n%s\n%s", again.p, before, snapshot(t, st))
+	}
+}
+
+func snapshot(t *testing.T, st *store.Store) string {
+	t.Helper()
+	var s string
+	if err := st.Pool.QueryRow(context.Background(), `SELECT
+		(SELECT count(*) FROM contacts) || '/' || (SELECT count(*) FROM contact_phones) || '/' || (SELECT count(*) FROM consent_events) || '/' ||
+		(SELECT coalesce(string_agg(c.id || c.name || c.attributes::text || coalesce(c.loyalty_id, '') || c.updated_at::text, ',' ORDER BY c.id), '') FROM contacts c)`).Scan(&s); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// A loyalty ID that names one contact while the row's phone is another's
+// (no loyalty ID) merges them, through the identity rules; a texted STOP is
+// never overridden by an imported opt-in.
+func TestImportMergesAndNeverOverridesStop(t *testing.T) {
+	t.Parallel()
+	st, b := importBrand(t)
+	svc := contact.NewService(st)
+	ctx := context.Background()
+	if _, err := svc.Upsert(ctx, contact.Upsert{LoyaltyID: "M1", Phones: []string{"+12125550201"}, Name: "Member"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Upsert(ctx, contact.Upsert{Phones: []string{"+12125550202"}, Name: "Unknown texter"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Pool.Exec(ctx, `INSERT INTO consent_events (brand_id, phone, purpose, status, source) VALUES ($1, '+12125550203', 'marketing', 'opted_out', 'keyword')`, b.ID); err != nil {
+		t.Fatal(err)
+	}
+	got := runImport(t, svc, b, "phones,loyalty_id,consent_status\n+12125550202,M1,\n+12125550203,M3,opted_in\n")
+	if len(got.skipped) != 1 || got.skipped[0].Line != 3 || !strings.Contains(got.skipped[0].Reason, "opted out by text") {
+		t.Fatalf("skipped %+v, want line 3 refused for the texted STOP", got.skipped)
+	}
+	if n := count(t, st, `SELECT count(DISTINCT p.contact_id) FROM contact_phones p WHERE p.phone IN ('+12125550201', '+12125550202')`); n != 1 {
+		t.Fatal("the member and the texter were not merged")
+	}
+	if n := count(t, st, `SELECT count(*) FROM consent_events WHERE phone = '+12125550203' AND status = 'opted_in'`); n != 0 {
+		t.Fatal("an import opted a customer back in after their STOP")
+	}
+}
+
+// Many rows stream through in batches, each person once.
+func TestImportManyRows(t *testing.T) {
+	t.Parallel()
+	st, b := importBrand(t)
+	var sb strings.Builder
+	sb.WriteString("phone,name,consent_status\n")
+	const n = 3*contact.ImportBatch + 17
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&sb, "+1212556%04d,Person %d,opted_in\n", i, i)
+	}
+	batches := 0
+	p, err := contact.NewService(st).Import(context.Background(), b, strings.NewReader(sb.String()), func(contact.ImportProgress, []store.ImportError) error {
+		batches++
+		return nil
+	})
+	if err != nil || p.Created != n || p.Imported != n || batches < 4 {
+		t.Fatalf("%+v %v after %d batches", p, err, batches)
+	}
+	if c := count(t, st, `SELECT count(*) FROM consent_events`); c != n {
+		t.Fatalf("%d consent entries, want %d", c, n)
+	}
+}
