@@ -36,6 +36,8 @@ Usage:
   parley user add ...            create a console user (password from stdin, or generated)
   parley apikey add --name NAME [--brand SLUG]... [--scope SCOPE]... [--rate N]
                                 create an API key (printed as the last line)
+  parley contacts import FILE.csv --brand SLUG
+                                import contacts (and their consent) from a CSV file
 
 Run 'parley COMMAND --help' for a command's flags. Configuration comes from the
 environment: DATABASE_URL, REDIS_URL, PARLEY_ADDR, PARLEY_PUBLIC_URL,
@@ -70,6 +72,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	}
 	if cmd == "brand" || cmd == "user" || cmd == "apikey" {
 		cmd, rest = cmd+" add", rest[1:]
+	}
+	if cmd == "contacts" {
+		if len(rest) == 0 || rest[0] != "import" {
+			return errors.New("usage: parley contacts import FILE.csv --brand SLUG")
+		}
+		cmd, rest = "contacts import", flagsFirst(rest[1:])
 	}
 	fs := flag.NewFlagSet("parley "+cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -218,8 +226,56 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			fmt.Fprintf(stdout, "API key %q created; it is shown only once:\n%s\n", *name, key)
 			return nil
 		})
+
+	case "contacts import":
+		brand := fs.String("brand", "", "the brand whose contacts and consent these are (required)")
+		fs.Usage = func() {
+			fmt.Fprintln(stderr, `Usage: parley contacts import FILE.csv --brand SLUG
+
+Columns: phone (or phones, ';'-separated), loyalty_id, name, timezone; any other
+column becomes an attribute; optional consent_purpose, consent_status,
+consent_source, consent_evidence, consent_at. Bad rows are reported with their
+line and reason and skipped; the rest is imported. Importing the same file
+twice changes nothing, and an import never lifts an opt-out the customer texted.`)
+			fs.PrintDefaults()
+		}
+		if err := fs.Parse(rest); err != nil {
+			return err
+		}
+		if fs.NArg() != 1 {
+			return errors.New("usage: parley contacts import FILE.csv --brand SLUG (one file)")
+		}
+		if *brand == "" {
+			return errors.New("--brand: give the brand's slug")
+		}
+		return withStore(ctx, getenv, func(st *store.Store) error {
+			return importContacts(ctx, st, fs.Arg(0), *brand, stdout, stderr)
+		})
 	}
 	return fmt.Errorf("unknown command %q (run parley --help)", cmd)
+}
+
+// flagsFirst moves positional arguments after the flags, so that
+// "import FILE --brand x" parses like "import --brand x FILE".
+func flagsFirst(args []string) []string {
+	var flags, pos []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			pos = append(pos, args[i+1:]...)
+			i = len(args)
+		case strings.HasPrefix(a, "-") && len(a) > 1:
+			flags = append(flags, a)
+			if !strings.Contains(a, "=") && i+1 < len(args) && a != "--help" && a != "-h" {
+				flags = append(flags, args[i+1])
+				i++
+			}
+		default:
+			pos = append(pos, a)
+		}
+	}
+	return append(flags, pos...)
 }
 
 func scopeNames() string {

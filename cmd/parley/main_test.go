@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
 	"strings"
 	"testing"
 
@@ -156,5 +157,31 @@ func TestHelp(t *testing.T) {
 		if !strings.Contains(out+stderr, "Usage") && !strings.Contains(out+stderr, "usage") {
 			t.Errorf("%v printed no usage: %q %q", args, out, stderr)
 		}
+	}
+}
+
+// `parley contacts import FILE --brand SLUG`: bad rows printed with their
+// line, a summary; plain progress lines when stderr is not a terminal.
+func TestContactsImport(t *testing.T) {
+	c := setup(t)
+	if _, stderr, err := c.run("", "brand", "add", "--slug", "demo-air", "--name", "Demo Air", "--number", "+15005550006"); err != nil {
+		t.Fatal(err, stderr)
+	}
+	path := t.TempDir() + "/contacts.csv"
+	if err := os.WriteFile(path, []byte("phone,name,tier\n+12125550101,Ana,gold\nnope,Bad,\n+12125550102,Ben,silver\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, stderr, err := c.run("", "contacts", "import", path, "--brand", "demo-air")
+	if err != nil {
+		t.Fatalf("%v %s", err, stderr)
+	}
+	if !strings.Contains(out, "line 3: invalid phone") || !strings.Contains(out, "imported 2 of 3 rows into demo-air (2 new contacts), skipped 1") {
+		t.Fatalf("printed %q", out)
+	}
+	if _, _, err := c.run("", "contacts", "import", path, "--brand", "nope"); err == nil || !strings.Contains(err.Error(), "--brand") {
+		t.Fatalf("an unknown brand: %v", err)
+	}
+	if _, _, err := c.run("", "contacts", "import", "--brand", "demo-air"); err == nil || !strings.Contains(err.Error(), "one file") {
+		t.Fatalf("no file: %v", err)
 	}
 }

@@ -88,6 +88,10 @@ func TestEveryRouteChecksScopeAndBrand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	importID, err := b.st.CreateImport(b.ctx, b.hotel.ID, "x.csv", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
 	campaignPath := func(id int64, tail string) string { return fmt.Sprintf("/api/v1/campaigns/%d%s", id, tail) }
 	newRule := map[string]any{"match": "contains", "pattern": "menu", "reply": "Our menu: …"}
 	cases := []routeCase{
@@ -106,6 +110,8 @@ func TestEveryRouteChecksScopeAndBrand(t *testing.T) {
 		{"GET", "/api/v1/conversations/:id/messages", fmt.Sprintf("/api/v1/conversations/%d/messages", hotelConv), nil, true},
 		{"POST", "/api/v1/messages", "/api/v1/messages", map[string]any{"brand": "demohotel", "to": phone, "body": "hi"}, true},
 		{"GET", "/api/v1/messages/:id", fmt.Sprintf("/api/v1/messages/%d", hotelMsg), nil, true},
+		{"POST", "/api/v1/contacts/import", "/api/v1/contacts/import?brand=demohotel", "phone\n" + phone + "\n", true},
+		{"GET", "/api/v1/contacts/import/:id", fmt.Sprintf("/api/v1/contacts/import/%d", importID), nil, true},
 		{"POST", "/api/v1/campaigns", "/api/v1/campaigns", map[string]any{"brand": "demohotel", "name": "New", "body": "Hi"}, true},
 		{"GET", "/api/v1/campaigns", "/api/v1/campaigns?brand=demohotel", nil, true},
 		{"GET", "/api/v1/campaigns/:id", campaignPath(cp.ID, ""), nil, true},

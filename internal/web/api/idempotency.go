@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -49,11 +50,15 @@ func (h *Handlers) idempotent(next echo.HandlerFunc) echo.HandlerFunc {
 		if !ok {
 			return h.internal(c, errors.New("api: idempotent route without an API key"))
 		}
-		body, err := io.ReadAll(http.MaxBytesReader(c.Response(), r.Body, maxBody))
+		limit := int64(maxBody)
+		if l, ok := bodyLimits[strings.TrimPrefix(c.Path(), prefix)]; ok {
+			limit = l
+		}
+		body, err := io.ReadAll(http.MaxBytesReader(c.Response(), r.Body, limit))
 		var tooBig *http.MaxBytesError
 		switch {
 		case errors.As(err, &tooBig):
-			return apierr.Write(c, apierr.New("payload_too_large", "the body is over %d bytes", maxBody))
+			return apierr.Write(c, apierr.New("payload_too_large", "the body is over %d bytes", limit))
 		case err != nil:
 			return apierr.Write(c, apierr.New("invalid_request", "the body cannot be read: %v", err))
 		}

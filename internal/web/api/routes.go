@@ -34,6 +34,8 @@ var apiRoutes = []route{
 	{http.MethodGet, "/contacts", auth.ContactsRead, false, (*Handlers).listContacts},
 	{http.MethodPut, "/contacts", auth.ContactsWrite, false, (*Handlers).putContact},
 	{http.MethodGet, "/consent", auth.ContactsRead, false, (*Handlers).getConsent},
+	{http.MethodPost, "/contacts/import", auth.ContactsWrite, true, (*Handlers).importContacts},
+	{http.MethodGet, "/contacts/import/:id", auth.ContactsRead, false, (*Handlers).getImport},
 	{http.MethodGet, "/conversations", auth.ConversationsRead, false, (*Handlers).listConversations},
 	{http.MethodGet, "/conversations/:id/messages", auth.ConversationsRead, false, (*Handlers).conversationMessages},
 	{http.MethodPost, "/messages", auth.MessagesSend, true, (*Handlers).sendMessage},

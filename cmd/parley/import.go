@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/mattn/go-isatty"
+	"github.com/schollz/progressbar/v3"
+
+	"github.com/parleyhq/parley/internal/contact"
+	"github.com/parleyhq/parley/internal/store"
+)
+
+// importContacts runs `parley contacts import`: a progress bar on a
+// terminal (rows, rows/s, time left), plain progress lines otherwise; each
+// skipped row with its line and reason; a summary at the end.
+func importContacts(ctx context.Context, st *store.Store, path, slug string, stdout, stderr io.Writer) error {
+	b, err := st.BrandBySlug(ctx, slug)
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("--brand: no brand has the slug %q", slug)
+	}
+	if err != nil {
+		return err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	var bar *progressbar.ProgressBar
+	if tty, ok := stderr.(*os.File); ok && isatty.IsTerminal(tty.Fd()) {
+		bar = progressbar.NewOptions64(info.Size(), progressbar.OptionSetWriter(stderr), progressbar.OptionShowBytes(true),
+			progressbar.OptionSetPredictTime(true), progressbar.OptionSetWidth(30), progressbar.OptionThrottle(100*time.Millisecond),
+			progressbar.OptionSetDescription("importing"), progressbar.OptionClearOnFinish())
+	}
+	lastLine := time.Time{}
+	rate := func(rows int64) float64 {
+		if s := time.Since(start).Seconds(); s > 0 {
+			return float64(rows) / s
+		}
+		return 0
+	}
+	p, err := contact.NewService(st).Import(ctx, b, f, func(p contact.ImportProgress, skipped []store.ImportError) error {
+		for _, s := range skipped {
+			fmt.Fprintf(stdout, "line %d: %s\n", s.Line, s.Reason)
+		}
+		switch {
+		case bar != nil:
+			bar.Describe(fmt.Sprintf("%d rows · %.0f rows/s", p.Rows, rate(p.Rows)))
+			_ = bar.Set64(p.Bytes)
+		case time.Since(lastLine) >= 2*time.Second:
+			lastLine = time.Now()
+			pct := 0.0
+			if info.Size() > 0 {
+				pct = 100 * float64(p.Bytes) / float64(info.Size())
+			}
+			fmt.Fprintf(stderr, "importing: %d rows (%.0f%%), %.0f rows/s\n", p.Rows, pct, rate(p.Rows))
+		}
+		return nil
+	})
+	if bar != nil {
+		_ = bar.Finish()
+	}
+	fmt.Fprintf(stdout, "imported %d of %d rows into %s (%d new contacts), skipped %d, in %s (%.0f rows/s)\n",
+		p.Imported, p.Rows, b.Slug, p.Created, p.Skipped, time.Since(start).Round(time.Millisecond), rate(p.Rows))
+	return err
+}

@@ -1,0 +1,149 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/parleyhq/parley/internal/contact"
+	"github.com/parleyhq/parley/internal/store"
+	"github.com/parleyhq/parley/internal/web/apierr"
+)
+
+// importMaxBody bounds a CSV sent to the API (larger files: the CLI).
+const importMaxBody = 64 << 20
+
+// bodyLimits are the routes whose bodies may exceed maxBody.
+var bodyLimits = map[string]int64{"/contacts/import": importMaxBody}
+
+type importJSON struct {
+	ID         int64             `json:"id"`
+	Brand      string            `json:"brand"`
+	Status     string            `json:"status"`
+	Rows       int64             `json:"rows"`
+	Imported   int64             `json:"imported"`
+	Created    int64             `json:"created"`
+	Skipped    int64             `json:"skipped"`
+	Failure    string            `json:"failure,omitempty"`
+	Errors     []importErrorJSON `json:"errors"`
+	CreatedAt  time.Time         `json:"created_at"`
+	FinishedAt *time.Time        `json:"finished_at"`
+}
+
+type importErrorJSON struct {
+	Line   int64  `json:"line"`
+	Reason string `json:"reason"`
+}
+
+// importContacts: POST /api/v1/contacts/import?brand=SLUG — a CSV body
+// (text/csv), imported in the background; 202 with the import's id.
+func (h *Handlers) importContacts(c echo.Context) error {
+	r := c.Request()
+	b, bad, err := h.brandParam(c, true)
+	if bad != nil {
+		return apierr.Write(c, bad)
+	}
+	if err != nil {
+		return h.internal(c, err)
+	}
+	if bad := brandAllowed(c, b.ID, b.Slug); bad != nil {
+		return apierr.Write(c, bad)
+	}
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "text/csv" {
+		return apierr.Write(c, apierr.New("unsupported_media", "send the file as Content-Type: text/csv, not %q", r.Header.Get("Content-Type")))
+	}
+	// The file is kept on disk while it is imported, so that the request
+	// ends at once and memory stays flat.
+	f, err := os.CreateTemp("", "parley-import-*.csv")
+	if err != nil {
+		return h.internal(c, err)
+	}
+	_, err = io.Copy(f, http.MaxBytesReader(c.Response(), r.Body, importMaxBody))
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		f.Close()
+		os.Remove(f.Name())
+		return apierr.Write(c, apierr.New("payload_too_large", "the file is over %d bytes: import it with `parley contacts import`", importMaxBody))
+	}
+	if err == nil {
+		_, err = f.Seek(0, io.SeekStart)
+	}
+	if err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return apierr.Write(c, apierr.New("invalid_request", "the body cannot be read: %v", err))
+	}
+	ctx := r.Context()
+	id, err := h.st.CreateImport(ctx, b.ID, strings.TrimSpace(c.QueryParam("filename")), "api:"+apiKey(c).Prefix)
+	if err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return h.internal(c, err)
+	}
+	go h.runImport(context.WithoutCancel(ctx), id, b, f)
+	m, err := h.st.ImportByID(ctx, id)
+	if err != nil {
+		return h.internal(c, err)
+	}
+	return ok(c, http.StatusAccepted, importOut(m, nil))
+}
+
+// runImport imports the spooled file and records its progress.
+func (h *Handlers) runImport(ctx context.Context, id int64, b store.Brand, f *os.File) {
+	defer func() { f.Close(); os.Remove(f.Name()) }()
+	_, err := contact.NewService(h.st).Import(ctx, b, f, func(p contact.ImportProgress, skipped []store.ImportError) error {
+		return h.st.ImportProgress(ctx, id, p.Rows, p.Imported, p.Created, p.Skipped, skipped)
+	})
+	failure := ""
+	if err != nil {
+		failure = err.Error()
+		h.log.Warn("contacts import failed", "import_id", id, "err", err)
+	}
+	if err := h.st.FinishImport(ctx, id, failure); err != nil {
+		h.log.Error("contacts import: could not record its end", "import_id", id, "err", err)
+	}
+}
+
+// maxImportErrors is how many skipped rows an import's answer lists.
+const maxImportErrors = 1000
+
+// getImport: GET /api/v1/contacts/import/{id} — progress, and the first
+// skipped rows with their line and reason.
+func (h *Handlers) getImport(c echo.Context) error {
+	id, bad := idParam(c, "id", true)
+	if bad != nil {
+		return apierr.Write(c, bad)
+	}
+	ctx := c.Request().Context()
+	m, err := h.st.ImportByID(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return apierr.Write(c, apierr.New("not_found", "no such import"))
+	}
+	if err != nil {
+		return h.internal(c, err)
+	}
+	if bad := brandAllowed(c, m.BrandID, m.BrandSlug); bad != nil {
+		return apierr.Write(c, bad)
+	}
+	errs, err := h.st.ImportErrors(ctx, id, 0, maxImportErrors)
+	if err != nil {
+		return h.internal(c, err)
+	}
+	return ok(c, http.StatusOK, importOut(m, errs))
+}
+
+func importOut(m store.ContactImport, errs []store.ImportError) importJSON {
+	out := importJSON{ID: m.ID, Brand: m.BrandSlug, Status: m.Status, Rows: m.RowsRead, Imported: m.Imported, Created: m.Created,
+		Skipped: m.Skipped, Failure: m.Failure, Errors: []importErrorJSON{}, CreatedAt: m.CreatedAt, FinishedAt: m.FinishedAt}
+	for _, e := range errs {
+		out.Errors = append(out.Errors, importErrorJSON(e))
+	}
+	return out
+}
