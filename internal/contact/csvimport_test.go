@@ -30,7 +30,7 @@ func runImport(t *testing.T, svc *contact.Service, b store.Brand, csv string) im
 	return out
 }
 
-func importBrand(t *testing.T) (*store.Store, store.Brand) {
+func importBrand(t testing.TB) (*store.Store, store.Brand) {
 	t.Helper()
 	st, _ := storetest.New(t)
 	b, err := st.UpsertBrand(context.Background(), store.BrandInput{Slug: "demo-air", Name: "Demo Air",
