@@ -281,7 +281,6 @@ func TestPauseResumeAndStopMidCampaign(t *testing.T) {
 	if got.State != "completed" {
 		t.Fatalf("not completed a minute after the resume: %+v", got)
 	}
-	sent = w.sentTo()
 	for i := 0; i < n; i++ {
 		p := phone(i)
 		want := 1

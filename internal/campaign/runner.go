@@ -196,9 +196,7 @@ func (r *Runner) compose(c store.Campaign, b store.Brand, rc store.Recipient, tp
 	}
 	o.Body, o.Links = body, links
 	o.Segments, o.Encoding = segment.Count(body)
-	h := fnv.New32a()
-	_, _ = h.Write([]byte(rc.Phone))
-	o.From = numbers[int(h.Sum32()%uint32(len(numbers)))]
+	o.From = numbers[pick(rc.Phone, len(numbers))]
 	if c.LocalTime != "" {
 		loc, _ := r.svc.zones.Resolve(rc.Timezone, rc.Phone, b.Timezone)
 		at := NextLocal(start, loc, localTime)
@@ -247,9 +245,18 @@ func validCode(s string) bool {
 		return false
 	}
 	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_':
+		default:
 			return false
 		}
 	}
 	return true
+}
+
+// pick is the index in [0, n) a phone always gets (its sender number).
+func pick(phone string, n int) int {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(phone))
+	return int(h.Sum32() % uint32(n)) //nolint:gosec // G115: n is a count of numbers, far below 2^32
 }

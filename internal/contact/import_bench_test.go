@@ -107,5 +107,3 @@ func BenchmarkImport(b *testing.B) {
 			n, took.Round(time.Millisecond), rate, float64(peak)/(1<<20), brate, rate/brate)
 	}
 }
-
-

@@ -369,7 +369,8 @@ func checkLinks(n parse.Node) error {
 					return
 				}
 				str, ok := n.Args[1].(*parse.StringNode)
-				if !ok || !(strings.HasPrefix(str.Text, "https://") || strings.HasPrefix(str.Text, "http://")) || strings.ContainsAny(str.Text, " \t\n") {
+				web := ok && (strings.HasPrefix(str.Text, "https://") || strings.HasPrefix(str.Text, "http://"))
+				if !web || strings.ContainsAny(str.Text, " \t\n") {
 					bad = errors.New(`not a valid template: link needs a quoted http or https address, as in {{link "https://example.com/offer"}}`)
 					return
 				}

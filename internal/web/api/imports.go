@@ -68,23 +68,20 @@ func (h *Handlers) importContacts(c echo.Context) error {
 	_, err = io.Copy(f, http.MaxBytesReader(c.Response(), r.Body, importMaxBody))
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
-		f.Close()
-		os.Remove(f.Name())
+		discard(f)
 		return apierr.Write(c, apierr.New("payload_too_large", "the file is over %d bytes: import it with `parley contacts import`", importMaxBody))
 	}
 	if err == nil {
 		_, err = f.Seek(0, io.SeekStart)
 	}
 	if err != nil {
-		f.Close()
-		os.Remove(f.Name())
+		discard(f)
 		return apierr.Write(c, apierr.New("invalid_request", "the body cannot be read: %v", err))
 	}
 	ctx := r.Context()
 	id, err := h.st.CreateImport(ctx, b.ID, strings.TrimSpace(c.QueryParam("filename")), "api:"+apiKey(c).Prefix)
 	if err != nil {
-		f.Close()
-		os.Remove(f.Name())
+		discard(f)
 		return h.internal(c, err)
 	}
 	go h.runImport(context.WithoutCancel(ctx), id, b, f)
@@ -97,7 +94,7 @@ func (h *Handlers) importContacts(c echo.Context) error {
 
 // runImport imports the spooled file and records its progress.
 func (h *Handlers) runImport(ctx context.Context, id int64, b store.Brand, f *os.File) {
-	defer func() { f.Close(); os.Remove(f.Name()) }()
+	defer discard(f)
 	_, err := contact.NewService(h.st).Import(ctx, b, f, func(p contact.ImportProgress, skipped []store.ImportError) error {
 		return h.st.ImportProgress(ctx, id, p.Rows, p.Imported, p.Created, p.Skipped, skipped)
 	})
@@ -146,4 +143,10 @@ func importOut(m store.ContactImport, errs []store.ImportError) importJSON {
 		out.Errors = append(out.Errors, importErrorJSON(e))
 	}
 	return out
+}
+
+// discard closes and removes a spooled import file.
+func discard(f *os.File) {
+	_ = f.Close()
+	_ = os.Remove(f.Name())
 }
