@@ -13,9 +13,13 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/hibiken/asynq"
 
 	"github.com/parleyhq/parley/internal/app"
 	"github.com/parleyhq/parley/internal/carrier/twilio"
@@ -316,4 +320,34 @@ func Get(t testing.TB, u string) (int, string) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
+}
+
+// RawAsynqRate is the yardstick of the send benchmarks: n tasks already
+// enqueued, a no-op handler, the given concurrency, Parley's queues and
+// priorities, the same Redis; tasks per second.
+func RawAsynqRate(tb testing.TB, env *Env, n, concurrency int) float64 {
+	tb.Helper()
+	ns := env.Prefix + "raw:"
+	c := asynq.NewClientFromRedisClient(env.App.Redis)
+	for i := 0; i < n; i++ {
+		if _, err := c.Enqueue(asynq.NewTask("noop", []byte(strconv.Itoa(i))), asynq.Queue(ns+"bulk"), asynq.TaskID(ns+strconv.Itoa(i))); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	var done atomic.Int64
+	srv := asynq.NewServerFromRedisClient(env.App.Redis, asynq.Config{Concurrency: concurrency, StrictPriority: true,
+		Queues: map[string]int{ns + "replies": 6, ns + "proactive": 3, ns + "bulk": 1}, TaskCheckInterval: 50 * time.Millisecond,
+		LogLevel: asynq.ErrorLevel})
+	mux := asynq.NewServeMux()
+	mux.HandleFunc("noop", func(context.Context, *asynq.Task) error { done.Add(1); return nil })
+	start := time.Now()
+	if err := srv.Start(mux); err != nil {
+		tb.Fatal(err)
+	}
+	for done.Load() < int64(n) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	elapsed := time.Since(start)
+	srv.Shutdown()
+	return float64(n) / elapsed.Seconds()
 }

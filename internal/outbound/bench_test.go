@@ -6,11 +6,9 @@ import (
 	"os"
 	"sort"
 	"strconv"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/hibiken/asynq"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/parleyhq/parley/internal/app"
@@ -70,34 +68,6 @@ func queueBulk(b testing.TB, env *apptest.Env, from, q string, n int) []store.Qu
 	return all
 }
 
-// rawAsynqRate is the yardstick: n tasks already enqueued, a no-op handler,
-// the same concurrency and queues, the same Redis.
-func rawAsynqRate(b testing.TB, env *apptest.Env, n int) float64 {
-	ns := env.Prefix + "raw:"
-	c := asynq.NewClientFromRedisClient(env.App.Redis)
-	for i := 0; i < n; i++ {
-		if _, err := c.Enqueue(asynq.NewTask("noop", []byte(strconv.Itoa(i))), asynq.Queue(ns+"bulk"), asynq.TaskID(ns+strconv.Itoa(i))); err != nil {
-			b.Fatal(err)
-		}
-	}
-	var done atomic.Int64
-	srv := asynq.NewServerFromRedisClient(env.App.Redis, asynq.Config{Concurrency: benchConcurrency, StrictPriority: true,
-		Queues: map[string]int{ns + "replies": 6, ns + "proactive": 3, ns + "bulk": 1}, TaskCheckInterval: 50 * time.Millisecond,
-		LogLevel: asynq.ErrorLevel})
-	mux := asynq.NewServeMux()
-	mux.HandleFunc("noop", func(context.Context, *asynq.Task) error { done.Add(1); return nil })
-	start := time.Now()
-	if err := srv.Start(mux); err != nil {
-		b.Fatal(err)
-	}
-	for done.Load() < int64(n) {
-		time.Sleep(5 * time.Millisecond)
-	}
-	elapsed := time.Since(start)
-	srv.Shutdown()
-	return float64(n) / elapsed.Seconds()
-}
-
 // BenchmarkSendThroughput: N queued texts (20,000 by default) through the
 // whole send path — load, consent/quiet-hours/cap checks, the shared rate
 // limiter, sending/sent bookkeeping, twilio-go to a zero-latency fake —
@@ -117,7 +87,7 @@ func sendThroughput(b *testing.B, q string) {
 			Numbers: []string{apptest.BrandNumber}, MPS: 10000}); err != nil {
 			b.Fatal(err)
 		}
-		raw := rawAsynqRate(b, env, n)
+		raw := apptest.RawAsynqRate(b, env, n, benchConcurrency)
 		queueBulk(b, env, apptest.BrandNumber, q, n)
 		// Steady state: not the relay's one full sweep of a queue it has
 		// never seen (its marker is missing until then).
