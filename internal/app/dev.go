@@ -75,7 +75,7 @@ func Dev(ctx context.Context, getenv func(string) string, log *slog.Logger, out 
 	fmt.Fprintf(out, `
 Parley dev is running at %[1]s
   console login:   admin@demo-air.example / %[2]s
-  phone simulator: %[1]s/dev/phone   (text Demo Air at %[3]s as a customer; "hours" or "baggage" get an auto-reply)
+  phone simulator: %[1]s/dev/phone   (text Demo Air at %[3]s as a customer; "hours" or "baggage" get an auto-reply, "JOIN" then "YES" opts in to offers)
   API key:         %[4]s
   try:             curl -H 'Authorization: Bearer %[4]s' %[1]s/api/v1/conversations?brand=demo-air
 `, cfg.PublicURL, password, DemoNumber, key)
@@ -162,6 +162,10 @@ func seedDemoRouting(ctx context.Context, a *App) error {
 		if _, err := svc.CreateRule(ctx, b.ID, r); err != nil {
 			return fmt.Errorf("dev: seed auto-reply: %w", err)
 		}
+	}
+	// "JOIN" from the simulator starts a double opt-in to Demo Air's offers.
+	if _, err := svc.PutSettings(ctx, b, []byte(`{"opt_in_keyword": "JOIN"}`)); err != nil {
+		return fmt.Errorf("dev: seed opt-in keyword: %w", err)
 	}
 	return nil
 }

@@ -19,6 +19,10 @@ const (
 	OptIn       Action = "opt_in"        // conversational only; marketing needs its own opt-in
 	Help        Action = "help"          // answer with the brand's help text
 	MaybeOptOut Action = "maybe_opt_out" // a person should look: it might be a revocation
+	// Join is the brand's opt-in keyword (a setting, e.g. JOIN): the first
+	// step of a double opt-in to marketing. It is answered with a request
+	// to confirm; a YES within DoubleOptInWindow records the consent.
+	Join Action = "join"
 )
 
 // Purposes and states of the ledger.

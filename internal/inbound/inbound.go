@@ -218,6 +218,20 @@ func (s *Service) prepare(ctx context.Context, m Message, route bool) (store.Inb
 		Extra: m.Extra, ReceivedAt: m.ReceivedAt, Segments: segs, Encoding: enc,
 	}
 	action := consent.Classify(m.Body, m.OptOutType)
+	// The brand's opt-in keyword (JOIN) starts a double opt-in; a START or
+	// YES may complete one (receive_inbound knows whether a request to
+	// confirm went to the phone in the last 24 hours).
+	if s.book != nil && (action == consent.None || action == consent.OptIn) {
+		if kw := s.book.For(ctx, b).OptInKeyword; kw != "" {
+			if action == consent.None && routing.Normalize(m.Body) == kw {
+				action = consent.Join
+			} else if action == consent.OptIn {
+				join := consent.JoinConfirmation(b.Name)
+				row.JoinReply = &join
+				row.JoinSegments, row.JoinEncoding = segment.Count(join)
+			}
+		}
+	}
 	row.Consent = string(action)
 	if action != consent.None {
 		row.Evidence = fmt.Sprintf("inbound text %s: %q", m.SID, truncate(m.Body, 160))

@@ -25,6 +25,7 @@ type Settings struct {
 	AfterHoursReply string // "" for DefaultAfterHoursReply
 	AutoReplyLimit  int    // per phone per hour; 0 for DefaultAutoReplyLimit
 	Targets         Targets
+	OptInKeyword    string // normalised; "" for no double opt-in by text
 }
 
 // Input is an inbound text with what routing needs to know around it.

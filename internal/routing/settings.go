@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -38,7 +39,16 @@ type Doc struct {
 	AutoCloseAfterSeconds   int                   `json:"auto_close_after_seconds"`
 	AutoReplyLimitPerHour   int                   `json:"auto_reply_limit_per_hour"`
 	TierPriority            map[string]int        `json:"tier_priority"`
+	// OptInKeyword starts a double opt-in to marketing by text ("JOIN"):
+	// the customer is asked to reply YES; "" for none.
+	OptInKeyword string `json:"opt_in_keyword"`
 }
+
+var optInKeyword = regexp.MustCompile(`^[A-Za-z0-9]{2,20}$`)
+
+// reservedKeywords are the compliance keywords an opt-in keyword may not be.
+var reservedKeywords = []string{"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "REVOKE",
+	"START", "YES", "UNSTOP", "HELP", "INFO"}
 
 // HolidayDoc is a date with its own hours: [] closed, or special hours.
 type HolidayDoc struct {
@@ -70,7 +80,7 @@ func Merge(cur Doc, body []byte) (Doc, error) {
 		"next_response_sla_seconds": &next.NextResponseSLASeconds, "sla_business_hours": &next.SLABusinessHours,
 		"assignment": &next.Assignment, "reassign_after_seconds": &next.ReassignAfterSeconds,
 		"auto_close_after_seconds": &next.AutoCloseAfterSeconds, "auto_reply_limit_per_hour": &next.AutoReplyLimitPerHour,
-		"tier_priority": &next.TierPriority,
+		"tier_priority": &next.TierPriority, "opt_in_keyword": &next.OptInKeyword,
 	}
 	names := make([]string, 0, len(fields))
 	for k := range fields {
@@ -220,6 +230,16 @@ func (d Doc) Compile() (Brand, error) {
 		if rank < -100 || rank > 100 {
 			return out, fieldErr("tier_priority."+tier, "%d is out of range: -100 to 100", rank)
 		}
+	}
+	if d.OptInKeyword != "" {
+		k := Normalize(d.OptInKeyword)
+		switch {
+		case !optInKeyword.MatchString(d.OptInKeyword):
+			return out, fieldErr("opt_in_keyword", "%q: one word of 2 to 20 letters or digits, such as JOIN", d.OptInKeyword)
+		case slices.Contains(reservedKeywords, strings.ToUpper(k)):
+			return out, fieldErr("opt_in_keyword", "%q is a compliance keyword (STOP, START, YES, HELP…)", d.OptInKeyword)
+		}
+		out.OptInKeyword = k
 	}
 	out.AfterHoursReply = d.AfterHoursReply
 	out.AutoReplyLimit = d.AutoReplyLimitPerHour

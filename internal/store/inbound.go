@@ -31,7 +31,14 @@ type InboundRow struct {
 	Consent  string // "", "opt_out", "opt_in", "help", "maybe_opt_out"
 	Evidence string
 	// Reply is a compliance answer to queue in the outbox (nil for none).
-	Reply         *string
+	Reply *string
+	// JoinReply, for a START or YES from a phone that is not opted out, is
+	// the answer when it confirms a double opt-in (a Join prompt sent to the
+	// phone within 24 hours): receive_inbound then records the marketing
+	// opt-in. nil when the brand has no opt-in keyword.
+	JoinReply     *string
+	JoinSegments  int
+	JoinEncoding  string
 	ReplySegments int
 	ReplyEncoding string
 
@@ -95,10 +102,11 @@ func (s *Store) ReceiveInbound(ctx context.Context, rows []InboundRow) ([]Inboun
 			}
 			b.Queue(`SELECT message_id, conversation_id, contact_id, duplicate, reply_id, consent_changed
 				FROM receive_inbound($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
-					$16, $17, $18, $19, $20, $21, $22, nullif($23, ''), nullif($24, ''))`,
+					$16, $17, $18, $19, $20, $21, $22, nullif($23, ''), nullif($24, ''), $25, $26, $27)`,
 				r.SID, r.BrandID, r.From, r.To, r.Body, media, extra, r.ReceivedAt, r.Segments, r.Encoding,
 				r.Consent, r.Evidence, r.Reply, r.ReplySegments, r.ReplyEncoding,
 				autoBody, a.Kind, a.Ref, a.Segments, a.Encoding, a.After, a.Close, r.Attention, r.Activity,
+				r.JoinReply, r.JoinSegments, r.JoinEncoding,
 			).QueryRow(func(row pgx.Row) error {
 				var msg, conv, contact, reply *int64
 				if err := row.Scan(&msg, &conv, &contact, &res.Duplicate, &reply, &res.ConsentChanged); err != nil {

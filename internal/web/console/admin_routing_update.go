@@ -44,6 +44,7 @@ func settingsForm(c echo.Context) (map[string]any, error) {
 		"business_hours":     nil,
 		"holidays":           []map[string]any{},
 		"tier_priority":      map[string]int{},
+		"opt_in_keyword":     strings.TrimSpace(c.FormValue("opt_in_keyword")),
 	}
 	for field, name := range map[string]string{"first_response_sla_seconds": "first_response_minutes",
 		"next_response_sla_seconds": "next_response_minutes", "reassign_after_seconds": "reassign_after_minutes",

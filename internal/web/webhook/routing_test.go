@@ -203,3 +203,52 @@ func TestAutomationDoesNotLoop(t *testing.T) {
 		t.Errorf("%d withheld answers recorded, want the 7 repeats and the two machines' at least", n)
 	}
 }
+
+// Double opt-in by text: the brand's keyword (JOIN) is answered with a
+// request to confirm and records nothing; a YES within 24 hours records
+// marketing consent with the exchange as evidence and is confirmed; a YES
+// without a request, or a day too late, is an ordinary text.
+func TestDoubleOptInByText(t *testing.T) {
+	r := routedEnv(t, newYork(t, "2026-03-04 11:00"))
+	r.settings(t, `{"opt_in_keyword": "JOIN"}`)
+	const phone, late, nobody = "+12125550801", "+12125550802", "+12125550803"
+	marketing := func(p string) string {
+		var st, ev string
+		_ = r.Store.Pool.QueryRow(context.Background(), `SELECT status, evidence FROM consent_events
+			WHERE phone = $1 AND purpose = 'marketing' ORDER BY id DESC LIMIT 1`, p).Scan(&st, &ev)
+		return st + " " + ev
+	}
+	r.text(t, phone, "Join!")
+	apptest.WaitFor(t, 5*time.Second, "the request to confirm", func() bool {
+		ms := r.sentTo(phone)
+		return len(ms) == 1 && strings.HasPrefix(ms[0].Body, "Reply YES to get offers from Demo Air.")
+	})
+	if got := marketing(phone); got != " " {
+		t.Fatalf("JOIN alone recorded consent: %q", got)
+	}
+	r.clock.Add(int64(3 * time.Hour))
+	r.text(t, phone, "yes")
+	apptest.WaitFor(t, 5*time.Second, "the confirmation", func() bool {
+		ms := r.sentTo(phone)
+		return len(ms) == 2 && strings.Contains(ms[1].Body, "you will get our offers")
+	})
+	if got := marketing(phone); !strings.HasPrefix(got, "opted_in double opt-in: confirmation request") {
+		t.Fatalf("marketing consent after YES: %q", got)
+	}
+
+	r.text(t, late, "JOIN")
+	apptest.WaitFor(t, 5*time.Second, "the second request", func() bool { return len(r.sentTo(late)) == 1 })
+	r.clock.Add(int64(25 * time.Hour))
+	r.text(t, late, "YES")
+	r.text(t, nobody, "YES")
+	r.settle(t)
+	if got := marketing(late); got != " " {
+		t.Fatalf("a YES 25 hours later recorded %q", got)
+	}
+	if got := marketing(nobody); got != " " || len(r.sentTo(nobody)) != 0 {
+		t.Fatalf("a YES without a request: %q, %d texts", got, len(r.sentTo(nobody)))
+	}
+	if _, err := r.auto.PutSettings(context.Background(), r.Brand, []byte(`{"opt_in_keyword": "STOP"}`)); err == nil {
+		t.Fatal("STOP accepted as the opt-in keyword")
+	}
+}
