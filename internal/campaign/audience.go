@@ -103,8 +103,14 @@ func ParseAudience(raw []byte, prefix string) (Audience, error) {
 // Phones are normalised to E.164; a segment id is left to the caller.
 func (a Audience) Compile(prefix string, now time.Time) (store.Audience, error) {
 	var out store.Audience
-	if len(a.ContactIDs) > MaxListed || len(a.Phones) > MaxListed {
+	if len(a.ContactIDs) > MaxListed {
 		return out, fieldErr(prefix+"contact_ids", "at most %d people per audience", MaxListed)
+	}
+	if len(a.Phones) > MaxListed {
+		return out, fieldErr(prefix+"phones", "at most %d people per audience", MaxListed)
+	}
+	if a.SegmentID != 0 && !a.onlySegment() {
+		return out, fieldErr(prefix+"segment_id", "a segment is the whole audience: put the other filters in the segment")
 	}
 	if len(a.ContactIDs) > 0 && len(a.Phones) > 0 {
 		return out, fieldErr(prefix+"phones", "give contact_ids or phones, not both")
@@ -265,4 +271,12 @@ func strictDecode(raw []byte, v any, prefix string) error {
 		return fieldErr(strings.TrimSuffix(prefix, "."), "not valid: %v", err)
 	}
 	return nil
+}
+
+// onlySegment says whether the audience names a segment and nothing else.
+func (a Audience) onlySegment() bool {
+	b := a
+	b.SegmentID = 0
+	raw, _ := json.Marshal(b)
+	return string(raw) == "{}"
 }

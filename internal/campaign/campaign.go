@@ -144,13 +144,16 @@ func (s *Service) audience(ctx context.Context, brandID int64, raw json.RawMessa
 	}
 	if a.SegmentID != 0 {
 		g, err := s.st.SegmentByID(ctx, a.SegmentID)
+		if errors.Is(err, store.ErrNotFound) {
+			return store.Audience{}, fieldErr("audience.segment_id", "segment %d no longer exists", a.SegmentID)
+		}
 		if err != nil {
 			return store.Audience{}, err
 		}
 		if g.BrandID != brandID {
 			return store.Audience{}, fieldErr("audience.segment_id", "segment %d belongs to another brand", g.ID)
 		}
-		if a, err = ParseAudience(g.Filter, "audience."); err != nil {
+		if a, err = ParseAudience(g.Filter, "segment.filter."); err != nil {
 			return store.Audience{}, err
 		}
 		a.SegmentID = 0

@@ -165,6 +165,10 @@ func (r *Runner) fanOut(ctx context.Context, c store.Campaign) error {
 func (r *Runner) compose(c store.Campaign, b store.Brand, rc store.Recipient, tpls []*personalize.Renderer, numbers []string,
 	localTime time.Duration, start time.Time) store.Outgoing {
 	o := store.Outgoing{ContactID: rc.ContactID}
+	if rc.Merged {
+		o.Skip = "merged into another contact after the campaign started"
+		return o
+	}
 	var links []store.Link
 	link := func(u string) string { return u }
 	if c.TrackLinks {

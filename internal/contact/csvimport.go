@@ -117,7 +117,6 @@ func (s *Service) Import(ctx context.Context, b store.Brand, r io.Reader, sink I
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		line, _ := rd.FieldPos(0)
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) && !errors.Is(pe.Err, csv.ErrFieldCount) {
@@ -132,6 +131,7 @@ func (s *Service) Import(ctx context.Context, b store.Brand, r io.Reader, sink I
 		if ctx.Err() != nil {
 			return p, ctx.Err()
 		}
+		line, _ := rd.FieldPos(0) // after a successful read: the record's first field is known
 		if blank(rec) {
 			continue
 		}
@@ -311,6 +311,12 @@ func (c columns) row(line int64, rec []string) (store.ImportRow, error) {
 	}
 	if cs.Source == "" {
 		cs.Source = "import"
+	}
+	if cs.Evidence == "" {
+		cs.Evidence = fmt.Sprintf("contacts import, line %d", line)
+	}
+	if len(cs.Evidence) > 2000 {
+		return row, errors.New("consent_evidence is at most 2000 characters")
 	}
 	switch {
 	case cs.Purpose != consent.Marketing && cs.Purpose != consent.Conversational:

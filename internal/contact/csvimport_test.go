@@ -168,3 +168,40 @@ func TestImportManyRows(t *testing.T) {
 		t.Fatalf("%d consent entries, want %d", c, n)
 	}
 }
+
+// A broken quote ends the import with the line named (the rows before it
+// are imported), and does not crash; a row whose two phones are both
+// refused an opt-in is one entry of the report.
+func TestImportBrokenQuoteAndRowWithTwoRefusals(t *testing.T) {
+	t.Parallel()
+	st, b := importBrand(t)
+	svc := contact.NewService(st)
+	ctx := context.Background()
+	for _, p := range []string{"+12125550301", "+12125550302"} {
+		if _, err := st.Pool.Exec(ctx, `INSERT INTO consent_events (brand_id, phone, purpose, status, source) VALUES ($1, $2, 'marketing', 'opted_out', 'keyword')`, b.ID, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var skipped []store.ImportError
+	_, err := svc.Import(ctx, b, strings.NewReader("phones,consent_status,consent_source\n\"+12125550301;+12125550302\",opted_in,web_form\n"),
+		func(_ contact.ImportProgress, s []store.ImportError) error {
+			skipped = append(skipped, s...)
+			return st.ImportProgress(ctx, mustImport(t, st, b), 1, 1, 0, 0, s)
+		})
+	if err != nil || len(skipped) != 2 || skipped[0].Line != 2 {
+		t.Fatalf("%v %+v: want both phones refused on line 2, even from a web form", err, skipped)
+	}
+	p, err := svc.Import(ctx, b, strings.NewReader("phone,name\n+12125550303,Ana\nab\"c,x\n"), func(contact.ImportProgress, []store.ImportError) error { return nil })
+	if err == nil || !strings.Contains(err.Error(), "line 3") || p.Imported != 1 {
+		t.Fatalf("a broken quote: %+v %v", p, err)
+	}
+}
+
+func mustImport(t *testing.T, st *store.Store, b store.Brand) int64 {
+	t.Helper()
+	id, err := st.CreateImport(context.Background(), b.ID, "t.csv", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}

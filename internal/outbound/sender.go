@@ -352,6 +352,15 @@ func (s *Sender) unclaimed(ctx context.Context, id int64) error {
 	}
 	switch c.Status {
 	case "queued", "held":
+		switch c.CampaignState {
+		case "canceled":
+			// Given back by a sender after its campaign was canceled.
+			return s.st.Finish(ctx, c.ID, "canceled", "campaign_canceled", 0, "")
+		case "paused", "scheduled", "draft":
+			// Waits for the campaign to run again; the relay gives it a
+			// task then (overdue rows are checked every sweep).
+			return nil
+		}
 		if c.SendAt != nil {
 			return &queue.RetryAt{At: *c.SendAt, Reason: "scheduled"}
 		}

@@ -91,7 +91,9 @@ func buildAudience(brandID int64, a Audience, extra ...any) (string, []any, erro
 			q.where = append(q.where, "(ct.attributes ->> "+key+") = ANY("+q.arg(f.Values)+"::text[])")
 		case "gt", "gte", "lt", "lte":
 			op := map[string]string{"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}[f.Op]
-			q.where = append(q.where, "(jsonb_typeof(ct.attributes -> "+key+") = 'number' AND (ct.attributes ->> "+key+")::float8 "+op+" "+q.arg(f.Number)+"::float8)")
+			// CASE, not AND: Postgres may evaluate either side of an AND first,
+			// and a cast of a text value would fail the query.
+			q.where = append(q.where, "(CASE WHEN jsonb_typeof(ct.attributes -> "+key+") = 'number' THEN (ct.attributes ->> "+key+")::float8 "+op+" "+q.arg(f.Number)+"::float8 ELSE false END)")
 		case "exists":
 			q.where = append(q.where, "(ct.attributes ? "+key+" AND ct.attributes -> "+key+" <> 'null'::jsonb AND ct.attributes ->> "+key+" <> '')")
 		case "missing":

@@ -191,6 +191,7 @@ type Recipient struct {
 	LoyaltyID  string
 	Attributes map[string]any
 	Timezone   string
+	Merged     bool // merged into another contact since the campaign started: skipped
 }
 
 // Outgoing is what the fan-out decided for one recipient: a text, or a
@@ -237,7 +238,8 @@ func (s *Store) FanOut(ctx context.Context, id int64, limit int, decide func(c C
 		if err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, `SELECT r.contact_id, r.phone, r.variant, ct.name, coalesce(ct.loyalty_id, ''), ct.attributes, ct.timezone
+		rows, err := tx.Query(ctx, `SELECT r.contact_id, r.phone, r.variant, ct.name, coalesce(ct.loyalty_id, ''), ct.attributes, ct.timezone,
+				ct.merged_into IS NOT NULL
 			FROM campaign_recipients r JOIN contacts ct ON ct.id = r.contact_id
 			WHERE r.campaign_id = $1 AND r.state = 'pending' ORDER BY r.contact_id LIMIT $2`, id, limit)
 		if err != nil {
@@ -246,7 +248,7 @@ func (s *Store) FanOut(ctx context.Context, id int64, limit int, decide func(c C
 		rs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Recipient, error) {
 			var x Recipient
 			var attrs []byte
-			err := r.Scan(&x.ContactID, &x.Phone, &x.Variant, &x.Name, &x.LoyaltyID, &attrs, &x.Timezone)
+			err := r.Scan(&x.ContactID, &x.Phone, &x.Variant, &x.Name, &x.LoyaltyID, &attrs, &x.Timezone, &x.Merged)
 			if err == nil {
 				err = json.Unmarshal(attrs, &x.Attributes)
 			}
@@ -313,10 +315,11 @@ func (s *Store) FanOut(ctx context.Context, id int64, limit int, decide func(c C
 				SELECT cv.id, $1, 'outbound', v.body, v.from_number, v.phone, 'queued', 'marketing', 'campaign', $2::bigint::text, 'bulk',
 					v.send_at, v.segments, v.encoding
 				FROM v JOIN conversations cv ON cv.brand_id = $1 AND cv.contact_id = v.contact_id AND cv.merged_into IS NULL
-				RETURNING id, to_number, from_number, send_at),
+				RETURNING id, conversation_id, from_number, send_at),
 			upd AS (
 				UPDATE campaign_recipients r SET state = 'queued', message_id = ins.id
-				FROM ins WHERE r.campaign_id = $2 AND r.phone = ins.to_number AND r.state = 'pending'
+				FROM ins JOIN conversations cv ON cv.id = ins.conversation_id
+				WHERE r.campaign_id = $2 AND r.contact_id = cv.contact_id AND r.state = 'pending'
 				RETURNING r.contact_id)
 			SELECT ins.id, ins.from_number, ins.send_at, (SELECT count(*) FROM upd) FROM ins ORDER BY ins.id`,
 			c.BrandID, id, cids, tos, froms, bodies, segs, encs, ats)

@@ -35,6 +35,9 @@ type SendCandidate struct {
 	Undeliverable    bool
 	// LastInboundAt is when the customer last wrote in this conversation.
 	LastInboundAt *time.Time
+	// CampaignState is the state of the campaign a campaign text belongs
+	// to ("" for any other text).
+	CampaignState string
 }
 
 const candidateSelect = `
@@ -52,10 +55,20 @@ const candidateSelect = `
 				  AND r.purpose = 'marketing' AND r.sending_at > now() - interval '24 hours' AND r.id <> m.id
 				  AND r.status IN ('sending', 'sent', 'delivered', 'undelivered', 'unknown', 'read')) ELSE 0 END,
 			coalesce(cp.undeliverable, false),
-			(SELECT cv.last_inbound_at FROM conversations cv WHERE cv.id = m.conversation_id)
+			(SELECT cv.last_inbound_at FROM conversations cv WHERE cv.id = m.conversation_id),
+			CASE WHEN m.origin = 'campaign' AND m.origin_ref ~ '^[0-9]{1,18}$' THEN coalesce((SELECT c.state FROM campaigns c WHERE c.id = m.origin_ref::bigint), '') ELSE '' END
 		JOIN brands b ON b.id = m.brand_id
 		LEFT JOIN contact_phones cp ON cp.phone = m.to_number
 		LEFT JOIN contacts ct ON ct.id = cp.contact_id`
+
+// campaignRunning: a campaign's text may be claimed only while its
+// campaign runs. Pause and cancel take back the texts no sender holds; one
+// a sender gives back afterwards (its slot passed) stays until the
+// campaign runs again, or is canceled with it. CASE, so the cast is only
+// tried on a campaign's reference (a text with origin campaign and no
+// campaign id, as some tests queue, is claimed as any other).
+const campaignRunning = `(CASE WHEN origin = 'campaign' AND origin_ref ~ '^[0-9]{1,18}$' THEN EXISTS (SELECT 1 FROM campaigns c
+	WHERE c.id = messages.origin_ref::bigint AND c.state = 'running') ELSE true END)`
 
 func scanCandidate(row pgx.Row) (SendCandidate, error) {
 	var c SendCandidate
@@ -66,7 +79,7 @@ func scanCandidate(row pgx.Row) (SendCandidate, error) {
 		&c.Segments, &c.Encoding, &c.CreatedAt,
 		&c.Queue, &c.OriginRef, &c.SendAt, &c.Attempts,
 		&c.ContactID, &c.ContactTZ, &c.BrandName, &c.BrandTZ, &c.QuietStart, &c.QuietEnd, &c.MarketingCap,
-		&c.Marketing, &c.Conversational, &c.MarketingLast24h, &c.Undeliverable, &c.LastInboundAt)
+		&c.Marketing, &c.Conversational, &c.MarketingLast24h, &c.Undeliverable, &c.LastInboundAt, &c.CampaignState)
 	if err != nil {
 		return c, err
 	}
@@ -114,7 +127,7 @@ func (s *Store) ClaimManyForSend(ctx context.Context, ids []int64, token int64) 
 			UPDATE messages SET status = 'sending', sending_at = now(), attempts = attempts + 1,
 				held_until = NULL, status_reason = '', updated_at = now(), claim_token = $2
 			WHERE id = ANY($1) AND direction = 'outbound' AND status IN ('queued', 'held')
-			  AND (send_at IS NULL OR send_at <= now())
+			  AND (send_at IS NULL OR send_at <= now()) AND `+campaignRunning+`
 			RETURNING *)` + strings.Replace(candidateSelect, "\t\tJOIN brands b", "\t\tFROM m\n\t\tJOIN brands b", 1)
 	out := make(map[int64]SendCandidate, len(ids))
 	b.Queue(q, ids, token).Query(func(rows pgx.Rows) error {
@@ -186,7 +199,7 @@ func (s *Store) ClaimForSend(ctx context.Context, id int64) (c SendCandidate, ok
 			UPDATE messages SET status = 'sending', sending_at = now(), attempts = attempts + 1,
 				held_until = NULL, status_reason = '', updated_at = now()
 			WHERE id = $1 AND direction = 'outbound' AND status IN ('queued', 'held')
-			  AND (send_at IS NULL OR send_at <= now())
+			  AND (send_at IS NULL OR send_at <= now()) AND `+campaignRunning+`
 			RETURNING *)` + strings.Replace(candidateSelect, "\t\tJOIN brands b", "\t\tFROM m\n\t\tJOIN brands b", 1)
 	c, err = scanCandidate(s.Pool.QueryRow(ctx, q, id))
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -205,7 +218,7 @@ func (s *Store) ClaimForSend(ctx context.Context, id int64) (c SendCandidate, ok
 func (s *Store) MarkSending(ctx context.Context, id int64) (bool, error) {
 	tag, err := s.Pool.Exec(ctx, `UPDATE messages SET status = 'sending', sending_at = now(), attempts = attempts + 1,
 		held_until = NULL, status_reason = '', updated_at = now()
-		WHERE id = $1 AND status IN ('queued', 'held')`, id)
+		WHERE id = $1 AND status IN ('queued', 'held') AND `+campaignRunning, id)
 	if err != nil {
 		return false, fmt.Errorf("store: mark message %d sending: %w", id, err)
 	}

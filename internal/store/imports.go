@@ -56,7 +56,8 @@ type ImportBatchResult struct {
 // already stored is not written again and a consent state already current
 // is not recorded again, so importing the same file twice changes nothing.
 // An opt-in never lifts an opt-out the customer texted (STOP) or the
-// carrier reported: that phone's entry is refused with the reason.
+// carrier reported, whatever source the file names: that phone's entry is
+// refused with the reason.
 func (s *Store) ImportBatch(ctx context.Context, brandID int64, rows []ImportRow) (ImportBatchResult, error) {
 	var res ImportBatchResult
 	if len(rows) == 0 {
@@ -129,6 +130,12 @@ func (s *Store) ImportBatch(ctx context.Context, brandID int64, rows []ImportRow
 			WHERE r.idx = r2.idx`); err != nil {
 			return err
 		}
+		// Two rows of the batch for one existing contact (different phones of
+		// theirs) go one by one too: a set-based update would keep only one.
+		if _, err := tx.Exec(ctx, `UPDATE import_rows SET kind = 'complex' WHERE kind = 'update' AND contact_id IN (
+				SELECT contact_id FROM import_rows WHERE kind = 'update' GROUP BY contact_id HAVING count(*) > 1)`); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, `UPDATE import_rows SET contact_id = nextval(pg_get_serial_sequence('contacts', 'id')) WHERE kind = 'new'`); err != nil {
 			return err
 		}
@@ -167,7 +174,7 @@ func (s *Store) ImportBatch(ctx context.Context, brandID int64, rows []ImportRow
 				SELECT c.*,
 					(SELECT ce.status FROM consent_events ce WHERE ce.brand_id = $1 AND ce.phone = c.phone AND ce.purpose = c.purpose
 						ORDER BY ce.id DESC LIMIT 1) AS current,
-					c.status = 'opted_in' AND c.source NOT IN ('web_form', 'agent') AND coalesce((SELECT max(ce.id) FROM consent_events ce
+					c.status = 'opted_in' AND coalesce((SELECT max(ce.id) FROM consent_events ce
 						WHERE ce.brand_id = $1 AND ce.phone = c.phone AND ce.purpose = c.purpose AND ce.status = 'opted_out'
 						AND ce.source IN ('keyword', 'carrier')), 0) > coalesce((SELECT max(ce.id) FROM consent_events ce
 						WHERE ce.brand_id = $1 AND ce.phone = c.phone AND ce.purpose = c.purpose AND ce.status = 'opted_in'), 0) AS refused
@@ -248,9 +255,15 @@ func (s *Store) ImportProgress(ctx context.Context, id, rowsRead, imported, crea
 		if len(errs) == 0 {
 			return nil
 		}
-		lines, reasons := make([]int64, len(errs)), make([]string, len(errs))
-		for i, e := range errs {
-			lines[i], reasons[i] = e.Line, e.Reason
+		// One entry per line (a row's phones may each have been refused).
+		var lines []int64
+		var reasons []string
+		for _, e := range errs {
+			if n := len(lines); n > 0 && lines[n-1] == e.Line {
+				reasons[n-1] += "; " + e.Reason
+				continue
+			}
+			lines, reasons = append(lines, e.Line), append(reasons, e.Reason)
 		}
 		_, err := tx.Exec(ctx, `INSERT INTO contact_import_errors (import_id, line, reason)
 			SELECT $1, l, r FROM unnest($2::bigint[], $3::text[]) v(l, r) ON CONFLICT (import_id, line) DO UPDATE SET reason = contact_import_errors.reason || '; ' || excluded.reason`,

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -95,6 +96,13 @@ func (h *Handlers) importContacts(c echo.Context) error {
 // runImport imports the spooled file and records its progress.
 func (h *Handlers) runImport(ctx context.Context, id int64, b store.Brand, f *os.File) {
 	defer discard(f)
+	defer func() {
+		// A bug in one import must not take the server down with it.
+		if v := recover(); v != nil {
+			h.log.Error("contacts import panicked", "import_id", id, "panic", v)
+			_ = h.st.FinishImport(ctx, id, fmt.Sprint("internal error: ", v))
+		}
+	}()
 	_, err := contact.NewService(h.st).Import(ctx, b, f, func(p contact.ImportProgress, skipped []store.ImportError) error {
 		return h.st.ImportProgress(ctx, id, p.Rows, p.Imported, p.Created, p.Skipped, skipped)
 	})

@@ -54,7 +54,7 @@ var apiRoutes = []route{
 	{http.MethodPost, "/campaigns/:id/pause", auth.CampaignsWrite, true, (*Handlers).pauseCampaign},
 	{http.MethodPost, "/campaigns/:id/resume", auth.CampaignsWrite, true, (*Handlers).resumeCampaign},
 	{http.MethodPost, "/campaigns/:id/cancel", auth.CampaignsWrite, true, (*Handlers).cancelCampaign},
-	{http.MethodGet, "/campaigns/:id/recipients", "", false, (*Handlers).campaignRecipients},
+	{http.MethodGet, "/campaigns/:id/recipients", auth.ContactsRead, false, (*Handlers).campaignRecipients},
 	{http.MethodPost, "/segments", auth.CampaignsWrite, true, (*Handlers).createSegment},
 	{http.MethodGet, "/segments", "", false, (*Handlers).listSegments},
 	{http.MethodGet, "/segments/:id", "", false, (*Handlers).getSegment},
