@@ -127,7 +127,7 @@ func (s *Store) ClaimManyForSend(ctx context.Context, ids []int64, token int64) 
 			UPDATE messages SET status = 'sending', sending_at = now(), attempts = attempts + 1,
 				held_until = NULL, status_reason = '', updated_at = now(), claim_token = $2
 			WHERE id = ANY($1) AND direction = 'outbound' AND status IN ('queued', 'held')
-			  AND (send_at IS NULL OR send_at <= now()) AND `+campaignRunning+`
+			  AND (send_at IS NULL OR send_at <= now()) AND ` + campaignRunning + `
 			RETURNING *)` + strings.Replace(candidateSelect, "\t\tJOIN brands b", "\t\tFROM m\n\t\tJOIN brands b", 1)
 	out := make(map[int64]SendCandidate, len(ids))
 	b.Queue(q, ids, token).Query(func(rows pgx.Rows) error {
@@ -199,7 +199,7 @@ func (s *Store) ClaimForSend(ctx context.Context, id int64) (c SendCandidate, ok
 			UPDATE messages SET status = 'sending', sending_at = now(), attempts = attempts + 1,
 				held_until = NULL, status_reason = '', updated_at = now()
 			WHERE id = $1 AND direction = 'outbound' AND status IN ('queued', 'held')
-			  AND (send_at IS NULL OR send_at <= now()) AND `+campaignRunning+`
+			  AND (send_at IS NULL OR send_at <= now()) AND ` + campaignRunning + `
 			RETURNING *)` + strings.Replace(candidateSelect, "\t\tJOIN brands b", "\t\tFROM m\n\t\tJOIN brands b", 1)
 	c, err = scanCandidate(s.Pool.QueryRow(ctx, q, id))
 	if errors.Is(err, pgx.ErrNoRows) {
