@@ -217,7 +217,7 @@ func (r *Runner) checkFailures(ctx context.Context, c store.Campaign) {
 	if c.FailThreshold <= 0 {
 		return
 	}
-	rs, err := r.svc.st.CampaignResults(ctx, c.ID, len(c.Variants))
+	rs, err := r.svc.st.CampaignCounts(ctx, c.ID, len(c.Variants))
 	if err != nil {
 		return
 	}

@@ -503,6 +503,17 @@ type VariantResult struct {
 
 // CampaignResults returns the figures of each variant (index = variant).
 func (s *Store) CampaignResults(ctx context.Context, id int64, variants int) ([]VariantResult, error) {
+	out, err := s.CampaignCounts(ctx, id, variants)
+	if err != nil {
+		return nil, err
+	}
+	return out, s.campaignResponses(ctx, id, out)
+}
+
+// CampaignCounts is CampaignResults without the responses (replies,
+// opt-outs, clicks): one scan of the recipients, for the runner's
+// failure check.
+func (s *Store) CampaignCounts(ctx context.Context, id int64, variants int) ([]VariantResult, error) {
 	out := make([]VariantResult, max(variants, 1))
 	for i := range out {
 		out[i] = VariantResult{Variant: i, Counts: map[string]int{}}
@@ -528,7 +539,11 @@ func (s *Store) CampaignResults(ctx context.Context, id int64, variants int) ([]
 	}); err != nil {
 		return nil, fmt.Errorf("store: campaign %d results: %w", id, err)
 	}
-	rows, err = s.Pool.Query(ctx, `SELECT r.variant,
+	return out, nil
+}
+
+func (s *Store) campaignResponses(ctx context.Context, id int64, out []VariantResult) error {
+	rows, err := s.Pool.Query(ctx, `SELECT r.variant,
 			count(*) FILTER (WHERE EXISTS (SELECT 1 FROM messages i WHERE i.conversation_id = m.conversation_id AND i.id > m.id
 				AND i.direction = 'inbound' AND i.created_at < m.created_at + interval '48 hours')),
 			count(*) FILTER (WHERE EXISTS (SELECT 1 FROM consent_events ce WHERE ce.brand_id = m.brand_id AND ce.phone = m.to_number
@@ -538,18 +553,18 @@ func (s *Store) CampaignResults(ctx context.Context, id int64, variants int) ([]
 		WHERE r.campaign_id = $1 AND m.status IN ('sent', 'delivered', 'undelivered', 'failed', 'unknown', 'read')
 		GROUP BY 1`, id)
 	if err != nil {
-		return nil, fmt.Errorf("store: campaign %d results: %w", id, err)
+		return fmt.Errorf("store: campaign %d results: %w", id, err)
 	}
-	var replied, opted, clicked int
+	var v, replied, opted, clicked int
 	if _, err := pgx.ForEachRow(rows, []any{&v, &replied, &opted, &clicked}, func() error {
 		if v >= 0 && v < len(out) {
 			out[v].Replied, out[v].OptedOut, out[v].Clicked = replied, opted, clicked
 		}
 		return nil
 	}); err != nil {
-		return nil, fmt.Errorf("store: campaign %d results: %w", id, err)
+		return fmt.Errorf("store: campaign %d results: %w", id, err)
 	}
-	return out, nil
+	return nil
 }
 
 // CampaignRecipient is one recipient as the API lists it.
