@@ -221,8 +221,12 @@ func (s *Service) prepare(ctx context.Context, m Message, route bool) (store.Inb
 	// The brand's opt-in keyword (JOIN) starts a double opt-in; a START or
 	// YES may complete one (receive_inbound knows whether a request to
 	// confirm went to the phone in the last 24 hours).
-	if s.book != nil && (action == consent.None || action == consent.OptIn) {
-		if kw := s.book.For(ctx, b).OptInKeyword; kw != "" {
+	var set routing.Settings
+	if s.book != nil {
+		set = s.book.For(ctx, b)
+	}
+	if action == consent.None || action == consent.OptIn {
+		if kw := set.OptInKeyword; kw != "" {
 			if action == consent.None && routing.Normalize(m.Body) == kw {
 				action = consent.Join
 			} else if action == consent.OptIn {
@@ -244,7 +248,7 @@ func (s *Service) prepare(ctx context.Context, m Message, route bool) (store.Inb
 		row.ReplySegments, row.ReplyEncoding = segment.Count(reply)
 	}
 	if route {
-		s.route(ctx, &row, b, action)
+		s.route(ctx, &row, b, action, set)
 	}
 	return row, nil
 }
@@ -257,11 +261,10 @@ const routingReadTimeout = 300 * time.Millisecond
 // the customer's context is read (outside the transaction: receive_inbound
 // re-checks that no automated text went out since) and the decision rides
 // with the row, committed with the text or not at all.
-func (s *Service) route(ctx context.Context, row *store.InboundRow, b store.Brand, action consent.Action) {
+func (s *Service) route(ctx context.Context, row *store.InboundRow, b store.Brand, action consent.Action, set routing.Settings) {
 	if s.book == nil {
 		return
 	}
-	set := s.book.For(ctx, b)
 	// STOP, HELP and plain-language opt-outs win over every rule; START and
 	// YES only when they change consent, which receive_inbound knows.
 	compliance := action != consent.None && action != consent.OptIn

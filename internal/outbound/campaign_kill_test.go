@@ -4,19 +4,15 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"os"
 	"testing"
 	"time"
 
-	"github.com/parleyhq/parley/internal/app"
 	"github.com/parleyhq/parley/internal/apptest"
 	"github.com/parleyhq/parley/internal/carrier/twilio"
-	"github.com/parleyhq/parley/internal/carrier/twilio/twiliotest"
 	"github.com/parleyhq/parley/internal/logging"
 	"github.com/parleyhq/parley/internal/outbound"
 	"github.com/parleyhq/parley/internal/queue"
 	"github.com/parleyhq/parley/internal/store"
-	"github.com/parleyhq/parley/internal/store/storetest"
 )
 
 // A campaign to 300 people survives `kill -9` of its worker at 30% and a
@@ -30,18 +26,8 @@ func TestCampaignSurvivesWorkerKillAndRedisFlush(t *testing.T) {
 		t.Skip("builds and runs parley processes")
 	}
 	ctx := context.Background()
-	bin := buildParley(t)
-	st, dbURL := storetest.New(t)
-	b, err := app.BrandAdd(ctx, st, app.BrandAddInput{Slug: "demo-air", Name: "Demo Air", Numbers: []string{apptest.BrandNumber}, MPS: 100})
-	if err != nil {
-		t.Fatal(err)
-	}
-	redisURL, rdb := privateRedisDB(t)
-	fake := twiliotest.New(t, apptest.AccountSID, apptest.AuthToken)
-	fake.SetLatency(30 * time.Millisecond)
-	env := append(os.Environ(), "DATABASE_URL="+dbURL, "REDIS_URL="+redisURL,
-		"TWILIO_ACCOUNT_SID="+apptest.AccountSID, "TWILIO_AUTH_TOKEN="+apptest.AuthToken, "TWILIO_API_URL="+fake.URL(),
-		"PARLEY_PUBLIC_URL=http://127.0.0.1:9")
+	w := newProcWorld(t, 30*time.Millisecond)
+	bin, st, b, rdb, fake, env := w.bin, w.st, w.brand, w.rdb, w.fake, w.env
 	const people = 300
 	if _, err := st.Pool.Exec(ctx, `
 		WITH c AS (INSERT INTO contacts (name, timezone) SELECT 'P' || g, 'America/New_York' FROM generate_series(1, $1::int) g RETURNING id),
@@ -66,14 +52,7 @@ func TestCampaignSurvivesWorkerKillAndRedisFlush(t *testing.T) {
 	first := startWorker(t, bin, env, "first")
 	apptest.WaitFor(t, 60*time.Second, "30% of the campaign at the carrier", func() bool { return fake.Count() >= people*3/10 })
 	first.kill(t)
-	apptest.WaitFor(t, 30*time.Second, "the dead worker's sessions to end", func() bool {
-		var n int
-		if err := st.Pool.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
-			WHERE datname = current_database() AND application_name = 'parley-first'`).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		return n == 0
-	})
+	endSessions(t, st, "first")
 	t.Logf("%d messages claimed when the first worker died", len(statusIDs(t, st, "sending")))
 	expireLeases(t, rdb)
 	second := startWorker(t, bin, env, "second")

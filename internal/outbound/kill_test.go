@@ -47,17 +47,8 @@ func TestWorkerKilledMidBurst(t *testing.T) {
 		t.Skip("builds and runs parley processes")
 	}
 	ctx := context.Background()
-	bin := buildParley(t)
-	st, dbURL := storetest.New(t)
-	if _, err := app.BrandAdd(ctx, st, app.BrandAddInput{Slug: "demo-air", Name: "Demo Air", Numbers: []string{apptest.BrandNumber}, MPS: 100}); err != nil {
-		t.Fatal(err)
-	}
-	redisURL, rdb := privateRedisDB(t)
-	fake := twiliotest.New(t, apptest.AccountSID, apptest.AuthToken)
-	fake.SetLatency(50 * time.Millisecond)
-	env := append(os.Environ(), "DATABASE_URL="+dbURL, "REDIS_URL="+redisURL,
-		"TWILIO_ACCOUNT_SID="+apptest.AccountSID, "TWILIO_AUTH_TOKEN="+apptest.AuthToken, "TWILIO_API_URL="+fake.URL(),
-		"PARLEY_PUBLIC_URL=http://127.0.0.1:9")
+	w := newProcWorld(t, 50*time.Millisecond)
+	bin, st, rdb, fake, env := w.bin, w.st, w.rdb, w.fake, w.env
 	log := logging.New(io.Discard, slog.LevelInfo)
 	q := queue.NewClient(rdb, "") // the production namespace, in a Redis database of its own
 
@@ -83,14 +74,7 @@ func TestWorkerKilledMidBurst(t *testing.T) {
 	// Postgres still runs what a dead client had sent (a claim may commit
 	// after the kill, even one still unread in its socket): end the dead
 	// worker's sessions, and read the claims once they are gone.
-	apptest.WaitFor(t, 30*time.Second, "the dead worker's sessions to end", func() bool {
-		var n int
-		if err := st.Pool.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
-			WHERE datname = current_database() AND application_name = 'parley-first'`).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		return n == 0
-	})
+	endSessions(t, st, "first")
 	claimed := statusIDs(t, st, "sending")
 	t.Logf("killed after %d creates; %d in flight at the kill, %d messages claimed", fake.Count(), inFlight, len(claimed))
 
@@ -160,6 +144,51 @@ func TestWorkerKilledMidBurst(t *testing.T) {
 		t.Errorf("%d sent and %d unknown of %d", len(sent), len(unknown), burst)
 	}
 	t.Logf("%d left to the reconciler; %d unknown", len(stuck), len(unknown))
+}
+
+// procWorld is what the tests that run `parley worker` processes share: the
+// binary, a database with the demo brand at 100 mps, a Redis database of
+// their own, a fake Twilio with latency, and the processes' environment.
+type procWorld struct {
+	bin   string
+	st    *store.Store
+	brand store.Brand
+	rdb   *redis.Client
+	fake  *twiliotest.Fake
+	env   []string
+}
+
+func newProcWorld(t *testing.T, latency time.Duration) procWorld {
+	t.Helper()
+	w := procWorld{bin: buildParley(t)}
+	st, dbURL := storetest.New(t)
+	b, err := app.BrandAdd(context.Background(), st, app.BrandAddInput{Slug: "demo-air", Name: "Demo Air", Numbers: []string{apptest.BrandNumber}, MPS: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.st, w.brand = st, b
+	redisURL, rdb := privateRedisDB(t)
+	w.rdb = rdb
+	w.fake = twiliotest.New(t, apptest.AccountSID, apptest.AuthToken)
+	w.fake.SetLatency(latency)
+	w.env = append(os.Environ(), "DATABASE_URL="+dbURL, "REDIS_URL="+redisURL,
+		"TWILIO_ACCOUNT_SID="+apptest.AccountSID, "TWILIO_AUTH_TOKEN="+apptest.AuthToken, "TWILIO_API_URL="+w.fake.URL(),
+		"PARLEY_PUBLIC_URL=http://127.0.0.1:9")
+	return w
+}
+
+// endSessions ends the Postgres sessions a killed worker left (a claim it
+// sent may still commit after the kill) and waits until they are gone.
+func endSessions(t *testing.T, st *store.Store, name string) {
+	t.Helper()
+	apptest.WaitFor(t, 30*time.Second, "the dead worker's sessions to end", func() bool {
+		var n int
+		if err := st.Pool.QueryRow(context.Background(), `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+			WHERE datname = current_database() AND application_name = 'parley-' || $1`, name).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n == 0
+	})
 }
 
 // buildParley builds cmd/parley into a temporary directory.

@@ -132,29 +132,14 @@ func (h *Handlers) createCampaign(c echo.Context) error {
 // listCampaigns: GET /api/v1/campaigns — newest first, keyset pages
 // (?before=<id>), optionally ?brand=.
 func (h *Handlers) listCampaigns(c echo.Context) error {
-	b, bad, err := h.brandParam(c, false)
+	q, bad, err := h.newestFirst(c)
 	if bad != nil {
 		return apierr.Write(c, bad)
 	}
 	if err != nil {
 		return h.internal(c, err)
 	}
-	brands := onlyBrands(c)
-	if b.ID != 0 {
-		if bad := brandAllowed(c, b.ID, b.Slug); bad != nil {
-			return apierr.Write(c, bad)
-		}
-		brands = []int64{b.ID}
-	}
-	before, bad := idParam(c, "before", false)
-	if bad != nil {
-		return apierr.Write(c, bad)
-	}
-	limit, bad := limitParam(c)
-	if bad != nil {
-		return apierr.Write(c, bad)
-	}
-	cs, err := h.st.Campaigns(c.Request().Context(), brands, before, limit+1)
+	cs, err := h.st.Campaigns(c.Request().Context(), q.brands, q.before, q.limit+1)
 	if err != nil {
 		return h.internal(c, err)
 	}
@@ -162,7 +147,52 @@ func (h *Handlers) listCampaigns(c echo.Context) error {
 	for i, x := range cs {
 		out[i] = campaignOut(x, nil)
 	}
-	return page(c, out, limit, "before", func(x campaignJSON) int64 { return x.ID })
+	return page(c, out, q.limit, "before", func(x campaignJSON) int64 { return x.ID })
+}
+
+// newestQuery is the query of a newest-first list of a key's brands:
+// ?brand= (checked against the key; absent: every brand it may touch),
+// ?before=<id>, ?limit=.
+type newestQuery struct {
+	brands []int64
+	before int64
+	limit  int
+}
+
+func (h *Handlers) newestFirst(c echo.Context) (newestQuery, *apierr.Error, error) {
+	var q newestQuery
+	b, bad, err := h.brandParam(c, false)
+	if bad != nil || err != nil {
+		return q, bad, err
+	}
+	q.brands = onlyBrands(c)
+	if b.ID != 0 {
+		if bad := brandAllowed(c, b.ID, b.Slug); bad != nil {
+			return q, bad, nil
+		}
+		q.brands = []int64{b.ID}
+	}
+	if q.before, bad = idParam(c, "before", false); bad != nil {
+		return q, bad, nil
+	}
+	q.limit, bad = limitParam(c)
+	return q, bad, nil
+}
+
+// optionalJSON decodes a body that may be absent (nothing is changed in v).
+func optionalJSON(c echo.Context, v any) *apierr.Error {
+	if c.Request().ContentLength == 0 {
+		return nil
+	}
+	return decodeJSON(c, v)
+}
+
+// orZero is the time t points at, or the zero time.
+func orZero(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return *t
 }
 
 // withCampaign resolves :id to a campaign of a brand the key may touch.
@@ -206,20 +236,14 @@ func (h *Handlers) estimateCampaign(c echo.Context) error {
 		var in struct {
 			At *time.Time `json:"at"`
 		}
-		if c.Request().ContentLength != 0 {
-			if bad := decodeJSON(c, &in); bad != nil {
-				return apierr.Write(c, bad)
-			}
-		}
-		var at time.Time
-		if in.At != nil {
-			at = *in.At
+		if bad := optionalJSON(c, &in); bad != nil {
+			return apierr.Write(c, bad)
 		}
 		b, err := h.st.BrandBySlug(c.Request().Context(), cp.BrandSlug)
 		if err != nil {
 			return h.internal(c, err)
 		}
-		est, err := h.campaigns.Estimate(c.Request().Context(), b, cp, at)
+		est, err := h.campaigns.Estimate(c.Request().Context(), b, cp, orZero(in.At))
 		if err != nil {
 			return h.campaignFail(c, err)
 		}
@@ -234,16 +258,10 @@ func (h *Handlers) scheduleCampaign(c echo.Context) error {
 			At        *time.Time `json:"at"`
 			LocalTime string     `json:"local_time"`
 		}
-		if c.Request().ContentLength != 0 {
-			if bad := decodeJSON(c, &in); bad != nil {
-				return apierr.Write(c, bad)
-			}
+		if bad := optionalJSON(c, &in); bad != nil {
+			return apierr.Write(c, bad)
 		}
-		var at time.Time
-		if in.At != nil {
-			at = *in.At
-		}
-		if err := h.campaigns.Schedule(c.Request().Context(), cp, at, in.LocalTime); err != nil {
+		if err := h.campaigns.Schedule(c.Request().Context(), cp, orZero(in.At), in.LocalTime); err != nil {
 			return h.campaignFail(c, err)
 		}
 		return h.campaignAnswer(c, cp.ID, http.StatusOK)

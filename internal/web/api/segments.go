@@ -67,29 +67,14 @@ func (h *Handlers) createSegment(c echo.Context) error {
 
 // listSegments: GET /api/v1/segments — newest first, ?before=<id>, ?brand=.
 func (h *Handlers) listSegments(c echo.Context) error {
-	b, bad, err := h.brandParam(c, false)
+	q, bad, err := h.newestFirst(c)
 	if bad != nil {
 		return apierr.Write(c, bad)
 	}
 	if err != nil {
 		return h.internal(c, err)
 	}
-	brands := onlyBrands(c)
-	if b.ID != 0 {
-		if bad := brandAllowed(c, b.ID, b.Slug); bad != nil {
-			return apierr.Write(c, bad)
-		}
-		brands = []int64{b.ID}
-	}
-	before, bad := idParam(c, "before", false)
-	if bad != nil {
-		return apierr.Write(c, bad)
-	}
-	limit, bad := limitParam(c)
-	if bad != nil {
-		return apierr.Write(c, bad)
-	}
-	gs, err := h.st.Segments(c.Request().Context(), brands, before, limit+1)
+	gs, err := h.st.Segments(c.Request().Context(), q.brands, q.before, q.limit+1)
 	if err != nil {
 		return h.internal(c, err)
 	}
@@ -97,7 +82,7 @@ func (h *Handlers) listSegments(c echo.Context) error {
 	for i, g := range gs {
 		out[i] = segmentOut(g)
 	}
-	return page(c, out, limit, "before", func(g segmentJSON) int64 { return g.ID })
+	return page(c, out, q.limit, "before", func(g segmentJSON) int64 { return g.ID })
 }
 
 // getSegment: GET /api/v1/segments/{id} — with how many it reaches now
