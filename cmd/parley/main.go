@@ -142,6 +142,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		fs.Var(&numbers, "number", "a sender number in E.164 (repeatable)")
 		fs.IntVar(&in.MPS, "mps", 10, "messages per second each number may send")
 		fs.StringVar(&in.Timezone, "timezone", "", "IANA time zone (default America/New_York)")
+		fs.StringVar(&in.Country, "country", "", "default country of phone numbers written without +country code (default US)")
 		fs.Var(&help, "help-text", "the answer to HELP/INFO")
 		if err := fs.Parse(rest); err != nil {
 			return err
@@ -156,7 +157,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			for _, n := range b.Numbers {
 				nums = append(nums, fmt.Sprintf("%s (%d mps)", n.Number, n.MPS))
 			}
-			fmt.Fprintf(stdout, "brand %s (%s) id=%d timezone=%s numbers: %s\n", b.Slug, b.Name, b.ID, b.Timezone, strings.Join(nums, ", "))
+			fmt.Fprintf(stdout, "brand %s (%s) id=%d timezone=%s country=%s numbers: %s\n", b.Slug, b.Name, b.ID, b.Timezone, b.DefaultCountry, strings.Join(nums, ", "))
 			return nil
 		})
 

@@ -36,6 +36,20 @@ func TestChecks(t *testing.T) {
 			t.Errorf("NormalizeNumber(%q) = %q, %v", c.in, got, err)
 		}
 	}
+	for _, c := range []struct{ in, want, field string }{
+		{" gb ", "GB", ""},
+		{"", "", ""},
+		{"UK", "", "default_country"}, // the code is GB
+		{"USA", "", "default_country"},
+	} {
+		got, err := checkCountry(c.in)
+		if got != c.want || field(err) != c.field {
+			t.Errorf("checkCountry(%q) = %q, %v", c.in, got, err)
+		}
+	}
+	if in, err := (BrandForm{Slug: "demo-rail", Name: "Demo Rail", Country: "gb"}).input(false); err != nil || in.DefaultCountry != "GB" {
+		t.Errorf("BrandForm country: %+v %v", in, err)
+	}
 	for _, c := range []struct{ body, field string }{
 		{"Hi {{.FirstName}}, {{.Attributes.tier}} member", ""},
 		{"Hi {{.FirstName", "body"},

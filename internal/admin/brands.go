@@ -76,10 +76,22 @@ func checkMPS(mps int) error {
 	return nil
 }
 
+// checkCountry upper-cases a default country and checks that the phone
+// number data knows it.
+func checkCountry(c string) (string, error) {
+	c = strings.ToUpper(strings.TrimSpace(c))
+	if c != "" && !contact.ValidCountry(c) {
+		return "", invalid("default_country", "%q is not a two-letter country code (e.g. US, CA, GB)", c)
+	}
+	return c, nil
+}
+
 // NormalizeNumber returns a sender number in the form it is stored: E.164,
 // or a US/Canadian short code (5 or 6 digits) as typed.
-func NormalizeNumber(n string) (string, error) {
-	norm, err := contact.NormalizeE164(n)
+func NormalizeNumber(n string) (string, error) { return normalizeNumber(n, "") }
+
+func normalizeNumber(n, country string) (string, error) {
+	norm, err := contact.NormalizePhone(n, country)
 	if err != nil && isShortCode(n) {
 		return strings.TrimSpace(n), nil
 	}
@@ -122,6 +134,7 @@ func atoiField(field, s string, lo, hi int, help string) (int, error) {
 // slug, with numbers added or re-rated, all at MPS.
 type BrandSpec struct {
 	Slug, Name, Timezone string
+	Country              string  // default country of numbers; "" keeps it (US for a new brand)
 	HelpText             *string // nil keeps the stored text
 	Numbers              []string
 	MPS                  int
@@ -144,9 +157,13 @@ func SaveBrand(ctx context.Context, st *store.Store, in BrandSpec) (store.Brand,
 	if err := checkMPS(in.MPS); err != nil {
 		return store.Brand{}, err
 	}
-	bi := store.BrandInput{Slug: in.Slug, Name: name, Timezone: in.Timezone, HelpText: in.HelpText}
+	country, err := checkCountry(in.Country)
+	if err != nil {
+		return store.Brand{}, err
+	}
+	bi := store.BrandInput{Slug: in.Slug, Name: name, Timezone: in.Timezone, DefaultCountry: country, HelpText: in.HelpText}
 	for _, n := range in.Numbers {
-		norm, err := NormalizeNumber(n)
+		norm, err := normalizeNumber(n, country)
 		if err != nil {
 			return store.Brand{}, err
 		}
@@ -164,6 +181,7 @@ type BrandForm struct {
 	Slug       string // ignored on update: a slug never changes
 	Name       string
 	Timezone   string // "" is America/New_York for a new brand, unchanged on update
+	Country    string // default country of numbers: "" is US for a new brand, unchanged on update
 	HelpText   string // the answer to HELP/INFO
 	SLAMinutes string // "" is 15 for a new brand, unchanged on update
 }
@@ -182,6 +200,10 @@ func (f BrandForm) input(update bool) (store.BrandInput, error) {
 	if err := checkTimezone(tz); err != nil {
 		return store.BrandInput{}, err
 	}
+	country, err := checkCountry(f.Country)
+	if err != nil {
+		return store.BrandInput{}, err
+	}
 	help := strings.TrimSpace(f.HelpText)
 	if runeLen(help) > maxHelpText {
 		return store.BrandInput{}, invalid("help_text", "%d characters is too long (at most %d)", runeLen(help), maxHelpText)
@@ -195,7 +217,7 @@ func (f BrandForm) input(update bool) (store.BrandInput, error) {
 			return store.BrandInput{}, err
 		}
 	}
-	return store.BrandInput{Slug: f.Slug, Name: name, Timezone: tz, HelpText: &help, SLAMinutes: sla}, nil
+	return store.BrandInput{Slug: f.Slug, Name: name, Timezone: tz, DefaultCountry: country, HelpText: &help, SLAMinutes: sla}, nil
 }
 
 // CreateBrand creates a brand from the console, without numbers; a slug in

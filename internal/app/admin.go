@@ -15,6 +15,7 @@ import (
 // BrandAddInput is what `parley brand add` takes.
 type BrandAddInput struct {
 	Slug, Name, Timezone string
+	Country              string
 	HelpText             *string
 	Numbers              []string
 	MPS                  int
@@ -23,7 +24,7 @@ type BrandAddInput struct {
 // BrandAdd validates in and creates or updates the brand and its numbers.
 // The rules are internal/admin's, shared with the console.
 func BrandAdd(ctx context.Context, st *store.Store, in BrandAddInput) (store.Brand, error) {
-	b, err := admin.SaveBrand(ctx, st, admin.BrandSpec{Slug: in.Slug, Name: in.Name, Timezone: in.Timezone,
+	b, err := admin.SaveBrand(ctx, st, admin.BrandSpec{Slug: in.Slug, Name: in.Name, Timezone: in.Timezone, Country: in.Country,
 		HelpText: in.HelpText, Numbers: in.Numbers, MPS: in.MPS})
 	return b, flagError(err)
 }

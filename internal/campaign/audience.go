@@ -69,8 +69,10 @@ const (
 )
 
 // ParseAudience reads and checks an audience document (field names in
-// errors are prefixed with prefix, e.g. "audience.").
-func ParseAudience(raw []byte, prefix string) (Audience, error) {
+// errors are prefixed with prefix, e.g. "audience."). Listed phones are
+// normalised to E.164 in place, those written without a country as numbers
+// of country (the brand's default).
+func ParseAudience(raw []byte, prefix, country string) (Audience, error) {
 	var a Audience
 	if len(bytes.TrimSpace(raw)) == 0 || string(bytes.TrimSpace(raw)) == "null" {
 		return a, nil
@@ -95,12 +97,23 @@ func ParseAudience(raw []byte, prefix string) (Audience, error) {
 			a.Attributes[k] = c
 		}
 	}
+	for i, p := range a.Phones {
+		if len(a.Phones) > MaxListed {
+			break // Compile says so
+		}
+		e, err := contact.NormalizePhone(p, country)
+		if err != nil {
+			return a, fieldErr(fmt.Sprintf("%sphones[%d]", prefix, i), "%q is not a phone number: %v", p, err)
+		}
+		a.Phones[i] = e
+	}
 	_, err := a.Compile(prefix, time.Now())
 	return a, err
 }
 
 // Compile checks the audience and turns it into the store's query terms.
-// Phones are normalised to E.164; a segment id is left to the caller.
+// Phones are normalised to E.164 (ParseAudience has read those written
+// without a country); a segment id is left to the caller.
 func (a Audience) Compile(prefix string, now time.Time) (store.Audience, error) {
 	var out store.Audience
 	if len(a.ContactIDs) > MaxListed {

@@ -87,7 +87,7 @@ func (s *Service) Create(ctx context.Context, b store.Brand, in Input) (store.Ca
 			return store.Campaign{}, fieldErr(field, "%v", err)
 		}
 	}
-	aud, err := ParseAudience(in.Audience, "audience.")
+	aud, err := ParseAudience(in.Audience, "audience.", b.DefaultCountry)
 	if err != nil {
 		return store.Campaign{}, err
 	}
@@ -137,8 +137,9 @@ func (s *Service) Get(ctx context.Context, id int64) (store.Campaign, error) {
 
 // audience resolves a campaign's (or segment's) audience document, with
 // its segment's filter read now.
-func (s *Service) audience(ctx context.Context, brandID int64, raw json.RawMessage) (store.Audience, error) {
-	a, err := ParseAudience(raw, "audience.")
+func (s *Service) audience(ctx context.Context, b store.Brand, raw json.RawMessage) (store.Audience, error) {
+	brandID := b.ID
+	a, err := ParseAudience(raw, "audience.", b.DefaultCountry)
 	if err != nil {
 		return store.Audience{}, err
 	}
@@ -153,7 +154,7 @@ func (s *Service) audience(ctx context.Context, brandID int64, raw json.RawMessa
 		if g.BrandID != brandID {
 			return store.Audience{}, fieldErr("audience.segment_id", "segment %d belongs to another brand", g.ID)
 		}
-		if a, err = ParseAudience(g.Filter, "segment.filter."); err != nil {
+		if a, err = ParseAudience(g.Filter, "segment.filter.", b.DefaultCountry); err != nil {
 			return store.Audience{}, err
 		}
 		a.SegmentID = 0
@@ -181,7 +182,7 @@ func (s *Service) Estimate(ctx context.Context, b store.Brand, c store.Campaign,
 		at = s.Now()
 	}
 	est := Estimate{Encodings: map[string]int{segment.GSM7: 0, segment.UCS2: 0}, At: at, PerVariant: make([]int, len(c.Variants))}
-	aud, err := s.audience(ctx, b.ID, c.Audience)
+	aud, err := s.audience(ctx, b, c.Audience)
 	if err != nil {
 		return est, err
 	}
@@ -373,7 +374,7 @@ func (s *Service) CreateSegment(ctx context.Context, b store.Brand, in SegmentIn
 	if name == "" || utf8.RuneCountInString(name) > 200 {
 		return store.Segment{}, fieldErr("name", "a segment name is 1 to 200 characters")
 	}
-	a, err := ParseAudience(in.Filter, "filter.")
+	a, err := ParseAudience(in.Filter, "filter.", b.DefaultCountry)
 	if err != nil {
 		return store.Segment{}, err
 	}
@@ -398,7 +399,7 @@ type Count struct {
 
 // CountAudience counts an audience document of brand b now.
 func (s *Service) CountAudience(ctx context.Context, b store.Brand, raw json.RawMessage) (Count, error) {
-	aud, err := s.audience(ctx, b.ID, raw)
+	aud, err := s.audience(ctx, b, raw)
 	if err != nil {
 		return Count{}, err
 	}

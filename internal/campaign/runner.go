@@ -95,7 +95,9 @@ func (r *Runner) Pass(ctx context.Context) {
 }
 
 func (r *Runner) start(ctx context.Context, c store.Campaign) error {
-	aud, err := r.svc.audience(ctx, c.BrandID, c.Audience)
+	// A stored audience's phones are E.164 already (Create normalised
+	// them), so the brand's default country is not needed to read it.
+	aud, err := r.svc.audience(ctx, store.Brand{ID: c.BrandID}, c.Audience)
 	if err != nil {
 		// An audience that no longer reads (its segment deleted) pauses the
 		// campaign with the reason rather than retrying forever.

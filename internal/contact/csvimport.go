@@ -81,6 +81,7 @@ func (s *Service) Import(ctx context.Context, b store.Brand, r io.Reader, sink I
 	if err != nil {
 		return p, err
 	}
+	cols.country = b.DefaultCountry
 	seen := map[uint64]uint64{} // phone → loyalty ID (hashes), for the whole file
 	var batch []store.ImportRow
 	dups := map[string]int{} // identityKey → index in batch
@@ -161,7 +162,7 @@ func (s *Service) Import(ctx context.Context, b store.Brand, r io.Reader, sink I
 
 // importOne runs a row through the identity rules (merges included).
 func (s *Service) importOne(ctx context.Context, b store.Brand, row store.ImportRow) error {
-	in := Upsert{LoyaltyID: row.LoyaltyID, Phones: row.Phones, Name: row.Name, Timezone: row.Timezone}
+	in := Upsert{LoyaltyID: row.LoyaltyID, Phones: row.Phones, Name: row.Name, Timezone: row.Timezone, Country: b.DefaultCountry}
 	if len(row.Attributes) > 0 {
 		raw, err := json.Marshal(row.Attributes)
 		if err != nil {
@@ -209,6 +210,8 @@ func hash64(s string) uint64 {
 type columns struct {
 	index map[string]int
 	attrs []string // attribute column names, by index (""  for a known column)
+	// country is the brand's default country, for phones written without one.
+	country string
 }
 
 func readHeader(h []string) (columns, error) {
@@ -259,7 +262,7 @@ func (c columns) row(line int64, rec []string) (store.ImportRow, error) {
 		if p = strings.TrimSpace(p); p == "" {
 			continue
 		}
-		e, err := NormalizeE164(p)
+		e, err := NormalizePhone(p, c.country)
 		if err != nil {
 			return row, fmt.Errorf("invalid phone %q: %v", p, err)
 		}

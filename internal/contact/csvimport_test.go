@@ -205,3 +205,32 @@ func mustImport(t *testing.T, st *store.Store, b store.Brand) int64 {
 	}
 	return id
 }
+
+// A brand's default country reads the numbers written without a country:
+// a British brand's "020 7946 0958" is +44, and a number that is valid
+// nowhere is reported with its line.
+func TestImportUsesBrandCountry(t *testing.T) {
+	t.Parallel()
+	st, _ := storetest.New(t)
+	ctx := context.Background()
+	b, err := st.UpsertBrand(ctx, store.BrandInput{Slug: "demo-rail", Name: "Demo Rail", DefaultCountry: "GB",
+		Numbers: []store.BrandNumber{{Number: "+442079460000", MPS: 10}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.DefaultCountry != "GB" {
+		t.Fatalf("brand country %q", b.DefaultCountry)
+	}
+	got := runImport(t, contact.NewService(st), b, "phone,name\n020 7946 0958,Ana\n+1 212 555 0188,Bo\n(212) 555-0189,Cy\n")
+	if got.p.Imported != 2 || len(got.skipped) != 1 {
+		t.Fatalf("imported %d, skipped %+v", got.p.Imported, got.skipped)
+	}
+	if s := got.skipped[0]; s.Line != 4 || !strings.Contains(s.Reason, "not a valid GB number") {
+		t.Errorf("skipped %+v; want line 4, not a valid GB number", s)
+	}
+	for _, p := range []string{"+442079460958", "+12125550188"} {
+		if n := count(t, st, `SELECT count(*) FROM contact_phones WHERE phone = $1`, p); n != 1 {
+			t.Errorf("%s stored %d times", p, n)
+		}
+	}
+}

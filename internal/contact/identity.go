@@ -57,7 +57,11 @@ type Upsert struct {
 	// over the stored ones; a key set to null is removed.
 	Attributes json.RawMessage
 	Timezone   string // IANA name; "" keeps the stored one
-	Consent    []ConsentEntry
+	// Country is the country of phones written without one; "" is the
+	// default country of the first consent entry's brand, else
+	// DefaultCountry.
+	Country string
+	Consent []ConsentEntry
 	// MadeBy is the console user doing this (0 for the API or an import): a
 	// merge it causes is theirs, and an admin can undo it within 7 days.
 	MadeBy int64
@@ -121,9 +125,15 @@ func (s *Service) validate(ctx context.Context, in Upsert) (store.ContactUpsert,
 	if len(in.Phones) > maxPhones {
 		return up, &FieldError{"phones", ErrInvalid, fmt.Sprintf("%d phones; at most %d in one request", len(in.Phones), maxPhones)}
 	}
+	country := in.Country
+	if country == "" && len(in.Consent) > 0 && len(in.Phones) > 0 {
+		if b, err := s.st.BrandBySlug(ctx, strings.TrimSpace(in.Consent[0].Brand)); err == nil {
+			country = b.DefaultCountry
+		} // an unknown brand is reported with the consent below
+	}
 	seen := map[string]bool{}
 	for i, raw := range in.Phones {
-		p, err := NormalizeE164(raw)
+		p, err := NormalizePhone(raw, country)
 		if err != nil {
 			return up, &FieldError{fmt.Sprintf("phones[%d]", i), ErrInvalidPhone, err.Error()}
 		}

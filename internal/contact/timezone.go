@@ -2,6 +2,8 @@ package contact
 
 import (
 	"strings"
+
+	"github.com/nyaruka/phonenumbers"
 	"sync"
 	"time"
 	_ "time/tzdata" // ResolveTimezone must never fail for want of a zone database
@@ -17,13 +19,14 @@ const DefaultTimezone = "America/New_York"
 const (
 	TimezoneFromContact  = "contact"
 	TimezoneFromAreaCode = "area_code"
+	TimezoneFromNumber   = "number"
 	TimezoneFromBrand    = "brand"
 	TimezoneFromDefault  = "default"
 )
 
 // ResolveTimezone decides which local time quiet hours are measured in for a
 // contact: the zone stored on the contact (the person told us), else the zone
-// of the phone's area code (AreaCodeInfo), else the brand's zone, else
+// of the phone number (PhoneZone), else the brand's zone, else
 // DefaultTimezone. A name that time.LoadLocation rejects, and "Local" (the
 // server's zone, meaningless for a recipient), are skipped as if unset.
 // source is one of the TimezoneFrom… constants.
@@ -58,9 +61,9 @@ func resolveTimezone(contactTZ, phone, brandTZ string, loadZone func(string) (*t
 	if loc, ok := loadZone(contactTZ); ok {
 		return loc, TimezoneFromContact
 	}
-	if _, tz, ok := AreaCodeInfo(phone); ok {
+	if tz, src, ok := PhoneZone(phone); ok {
 		if loc, ok := loadZone(tz); ok {
-			return loc, TimezoneFromAreaCode
+			return loc, src
 		}
 	}
 	if loc, ok := loadZone(brandTZ); ok {
@@ -76,6 +79,46 @@ func resolveTimezone(contactTZ, phone, brandTZ string, loadZone func(string) (*t
 		panic("contact: no zone data for " + DefaultTimezone + ": " + err.Error())
 	}
 	return loc, TimezoneFromDefault
+}
+
+// PhoneZone is the time zone a phone number (E.164) most likely lives in,
+// from libphonenumber's per-prefix zones and the area-code table
+// (AreaCodeInfo), with source TimezoneFromNumber or TimezoneFromAreaCode:
+//
+//   - libphonenumber's zone where it knows the number's own exchange (the
+//     prefix +1NPANXX answers differently from the area code alone): it
+//     splits area codes that straddle a zone line by exchange (541-889 Ontario,
+//     Oregon is Mountain, 308-635 Scottsbluff is Mountain), which the table,
+//     one zone per area code, cannot;
+//   - else the table for the North American area codes it holds: where
+//     libphonenumber has only a whole-area-code default, that default is
+//     wrong for several codes (689 Orlando and 423 Chattanooga as Central, 474
+//     Saskatchewan as Winnipeg, which keeps summer time) — TestPhoneZoneSources
+//     pins them;
+//   - else libphonenumber's zone when it names exactly one: every other
+//     country, and North American codes outside the table (876 Jamaica).
+//
+// ok is false when neither knows one zone (toll-free numbers, countries
+// spanning several zones without finer data).
+func PhoneZone(phone string) (tz, source string, ok bool) {
+	if !e164.MatchString(phone) {
+		return "", "", false
+	}
+	zs, _ := phonenumbers.GetTimezonesForPrefix(phone)
+	single := len(zs) == 1 && zs[0] != phonenumbers.UNKNOWN_TIMEZONE
+	if _, tableTZ, ok := AreaCodeInfo(phone); ok {
+		if single {
+			npa, _ := phonenumbers.GetTimezonesForPrefix(phone[:5])
+			if len(npa) != 1 || npa[0] != zs[0] {
+				return zs[0], TimezoneFromNumber, true
+			}
+		}
+		return tableTZ, TimezoneFromAreaCode, true
+	}
+	if single {
+		return zs[0], TimezoneFromNumber, true
+	}
+	return "", "", false
 }
 
 // loadZone loads an IANA zone name, treating "" and "Local" as unset.

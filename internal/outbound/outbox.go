@@ -94,6 +94,11 @@ func (o *Outbox) Send(ctx context.Context, r SendRequest) (Queued, error) {
 		return Queued{}, err
 	}
 	to := r.To
+	if to != "" {
+		if to, err = contact.NormalizePhone(to, b.DefaultCountry); err != nil {
+			return Queued{}, bad("invalid_phone", "to", "%v", err)
+		}
+	}
 	if to == "" {
 		_, to, err = o.st.RecipientOf(ctx, b.ID, r.ContactID, r.LoyaltyID)
 		switch {
@@ -203,13 +208,8 @@ func (o *Outbox) validate(r *SendRequest) error {
 		return bad("invalid_field", "contact_id", "must be a positive id")
 	}
 	r.LoyaltyID = strings.TrimSpace(r.LoyaltyID)
-	if r.To != "" {
-		n, err := contact.NormalizeE164(r.To)
-		if err != nil {
-			return bad("invalid_phone", "to", "%v", err)
-		}
-		r.To = n
-	}
+	// to is read once the brand, and so its default country, is known.
+	r.To = strings.TrimSpace(r.To)
 	if strings.TrimSpace(r.Body) == "" && len(r.MediaURLs) == 0 {
 		return bad("missing_field", "body", "body is empty and there is no media")
 	}

@@ -233,3 +233,31 @@ func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSpace(string(p)))
 	return len(p), nil
 }
+
+// A number written without a country is a number of the brand's default
+// country: a British brand texts "07911 123456" as +447911123456, and an
+// American brand refuses it, naming the field.
+func TestSendReadsToInBrandCountry(t *testing.T) {
+	b := setup(t, apptest.Options{})
+	ctx := context.Background()
+	if _, err := b.Store.UpsertBrand(ctx, store.BrandInput{Slug: "demo-air", Name: b.Brand.Name, DefaultCountry: "GB"}); err != nil {
+		t.Fatal(err)
+	}
+	code, out := b.api(t, http.MethodPost, "/api/v1/messages", map[string]any{"brand": "demo-air", "to": "07911 123456", "body": "hi"})
+	data, _ := out["data"].(map[string]any)
+	if code != http.StatusAccepted {
+		t.Fatalf("%d %v", code, out)
+	}
+	var to string
+	if err := b.Store.Pool.QueryRow(ctx, `SELECT to_number FROM messages WHERE id = $1`, int64(data["id"].(float64))).Scan(&to); err != nil || to != "+447911123456" {
+		t.Errorf("stored to %q, %v; want +447911123456", to, err)
+	}
+	if _, err := b.Store.UpsertBrand(ctx, store.BrandInput{Slug: "demo-air", Name: b.Brand.Name, DefaultCountry: "US"}); err != nil {
+		t.Fatal(err)
+	}
+	code, out = b.api(t, http.MethodPost, "/api/v1/messages", map[string]any{"brand": "demo-air", "to": "07911 123456", "body": "hi"})
+	e, _ := out["error"].(map[string]any)
+	if code != http.StatusBadRequest || e["field"] != "to" || !strings.Contains(fmt.Sprint(e["message"]), "not a valid US number") {
+		t.Errorf("%d %v", code, out)
+	}
+}

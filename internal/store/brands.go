@@ -11,17 +11,20 @@ import (
 
 // Brand is a company that publishes numbers and talks to its customers.
 type Brand struct {
-	ID           int64
-	Slug         string
-	Name         string
-	Timezone     string
-	HelpText     string
-	QuietStart   int // minutes after local midnight
-	QuietEnd     int
-	MarketingCap int
-	SLAMinutes   int // first-response target: a customer waiting longer is flagged in the inbox
-	Numbers      []BrandNumber
-	CreatedAt    time.Time
+	ID       int64
+	Slug     string
+	Name     string
+	Timezone string
+	// DefaultCountry is the country (ISO 3166 alpha-2, "US") of a phone
+	// number written without one.
+	DefaultCountry string
+	HelpText       string
+	QuietStart     int // minutes after local midnight
+	QuietEnd       int
+	MarketingCap   int
+	SLAMinutes     int // first-response target: a customer waiting longer is flagged in the inbox
+	Numbers        []BrandNumber
+	CreatedAt      time.Time
 }
 
 // BrandNumber is one sender number of a brand with its send rate.
@@ -37,7 +40,9 @@ type BrandInput struct {
 	Slug     string
 	Name     string
 	Timezone string
-	HelpText *string
+	// DefaultCountry "" keeps the stored value ("US" for a new brand).
+	DefaultCountry string
+	HelpText       *string
 	// SLAMinutes 0 keeps the stored value (or the column default, 15, for a
 	// new brand).
 	SLAMinutes int
@@ -55,14 +60,15 @@ func (s *Store) UpsertBrand(ctx context.Context, in BrandInput) (Brand, error) {
 	var id int64
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		err := tx.QueryRow(ctx, `
-			INSERT INTO brands (slug, name, timezone, help_text)
-			VALUES ($1, $2, coalesce(nullif($3, ''), 'America/New_York'), coalesce($4, ''))
+			INSERT INTO brands (slug, name, timezone, help_text, default_country)
+			VALUES ($1, $2, coalesce(nullif($3, ''), 'America/New_York'), coalesce($4, ''), coalesce(nullif($5, ''), 'US'))
 			ON CONFLICT (slug) DO UPDATE SET
 				name = EXCLUDED.name,
 				timezone = coalesce(nullif($3, ''), brands.timezone),
 				help_text = coalesce($4, brands.help_text),
+				default_country = coalesce(nullif($5, ''), brands.default_country),
 				updated_at = now()
-			RETURNING id`, in.Slug, in.Name, in.Timezone, in.HelpText).Scan(&id)
+			RETURNING id`, in.Slug, in.Name, in.Timezone, in.HelpText, in.DefaultCountry).Scan(&id)
 		if err != nil {
 			return fmt.Errorf("store: upsert brand %s: %w", in.Slug, err)
 		}
@@ -79,11 +85,11 @@ func (s *Store) UpsertBrand(ctx context.Context, in BrandInput) (Brand, error) {
 	return s.BrandBySlug(ctx, in.Slug)
 }
 
-const brandCols = `id, slug, name, timezone, help_text, quiet_start, quiet_end, marketing_cap, sla_minutes, created_at`
+const brandCols = `id, slug, name, timezone, default_country, help_text, quiet_start, quiet_end, marketing_cap, sla_minutes, created_at`
 
 func scanBrand(row pgx.Row) (Brand, error) {
 	var b Brand
-	err := row.Scan(&b.ID, &b.Slug, &b.Name, &b.Timezone, &b.HelpText, &b.QuietStart, &b.QuietEnd, &b.MarketingCap, &b.SLAMinutes, &b.CreatedAt)
+	err := row.Scan(&b.ID, &b.Slug, &b.Name, &b.Timezone, &b.DefaultCountry, &b.HelpText, &b.QuietStart, &b.QuietEnd, &b.MarketingCap, &b.SLAMinutes, &b.CreatedAt)
 	return b, err
 }
 

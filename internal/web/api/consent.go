@@ -37,10 +37,6 @@ func (h *Handlers) getConsent(c echo.Context) error {
 	if strings.TrimSpace(raw) == "" {
 		return apierr.Write(c, apierr.Field("missing_field", "phone", "give the phone: ?phone=+12125550123"))
 	}
-	phone, err := contact.NormalizeE164(raw)
-	if err != nil {
-		return apierr.Write(c, apierr.Field("invalid_phone", "phone", "phone: %v", err))
-	}
 	b, bad, err := h.brandParam(c, true)
 	if bad != nil {
 		return apierr.Write(c, bad)
@@ -50,6 +46,10 @@ func (h *Handlers) getConsent(c echo.Context) error {
 	}
 	if bad := brandAllowed(c, b.ID, b.Slug); bad != nil {
 		return apierr.Write(c, bad)
+	}
+	phone, err := contact.NormalizePhone(raw, b.DefaultCountry)
+	if err != nil {
+		return apierr.Write(c, apierr.Field("invalid_phone", "phone", "phone: %v", err))
 	}
 	st, err := h.ledger.State(c.Request().Context(), b.ID, phone)
 	if err != nil {

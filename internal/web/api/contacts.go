@@ -51,6 +51,7 @@ type contactBody struct {
 	Name       string          `json:"name"`
 	Attributes json.RawMessage `json:"attributes"`
 	Timezone   string          `json:"timezone"`
+	Country    string          `json:"country"`
 	Consent    []consentBody   `json:"consent"`
 }
 
@@ -72,7 +73,11 @@ func (h *Handlers) putContact(c echo.Context) error {
 	if e := decodeJSON(c, &body); e != nil {
 		return apierr.Write(c, e)
 	}
-	in := contact.Upsert{Phones: body.Phones, Name: body.Name, Attributes: body.Attributes, Timezone: body.Timezone}
+	in := contact.Upsert{Phones: body.Phones, Name: body.Name, Attributes: body.Attributes, Timezone: body.Timezone,
+		Country: strings.ToUpper(strings.TrimSpace(body.Country))}
+	if in.Country != "" && !contact.ValidCountry(in.Country) {
+		return apierr.Write(c, apierr.Field("invalid_field", "country", "%q is not a two-letter country code (e.g. US, GB)", body.Country))
+	}
 	if body.LoyaltyID != nil {
 		in.LoyaltyID = *body.LoyaltyID
 	}

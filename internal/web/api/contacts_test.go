@@ -221,3 +221,42 @@ func TestGetContactsParams(t *testing.T) {
 		t.Errorf("unknown phone: %+v, want []", l.Data)
 	}
 }
+
+// Numbers written without a country are read as numbers of the request's
+// country, or of the brand's default country.
+func TestPhonesReadInBrandCountry(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	if _, err := b.st.UpsertBrand(b.ctx, store.BrandInput{Slug: "demoair", Name: "DemoAir", DefaultCountry: "GB"}); err != nil {
+		t.Fatal(err)
+	}
+	var c one[contactOut]
+	b.call(t, http.MethodPut, "/api/v1/contacts", map[string]any{"phones": []string{"06 12 34 56 78"}, "country": "fr"}).
+		decode(t, http.StatusCreated, &c)
+	if !slices.Equal(c.Data.Phones, []string{"+33612345678"}) {
+		t.Errorf("phones %v", c.Data.Phones)
+	}
+	if r := b.call(t, http.MethodPut, "/api/v1/contacts", map[string]any{"phones": []string{"+33612345678"}, "country": "XX"}); r.Status != http.StatusBadRequest ||
+		!strings.Contains(string(r.Body), `"country"`) {
+		t.Errorf("bad country: %d %s", r.Status, r.Body)
+	}
+	var gb one[contactOut]
+	b.call(t, http.MethodPut, "/api/v1/contacts", map[string]any{"phones": []string{"07911 123456"},
+		"consent": []map[string]any{{"brand": "demoair", "purpose": "marketing", "status": "opted_in", "evidence": "form 7"}}}).
+		decode(t, http.StatusCreated, &gb)
+	if !slices.Equal(gb.Data.Phones, []string{"+447911123456"}) {
+		t.Errorf("phones %v, want the brand's country", gb.Data.Phones)
+	}
+	var consent struct {
+		Data struct {
+			Marketing string `json:"marketing"`
+		} `json:"data"`
+	}
+	b.call(t, http.MethodGet, "/api/v1/consent?brand=demoair&phone=07911123456", nil).decode(t, http.StatusOK, &consent)
+	if consent.Data.Marketing != "opted_in" {
+		t.Errorf("consent of 07911 123456 at a British brand: %+v", consent.Data)
+	}
+	if r := b.call(t, http.MethodGet, "/api/v1/consent?brand=demohotel&phone=07911123456", nil); r.Status != http.StatusBadRequest {
+		t.Errorf("at an American brand: %d %s", r.Status, r.Body)
+	}
+}

@@ -10,7 +10,7 @@ import (
 // help_text, sla_minutes).
 func (h *Handlers) adminBrandCreate(c echo.Context) error {
 	_, err := admin.CreateBrand(c.Request().Context(), h.Store, admin.BrandForm{
-		Slug: c.FormValue("slug"), Name: c.FormValue("name"), Timezone: c.FormValue("timezone"),
+		Slug: c.FormValue("slug"), Name: c.FormValue("name"), Timezone: c.FormValue("timezone"), Country: c.FormValue("default_country"),
 		HelpText: c.FormValue("help_text"), SLAMinutes: c.FormValue("sla_minutes"),
 	})
 	if err != nil {

@@ -10,7 +10,7 @@ import (
 // response target (a slug never changes).
 func (h *Handlers) adminBrandUpdate(c echo.Context) error {
 	_, err := admin.UpdateBrand(c.Request().Context(), h.Store, c.Param("slug"), admin.BrandForm{
-		Name: c.FormValue("name"), Timezone: c.FormValue("timezone"),
+		Name: c.FormValue("name"), Timezone: c.FormValue("timezone"), Country: c.FormValue("default_country"),
 		HelpText: c.FormValue("help_text"), SLAMinutes: c.FormValue("sla_minutes"),
 	})
 	if err != nil {
