@@ -154,11 +154,18 @@ func countRequests(m *metrics.Metrics) echo.MiddlewareFunc {
 	}
 }
 
+// recoverer answers a handler's panic with a 500, except
+// http.ErrAbortHandler, which a streaming download raises to break off a
+// response it had begun (download.Abort): net/http then closes the
+// connection without finishing the body, which is the point.
 func recoverer(log *slog.Logger) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) (err error) {
 			defer func() {
 				if r := recover(); r != nil {
+					if r == http.ErrAbortHandler {
+						panic(r)
+					}
 					log.Error("panic in handler", "path", c.Path(), "panic", r)
 					err = apierr.Write(c, apierr.New("internal", "internal error"))
 				}

@@ -112,6 +112,8 @@ func TestEveryRouteChecksScopeAndBrand(t *testing.T) {
 		{"GET", "/api/v1/messages/:id", fmt.Sprintf("/api/v1/messages/%d", hotelMsg), nil, true},
 		{"POST", "/api/v1/contacts/import", "/api/v1/contacts/import?brand=demohotel", "phone\n" + phone + "\n", true},
 		{"GET", "/api/v1/contacts/import/:id", fmt.Sprintf("/api/v1/contacts/import/%d", importID), nil, true},
+		{"GET", "/api/v1/contacts/export", "/api/v1/contacts/export?brand=demohotel", nil, true},
+		{"GET", "/api/v1/consent/export", "/api/v1/consent/export?brand=demohotel", nil, true},
 		{"POST", "/api/v1/campaigns", "/api/v1/campaigns", map[string]any{"brand": "demohotel", "name": "New", "body": "Hi"}, true},
 		{"GET", "/api/v1/campaigns", "/api/v1/campaigns?brand=demohotel", nil, true},
 		{"GET", "/api/v1/campaigns/:id", campaignPath(cp.ID, ""), nil, true},

@@ -40,7 +40,7 @@ type bundle struct {
 
 // setup builds the real server (web.New with the API and webhook handlers) on
 // a fresh database with two brands and an API key.
-func setup(t *testing.T) *bundle {
+func setup(t testing.TB) *bundle {
 	t.Helper()
 	st, _ := storetest.New(t)
 	ctx := context.Background()

@@ -36,6 +36,8 @@ var apiRoutes = []route{
 	{http.MethodGet, "/consent", auth.ContactsRead, false, (*Handlers).getConsent},
 	{http.MethodPost, "/contacts/import", auth.ContactsWrite, true, (*Handlers).importContacts},
 	{http.MethodGet, "/contacts/import/:id", auth.ContactsRead, false, (*Handlers).getImport},
+	{http.MethodGet, "/contacts/export", auth.ContactsRead, false, (*Handlers).exportContacts},
+	{http.MethodGet, "/consent/export", auth.ContactsRead, false, (*Handlers).exportConsent},
 	{http.MethodGet, "/conversations", auth.ConversationsRead, false, (*Handlers).listConversations},
 	{http.MethodGet, "/conversations/:id/messages", auth.ConversationsRead, false, (*Handlers).conversationMessages},
 	{http.MethodPost, "/messages", auth.MessagesSend, true, (*Handlers).sendMessage},

@@ -71,6 +71,7 @@ func (h *Handlers) Routes() []Route {
 	rs = append(rs, h.inboxRoutes()...)
 	rs = append(rs, h.adminRoutes()...)
 	rs = append(rs, h.campaignRoutes()...)
+	rs = append(rs, h.contactRoutes()...)
 	rs = append(rs, h.accountRoutes()...)
 	return rs
 }
