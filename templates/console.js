@@ -45,7 +45,8 @@
   var parts = {
     inbox: ["#conversation-list"],
     conversation: [".thread-head", "#history", "#contact-panel"],
-    campaign: ["#campaign-progress"]
+    campaign: ["#campaign-progress"],
+    "import": ["#import-progress"]
   };
 
   var refreshing = false, again = false, timer = null;
@@ -120,6 +121,40 @@
     timer = setTimeout(function () { timer = null; refresh(); }, 100);
   }
 
+  // The new-campaign form counts its audience while it is edited.
+  var audienceForm = document.querySelector("form[data-audience-count]");
+  if (audienceForm && window.fetch) {
+    var out = document.getElementById("audience-count");
+    var countTimer = null, asked = 0;
+    var ask = function () {
+      var n = ++asked;
+      var body = new URLSearchParams(new FormData(audienceForm));
+      fetch(audienceForm.dataset.audienceCount, {
+        method: "POST", body: body, credentials: "same-origin",
+        headers: { "X-CSRF-Token": csrf, "Accept": "application/json" }
+      }).then(function (r) { return r.json(); }).then(function (j) {
+        if (n !== asked || !out) return; // a newer answer is coming
+        if (j.error) { out.textContent = j.error; out.classList.add("error"); return; }
+        out.classList.remove("error");
+        var x = j.excluded || {}, left = [];
+        [["opted_out", "opted out"], ["no_marketing_consent", "without marketing consent"],
+         ["undeliverable", "undeliverable"], ["frequency_cap", "at the daily cap"]].forEach(function (k) {
+          if (x[k[0]]) left.push(x[k[0]] + " " + k[1]);
+        });
+        out.textContent = "Reaches " + j.eligible + (j.eligible === 1 ? " person" : " people") + " now" +
+          (left.length ? "; left out: " + left.join(", ") : "") + ".";
+      }).catch(function () {});
+    };
+    var later = function (e) {
+      if (e.target.name === "csrf_token" || /^body/.test(e.target.name || "")) return;
+      clearTimeout(countTimer);
+      countTimer = setTimeout(ask, 300);
+    };
+    audienceForm.addEventListener("input", later);
+    audienceForm.addEventListener("change", later);
+    ask();
+  }
+
   // ---- live events -----------------------------------------------------------
 
   // A running campaign's progress refreshes itself every two seconds.
@@ -127,6 +162,12 @@
     setInterval(function () {
       if (document.querySelector("#campaign-progress[data-running]")) refresh();
     }, 2000);
+  }
+  // So does a running import's, every second.
+  if (live === "import") {
+    setInterval(function () {
+      if (document.querySelector("#import-progress[data-running]")) refresh();
+    }, 1000);
   }
 
   // Admins keep a stream open on every page: they are told of each missed

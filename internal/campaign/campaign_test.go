@@ -459,3 +459,106 @@ func TestNextLocal(t *testing.T) {
 		}
 	}
 }
+
+// A preview fills the texts in for any one person and says whether they
+// would get the campaign now and why not; a test send texts one variant to
+// an opted-in phone, and never to one that opted out or never opted in.
+func TestPreviewAndTestSend(t *testing.T) {
+	w := newWorld(t)
+	ana := w.person("Ana López", map[string]any{"favorite_dish": "paella", "tier": "gold"}, "", "opted_in", phone(1))
+	w.person("Bo", map[string]any{"tier": "gold"}, "", "opted_out", phone(2))
+	w.person("Cy", map[string]any{"tier": "silver"}, "", "opted_in", phone(3))
+	w.person("Di", map[string]any{"tier": "gold"}, "", "", phone(4))
+	c := w.create(map[string]any{"name": "Dish", "track_links": true, "audience": map[string]any{"tiers": []string{"gold"}},
+		"variants": []map[string]string{
+			{"body": `Hi {{default "there" .FirstName}}, your {{default "favourite dish" .Attributes.favorite_dish}} is back: {{link "https://example.com/menu"}}`},
+			{"body": `{{title .Attributes.favorite_dish}} tonight?`},
+		}})
+	type text struct {
+		Variant  int      `json:"variant"`
+		Body     string   `json:"body"`
+		Segments int      `json:"segments"`
+		Problem  string   `json:"problem"`
+		Missing  []string `json:"missing"`
+	}
+	var p struct {
+		ContactID  int64  `json:"contact_id"`
+		Phone      string `json:"phone"`
+		InAudience bool   `json:"in_audience"`
+		Eligible   bool   `json:"eligible"`
+		Excluded   string `json:"excluded"`
+		Texts      []text `json:"texts"`
+	}
+	preview := func(body map[string]any) int {
+		p.Texts, p.Excluded, p.Eligible, p.InAudience = nil, "", false, false
+		return w.api("POST", fmt.Sprintf("/api/v1/campaigns/%d/preview", c.ID), body, &p)
+	}
+	if code := preview(map[string]any{"contact_id": ana}); code != http.StatusOK || !p.Eligible || !p.InAudience || p.Excluded != "" || len(p.Texts) != 2 {
+		t.Fatalf("Ana: %d %+v", code, p)
+	}
+	if want := "Hi Ana, your paella is back: " + w.PublicURL + "/l/xxxxxxxxxxxx"; p.Texts[0].Body != want || p.Texts[0].Problem != "" || p.Texts[0].Segments != 1 {
+		t.Errorf("variant 0 for Ana: %+v, want %q", p.Texts[0], want)
+	}
+	if p.Texts[1].Body != "Paella tonight?" {
+		t.Errorf("variant 1 for Ana: %+v", p.Texts[1])
+	}
+	for _, tc := range []struct {
+		who      map[string]any
+		in       bool
+		excluded string
+	}{
+		{map[string]any{"phone": "(212) 555-0002"}, true, "opted_out"},
+		{map[string]any{"phone": phone(3)}, false, "not_in_audience"},
+		{map[string]any{"phone": phone(4)}, true, "no_marketing_consent"},
+		{map[string]any{"phone": phone(9)}, false, "not_in_audience"}, // nobody has it
+	} {
+		if code := preview(tc.who); code != http.StatusOK || p.Eligible || p.InAudience != tc.in || p.Excluded != tc.excluded {
+			t.Errorf("%v: %d %+v; want in_audience=%v excluded=%s", tc.who, code, p, tc.in, tc.excluded)
+		}
+	}
+	// Without the attribute, variant 1 loses a word: the preview says which.
+	preview(map[string]any{"phone": phone(9)})
+	if p.Texts[0].Body != "Hi there, your favourite dish is back: "+w.PublicURL+"/l/xxxxxxxxxxxx" || len(p.Texts[0].Missing) != 0 ||
+		p.Texts[1].Body != "tonight?" || len(p.Texts[1].Missing) != 1 || p.Texts[1].Missing[0] != ".Attributes.favorite_dish" {
+		t.Errorf("a stranger: %+v", p.Texts)
+	}
+	if code := preview(map[string]any{"phone": "call me"}); code != http.StatusBadRequest {
+		t.Errorf("a bad phone: %d", code)
+	}
+
+	var sent struct {
+		ID     int64  `json:"id"`
+		Status string `json:"status"`
+	}
+	testSend := func(ph string, v int) int {
+		return w.api("POST", fmt.Sprintf("/api/v1/campaigns/%d/test", c.ID), map[string]any{"phone": ph, "variant": v}, &sent)
+	}
+	if code := testSend(phone(1), 1); code != http.StatusAccepted || sent.ID == 0 {
+		t.Fatalf("test send: %d %+v", code, sent)
+	}
+	apptest.WaitFor(t, 10*time.Second, "the test text at the carrier", func() bool { return w.sentTo()[phone(1)] == 1 })
+	if m := w.Twilio.Sent()[0]; m.Body != "Paella tonight?" {
+		t.Errorf("test text %q", m.Body)
+	}
+	for _, ph := range []string{phone(2), phone(4)} {
+		if code := testSend(ph, 0); code != http.StatusBadRequest {
+			t.Errorf("test send to %s: %d, want 400", ph, code)
+		}
+	}
+	if code := testSend(phone(1), 2); code != http.StatusBadRequest {
+		t.Errorf("variant 2 of 2: %d", code)
+	}
+	var origin, ref string
+	if err := w.Store.Pool.QueryRow(context.Background(), `SELECT origin, origin_ref FROM messages WHERE id = $1`, sent.ID).Scan(&origin, &ref); err != nil ||
+		origin != "campaign_test" || ref != fmt.Sprint(c.ID) {
+		t.Errorf("test text marked %q %q, %v", origin, ref, err)
+	}
+	// The draft is untouched: nobody is a recipient yet.
+	if got := w.get(c.ID); got.State != "draft" {
+		t.Errorf("campaign %s after a test", got.State)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if n := len(w.Twilio.Sent()); n != 1 {
+		t.Errorf("%d texts at the carrier, want the one test", n)
+	}
+}

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/parleyhq/parley/internal/outbound"
 	"github.com/parleyhq/parley/internal/personalize"
 	"github.com/parleyhq/parley/internal/segment"
 	"github.com/parleyhq/parley/internal/store"
@@ -186,18 +185,7 @@ func (r *Runner) compose(c store.Campaign, b store.Brand, rc store.Recipient, tp
 	}
 	body, err := tpls[v].Render(dataOf(rc), link)
 	body = strings.TrimSpace(body)
-	switch {
-	case err != nil:
-		o.Skip = "template: " + err.Error()
-		return o
-	case body == "":
-		o.Skip = "the text is empty for this recipient"
-		return o
-	case strings.Contains(body, "{{") || strings.Contains(body, "<no value>"):
-		o.Skip = "the text did not fill in"
-		return o
-	case len([]rune(body)) > outbound.MaxBody:
-		o.Skip = fmt.Sprintf("the text is longer than %d characters for this recipient", outbound.MaxBody)
+	if o.Skip = unsendable(body, err); o.Skip != "" {
 		return o
 	}
 	o.Body, o.Links = body, links

@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
+	"log/slog"
+	"os"
 	"regexp"
 	"slices"
 	"strconv"
@@ -35,7 +37,7 @@ const (
 )
 
 // ImportBatch is how many rows one transaction imports.
-const ImportBatch = 500
+const ImportBatch = 2000
 
 // ImportProgress is how far an import got.
 type ImportProgress struct {
@@ -82,36 +84,82 @@ func (s *Service) Import(ctx context.Context, b store.Brand, r io.Reader, sink I
 		return p, err
 	}
 	cols.country = b.DefaultCountry
-	seen := map[uint64]uint64{} // phone → loyalty ID (hashes), for the whole file
-	var batch []store.ImportRow
-	dups := map[string]int{} // identityKey → index in batch
-	var skipped []store.ImportError
-	flush := func() error {
-		if len(batch) > 0 {
-			res, err := s.st.ImportBatch(ctx, b.ID, batch)
+	// Reading and checking rows (CSV, phone numbers) runs on its own
+	// goroutine, one batch ahead of the writing: the two overlap.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	chunks := make(chan importChunk, 1)
+	go func() {
+		defer close(chunks)
+		parseRows(ctx, rd, cols, cr, chunks)
+	}()
+	sess, err := s.st.NewImportSession(ctx)
+	if err != nil {
+		return p, err
+	}
+	defer sess.Close()
+	for ch := range chunks {
+		p.Rows += ch.rows
+		p.Skipped += ch.skippedRows
+		p.Imported += ch.mergedRows
+		skipped := ch.skipped
+		if len(ch.batch) > 0 {
+			res, err := sess.ImportBatch(ctx, b.ID, ch.batch)
 			if err != nil {
-				return err
+				return p, err
 			}
 			p.Created += int64(res.Created)
 			bad := map[int64]bool{}
 			for _, i := range res.Complex {
-				row := batch[i]
+				row := ch.batch[i]
 				if err := s.importOne(ctx, b, row); err != nil {
 					skipped = append(skipped, store.ImportError{Line: row.Line, Reason: err.Error()})
 					bad[row.Line] = true
-					continue
 				}
 			}
 			skipped = append(skipped, res.Errors...)
-			p.Imported += int64(len(batch) - len(bad))
+			p.Imported += int64(len(ch.batch) - len(bad))
 			p.Skipped += int64(len(bad))
 		}
-		p.Bytes = cr.n
+		p.Bytes = ch.bytes
 		slices.SortFunc(skipped, func(a, b store.ImportError) int { return int(a.Line - b.Line) })
-		err := sink(p, skipped)
-		batch, skipped = batch[:0], nil
+		if err := sink(p, skipped); err != nil {
+			return p, err
+		}
+		if ch.err != nil {
+			return p, ch.err
+		}
+	}
+	return p, ctx.Err()
+}
+
+// importChunk is one batch of checked rows, with the rows refused while
+// reading it.
+type importChunk struct {
+	batch       []store.ImportRow
+	skipped     []store.ImportError
+	rows        int64 // data rows read
+	skippedRows int64 // of them refused
+	mergedRows  int64 // of them the same person again in the batch (merged into an earlier row)
+	bytes       int64 // of the file read so far
+	err         error // the file cannot be read further
+}
+
+// parseRows reads and checks rows into chunks of ImportBatch rows.
+func parseRows(ctx context.Context, rd *csv.Reader, cols columns, cr *countingReader, out chan<- importChunk) {
+	seen := map[uint64]uint64{} // phone → loyalty ID (hashes), for the whole file
+	dups := map[string]int{}    // identityKey → index in the batch
+	var ch importChunk
+	send := func() bool {
+		ch.bytes = cr.n
+		select {
+		case out <- ch:
+		case <-ctx.Done():
+			return false
+		}
+		ch = importChunk{}
 		clear(dups)
-		return err
+		return true
 	}
 	for {
 		rec, err := rd.Read()
@@ -122,42 +170,43 @@ func (s *Service) Import(ctx context.Context, b store.Brand, r io.Reader, sink I
 			var pe *csv.ParseError
 			if errors.As(err, &pe) && !errors.Is(pe.Err, csv.ErrFieldCount) {
 				// The file cannot be read past a broken quote.
-				p.Rows++
-				p.Skipped++
-				skipped = append(skipped, store.ImportError{Line: int64(pe.StartLine), Reason: "not valid CSV: " + pe.Err.Error()})
-				_ = flush()
-				return p, fmt.Errorf("line %d: not valid CSV: %w", pe.StartLine, pe.Err)
+				ch.rows++
+				ch.skippedRows++
+				ch.skipped = append(ch.skipped, store.ImportError{Line: int64(pe.StartLine), Reason: "not valid CSV: " + pe.Err.Error()})
+				ch.err = fmt.Errorf("line %d: not valid CSV: %w", pe.StartLine, pe.Err)
+				send()
+				return
 			}
 		}
 		if ctx.Err() != nil {
-			return p, ctx.Err()
+			return
 		}
 		line, _ := rd.FieldPos(0) // after a successful read: the record's first field is known
 		if blank(rec) {
 			continue
 		}
-		p.Rows++
+		ch.rows++
 		row, err := cols.row(int64(line), rec)
 		if err == nil {
 			err = checkLoyalty(seen, row)
 		}
 		switch {
 		case err != nil:
-			p.Skipped++
-			skipped = append(skipped, store.ImportError{Line: int64(line), Reason: err.Error()})
-		case mergeDuplicate(batch, dups, row):
-			p.Imported++ // the same person again in this batch: one row, the later values winning
+			ch.skippedRows++
+			ch.skipped = append(ch.skipped, store.ImportError{Line: int64(line), Reason: err.Error()})
+		case mergeDuplicate(ch.batch, dups, row):
+			ch.mergedRows++ // the same person again in this batch: one row, the later values winning
 		default:
-			dups[identityKey(row)] = len(batch)
-			batch = append(batch, row)
+			dups[identityKey(row)] = len(ch.batch)
+			ch.batch = append(ch.batch, row)
 		}
-		if len(batch) >= ImportBatch || len(skipped) >= ImportBatch {
-			if err := flush(); err != nil {
-				return p, err
+		if len(ch.batch) >= ImportBatch || len(ch.skipped) >= ImportBatch {
+			if !send() {
+				return
 			}
 		}
 	}
-	return p, flush()
+	send()
 }
 
 // importOne runs a row through the identity rules (merges included).
@@ -227,6 +276,10 @@ func readHeader(h []string) (columns, error) {
 		c.index[n] = i
 		switch n {
 		case colPhone, colPhones, colLoyalty, colName, colTimezone, colPurpose, colStatus, colSource, colEvidence, colConsentAt:
+		case colID, colConsentMarketing, colConsentConversational:
+			// An export's own columns, read as nothing: ids are this
+			// database's, and consent is never carried over from a file
+			// without its purpose, source and evidence.
 		default:
 			c.attrs[i] = strings.TrimSpace(name)
 		}
@@ -398,4 +451,41 @@ func identityKey(row store.ImportRow) string {
 	ps := slices.Clone(row.Phones)
 	slices.Sort(ps)
 	return row.LoyaltyID + "|" + strings.Join(ps, ",")
+}
+
+// RunImport imports the spooled file f into brand b as import id, recording
+// its progress (bytes read of the file's size, rows, the rows skipped) for
+// the console's progress bar and the API, and its end; f is closed and
+// removed. It is meant to run on its own goroutine: a panic is recorded as
+// the import's failure rather than taking the process down.
+func (s *Service) RunImport(ctx context.Context, log *slog.Logger, id int64, b store.Brand, f *os.File) {
+	defer func() {
+		_ = f.Close()
+		_ = os.Remove(f.Name())
+	}()
+	defer func() {
+		if v := recover(); v != nil {
+			log.Error("contacts import panicked", "import_id", id, "panic", v)
+			_ = s.st.FinishImport(ctx, id, fmt.Sprint("internal error: ", v))
+		}
+	}()
+	var size int64
+	if fi, err := f.Stat(); err == nil {
+		size = fi.Size()
+	}
+	if err := s.st.ImportProgress(ctx, id, store.ImportCounts{Size: size}, nil); err != nil {
+		log.Warn("contacts import: could not record its size", "import_id", id, "err", err)
+	}
+	_, err := s.Import(ctx, b, f, func(p ImportProgress, skipped []store.ImportError) error {
+		return s.st.ImportProgress(ctx, id, store.ImportCounts{Rows: p.Rows, Imported: p.Imported, Created: p.Created,
+			Skipped: p.Skipped, Bytes: p.Bytes, Size: size}, skipped)
+	})
+	failure := ""
+	if err != nil {
+		failure = err.Error()
+		log.Warn("contacts import failed", "import_id", id, "err", err)
+	}
+	if err := s.st.FinishImport(ctx, id, failure); err != nil {
+		log.Error("contacts import: could not record its end", "import_id", id, "err", err)
+	}
 }

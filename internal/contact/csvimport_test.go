@@ -186,7 +186,7 @@ func TestImportBrokenQuoteAndRowWithTwoRefusals(t *testing.T) {
 	_, err := svc.Import(ctx, b, strings.NewReader("phones,consent_status,consent_source\n\"+12125550301;+12125550302\",opted_in,web_form\n"),
 		func(_ contact.ImportProgress, s []store.ImportError) error {
 			skipped = append(skipped, s...)
-			return st.ImportProgress(ctx, mustImport(t, st, b), 1, 1, 0, 0, s)
+			return st.ImportProgress(ctx, mustImport(t, st, b), store.ImportCounts{Rows: 1, Imported: 1}, s)
 		})
 	if err != nil || len(skipped) != 2 || skipped[0].Line != 2 {
 		t.Fatalf("%v %+v: want both phones refused on line 2, even from a web form", err, skipped)

@@ -155,8 +155,8 @@ func NormalizeSender(s string) (string, error) {
 // reads right).
 func fromE164(s string) *phonenumbers.PhoneNumber {
 	for l := 1; l <= 3 && l < len(s)-1; l++ {
-		cc, err := strconv.Atoi(s[1 : 1+l])
-		if err != nil || phonenumbers.GetRegionCodeForCountryCode(cc) == phonenumbers.UNKNOWN_REGION {
+		cc, err := strconv.ParseInt(s[1:1+l], 10, 32) // at most three digits
+		if err != nil || phonenumbers.GetRegionCodeForCountryCode(int(cc)) == phonenumbers.UNKNOWN_REGION {
 			continue
 		}
 		if s[1+l] == '0' {

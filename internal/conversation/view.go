@@ -19,6 +19,7 @@ type Entry struct {
 	Message  *store.ThreadMessage
 	Note     *store.Note
 	Activity *store.Activity
+	Campaign *CampaignTag // the message is a campaign's text, or a reply to one
 }
 
 // Canned is a canned response filled in for this customer.
@@ -82,8 +83,26 @@ func (s *Service) View(ctx context.Context, u store.User, id int64) (View, error
 	if err != nil {
 		return v, err
 	}
+	plain := make([]store.Message, len(msgs))
 	for i := range msgs {
-		v.History = append(v.History, Entry{At: msgs[i].CreatedAt, Message: &msgs[i]})
+		plain[i] = msgs[i].Message
+	}
+	tags := CampaignOf(plain)
+	var ids []int64
+	for _, tg := range tags {
+		ids = append(ids, tg.ID)
+	}
+	names, err := s.st.CampaignNames(ctx, ids)
+	if err != nil {
+		return v, err
+	}
+	for i := range msgs {
+		e := Entry{At: msgs[i].CreatedAt, Message: &msgs[i]}
+		if tg, ok := tags[msgs[i].ID]; ok {
+			tg.Name = names[tg.ID]
+			e.Campaign = &tg
+		}
+		v.History = append(v.History, e)
 	}
 	for i := range notes {
 		v.History = append(v.History, Entry{At: notes[i].CreatedAt, Note: &notes[i]})

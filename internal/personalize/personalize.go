@@ -427,3 +427,6 @@ func (r *Renderer) Render(d Data, link func(string) string) (string, error) {
 	defer func() { r.link = nil }()
 	return Execute(r.t, d)
 }
+
+// Missing is Missing for the renderer's template.
+func (r *Renderer) Missing(d Data) []string { return Missing(r.t, d) }

@@ -736,3 +736,21 @@ func (s *Store) Segments(ctx context.Context, brandIDs []int64, before int64, li
 	}
 	return out, nil
 }
+
+// CampaignNames returns the names of the campaigns with these ids.
+func (s *Store) CampaignNames(ctx context.Context, ids []int64) (map[int64]string, error) {
+	out := map[int64]string{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	rows, err := s.Pool.Query(ctx, `SELECT id, name FROM campaigns WHERE id = ANY($1)`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("store: campaign names: %w", err)
+	}
+	var id int64
+	var name string
+	if _, err := pgx.ForEachRow(rows, []any{&id, &name}, func() error { out[id] = name; return nil }); err != nil {
+		return nil, fmt.Errorf("store: campaign names: %w", err)
+	}
+	return out, nil
+}

@@ -250,17 +250,16 @@ type ThreadMessage struct {
 func (s *Store) RecentMessages(ctx context.Context, id int64, limit int) ([]ThreadMessage, bool, error) {
 	rows, err := s.Pool.Query(ctx, `
 		SELECT x.*, coalesce(u.email, '') FROM (
-			SELECT `+messageCols+`, origin_ref AS oref FROM messages
+			SELECT `+messageCols+` FROM messages
 			WHERE conversation_id = $1 ORDER BY id DESC LIMIT $2) x
-		LEFT JOIN users u ON u.id = CASE WHEN x.origin = 'agent' AND x.oref ~ '^[0-9]{1,18}$' THEN x.oref::bigint END
+		LEFT JOIN users u ON u.id = CASE WHEN x.origin = 'agent' AND x.origin_ref ~ '^[0-9]{1,18}$' THEN x.origin_ref::bigint END
 		ORDER BY x.id`, id, limit+1)
 	if err != nil {
 		return nil, false, fmt.Errorf("store: messages of conversation %d: %w", id, err)
 	}
 	ms, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (ThreadMessage, error) {
 		var tm ThreadMessage
-		var ref string
-		m, err := scanMessageWith(r, &ref, &tm.AgentEmail)
+		m, err := scanMessageWith(r, &tm.AgentEmail)
 		tm.Message = m
 		return tm, err
 	})

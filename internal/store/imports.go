@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // ImportRow is one checked row of a contacts import.
@@ -45,168 +46,307 @@ type ImportBatchResult struct {
 	Errors  []ImportError
 }
 
+// ImportSession is one import's connection, with its staging table: an
+// import's batches are written one after the other through it.
+type ImportSession struct {
+	conn *pgxpool.Conn
+}
+
+// NewImportSession takes a connection for an import and creates its
+// staging table (emptied at each commit). Close gives it back.
+func (s *Store) NewImportSession(ctx context.Context) (*ImportSession, error) {
+	conn, err := s.Pool.Acquire(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("store: import session: %w", err)
+	}
+	if _, err := conn.Exec(ctx, `CREATE TEMP TABLE IF NOT EXISTS import_rows (
+			idx int PRIMARY KEY, phones text[], loyalty_id text, name text, timezone text, attrs jsonb) ON COMMIT DELETE ROWS`); err != nil {
+		conn.Release()
+		return nil, fmt.Errorf("store: import session: %w", err)
+	}
+	return &ImportSession{conn: conn}, nil
+}
+
+// Close drops the staging table and gives the connection back.
+func (x *ImportSession) Close() {
+	if _, err := x.conn.Exec(context.Background(), `DROP TABLE IF EXISTS import_rows`); err != nil {
+		// A connection in a bad state is not given back to the pool.
+		_ = x.conn.Conn().Close(context.Background())
+	}
+	x.conn.Release()
+}
+
 // ImportBatch upserts a batch of rows in one transaction, set-based: the
-// rows are copied into a staging table, each is matched against the
-// contacts its phones and loyalty ID name, and the plain cases — nobody
-// known (a new contact), or exactly one contact that may take the row
-// (fields written, phones added, a loyalty ID adopted) — are written with a
-// handful of statements. Each row's phones and loyalty ID are locked first
+// rows are copied into the session's staging table, each is matched against the
+// contacts its phones and loyalty ID name (one query), and the plain cases
+// — nobody known (a new contact), or exactly one contact that may take the
+// row (fields written, phones added, a loyalty ID adopted) — are written
+// with a handful of statements: COPY for what cannot clash (new contacts
+// and their phones, consent entries), set-based upserts from the staging
+// table for the rest. Each row's phones and loyalty ID are locked first
 // with the same advisory locks the inbound path and the identity upsert
-// take, so no text creates a second contact for a phone meanwhile. A value
+// take, so no text creates a second contact for a phone meanwhile, and a
+// phone found unknown stays unknown until the batch commits. A value
 // already stored is not written again and a consent state already current
 // is not recorded again, so importing the same file twice changes nothing.
 // An opt-in never lifts an opt-out the customer texted (STOP) or the
 // carrier reported, whatever source the file names: that phone's entry is
 // refused with the reason.
-func (s *Store) ImportBatch(ctx context.Context, brandID int64, rows []ImportRow) (ImportBatchResult, error) {
+func (x *ImportSession) ImportBatch(ctx context.Context, brandID int64, rows []ImportRow) (ImportBatchResult, error) {
 	var res ImportBatchResult
 	if len(rows) == 0 {
 		return res, nil
 	}
+	// Rows sharing a phone or loyalty ID with another row of the batch go to
+	// the identity rules one by one.
+	owner := map[string]int{}
+	shared := make([]bool, len(rows))
 	var keys []string
-	for _, r := range rows {
-		keys = append(keys, r.Phones...)
+	for i, r := range rows {
+		ks := r.Phones
 		if r.LoyaltyID != "" {
-			keys = append(keys, "loyalty:"+r.LoyaltyID)
+			ks = append(slices.Clip(ks), "loyalty:"+r.LoyaltyID)
+		}
+		for _, k := range ks {
+			if j, ok := owner[k]; ok && j != i {
+				shared[i], shared[j] = true, true
+				continue
+			}
+			owner[k] = i
+			keys = append(keys, k)
 		}
 	}
 	slices.Sort(keys)
 	keys = slices.Compact(keys)
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, x.conn, func(tx pgx.Tx) error {
 		res = ImportBatchResult{}
 		if _, err := tx.Exec(ctx, `SELECT count(pg_advisory_xact_lock(hashtextextended(k, 7))) FROM unnest($1::text[]) k`, keys); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `CREATE TEMP TABLE import_rows (
-				idx int PRIMARY KEY, line bigint, phones text[], loyalty_id text, name text, timezone text, attrs jsonb,
-				c_purpose text, c_status text, c_source text, c_evidence text, c_at timestamptz,
-				kind text, contact_id bigint) ON COMMIT DROP`); err != nil {
-			return err
-		}
+		attrs := make([]string, len(rows))
 		src := make([][]any, len(rows))
 		for i, r := range rows {
-			attrs, err := json.Marshal(r.Attributes)
-			if err != nil {
-				return err
+			a := []byte(`{}`)
+			if r.Attributes != nil {
+				var err error
+				if a, err = json.Marshal(r.Attributes); err != nil {
+					return err
+				}
 			}
-			if r.Attributes == nil {
-				attrs = []byte(`{}`)
-			}
-			row := []any{i, r.Line, r.Phones, nullIf(r.LoyaltyID), r.Name, r.Timezone, string(attrs), nil, nil, nil, nil, nil}
-			if c := r.Consent; c != nil {
-				row[7], row[8], row[9], row[10], row[11] = c.Purpose, c.Status, c.Source, c.Evidence, c.At
-			}
-			src[i] = row
+			attrs[i] = string(a)
+			src[i] = []any{i, r.Phones, nullIf(r.LoyaltyID), r.Name, r.Timezone, attrs[i]}
 		}
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"import_rows"}, []string{"idx", "line", "phones", "loyalty_id", "name", "timezone", "attrs",
-			"c_purpose", "c_status", "c_source", "c_evidence", "c_at"}, pgx.CopyFromRows(src)); err != nil {
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"import_rows"}, []string{"idx", "phones", "loyalty_id", "name", "timezone", "attrs"},
+			pgx.CopyFromRows(src)); err != nil {
 			return err
 		}
-		// Classify: a row sharing a phone or loyalty ID with another row of
-		// the batch, or naming several contacts, or one contact that holds
-		// another loyalty ID, goes to the identity rules one by one.
-		if _, err := tx.Exec(ctx, `
-			WITH keyed AS (
-				SELECT idx, unnest(phones) AS k FROM import_rows
-				UNION ALL SELECT idx, 'loyalty:' || loyalty_id FROM import_rows WHERE loyalty_id IS NOT NULL),
-			shared AS (SELECT DISTINCT a.idx FROM keyed a JOIN keyed b ON a.k = b.k AND a.idx <> b.idx),
-			matched AS (
-				SELECT r.idx, array_agg(DISTINCT m.id) AS ids FROM import_rows r
-				CROSS JOIN LATERAL (
-					SELECT p.contact_id AS id FROM contact_phones p WHERE p.phone = ANY(r.phones)
-					UNION SELECT c.id FROM contacts c WHERE r.loyalty_id IS NOT NULL AND c.loyalty_id = r.loyalty_id AND c.merged_into IS NULL) m
-				GROUP BY r.idx)
-			UPDATE import_rows r SET
-				kind = CASE
-					WHEN r.idx IN (SELECT idx FROM shared) THEN 'complex'
-					WHEN m.ids IS NULL THEN 'new'
-					WHEN cardinality(m.ids) = 1 AND (r.loyalty_id IS NULL OR c.loyalty_id IS NULL OR c.loyalty_id = r.loyalty_id)
-						AND c.merged_into IS NULL THEN 'update'
-					ELSE 'complex' END,
-				contact_id = CASE WHEN cardinality(m.ids) = 1 THEN m.ids[1] END
-			FROM import_rows r2
-			LEFT JOIN matched m ON m.idx = r2.idx
-			LEFT JOIN contacts c ON c.id = m.ids[1]
-			WHERE r.idx = r2.idx`); err != nil {
-			return err
-		}
-		// Two rows of the batch for one existing contact (different phones of
-		// theirs) go one by one too: a set-based update would keep only one.
-		if _, err := tx.Exec(ctx, `UPDATE import_rows SET kind = 'complex' WHERE kind = 'update' AND contact_id IN (
-				SELECT contact_id FROM import_rows WHERE kind = 'update' GROUP BY contact_id HAVING count(*) > 1)`); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `UPDATE import_rows SET contact_id = nextval(pg_get_serial_sequence('contacts', 'id')) WHERE kind = 'new'`); err != nil {
-			return err
-		}
-		tag, err := tx.Exec(ctx, `INSERT INTO contacts (id, loyalty_id, name, attributes, timezone)
-			SELECT contact_id, loyalty_id, name, attrs, timezone FROM import_rows WHERE kind = 'new' ORDER BY idx`)
+		// Who each row names: the contacts holding its phones, and the live
+		// contact with its loyalty ID.
+		mrows, err := tx.Query(ctx, `
+			SELECT r.idx, p.id, p.loyalty, p.merged FROM import_rows r, unnest(r.phones) ph,
+				LATERAL (SELECT c.id, coalesce(c.loyalty_id, '') AS loyalty, c.merged_into IS NOT NULL AS merged
+					FROM contact_phones cp JOIN contacts c ON c.id = cp.contact_id WHERE cp.phone = ph LIMIT 1) p
+			UNION
+			SELECT r.idx, l.id, l.loyalty_id, false FROM import_rows r,
+				LATERAL (SELECT id, loyalty_id FROM contacts WHERE loyalty_id = r.loyalty_id AND merged_into IS NULL LIMIT 1) l
+			WHERE r.loyalty_id IS NOT NULL`)
 		if err != nil {
 			return err
 		}
-		res.Created = int(tag.RowsAffected())
-		if _, err := tx.Exec(ctx, `INSERT INTO contact_phones (phone, contact_id)
-			SELECT DISTINCT p, r.contact_id FROM import_rows r, unnest(r.phones) p WHERE r.kind IN ('new', 'update')
-			ON CONFLICT (phone) DO NOTHING`); err != nil {
-			return err
+		type match struct {
+			ids     []int64
+			loyalty string
+			merged  bool
 		}
-		tag, err = tx.Exec(ctx, `UPDATE contacts c SET
-				name = CASE WHEN r.name <> '' THEN r.name ELSE c.name END,
-				timezone = CASE WHEN r.timezone <> '' THEN r.timezone ELSE c.timezone END,
-				attributes = c.attributes || r.attrs,
-				loyalty_id = coalesce(c.loyalty_id, r.loyalty_id),
-				updated_at = now()
-			FROM import_rows r
-			WHERE r.kind = 'update' AND c.id = r.contact_id
-			  AND ((r.name <> '' AND r.name <> c.name) OR (r.timezone <> '' AND r.timezone <> c.timezone)
-				OR NOT (c.attributes @> r.attrs) OR (c.loyalty_id IS NULL AND r.loyalty_id IS NOT NULL))`)
-		if err != nil {
-			return err
-		}
-		res.Updated = int(tag.RowsAffected())
-		// Consent, per phone: recorded when it changes the phone's state,
-		// refused when it would lift an opt-out the customer texted.
-		rows, err := tx.Query(ctx, `
-			WITH c AS (
-				SELECT r.line, p AS phone, r.c_purpose AS purpose, r.c_status AS status, r.c_source AS source, r.c_evidence AS evidence, r.c_at AS at
-				FROM import_rows r, unnest(r.phones) p WHERE r.kind IN ('new', 'update') AND r.c_status IS NOT NULL),
-			judged AS (
-				SELECT c.*,
-					(SELECT ce.status FROM consent_events ce WHERE ce.brand_id = $1 AND ce.phone = c.phone AND ce.purpose = c.purpose
-						ORDER BY ce.id DESC LIMIT 1) AS current,
-					c.status = 'opted_in' AND coalesce((SELECT max(ce.id) FROM consent_events ce
-						WHERE ce.brand_id = $1 AND ce.phone = c.phone AND ce.purpose = c.purpose AND ce.status = 'opted_out'
-						AND ce.source IN ('keyword', 'carrier')), 0) > coalesce((SELECT max(ce.id) FROM consent_events ce
-						WHERE ce.brand_id = $1 AND ce.phone = c.phone AND ce.purpose = c.purpose AND ce.status = 'opted_in'), 0) AS refused
-				FROM c),
-			ins AS (
-				INSERT INTO consent_events (brand_id, phone, purpose, status, source, evidence, created_at)
-				SELECT $1, phone, purpose, status, source, evidence, coalesce(at, now()) FROM judged
-				WHERE NOT refused AND current IS DISTINCT FROM status ORDER BY line, phone)
-			SELECT line, phone, purpose FROM judged WHERE refused ORDER BY line, phone`, brandID)
-		if err != nil {
-			return err
-		}
-		var line int64
-		var phone, purpose string
-		if _, err := pgx.ForEachRow(rows, []any{&line, &phone, &purpose}, func() error {
-			res.Errors = append(res.Errors, ImportError{Line: line, Reason: fmt.Sprintf(
-				"%s consent for %s not recorded: the customer opted out by text (or the carrier reported it), and only they can opt back in", purpose, phone)})
+		matched := map[int]*match{}
+		var idx int
+		var id int64
+		var loyalty string
+		var merged bool
+		if _, err := pgx.ForEachRow(mrows, []any{&idx, &id, &loyalty, &merged}, func() error {
+			m := matched[idx]
+			if m == nil {
+				m = &match{}
+				matched[idx] = m
+			}
+			m.ids = append(m.ids, id)
+			m.loyalty, m.merged = loyalty, merged
 			return nil
 		}); err != nil {
 			return err
 		}
-		rows, err = tx.Query(ctx, `SELECT idx FROM import_rows WHERE kind = 'complex' ORDER BY idx`)
+		const (
+			kindNew = iota + 1
+			kindUpdate
+			kindComplex
+		)
+		kind := make([]int, len(rows))
+		contactOf := make([]int64, len(rows))
+		perContact := map[int64]int{}
+		nNew := 0
+		for i, r := range rows {
+			m := matched[i]
+			switch {
+			case shared[i]:
+				kind[i] = kindComplex
+			case m == nil:
+				kind[i] = kindNew
+				nNew++
+			case len(m.ids) == 1 && !m.merged && (r.LoyaltyID == "" || m.loyalty == "" || m.loyalty == r.LoyaltyID):
+				kind[i], contactOf[i] = kindUpdate, m.ids[0]
+				perContact[m.ids[0]]++
+			default:
+				kind[i] = kindComplex
+			}
+		}
+		// Two rows of the batch for one existing contact (different phones of
+		// theirs) go one by one too: a set-based update would keep only one.
+		for i := range rows {
+			if kind[i] == kindUpdate && perContact[contactOf[i]] > 1 {
+				kind[i] = kindComplex
+			}
+		}
+		if nNew > 0 {
+			idRows, err := tx.Query(ctx, `SELECT nextval(pg_get_serial_sequence('contacts', 'id')) FROM generate_series(1, $1)`, nNew)
+			if err != nil {
+				return err
+			}
+			ids, err := pgx.CollectRows(idRows, pgx.RowTo[int64])
+			if err != nil {
+				return err
+			}
+			var cs, ps [][]any
+			for i, r := range rows {
+				if kind[i] != kindNew {
+					continue
+				}
+				contactOf[i], ids = ids[0], ids[1:]
+				cs = append(cs, []any{contactOf[i], nullIf(r.LoyaltyID), r.Name, attrs[i], r.Timezone})
+				for _, p := range r.Phones {
+					ps = append(ps, []any{p, contactOf[i]})
+				}
+			}
+			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"contacts"}, []string{"id", "loyalty_id", "name", "attributes", "timezone"}, pgx.CopyFromRows(cs)); err != nil {
+				return err
+			}
+			// Nobody held these phones when they were locked, and nobody can
+			// take them before the commit.
+			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"contact_phones"}, []string{"phone", "contact_id"}, pgx.CopyFromRows(ps)); err != nil {
+				return err
+			}
+			res.Created = len(cs)
+		}
+		var upIdx []int32
+		var upIDs []int64
+		for i := range rows {
+			if kind[i] == kindUpdate {
+				upIdx, upIDs = append(upIdx, int32(i)), append(upIDs, contactOf[i])
+			}
+		}
+		if len(upIdx) > 0 {
+			if _, err := tx.Exec(ctx, `INSERT INTO contact_phones (phone, contact_id)
+				SELECT DISTINCT p, k.id FROM unnest($1::int[], $2::bigint[]) k(idx, id) JOIN import_rows r USING (idx), unnest(r.phones) p
+				ON CONFLICT (phone) DO NOTHING`, upIdx, upIDs); err != nil {
+				return err
+			}
+			tag, err := tx.Exec(ctx, `UPDATE contacts c SET
+					name = CASE WHEN r.name <> '' THEN r.name ELSE c.name END,
+					timezone = CASE WHEN r.timezone <> '' THEN r.timezone ELSE c.timezone END,
+					attributes = c.attributes || r.attrs,
+					loyalty_id = coalesce(c.loyalty_id, r.loyalty_id),
+					updated_at = now()
+				FROM unnest($1::int[], $2::bigint[]) k(idx, id) JOIN import_rows r USING (idx)
+				WHERE c.id = k.id
+				  AND ((r.name <> '' AND r.name <> c.name) OR (r.timezone <> '' AND r.timezone <> c.timezone)
+					OR NOT (c.attributes @> r.attrs) OR (c.loyalty_id IS NULL AND r.loyalty_id IS NOT NULL))`, upIdx, upIDs)
+			if err != nil {
+				return err
+			}
+			res.Updated = int(tag.RowsAffected())
+		}
+		// Consent, per phone, in the file's order: recorded when it changes
+		// the phone's state, refused when it would lift an opt-out the
+		// customer texted or the carrier reported.
+		type entry struct {
+			line  int64
+			phone string
+			c     *ImportConsent
+		}
+		var es []entry
+		var phones, purposes, statuses []string
+		for i, r := range rows {
+			if (kind[i] != kindNew && kind[i] != kindUpdate) || r.Consent == nil {
+				continue
+			}
+			ps := slices.Clone(r.Phones)
+			slices.Sort(ps)
+			for _, p := range ps {
+				es = append(es, entry{r.Line, p, r.Consent})
+				phones, purposes, statuses = append(phones, p), append(purposes, r.Consent.Purpose), append(statuses, r.Consent.Status)
+			}
+		}
+		if len(es) == 0 {
+			return complexRows(&res, kind, kindComplex)
+		}
+		jrows, err := tx.Query(ctx, `
+			SELECT x.i, coalesce(cur.status, ''), coalesce(x.status = 'opted_in' AND lastk.status = 'opted_out', false)
+			FROM unnest($2::text[], $3::text[], $4::text[]) WITH ORDINALITY x(phone, purpose, status, i)
+			LEFT JOIN LATERAL (SELECT ce.status FROM consent_events ce WHERE ce.brand_id = $1 AND ce.phone = x.phone AND ce.purpose = x.purpose
+				ORDER BY ce.id DESC LIMIT 1) cur ON true
+			LEFT JOIN LATERAL (SELECT ce.status FROM consent_events ce WHERE ce.brand_id = $1 AND ce.phone = x.phone AND ce.purpose = x.purpose
+				AND (ce.status = 'opted_in' OR ce.source IN ('keyword', 'carrier')) ORDER BY ce.id DESC LIMIT 1) lastk
+				ON x.status = 'opted_in' AND cur.status IS NOT NULL`, brandID, phones, purposes, statuses)
 		if err != nil {
 			return err
 		}
-		res.Complex, err = pgx.CollectRows(rows, pgx.RowTo[int])
-		return err
+		var i int64
+		var current string
+		var refused bool
+		var add [][]any
+		judged := make([]bool, len(es))
+		if _, err := pgx.ForEachRow(jrows, []any{&i, &current, &refused}, func() error {
+			e := es[i-1]
+			judged[i-1] = true
+			switch {
+			case refused:
+				res.Errors = append(res.Errors, ImportError{Line: e.line, Reason: fmt.Sprintf(
+					"%s consent for %s not recorded: the customer opted out by text (or the carrier reported it), and only they can opt back in", e.c.Purpose, e.phone)})
+			case current != e.c.Status:
+				at := time.Now()
+				if e.c.At != nil {
+					at = *e.c.At
+				}
+				add = append(add, []any{brandID, e.phone, e.c.Purpose, e.c.Status, e.c.Source, e.c.Evidence, at})
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		if slices.Contains(judged, false) {
+			return errors.New("consent judgement lost a row")
+		}
+		if len(add) > 0 {
+			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"consent_events"}, []string{"brand_id", "phone", "purpose", "status", "source", "evidence", "created_at"},
+				pgx.CopyFromRows(add)); err != nil {
+				return err
+			}
+		}
+		return complexRows(&res, kind, kindComplex)
 	})
 	if err != nil {
 		return ImportBatchResult{}, fmt.Errorf("store: import batch: %w", err)
 	}
 	return res, nil
+}
+
+// complexRows lists the rows of kind complex in res.
+func complexRows(res *ImportBatchResult, kind []int, complexKind int) error {
+	for i, k := range kind {
+		if k == complexKind {
+			res.Complex = append(res.Complex, i)
+		}
+	}
+	return nil
 }
 
 func nullIf(s string) any {
@@ -229,8 +369,16 @@ type ContactImport struct {
 	Skipped    int64
 	Failure    string
 	CreatedBy  string
+	SizeBytes  int64 // of the file, 0 while unknown
+	BytesRead  int64
 	CreatedAt  time.Time
 	FinishedAt *time.Time
+}
+
+// ImportCounts is an import's progress so far.
+type ImportCounts struct {
+	Rows, Imported, Created, Skipped int64
+	Bytes, Size                      int64 // read so far, and of the whole file (0: leave the stored one)
 }
 
 // CreateImport records a starting import.
@@ -246,10 +394,11 @@ func (s *Store) CreateImport(ctx context.Context, brandID int64, filename, creat
 
 // ImportProgress records an import's counts and the rows it skipped since
 // the last call.
-func (s *Store) ImportProgress(ctx context.Context, id, rowsRead, imported, created, skipped int64, errs []ImportError) error {
+func (s *Store) ImportProgress(ctx context.Context, id int64, n ImportCounts, errs []ImportError) error {
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `UPDATE contact_imports SET rows_read = $2, imported = $3, created = $4, skipped = $5, updated_at = now()
-			WHERE id = $1`, id, rowsRead, imported, created, skipped); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE contact_imports SET rows_read = $2, imported = $3, created = $4, skipped = $5,
+				bytes_read = $6, size_bytes = CASE WHEN $7::bigint > 0 THEN $7 ELSE size_bytes END, updated_at = now()
+			WHERE id = $1`, id, n.Rows, n.Imported, n.Created, n.Skipped, n.Bytes, n.Size); err != nil {
 			return err
 		}
 		if len(errs) == 0 {
@@ -294,9 +443,9 @@ func (s *Store) FinishImport(ctx context.Context, id int64, failure string) erro
 func (s *Store) ImportByID(ctx context.Context, id int64) (ContactImport, error) {
 	var m ContactImport
 	err := s.Pool.QueryRow(ctx, `SELECT i.id, i.brand_id, b.slug, i.status, i.filename, i.rows_read, i.imported, i.created, i.skipped,
-			i.failure, i.created_by, i.created_at, i.finished_at
+			i.failure, i.created_by, i.size_bytes, i.bytes_read, i.created_at, i.finished_at
 		FROM contact_imports i JOIN brands b ON b.id = i.brand_id WHERE i.id = $1`, id).Scan(&m.ID, &m.BrandID, &m.BrandSlug, &m.Status,
-		&m.Filename, &m.RowsRead, &m.Imported, &m.Created, &m.Skipped, &m.Failure, &m.CreatedBy, &m.CreatedAt, &m.FinishedAt)
+		&m.Filename, &m.RowsRead, &m.Imported, &m.Created, &m.Skipped, &m.Failure, &m.CreatedBy, &m.SizeBytes, &m.BytesRead, &m.CreatedAt, &m.FinishedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return m, fmt.Errorf("store: import %d: %w", id, ErrNotFound)
 	}
@@ -316,6 +465,24 @@ func (s *Store) ImportErrors(ctx context.Context, id, afterLine int64, limit int
 	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[ImportError])
 	if err != nil {
 		return nil, fmt.Errorf("store: import %d errors: %w", id, err)
+	}
+	return out, nil
+}
+
+// Imports lists the imports of the brands (nil: every brand), newest
+// first, before id before (0: from the newest).
+func (s *Store) Imports(ctx context.Context, brandIDs []int64, before int64, limit int) ([]ContactImport, error) {
+	rows, err := s.Pool.Query(ctx, `SELECT i.id, i.brand_id, b.slug, i.status, i.filename, i.rows_read, i.imported, i.created, i.skipped,
+			i.failure, i.created_by, i.size_bytes, i.bytes_read, i.created_at, i.finished_at
+		FROM contact_imports i JOIN brands b ON b.id = i.brand_id
+		WHERE ($1::bigint[] IS NULL OR i.brand_id = ANY($1)) AND ($2 = 0 OR i.id < $2)
+		ORDER BY i.id DESC LIMIT $3`, brandIDs, before, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: imports: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[ContactImport])
+	if err != nil {
+		return nil, fmt.Errorf("store: imports: %w", err)
 	}
 	return out, nil
 }

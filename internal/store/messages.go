@@ -26,6 +26,7 @@ type Message struct {
 	ErrorMessage   string
 	Purpose        string
 	Origin         string
+	OriginRef      string // the agent's user id, the campaign's or trigger's id, the compliance kind
 	Segments       int
 	Encoding       string
 	StatusReason   string     // why suppressed, held, failed or unknown
@@ -35,7 +36,7 @@ type Message struct {
 }
 
 const messageCols = `id, coalesce(conversation_id, 0), brand_id, direction, body, media, from_number, to_number,
-	status, coalesce(twilio_sid, ''), coalesce(error_code, 0), error_message, purpose, origin, segments, encoding,
+	status, coalesce(twilio_sid, ''), coalesce(error_code, 0), error_message, purpose, origin, origin_ref, segments, encoding,
 	status_reason, send_at, held_until, created_at`
 
 func scanMessage(row pgx.Row) (Message, error) { return scanMessageWith(row) }
@@ -45,7 +46,7 @@ func scanMessageWith(row pgx.Row, extra ...any) (Message, error) {
 	var m Message
 	var media []byte
 	err := row.Scan(append([]any{&m.ID, &m.ConversationID, &m.BrandID, &m.Direction, &m.Body, &media, &m.From, &m.To,
-		&m.Status, &m.TwilioSID, &m.ErrorCode, &m.ErrorMessage, &m.Purpose, &m.Origin, &m.Segments, &m.Encoding,
+		&m.Status, &m.TwilioSID, &m.ErrorCode, &m.ErrorMessage, &m.Purpose, &m.Origin, &m.OriginRef, &m.Segments, &m.Encoding,
 		&m.StatusReason, &m.SendAt, &m.HeldUntil, &m.CreatedAt}, extra...)...)
 	if err != nil {
 		return m, err

@@ -123,6 +123,8 @@ func TestEveryRouteChecksScopeAndBrand(t *testing.T) {
 		{"POST", "/api/v1/campaigns/:id/resume", campaignPath(paused.ID, "/resume"), nil, true},
 		{"POST", "/api/v1/campaigns/:id/cancel", campaignPath(running.ID, "/cancel"), nil, true},
 		{"GET", "/api/v1/campaigns/:id/recipients", campaignPath(cp.ID, "/recipients"), nil, true},
+		{"POST", "/api/v1/campaigns/:id/preview", campaignPath(cp.ID, "/preview"), map[string]any{"phone": phone}, true},
+		{"POST", "/api/v1/campaigns/:id/test", campaignPath(cp.ID, "/test"), map[string]any{"phone": phone}, true},
 		{"POST", "/api/v1/segments", "/api/v1/segments", map[string]any{"brand": "demohotel", "name": "Silver", "filter": map[string]any{}}, true},
 		{"GET", "/api/v1/segments", "/api/v1/segments?brand=demohotel", nil, true},
 		{"GET", "/api/v1/segments/:id", fmt.Sprintf("/api/v1/segments/%d", seg.ID), nil, true},

@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/parleyhq/parley/internal/campaign"
+	"github.com/parleyhq/parley/internal/outbound"
 	"github.com/parleyhq/parley/internal/store"
 	"github.com/parleyhq/parley/internal/web/apierr"
 )
@@ -330,5 +331,57 @@ func (h *Handlers) campaignRecipients(c echo.Context) error {
 			out[i] = recipientJSON(r)
 		}
 		return page(c, out, limit, "after", func(r recipientJSON) int64 { return r.ContactID })
+	})
+}
+
+// previewCampaign: POST /api/v1/campaigns/{id}/preview {"phone" |
+// "contact_id"} — the campaign's texts filled in for that person, and
+// whether they would get it now.
+func (h *Handlers) previewCampaign(c echo.Context) error {
+	return h.withCampaign(c, func(cp store.Campaign) error {
+		var in struct {
+			Phone     string `json:"phone"`
+			ContactID int64  `json:"contact_id"`
+		}
+		if bad := decodeJSON(c, &in); bad != nil {
+			return apierr.Write(c, bad)
+		}
+		b, err := h.st.BrandBySlug(c.Request().Context(), cp.BrandSlug)
+		if err != nil {
+			return h.internal(c, err)
+		}
+		p, err := h.campaigns.Preview(c.Request().Context(), b, cp, in.Phone, in.ContactID)
+		if err != nil {
+			return h.campaignFail(c, err)
+		}
+		return ok(c, http.StatusOK, p)
+	})
+}
+
+// testCampaign: POST /api/v1/campaigns/{id}/test {"phone", "variant"} —
+// one variant, filled in for that phone's contact, texted to it now.
+func (h *Handlers) testCampaign(c echo.Context) error {
+	return h.withCampaign(c, func(cp store.Campaign) error {
+		var in struct {
+			Phone   string `json:"phone"`
+			Variant int    `json:"variant"`
+		}
+		if bad := decodeJSON(c, &in); bad != nil {
+			return apierr.Write(c, bad)
+		}
+		b, err := h.st.BrandBySlug(c.Request().Context(), cp.BrandSlug)
+		if err != nil {
+			return h.internal(c, err)
+		}
+		q, err := h.campaigns.TestSend(c.Request().Context(), b, cp, in.Phone, in.Variant)
+		var fe *outbound.FieldError
+		if errors.As(err, &fe) {
+			return apierr.Write(c, apierr.Field(fe.Code, fe.Field, "%s", fe.Msg))
+		}
+		if err != nil {
+			return h.campaignFail(c, err)
+		}
+		return ok(c, http.StatusAccepted, queuedJSON{ID: q.ID, ConversationID: q.ConversationID, Status: q.Status,
+			Segments: q.Segments, Encoding: q.Encoding})
 	})
 }

@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -33,6 +32,8 @@ type importJSON struct {
 	Created    int64             `json:"created"`
 	Skipped    int64             `json:"skipped"`
 	Failure    string            `json:"failure,omitempty"`
+	SizeBytes  int64             `json:"size_bytes"`
+	BytesRead  int64             `json:"bytes_read"`
 	Errors     []importErrorJSON `json:"errors"`
 	CreatedAt  time.Time         `json:"created_at"`
 	FinishedAt *time.Time        `json:"finished_at"`
@@ -85,35 +86,12 @@ func (h *Handlers) importContacts(c echo.Context) error {
 		discard(f)
 		return h.internal(c, err)
 	}
-	go h.runImport(context.WithoutCancel(ctx), id, b, f)
+	go contact.NewService(h.st).RunImport(context.WithoutCancel(ctx), h.log, id, b, f)
 	m, err := h.st.ImportByID(ctx, id)
 	if err != nil {
 		return h.internal(c, err)
 	}
 	return ok(c, http.StatusAccepted, importOut(m, nil))
-}
-
-// runImport imports the spooled file and records its progress.
-func (h *Handlers) runImport(ctx context.Context, id int64, b store.Brand, f *os.File) {
-	defer discard(f)
-	defer func() {
-		// A bug in one import must not take the server down with it.
-		if v := recover(); v != nil {
-			h.log.Error("contacts import panicked", "import_id", id, "panic", v)
-			_ = h.st.FinishImport(ctx, id, fmt.Sprint("internal error: ", v))
-		}
-	}()
-	_, err := contact.NewService(h.st).Import(ctx, b, f, func(p contact.ImportProgress, skipped []store.ImportError) error {
-		return h.st.ImportProgress(ctx, id, p.Rows, p.Imported, p.Created, p.Skipped, skipped)
-	})
-	failure := ""
-	if err != nil {
-		failure = err.Error()
-		h.log.Warn("contacts import failed", "import_id", id, "err", err)
-	}
-	if err := h.st.FinishImport(ctx, id, failure); err != nil {
-		h.log.Error("contacts import: could not record its end", "import_id", id, "err", err)
-	}
 }
 
 // maxImportErrors is how many skipped rows an import's answer lists.
@@ -146,7 +124,7 @@ func (h *Handlers) getImport(c echo.Context) error {
 
 func importOut(m store.ContactImport, errs []store.ImportError) importJSON {
 	out := importJSON{ID: m.ID, Brand: m.BrandSlug, Status: m.Status, Rows: m.RowsRead, Imported: m.Imported, Created: m.Created,
-		Skipped: m.Skipped, Failure: m.Failure, Errors: []importErrorJSON{}, CreatedAt: m.CreatedAt, FinishedAt: m.FinishedAt}
+		Skipped: m.Skipped, Failure: m.Failure, SizeBytes: m.SizeBytes, BytesRead: m.BytesRead, Errors: []importErrorJSON{}, CreatedAt: m.CreatedAt, FinishedAt: m.FinishedAt}
 	for _, e := range errs {
 		out.Errors = append(out.Errors, importErrorJSON(e))
 	}

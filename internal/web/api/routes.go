@@ -57,6 +57,8 @@ var apiRoutes = []route{
 	{http.MethodPost, "/campaigns/:id/resume", auth.CampaignsWrite, true, (*Handlers).resumeCampaign},
 	{http.MethodPost, "/campaigns/:id/cancel", auth.CampaignsWrite, true, (*Handlers).cancelCampaign},
 	{http.MethodGet, "/campaigns/:id/recipients", auth.ContactsRead, false, (*Handlers).campaignRecipients},
+	{http.MethodPost, "/campaigns/:id/preview", auth.ContactsRead, true, (*Handlers).previewCampaign},
+	{http.MethodPost, "/campaigns/:id/test", auth.CampaignsWrite, true, (*Handlers).testCampaign},
 	{http.MethodPost, "/segments", auth.CampaignsWrite, true, (*Handlers).createSegment},
 	{http.MethodGet, "/segments", "", false, (*Handlers).listSegments},
 	{http.MethodGet, "/segments/:id", "", false, (*Handlers).getSegment},

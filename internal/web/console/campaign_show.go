@@ -1,6 +1,9 @@
 package console
 
 import (
+	"errors"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -21,7 +24,38 @@ func (h *Handlers) campaignShow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if who := strings.TrimSpace(c.QueryParam("preview")); who != "" {
+		data["PreviewFor"] = who
+		if err := h.preview(c, cp, who, data); err != nil {
+			return err
+		}
+	}
 	return h.render(c, 200, "campaign", data)
+}
+
+// preview fills the campaign in for who (a phone, or a contact id) into
+// data: Preview, or PreviewError for a phone or id that names nobody.
+func (h *Handlers) preview(c echo.Context, cp store.Campaign, who string, data map[string]any) error {
+	ctx := c.Request().Context()
+	b, err := h.Store.BrandBySlug(ctx, cp.BrandSlug)
+	if err != nil {
+		return err
+	}
+	phone, id := who, int64(0)
+	if n, err := strconv.ParseInt(who, 10, 64); err == nil && n > 0 && len(who) < 10 {
+		phone, id = "", n // a short number is a contact id; a phone has at least 10 digits
+	}
+	p, err := h.Campaigns.Preview(ctx, b, cp, phone, id)
+	var fe *campaign.FieldError
+	switch {
+	case errors.As(err, &fe):
+		data["PreviewError"] = fe.Error()
+	case err != nil:
+		return err
+	default:
+		data["Preview"] = p
+	}
+	return nil
 }
 
 func (h *Handlers) campaignData(c echo.Context, cp store.Campaign) (map[string]any, error) {

@@ -71,6 +71,7 @@ func (h *Handlers) Routes() []Route {
 	rs = append(rs, h.inboxRoutes()...)
 	rs = append(rs, h.adminRoutes()...)
 	rs = append(rs, h.campaignRoutes()...)
+	rs = append(rs, h.importRoutes()...)
 	rs = append(rs, h.contactRoutes()...)
 	rs = append(rs, h.accountRoutes()...)
 	return rs
@@ -102,8 +103,15 @@ func (h *Handlers) Register(e *echo.Echo) {
 		h.assets = append(h.assets, asset{name: a, body: b})
 	}
 	// Every console route reads at most 64 KiB of body (413 beyond), before
-	// any handler or authentication runs.
-	g := e.Group("", securityHeaders, middleware.BodyLimit("64K"))
+	// any handler or authentication runs; a file upload at most its own
+	// limit.
+	upload := func(c echo.Context) bool {
+		return c.Request().Method == http.MethodPost && c.Path() == "/contacts/import"
+	}
+	g := e.Group("", securityHeaders,
+		middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: "64K", Skipper: upload}),
+		middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: strconv.Itoa(maxUploadBytes>>20+1) + "M",
+			Skipper: func(c echo.Context) bool { return !upload(c) }}))
 	g.GET("/static/console.css", h.asset("console.css", "text/css; charset=utf-8"))
 	g.GET("/static/console.js", h.asset("console.js", "text/javascript; charset=utf-8"))
 	g.GET("/favicon.ico", func(c echo.Context) error { return c.NoContent(http.StatusNoContent) })

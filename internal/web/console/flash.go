@@ -31,6 +31,7 @@ var flashes = map[string]string{
 	"campaign_paused":    "Campaign paused: nothing more goes until you resume it",
 	"campaign_resumed":   "Campaign resumed where it stopped",
 	"campaign_canceled":  "Campaign canceled",
+	"campaign_test_sent": "Test text queued: it goes to that phone in a moment",
 }
 
 // flashText is the sentence of a flash code, "" for an unknown one.

@@ -20,11 +20,13 @@ func (h *Handlers) campaignRoutes() []Route {
 	return []Route{
 		{http.MethodGet, "/campaigns", auth.Marketing, h.campaignsShow},
 		{http.MethodPost, "/campaigns", auth.Marketing, h.campaignCreate},
+		{http.MethodPost, "/campaigns/audience-count", auth.Marketing, h.campaignAudienceCount},
 		{http.MethodGet, "/campaigns/:id", auth.Marketing, h.campaignShow},
 		{http.MethodPost, "/campaigns/:id/schedule", auth.Marketing, h.campaignSchedule},
 		{http.MethodPost, "/campaigns/:id/pause", auth.Marketing, h.campaignPause},
 		{http.MethodPost, "/campaigns/:id/resume", auth.Marketing, h.campaignResume},
 		{http.MethodPost, "/campaigns/:id/cancel", auth.Marketing, h.campaignCancel},
+		{http.MethodPost, "/campaigns/:id/test", auth.Marketing, h.campaignTestSend},
 	}
 }
 

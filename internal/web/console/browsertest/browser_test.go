@@ -515,3 +515,70 @@ func TestAdminToldOfMissedTargetOnAnyPage(t *testing.T) {
 	}
 	w.noScriptRan(t, "the missed-target notice")
 }
+
+// The new-campaign form counts its audience live while the marketer
+// narrows it, in the real browser.
+func TestCampaignAudienceCountedLive(t *testing.T) {
+	t.Parallel()
+	env := apptest.New(t, apptest.Options{})
+	ctx := context.Background()
+	for i, tier := range []string{"gold", "gold", "silver", "gold"} {
+		phone := fmt.Sprintf("+1212555090%d", i)
+		var id int64
+		if err := env.Store.Pool.QueryRow(ctx, `INSERT INTO contacts (name, attributes) VALUES ('Ana', jsonb_build_object('tier', $1::text)) RETURNING id`, tier).Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := env.Store.Pool.Exec(ctx, `INSERT INTO contact_phones (phone, contact_id) VALUES ($1, $2)`, phone, id); err != nil {
+			t.Fatal(err)
+		}
+		status := "opted_in"
+		if i == 3 {
+			status = "opted_out"
+		}
+		if _, err := env.Store.Pool.Exec(ctx, `INSERT INTO consent_events (brand_id, phone, purpose, status, source, evidence) VALUES ($1, $2, 'marketing', $3, 'import', 'test')`,
+			env.Brand.ID, phone, status); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w := newWorld(t, env)
+	w.signIn(t)
+	if _, err := env.Store.Pool.Exec(ctx, `UPDATE users SET role = 'marketer' WHERE email = $1`, agentEmail); err != nil {
+		t.Fatal(err)
+	}
+	w.run(t, "open the campaigns page", chromedp.Navigate(env.PublicURL+"/campaigns"), chromedp.WaitVisible(`#audience-count`))
+	w.eventually(t, "everyone opted in counted", `document.getElementById("audience-count").textContent === "Reaches 3 people now; left out: 1 opted out."`)
+	w.run(t, "narrow to silver", chromedp.SendKeys(`input[name="tiers"]`, "silver"))
+	w.eventually(t, "the silver member counted", `document.getElementById("audience-count").textContent === "Reaches 1 person now."`)
+	w.run(t, "a bad condition", chromedp.SendKeys(`textarea[name="conditions"]`, "points >= lots"))
+	w.eventually(t, "the mistake shown", `document.getElementById("audience-count").classList.contains("error")`)
+	w.noScriptRan(t, "the live audience count")
+}
+
+// A marketer uploads a CSV in the real browser and watches the import's
+// page fill in by itself, to a full bar and the link to its error report.
+func TestImportProgressInBrowser(t *testing.T) {
+	t.Parallel()
+	env := apptest.New(t, apptest.Options{})
+	file := filepath.Join(t.TempDir(), "members.csv")
+	var b strings.Builder
+	b.WriteString("phone,name\n")
+	for i := 0; i < 3000; i++ {
+		fmt.Fprintf(&b, "+1646%07d,Member %d\n", 2_000_000+i, i)
+	}
+	b.WriteString("not a phone,Nobody\n")
+	if err := os.WriteFile(file, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	w := newWorld(t, env)
+	w.signIn(t)
+	if _, err := env.Store.Pool.Exec(context.Background(), `UPDATE users SET role = 'marketer' WHERE email = $1`, agentEmail); err != nil {
+		t.Fatal(err)
+	}
+	w.run(t, "open the import page", chromedp.Navigate(env.PublicURL+"/contacts/import"), chromedp.WaitVisible(`input[type="file"]`))
+	w.run(t, "choose the file", chromedp.SetUploadFiles(`input[type="file"]`, []string{file}, chromedp.ByQuery))
+	w.run(t, "upload", chromedp.Click(`form[action="/contacts/import"] button[type="submit"]`, chromedp.ByQuery), chromedp.WaitVisible(`#import-progress`, chromedp.ByQuery))
+	w.eventually(t, "the import completed on screen", `document.querySelector("#import-progress .state-completed") !== null &&
+		document.getElementById("import-bar").value === 100 && document.getElementById("import-imported").textContent === "3000" &&
+		document.getElementById("import-skipped").textContent === "1" && !!document.getElementById("import-errors")`)
+	w.noScriptRan(t, "the import page")
+}
