@@ -40,12 +40,16 @@ type SendCandidate struct {
 	CampaignState string
 }
 
+// The phone's contact is a LATERAL lookup with LIMIT 1, not a join: right
+// after a bulk load the tables' statistics are stale, and a join was
+// planned as a hash of every contact phone for each claim, a cost that grew
+// with the size of the campaign.
 const candidateSelect = `
 		SELECT m.id, coalesce(m.conversation_id, 0), m.brand_id, m.direction, m.body, m.media, m.from_number, m.to_number,
 			m.status, coalesce(m.twilio_sid, ''), coalesce(m.error_code, 0), m.error_message, m.purpose, m.origin,
 			m.segments, m.encoding, m.created_at,
 			coalesce(m.queue, 'replies'), m.origin_ref, m.send_at, m.attempts,
-			coalesce(cp.contact_id, 0), coalesce(ct.timezone, ''), b.name, b.timezone, b.quiet_start, b.quiet_end, b.marketing_cap,
+			coalesce(cp.contact_id, 0), coalesce(cp.timezone, ''), b.name, b.timezone, b.quiet_start, b.quiet_end, b.marketing_cap,
 			coalesce((SELECT ce.status FROM consent_events ce WHERE ce.brand_id = m.brand_id AND ce.phone = m.to_number
 				AND ce.purpose = 'marketing' ORDER BY ce.id DESC LIMIT 1), ''),
 			coalesce((SELECT ce.status FROM consent_events ce WHERE ce.brand_id = m.brand_id AND ce.phone = m.to_number
@@ -58,8 +62,8 @@ const candidateSelect = `
 			(SELECT cv.last_inbound_at FROM conversations cv WHERE cv.id = m.conversation_id),
 			CASE WHEN m.origin = 'campaign' AND m.origin_ref ~ '^[0-9]{1,18}$' THEN coalesce((SELECT c.state FROM campaigns c WHERE c.id = m.origin_ref::bigint), '') ELSE '' END
 		JOIN brands b ON b.id = m.brand_id
-		LEFT JOIN contact_phones cp ON cp.phone = m.to_number
-		LEFT JOIN contacts ct ON ct.id = cp.contact_id`
+		LEFT JOIN LATERAL (SELECT p.contact_id, p.undeliverable, ct.timezone FROM contact_phones p
+			LEFT JOIN contacts ct ON ct.id = p.contact_id WHERE p.phone = m.to_number LIMIT 1) cp ON true`
 
 // campaignRunning: a campaign's text may be claimed only while its
 // campaign runs. Pause and cancel take back the texts no sender holds; one
@@ -126,9 +130,13 @@ func (s *Store) ClaimManyForSend(ctx context.Context, ids []int64, token int64) 
 	q := `WITH m AS (
 			UPDATE messages SET status = 'sending', sending_at = now(), attempts = attempts + 1,
 				held_until = NULL, status_reason = '', updated_at = now(), claim_token = $2
-			WHERE id = ANY($1) AND direction = 'outbound' AND status IN ('queued', 'held')
+			WHERE id = ANY($1) AND direction = 'outbound' AND (status || '') IN ('queued', 'held')
 			  AND (send_at IS NULL OR send_at <= now()) AND ` + campaignRunning + `
 			RETURNING *)` + strings.Replace(candidateSelect, "\t\tJOIN brands b", "\t\tFROM m\n\t\tJOIN brands b", 1)
+	// (status || ''): the ids are the way in, never the index of every queued
+	// text. With stale statistics (a campaign's texts just inserted) the
+	// planner took messages_outbox and filtered thousands of queued texts
+	// for each claim of a few dozen.
 	out := make(map[int64]SendCandidate, len(ids))
 	b.Queue(q, ids, token).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
