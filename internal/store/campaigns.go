@@ -761,3 +761,12 @@ func (s *Store) CampaignNames(ctx context.Context, ids []int64) (map[int64]strin
 	}
 	return out, nil
 }
+
+// AnalyzeCampaignTables refreshes the planner's statistics of the tables a
+// campaign's fan-out grows (see campaign.Runner).
+func (s *Store) AnalyzeCampaignTables(ctx context.Context) error {
+	if _, err := s.Pool.Exec(ctx, `ANALYZE messages, conversations, campaign_recipients`); err != nil {
+		return fmt.Errorf("store: analyze campaign tables: %w", err)
+	}
+	return nil
+}
