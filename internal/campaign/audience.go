@@ -97,10 +97,7 @@ func ParseAudience(raw []byte, prefix, country string) (Audience, error) {
 			a.Attributes[k] = c
 		}
 	}
-	for i, p := range a.Phones {
-		if len(a.Phones) > MaxListed {
-			break // Compile says so
-		}
+	for i, p := range a.Phones[:min(len(a.Phones), MaxListed)] { // Compile refuses a longer list
 		e, err := contact.NormalizePhone(p, country)
 		if err != nil {
 			return a, fieldErr(fmt.Sprintf("%sphones[%d]", prefix, i), "%q is not a phone number: %v", p, err)

@@ -286,7 +286,8 @@ func (x *ImportSession) ImportBatch(ctx context.Context, brandID int64, rows []I
 			}
 		}
 		if len(es) == 0 {
-			return complexRows(&res, kind, kindComplex)
+			complexRows(&res, kind, kindComplex)
+			return nil
 		}
 		jrows, err := tx.Query(ctx, `
 			SELECT x.i, coalesce(cur.status, ''), coalesce(x.status = 'opted_in' AND lastk.status = 'opted_out', false)
@@ -331,7 +332,8 @@ func (x *ImportSession) ImportBatch(ctx context.Context, brandID int64, rows []I
 				return err
 			}
 		}
-		return complexRows(&res, kind, kindComplex)
+		complexRows(&res, kind, kindComplex)
+		return nil
 	})
 	if err != nil {
 		return ImportBatchResult{}, fmt.Errorf("store: import batch: %w", err)
@@ -340,13 +342,12 @@ func (x *ImportSession) ImportBatch(ctx context.Context, brandID int64, rows []I
 }
 
 // complexRows lists the rows of kind complex in res.
-func complexRows(res *ImportBatchResult, kind []int, complexKind int) error {
+func complexRows(res *ImportBatchResult, kind []int, complexKind int) {
 	for i, k := range kind {
 		if k == complexKind {
 			res.Complex = append(res.Complex, i)
 		}
 	}
-	return nil
 }
 
 func nullIf(s string) any {

@@ -3,14 +3,12 @@ package console
 import (
 	"errors"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/parleyhq/parley/internal/campaign"
-	"github.com/parleyhq/parley/internal/store"
 )
 
 // campaignCreate: POST /campaigns — a draft from the form: brand, name,
@@ -25,19 +23,12 @@ func (h *Handlers) campaignCreate(c echo.Context) error {
 		data["Error"] = msg
 		return h.render(c, status, "campaigns", data)
 	}
-	b, err := h.Store.BrandBySlug(ctx, c.FormValue("brand"))
-	if errors.Is(err, store.ErrNotFound) {
-		return fail(http.StatusBadRequest, "brand: choose a brand")
-	}
+	b, status, msg, err := h.formBrand(c)
 	if err != nil {
 		return err
 	}
-	brands, err := h.Conversations.Brands(ctx, session(c).User)
-	if err != nil {
-		return err
-	}
-	if brands != nil && !slices.Contains(brands, b.ID) {
-		return fail(http.StatusForbidden, "you do not have access to that brand")
+	if status != 0 {
+		return fail(status, msg)
 	}
 	var bodies []string
 	for i := 1; i <= campaign.MaxVariants; i++ {

@@ -4,6 +4,8 @@ import (
 	"strconv"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/parleyhq/parley/internal/store"
 )
 
 // campaignsShow: GET /campaigns — the campaigns of the user's brands,
@@ -24,11 +26,7 @@ func (h *Handlers) campaignsData(c echo.Context) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	next := ""
-	if len(cs) > pageSize {
-		cs = cs[:pageSize]
-		next = "/campaigns?before=" + strconv.FormatInt(cs[len(cs)-1].ID, 10)
-	}
+	cs, next := olderPage(cs, pageSize, "/campaigns", func(c store.Campaign) int64 { return c.ID })
 	visible, err := h.Conversations.VisibleBrands(ctx, session(c).User)
 	if err != nil {
 		return nil, err

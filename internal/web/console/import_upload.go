@@ -2,18 +2,15 @@ package console
 
 import (
 	"context"
-	"errors"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/parleyhq/parley/internal/contact"
-	"github.com/parleyhq/parley/internal/store"
 )
 
 // maxUploadBytes bounds a CSV uploaded in the console (larger files: the
@@ -33,23 +30,13 @@ func (h *Handlers) importUpload(c echo.Context) error {
 		data["Error"] = msg
 		return h.render(c, status, "imports", data)
 	}
-	c.Request().Body = http.MaxBytesReader(c.Response(), c.Request().Body, maxUploadBytes+1<<20)
-	b, err := h.Store.BrandBySlug(ctx, c.FormValue("brand"))
-	var tooBig *http.MaxBytesError
-	switch {
-	case errors.As(err, &tooBig):
-		return fail(http.StatusRequestEntityTooLarge, "file: over "+strconv.Itoa(maxUploadBytes>>20)+" MB: import it with `parley contacts import`")
-	case errors.Is(err, store.ErrNotFound):
-		return fail(http.StatusBadRequest, "brand: choose a brand")
-	case err != nil:
-		return err
-	}
-	brands, err := h.Conversations.Brands(ctx, session(c).User)
+	// The body is bounded (413) before any handler runs (Register).
+	b, status, msg, err := h.formBrand(c)
 	if err != nil {
 		return err
 	}
-	if brands != nil && !slices.Contains(brands, b.ID) {
-		return fail(http.StatusForbidden, "you do not have access to that brand")
+	if status != 0 {
+		return fail(status, msg)
 	}
 	fh, err := c.FormFile("file")
 	if err != nil {

@@ -4,6 +4,8 @@ import (
 	"strconv"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/parleyhq/parley/internal/store"
 )
 
 // importsShow: GET /contacts/import — the upload form and the imports of
@@ -24,11 +26,7 @@ func (h *Handlers) importsData(c echo.Context) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	next := ""
-	if len(ims) > pageSize {
-		ims = ims[:pageSize]
-		next = "/contacts/import?before=" + strconv.FormatInt(ims[len(ims)-1].ID, 10)
-	}
+	ims, next := olderPage(ims, pageSize, "/contacts/import", func(m store.ContactImport) int64 { return m.ID })
 	visible, err := h.Conversations.VisibleBrands(ctx, session(c).User)
 	if err != nil {
 		return nil, err

@@ -115,3 +115,14 @@ func pathID(c echo.Context) (int64, bool) {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	return id, err == nil && id > 0
 }
+
+// olderPage cuts a newest-first list read with one row more than size to
+// size, and gives the link to the next (older) page: path?before=<last
+// id>, or "" when there is none.
+func olderPage[T any](rows []T, size int, path string, id func(T) int64) ([]T, string) {
+	if len(rows) <= size {
+		return rows, ""
+	}
+	rows = rows[:size]
+	return rows, path + "?before=" + strconv.FormatInt(id(rows[len(rows)-1]), 10)
+}

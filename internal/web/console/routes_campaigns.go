@@ -44,12 +44,11 @@ func (h *Handlers) pathCampaign(c echo.Context) (store.Campaign, error) {
 	if err != nil {
 		return cp, err
 	}
-	brands, err := h.Conversations.Brands(c.Request().Context(), session(c).User)
-	if err != nil {
+	if ok, err := h.mayUse(c, cp.BrandID); err != nil || !ok {
+		if err == nil {
+			err = echo.NewHTTPError(http.StatusForbidden, "you do not have access to that brand")
+		}
 		return cp, err
-	}
-	if brands != nil && !slices.Contains(brands, cp.BrandID) {
-		return cp, echo.NewHTTPError(http.StatusForbidden, "you do not have access to that brand")
 	}
 	return cp, nil
 }
@@ -117,4 +116,29 @@ func commaList(s string) []string {
 		}
 	}
 	return out
+}
+
+// mayUse says whether the signed-in user may see brand id (admins and
+// users of every brand: always).
+func (h *Handlers) mayUse(c echo.Context, id int64) (bool, error) {
+	brands, err := h.Conversations.Brands(c.Request().Context(), session(c).User)
+	return brands == nil || slices.Contains(brands, id), err
+}
+
+// formBrand resolves a form's brand field to a brand the user may use. A
+// status other than 0 is a refusal to show with msg: 400 for no or an
+// unknown brand, 403 for another brand's.
+func (h *Handlers) formBrand(c echo.Context) (b store.Brand, status int, msg string, err error) {
+	b, err = h.Store.BrandBySlug(c.Request().Context(), c.FormValue("brand"))
+	if errors.Is(err, store.ErrNotFound) {
+		return b, http.StatusBadRequest, "brand: choose a brand", nil
+	}
+	if err != nil {
+		return b, 0, "", err
+	}
+	ok, err := h.mayUse(c, b.ID)
+	if err == nil && !ok {
+		return b, http.StatusForbidden, "you do not have access to that brand", nil
+	}
+	return b, 0, "", err
 }

@@ -3,7 +3,6 @@ package console
 import (
 	"errors"
 	"net/http"
-	"slices"
 
 	"github.com/labstack/echo/v4"
 
@@ -36,12 +35,11 @@ func (h *Handlers) pathImport(c echo.Context) (store.ContactImport, error) {
 	if err != nil {
 		return m, err
 	}
-	brands, err := h.Conversations.Brands(c.Request().Context(), session(c).User)
-	if err != nil {
+	if ok, err := h.mayUse(c, m.BrandID); err != nil || !ok {
+		if err == nil {
+			err = echo.NewHTTPError(http.StatusForbidden, "you do not have access to that brand")
+		}
 		return m, err
-	}
-	if brands != nil && !slices.Contains(brands, m.BrandID) {
-		return m, echo.NewHTTPError(http.StatusForbidden, "you do not have access to that brand")
 	}
 	return m, nil
 }
