@@ -28,9 +28,11 @@ import (
 	"github.com/parleyhq/parley/internal/inbound"
 	"github.com/parleyhq/parley/internal/metrics"
 	"github.com/parleyhq/parley/internal/outbound"
+	"github.com/parleyhq/parley/internal/question"
 	"github.com/parleyhq/parley/internal/queue"
 	"github.com/parleyhq/parley/internal/realtime"
 	"github.com/parleyhq/parley/internal/store"
+	"github.com/parleyhq/parley/internal/trigger"
 	"github.com/parleyhq/parley/internal/web"
 	"github.com/parleyhq/parley/internal/web/api"
 	"github.com/parleyhq/parley/internal/web/console"
@@ -62,8 +64,13 @@ type App struct {
 	// worker) starts and fans them out.
 	Campaigns      *campaign.Service
 	CampaignRunner *campaign.Runner
-	Echo           *echo.Echo    // nil in a worker-only process
-	Hub            *realtime.Hub // live console updates; nil in a worker-only process
+	// Triggers takes events in and keeps the rules; TriggerRunner (with the
+	// worker) sends due runs, evaluates date rules and reads answers.
+	Triggers      *trigger.Service
+	TriggerRunner *trigger.Runner
+	Answers       *question.Processor
+	Echo          *echo.Echo    // nil in a worker-only process
+	Hub           *realtime.Hub // live console updates; nil in a worker-only process
 
 	opt      Options
 	redisOpt *redis.Options
@@ -94,6 +101,9 @@ type Options struct {
 	DispatchEvery time.Duration
 	// CampaignEvery sets the campaign runner's pace (default 500 ms).
 	CampaignEvery time.Duration
+	// TriggerEvery sets the trigger runner's and answer processor's pace
+	// (default 500 ms).
+	TriggerEvery time.Duration
 }
 
 // Build connects to Postgres and Redis and assembles every service.
@@ -154,6 +164,12 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options
 	a.Campaigns = campaign.NewService(st, a.Outbox, cfg.PublicURL)
 	a.Campaigns.Now, a.Campaigns.Log = opt.Now, log
 	a.CampaignRunner = campaign.NewRunner(a.Campaigns, log)
+	a.Triggers = trigger.NewService(st, log)
+	a.Triggers.Now = opt.Now
+	a.TriggerRunner = trigger.NewRunner(a.Triggers, a.Outbox, log)
+	a.TriggerRunner.Dates = trigger.NewDates(a.Triggers)
+	a.Answers = question.NewProcessor(st, a.Outbox, log)
+	a.TriggerRunner.Extra = append(a.TriggerRunner.Extra, func(ctx context.Context) { a.Answers.Pass(ctx) })
 	if opt.WorkerOnly {
 		return a, nil
 	}
@@ -175,7 +191,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options
 	}
 	a.Inbound = inbound.NewService(st, brands, spool, a.Statuses, log, a.Metrics, inOpt)
 	a.Hub = realtime.New(st, log)
-	apiHandlers := api.New(st, log, a.Outbox, a.Routing, a.Campaigns)
+	apiHandlers := api.New(st, log, a.Outbox, a.Routing, a.Campaigns, a.Triggers)
 	apiHandlers.Limit = queue.NewRequestLimiter(rdb, opt.RedisPrefix+"apirate:")
 	signIn := auth.New(st)
 	if opt.SignInDelay > 0 {
@@ -188,7 +204,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options
 		&links.Handlers{Campaigns: a.Campaigns, Log: log},
 		&console.Handlers{Auth: signIn, Store: st, Log: log, Secure: strings.HasPrefix(cfg.PublicURL, "https://"),
 			Conversations: conversation.New(st, a.Outbox, contact.NewService(st)), Hub: a.Hub,
-			Automation: automation.NewService(st, a.Routing), Campaigns: a.Campaigns},
+			Automation: automation.NewService(st, a.Routing), Campaigns: a.Campaigns, Triggers: a.Triggers},
 	}
 	regs = append(regs, opt.Extra...)
 	a.Echo = web.New(log, a.Metrics, web.Health{
@@ -224,9 +240,10 @@ func (a *App) StartWorker(ctx context.Context) (wait func(), err error) {
 		return nil, err
 	}
 	var wg sync.WaitGroup
-	wg.Add(4)
+	wg.Add(5)
 	go func() { defer wg.Done(); a.Dispatcher.Run(ctx, a.opt.DispatchEvery) }()
 	go func() { defer wg.Done(); a.CampaignRunner.Run(ctx, a.opt.CampaignEvery) }()
+	go func() { defer wg.Done(); a.TriggerRunner.Run(ctx, a.opt.TriggerEvery) }()
 	go func() { defer wg.Done(); a.Relay.Run(ctx, a.opt.RelayEvery) }()
 	go func() { defer wg.Done(); a.Reconciler.Run(ctx, a.opt.ReconcileEvery) }()
 	a.Log.Info("worker running", "queues", []string{queue.Replies, queue.Proactive, queue.Bulk})

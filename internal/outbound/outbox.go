@@ -149,6 +149,12 @@ func (o *Outbox) EnqueueReply(ctx context.Context, messageID int64, from string)
 	o.enqueue(ctx, messageID, from, queue.Replies, nil)
 }
 
+// Enqueue enqueues a text already stored as queued on queue q (a trigger's
+// text, a question's follow-up), due now.
+func (o *Outbox) Enqueue(ctx context.Context, messageID int64, from, q string) {
+	o.enqueue(ctx, messageID, from, q, nil)
+}
+
 // enqueue hands the task to the queue after the commit. A failure here loses
 // nothing: the row stays queued without enqueued_at and the relay enqueues it.
 func (o *Outbox) enqueue(ctx context.Context, id int64, from, q string, at *time.Time) {

@@ -81,11 +81,15 @@ func present(path []string, d Data) bool {
 		return d.LoyaltyID != ""
 	case "Opens":
 		return d.Opens != ""
-	case "Attributes":
-		if len(path) == 1 {
-			return len(d.Attributes) > 0
+	case "Attributes", "Event":
+		m := d.Attributes
+		if path[0] == "Event" {
+			m = d.Event
 		}
-		var v any = d.Attributes
+		if len(path) == 1 {
+			return len(m) > 0
+		}
+		var v any = m
 		for _, k := range path[1:] {
 			m, ok := v.(map[string]any)
 			if !ok {

@@ -24,6 +24,8 @@ type Data struct {
 	Phone      string
 	LoyaltyID  string
 	Attributes map[string]any
+	// Event is the data of the event a trigger answers ({{.Event.flight}}).
+	Event map[string]any
 	// Opens is when the brand opens next, in the customer's words ("from
 	// 9:00 tomorrow"); set only for after-hours acknowledgements.
 	Opens string

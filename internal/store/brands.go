@@ -113,6 +113,18 @@ func (s *Store) BrandBySlug(ctx context.Context, slug string) (Brand, error) {
 	return b, nil
 }
 
+// BrandByID returns a brand (without its numbers), or ErrNotFound.
+func (s *Store) BrandByID(ctx context.Context, id int64) (Brand, error) {
+	b, err := scanBrand(s.Pool.QueryRow(ctx, `SELECT `+brandCols+` FROM brands WHERE id = $1`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Brand{}, fmt.Errorf("store: brand %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return Brand{}, fmt.Errorf("store: brand %d: %w", id, err)
+	}
+	return b, nil
+}
+
 // Brands lists every brand with its numbers, by slug. Brands are few; the
 // inbound path keeps this list in memory.
 func (s *Store) Brands(ctx context.Context) ([]Brand, error) {

@@ -129,7 +129,8 @@ func (s *Store) Assign(ctx context.Context, id, assigneeID, actorID int64, detai
 // CloseConversation marks the conversation done: it leaves the open list and the
 // waiting clock stops. A new text from the customer reopens it.
 func (s *Store) CloseConversation(ctx context.Context, id, actorID int64) error {
-	return s.change(ctx, id, actorID, "closed", "", `status = 'closed', waiting_since = NULL, answered_at = now(), snoozed_until = NULL, needs_attention = ''`)
+	return s.change(ctx, id, actorID, "closed", "", `status = 'closed', waiting_since = NULL, answered_at = now(), snoozed_until = NULL, needs_attention = '',
+		priority = 'normal', priority_reason = ''`)
 }
 
 // ReopenConversation puts a closed or snoozed conversation back in the open list.

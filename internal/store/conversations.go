@@ -22,6 +22,10 @@ type Conversation struct {
 	LastPhone      string // where replies go
 	LastMessageAt  time.Time
 	NeedsAttention string
+	// Priority is "high" when an unhappy answer put the conversation first
+	// (PriorityReason: low_rating, negative_answer), else "normal".
+	Priority       string
+	PriorityReason string
 	// MergedInto is the conversation that absorbed this one in a contact
 	// merge, 0 while it is live.
 	MergedInto int64
@@ -29,14 +33,14 @@ type Conversation struct {
 }
 
 const conversationCols = `c.id, c.brand_id, b.slug, c.contact_id, c.status, coalesce(c.assignee_id, 0), coalesce(u.email, ''),
-	c.last_phone, c.last_message_at, c.needs_attention, coalesce(c.merged_into, 0), c.created_at`
+	c.last_phone, c.last_message_at, c.needs_attention, c.priority, c.priority_reason, coalesce(c.merged_into, 0), c.created_at`
 
 const conversationFrom = ` FROM conversations c JOIN brands b ON b.id = c.brand_id LEFT JOIN users u ON u.id = c.assignee_id`
 
 func scanConversation(row pgx.Row) (Conversation, error) {
 	var c Conversation
 	err := row.Scan(&c.ID, &c.BrandID, &c.BrandSlug, &c.ContactID, &c.Status, &c.AssigneeID, &c.AssigneeEmail,
-		&c.LastPhone, &c.LastMessageAt, &c.NeedsAttention, &c.MergedInto, &c.CreatedAt)
+		&c.LastPhone, &c.LastMessageAt, &c.NeedsAttention, &c.Priority, &c.PriorityReason, &c.MergedInto, &c.CreatedAt)
 	return c, err
 }
 

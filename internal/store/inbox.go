@@ -139,7 +139,7 @@ func (s *Store) Inbox(ctx context.Context, q InboxQuery) (InboxPage, error) {
 		var key string
 		c := &r.Conversation
 		if err := rows.Scan(&c.ID, &c.BrandID, &c.BrandSlug, &c.ContactID, &c.Status, &c.AssigneeID, &c.AssigneeEmail,
-			&c.LastPhone, &c.LastMessageAt, &c.NeedsAttention, &c.MergedInto, &c.CreatedAt,
+			&c.LastPhone, &c.LastMessageAt, &c.NeedsAttention, &c.Priority, &c.PriorityReason, &c.MergedInto, &c.CreatedAt,
 			&r.ContactName, &r.LoyaltyID, &attrs, &r.LastBody, &r.LastDirection, &r.LastHasMedia,
 			&r.WaitingSince, &r.SnoozedUntil, &r.Labels, &unread, &r.SLAMinutes, &r.AnsweredAt, &key); err != nil {
 			rows.Close()

@@ -16,18 +16,20 @@ import (
 // counts is what a refused request must leave as it was.
 func (b *bundle) rowCounts(t *testing.T) string {
 	t.Helper()
-	var c, e, m, cv, segs int
-	var rules, settings, campaigns string
+	var c, e, m, cv, segs, events int
+	var rules, settings, campaigns, triggers string
 	if err := b.st.Pool.QueryRow(b.ctx, `SELECT (SELECT count(*) FROM contacts), (SELECT count(*) FROM consent_events),
 		(SELECT count(*) FROM messages), (SELECT count(*) FROM conversations),
 		(SELECT coalesce(string_agg(a::text, ';' ORDER BY id), '') FROM auto_replies a),
 		(SELECT coalesce(string_agg(s.settings::text, ';' ORDER BY brand_id), '') FROM brand_settings s),
 		(SELECT coalesce(string_agg(id || ' ' || state || ' ' || coalesce(scheduled_at::text, ''), ';' ORDER BY id), '') FROM campaigns),
-		(SELECT count(*) FROM segments)`).Scan(&c, &e, &m, &cv, &rules, &settings, &campaigns, &segs); err != nil {
+		(SELECT count(*) FROM segments), (SELECT count(*) FROM events),
+		(SELECT coalesce(string_agg(id || ' ' || updated_at::text || ' ' || coalesce(deleted_at::text, ''), ';' ORDER BY id), '') FROM triggers)`).Scan(
+		&c, &e, &m, &cv, &rules, &settings, &campaigns, &segs, &events, &triggers); err != nil {
 		t.Fatal(err)
 	}
-	return fmt.Sprintf("contacts %d, consent %d, messages %d, conversations %d, auto-replies %s, settings %s, campaigns %s, segments %d",
-		c, e, m, cv, rules, settings, campaigns, segs)
+	return fmt.Sprintf("contacts %d, consent %d, messages %d, conversations %d, auto-replies %s, settings %s, campaigns %s, segments %d, "+
+		"events %d, triggers %s", c, e, m, cv, rules, settings, campaigns, segs, events, triggers)
 }
 
 func (b *bundle) keyWith(t *testing.T, key string, a store.KeyAccess) string {
@@ -92,6 +94,15 @@ func TestEveryRouteChecksScopeAndBrand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	trig, err := b.st.SaveTrigger(b.ctx, store.Trigger{BrandID: b.hotel.ID, EventType: "stay_completed", Enabled: true,
+		Spec: []byte(`{"brand": "demohotel", "event_type": "stay_completed", "delay": "0s", "template": "How was your stay?", "purpose": "conversational",
+			"question": {"kind": "rating"}}`), Question: &store.Question{Kind: "rating", Scale: 5, Window: 48 * time.Hour}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	newTrigger := map[string]any{"brand": "demohotel", "event_type": "checked_in", "delay": "0s", "template": "Welcome", "purpose": "conversational"}
+	event := map[string]any{"brand": "demohotel", "type": "stay_completed", "phone": phone}
+	triggerPath := func(tail string) string { return fmt.Sprintf("/api/v1/triggers/%d%s", trig.ID, tail) }
 	campaignPath := func(id int64, tail string) string { return fmt.Sprintf("/api/v1/campaigns/%d%s", id, tail) }
 	newRule := map[string]any{"match": "contains", "pattern": "menu", "reply": "Our menu: …"}
 	cases := []routeCase{
@@ -128,6 +139,17 @@ func TestEveryRouteChecksScopeAndBrand(t *testing.T) {
 		{"POST", "/api/v1/segments", "/api/v1/segments", map[string]any{"brand": "demohotel", "name": "Silver", "filter": map[string]any{}}, true},
 		{"GET", "/api/v1/segments", "/api/v1/segments?brand=demohotel", nil, true},
 		{"GET", "/api/v1/segments/:id", fmt.Sprintf("/api/v1/segments/%d", seg.ID), nil, true},
+		{"POST", "/api/v1/events", "/api/v1/events", event, true},
+		{"POST", `/api/v1/events\:batch`, "/api/v1/events:batch", map[string]any{"brand": "demohotel", "events": []any{event}}, true},
+		{"POST", "/api/v1/triggers", "/api/v1/triggers", newTrigger, true},
+		{"GET", "/api/v1/triggers", "/api/v1/triggers?brand=demohotel", nil, true},
+		{"GET", "/api/v1/triggers/:id", triggerPath(""), nil, true},
+		{"PUT", "/api/v1/triggers/:id", triggerPath(""), newTrigger, true},
+		{"DELETE", "/api/v1/triggers/:id", triggerPath(""), nil, true},
+		{"GET", "/api/v1/triggers/:id/runs", triggerPath("/runs"), nil, true},
+		{"POST", "/api/v1/triggers/:id/test", triggerPath("/test"), map[string]any{"phone": phone}, true},
+		{"GET", "/api/v1/questions/:id/results", fmt.Sprintf("/api/v1/questions/%d/results", trig.QuestionID), nil, true},
+		{"GET", "/api/v1/contacts/:id/answers", fmt.Sprintf("/api/v1/contacts/%d/answers", res[0].ContactID), nil, false},
 	}
 	var served []string
 	for _, r := range b.e.Routes() {

@@ -21,6 +21,7 @@ import (
 	"github.com/parleyhq/parley/internal/contact"
 	"github.com/parleyhq/parley/internal/outbound"
 	"github.com/parleyhq/parley/internal/store"
+	"github.com/parleyhq/parley/internal/trigger"
 	"github.com/parleyhq/parley/internal/web/apierr"
 )
 
@@ -43,14 +44,16 @@ type Handlers struct {
 	// inbound path's cache) is told of each change.
 	automation *automation.Service
 	campaigns  *campaign.Service
+	triggers   *trigger.Service
 }
 
 // New returns the API handlers. The identity service and the consent ledger
 // are thin, stateless layers over st, so they are built here rather than
 // passed in.
-func New(st *store.Store, log *slog.Logger, outbox *outbound.Outbox, book *automation.Book, campaigns *campaign.Service) *Handlers {
+func New(st *store.Store, log *slog.Logger, outbox *outbound.Outbox, book *automation.Book, campaigns *campaign.Service,
+	triggers *trigger.Service) *Handlers {
 	return &Handlers{st: st, log: log, contacts: contact.NewService(st), ledger: consent.NewLedger(st), outbox: outbox,
-		automation: automation.NewService(st, book), campaigns: campaigns}
+		automation: automation.NewService(st, book), campaigns: campaigns, triggers: triggers}
 }
 
 // Register mounts the API routes; everything but the OpenAPI document needs a key.

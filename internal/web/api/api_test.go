@@ -19,6 +19,7 @@ import (
 	"github.com/parleyhq/parley/internal/metrics"
 	"github.com/parleyhq/parley/internal/store"
 	"github.com/parleyhq/parley/internal/store/storetest"
+	"github.com/parleyhq/parley/internal/trigger"
 	"github.com/parleyhq/parley/internal/web"
 	"github.com/parleyhq/parley/internal/web/api"
 	"github.com/parleyhq/parley/internal/web/console"
@@ -56,7 +57,7 @@ func setup(t testing.TB) *bundle {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(t.Output(), nil))
-	b.e = web.New(log, metrics.New(), web.Health{Postgres: st.Ping}, web.Options{}, &webhook.Handlers{}, api.New(st, log, nil, nil, campaign.NewService(st, nil, "http://parley.test")), &devphone.Handlers{},
+	b.e = web.New(log, metrics.New(), web.Health{Postgres: st.Ping}, web.Options{}, &webhook.Handlers{}, api.New(st, log, nil, nil, campaign.NewService(st, nil, "http://parley.test"), trigger.NewService(st, log)), &devphone.Handlers{},
 		&links.Handlers{Campaigns: campaign.NewService(st, nil, "http://parley.test"), Log: log},
 		&console.Handlers{Auth: auth.New(st), Store: st, Log: log})
 	return b

@@ -22,6 +22,12 @@ type conversationJSON struct {
 	Status        string    `json:"status"`
 	Assignee      *string   `json:"assignee"`
 	LastMessageAt time.Time `json:"last_message_at"`
+	// Priority is "high" when an unhappy answer to a question put the
+	// conversation first; Reason says why (low_rating, negative_answer).
+	Priority string `json:"priority"`
+	Reason   string `json:"reason,omitempty"`
+	// NeedsAttention says why a person should read it ("" nothing).
+	NeedsAttention string `json:"needs_attention,omitempty"`
 }
 
 type messageJSON struct {
@@ -90,7 +96,8 @@ func (h *Handlers) listConversations(c echo.Context) error {
 	}
 	out := make([]conversationJSON, len(convs))
 	for i, cv := range convs {
-		out[i] = conversationJSON{ID: cv.ID, Brand: cv.BrandSlug, ContactID: cv.ContactID, Status: cv.Status, LastMessageAt: cv.LastMessageAt}
+		out[i] = conversationJSON{ID: cv.ID, Brand: cv.BrandSlug, ContactID: cv.ContactID, Status: cv.Status, LastMessageAt: cv.LastMessageAt,
+			Priority: cv.Priority, Reason: cv.PriorityReason, NeedsAttention: cv.NeedsAttention}
 		if cv.AssigneeEmail != "" {
 			email := cv.AssigneeEmail
 			out[i].Assignee = &email

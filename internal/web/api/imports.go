@@ -21,7 +21,7 @@ import (
 const importMaxBody = 64 << 20
 
 // bodyLimits are the routes whose bodies may exceed maxBody.
-var bodyLimits = map[string]int64{"/contacts/import": importMaxBody}
+var bodyLimits = map[string]int64{"/contacts/import": importMaxBody, "/events\\:batch": 8 << 20}
 
 type importJSON struct {
 	ID         int64             `json:"id"`

@@ -56,7 +56,8 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 		if !slices.Contains(httpMethods, m) {
 			continue // echo's internal route-not-found entries for groups
 		}
-		path := param.ReplaceAllString(r.Path, "{$1}")
+		// An escaped colon (events\:batch) is part of the path, not a parameter.
+		path := strings.ReplaceAll(param.ReplaceAllString(strings.ReplaceAll(r.Path, `\:`, "\x00"), "{$1}"), "\x00", ":")
 		served[m+" "+path] = true
 		if _, ok := doc.Paths[path][m]; !ok {
 			t.Errorf("%s %s is served but not in openapi.json", r.Method, path)

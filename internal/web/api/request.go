@@ -34,22 +34,26 @@ func decodeJSON(c echo.Context, v any) *apierr.Error {
 	if mt, _, _ := mime.ParseMediaType(ct); mt != "application/json" {
 		return apierr.New("unsupported_media", "send the body as Content-Type: application/json, not %q", ct)
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(c.Response(), r.Body, maxBody))
+	limit := int64(maxBody)
+	if l, ok := bodyLimits[strings.TrimPrefix(c.Path(), prefix)]; ok {
+		limit = l
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(c.Response(), r.Body, limit))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return jsonError(err)
+		return jsonError(err, limit)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return jsonError(err)
+			return jsonError(err, limit)
 		}
 		return apierr.New("invalid_request", "the body has more after its JSON object; send exactly one object")
 	}
 	return nil
 }
 
-func jsonError(err error) *apierr.Error {
+func jsonError(err error, limit int64) *apierr.Error {
 	var (
 		tooBig  *http.MaxBytesError
 		syntax  *json.SyntaxError
@@ -57,7 +61,7 @@ func jsonError(err error) *apierr.Error {
 	)
 	switch {
 	case errors.As(err, &tooBig):
-		return apierr.New("payload_too_large", "the body is over %d bytes", maxBody)
+		return apierr.New("payload_too_large", "the body is over %d bytes", limit)
 	case errors.Is(err, io.EOF):
 		return apierr.New("invalid_request", "the body is empty; send a JSON object")
 	case errors.Is(err, io.ErrUnexpectedEOF):

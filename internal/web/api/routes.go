@@ -62,6 +62,17 @@ var apiRoutes = []route{
 	{http.MethodPost, "/segments", auth.CampaignsWrite, true, (*Handlers).createSegment},
 	{http.MethodGet, "/segments", "", false, (*Handlers).listSegments},
 	{http.MethodGet, "/segments/:id", "", false, (*Handlers).getSegment},
+	{http.MethodPost, "/events", auth.EventsWrite, true, (*Handlers).postEvent},
+	{http.MethodPost, "/events\\:batch", auth.EventsWrite, true, (*Handlers).postEvents},
+	{http.MethodPost, "/triggers", auth.TriggersWrite, true, (*Handlers).createTrigger},
+	{http.MethodGet, "/triggers", auth.TriggersWrite, false, (*Handlers).listTriggers},
+	{http.MethodGet, "/triggers/:id", auth.TriggersWrite, false, (*Handlers).getTrigger},
+	{http.MethodPut, "/triggers/:id", auth.TriggersWrite, false, (*Handlers).updateTrigger},
+	{http.MethodDelete, "/triggers/:id", auth.TriggersWrite, false, (*Handlers).deleteTrigger},
+	{http.MethodGet, "/triggers/:id/runs", auth.TriggersWrite, false, (*Handlers).triggerRuns},
+	{http.MethodPost, "/triggers/:id/test", auth.TriggersWrite, true, (*Handlers).testTrigger},
+	{http.MethodGet, "/questions/:id/results", auth.AnalyticsRead, false, (*Handlers).questionResults},
+	{http.MethodGet, "/contacts/:id/answers", auth.ContactsRead, false, (*Handlers).contactAnswers},
 }
 
 // Scopes maps each API route ("METHOD /api/v1/path") to the scope it needs

@@ -102,7 +102,7 @@ func readJSONBody(c echo.Context) ([]byte, *apierr.Error) {
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), r.Body, maxBody))
 	if err != nil {
-		return nil, jsonError(err)
+		return nil, jsonError(err, maxBody)
 	}
 	if strings.TrimSpace(string(body)) == "" {
 		return nil, apierr.New("invalid_request", "the body is empty; send a JSON object")

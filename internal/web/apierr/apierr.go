@@ -36,6 +36,7 @@ var (
 		"message_not_found":      http.StatusNotFound,
 		"campaign_not_found":     http.StatusNotFound,
 		"segment_not_found":      http.StatusNotFound,
+		"trigger_not_found":      http.StatusNotFound,
 		"unknown_number":         http.StatusNotFound,
 		"conflict":               http.StatusConflict,
 		// An Idempotency-Key reused for a different request, or sent again

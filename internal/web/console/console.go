@@ -26,6 +26,7 @@ import (
 	"github.com/parleyhq/parley/internal/conversation"
 	"github.com/parleyhq/parley/internal/realtime"
 	"github.com/parleyhq/parley/internal/store"
+	"github.com/parleyhq/parley/internal/trigger"
 	"github.com/parleyhq/parley/templates"
 )
 
@@ -47,6 +48,7 @@ type Handlers struct {
 	Automation    *automation.Service // brand settings and auto-replies
 	Hub           *realtime.Hub
 	Campaigns     *campaign.Service
+	Triggers      *trigger.Service
 
 	pages  map[string]*template.Template
 	assets []asset
@@ -71,6 +73,7 @@ func (h *Handlers) Routes() []Route {
 	rs = append(rs, h.inboxRoutes()...)
 	rs = append(rs, h.adminRoutes()...)
 	rs = append(rs, h.campaignRoutes()...)
+	rs = append(rs, h.triggerRoutes()...)
 	rs = append(rs, h.importRoutes()...)
 	rs = append(rs, h.contactRoutes()...)
 	rs = append(rs, h.accountRoutes()...)

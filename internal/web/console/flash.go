@@ -32,6 +32,8 @@ var flashes = map[string]string{
 	"campaign_resumed":   "Campaign resumed where it stopped",
 	"campaign_canceled":  "Campaign canceled",
 	"campaign_test_sent": "Test text queued: it goes to that phone in a moment",
+	"trigger_saved":      "Trigger saved: matching events now schedule its text",
+	"trigger_deleted":    "Trigger deleted: its scheduled texts will be skipped",
 }
 
 // flashText is the sentence of a flash code, "" for an unknown one.

@@ -35,7 +35,9 @@ type inboxRow struct {
 	SLABreached  bool
 	DueAt        *time.Time // when the waiting customer must have an answer by the brand's target
 	Attention    string
-	LastAt       time.Time
+	// Urgent is why an unhappy answer put the conversation first ("" none).
+	Urgent string
+	LastAt time.Time
 }
 
 // inbox: GET / — the conversations the user may see, waiting customers first
@@ -121,6 +123,9 @@ func newInboxRow(r store.InboxRow, now time.Time, t targets) inboxRow {
 		Labels: r.Labels, Unread: r.Unread,
 		Attention: r.NeedsAttention, LastAt: r.LastMessageAt,
 	}
+	if r.Priority == "high" {
+		row.Urgent = urgentReason(r.PriorityReason)
+	}
 	if b, ok := t[r.BrandID]; ok {
 		row.Priority = routing.AttributePriority(b.Doc.TierPriority, r.Attributes)
 	}
@@ -178,4 +183,15 @@ func cloneValues(q url.Values) url.Values {
 		out[k] = append([]string(nil), v...)
 	}
 	return out
+}
+
+// urgentReason says in words why a conversation was put first.
+func urgentReason(reason string) string {
+	switch reason {
+	case "low_rating":
+		return "high priority: low rating"
+	case "negative_answer":
+		return "high priority: unhappy answer"
+	}
+	return "high priority"
 }
