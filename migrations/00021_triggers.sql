@@ -38,11 +38,17 @@ CREATE INDEX triggers_brand ON triggers (brand_id, id) WHERE deleted_at IS NULL;
 
 -- What happened to a customer, as the brand told it. An idempotency key
 -- makes a repeated post the same event.
+--
+-- events and trigger_runs take thousands of rows a second and declare no
+-- foreign keys: a key is checked by a query per row (about 15 µs each, six
+-- per event with its run), which halved the ingestion rate. Their ids come
+-- from the rows they name, read in the same request, and no contact, brand
+-- or rule row is ever deleted (rules are retired with deleted_at).
 CREATE TABLE events (
     id              bigserial PRIMARY KEY,
-    brand_id        bigint NOT NULL REFERENCES brands(id),
+    brand_id        bigint NOT NULL,
     type            text NOT NULL,
-    contact_id      bigint NOT NULL REFERENCES contacts(id),
+    contact_id      bigint NOT NULL,
     occurred_at     timestamptz NOT NULL,
     data            jsonb NOT NULL DEFAULT '{}'::jsonb,
     idempotency_key text,
@@ -56,21 +62,22 @@ CREATE INDEX events_contact ON events (contact_id, id);
 -- occurrence of a date rule (the unique indexes make each happen once).
 CREATE TABLE trigger_runs (
     id          bigserial PRIMARY KEY,
-    trigger_id  bigint NOT NULL REFERENCES triggers(id),
-    brand_id    bigint NOT NULL REFERENCES brands(id),
-    contact_id  bigint NOT NULL REFERENCES contacts(id),
-    event_id    bigint REFERENCES events(id),
+    trigger_id  bigint NOT NULL,
+    brand_id    bigint NOT NULL,
+    contact_id  bigint NOT NULL,
+    event_id    bigint,
     occurrence  text NOT NULL DEFAULT '', -- a date rule's day ('2026-12-25')
     due_at      timestamptz NOT NULL,
     expires_at  timestamptz NOT NULL,
     state       text NOT NULL DEFAULT 'scheduled' CHECK (state IN ('scheduled', 'sent', 'skipped', 'dropped')),
     reason      text NOT NULL DEFAULT '', -- why skipped or dropped: expired, cooldown, open_question, opted_out…
     detail      text NOT NULL DEFAULT '', -- the reason in words ("arrived 3 days late")
-    message_id  bigint REFERENCES messages(id),
+    message_id  bigint,
     created_at  timestamptz NOT NULL DEFAULT now(),
     done_at     timestamptz
 );
-CREATE UNIQUE INDEX trigger_runs_event ON trigger_runs (trigger_id, event_id) WHERE event_id IS NOT NULL;
+-- An event's runs are inserted with the event, once: its idempotency key
+-- is the guarantee, so runs need no unique index of their own for events.
 CREATE UNIQUE INDEX trigger_runs_occurrence ON trigger_runs (trigger_id, contact_id, occurrence) WHERE occurrence <> '';
 CREATE INDEX trigger_runs_due ON trigger_runs (due_at, id) WHERE state = 'scheduled';
 CREATE INDEX trigger_runs_sent ON trigger_runs (trigger_id, contact_id, done_at) WHERE state = 'sent';

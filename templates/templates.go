@@ -19,5 +19,6 @@ var FS embed.FS
 // program refuses to start if it fails.
 func Parse(names ...string) (*template.Template, error) {
 	return template.New(names[0]).Funcs(template.FuncMap{"hasPrefix": strings.HasPrefix, "hasSlug": slices.Contains[[]string], "div60": func(n int) int { return n / 60 },
+		"deref":   func(p *int) int { return *p },
 		"percent": func(f float64) string { return strconv.FormatFloat(f*100, 'f', 0, 64) + "%" }}).ParseFS(FS, names...)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/parleyhq/parley/internal/consent"
 	"github.com/parleyhq/parley/internal/contact"
 	"github.com/parleyhq/parley/internal/outbound"
+	"github.com/parleyhq/parley/internal/question"
 	"github.com/parleyhq/parley/internal/store"
 )
 
@@ -23,6 +24,22 @@ const MaxReply = 1600
 // the replies queue when the conversation is live. An opted-out customer
 // cannot be texted: *OptedOutError says since when and how.
 func (s *Service) Reply(ctx context.Context, u store.User, id int64, body string) (outbound.Queued, error) {
+	return s.ReplyAsking(ctx, u, id, body, "")
+}
+
+// ReplyAsking is Reply whose text asks a question of kind ask (rating 1–5,
+// nps, yes_no or free_text; "" asks nothing): the customer's next text is
+// read as the answer, and an unhappy one puts the conversation first.
+func (s *Service) ReplyAsking(ctx context.Context, u store.User, id int64, body, ask string) (outbound.Queued, error) {
+	var qs *store.Question
+	if ask = strings.TrimSpace(ask); ask != "" {
+		q, err := question.Input{Kind: ask}.Check(0)
+		if err != nil {
+			_, msg := question.FieldOf(err)
+			return outbound.Queued{}, &FieldError{"ask", msg}
+		}
+		qs = &q
+	}
 	c, err := s.Get(ctx, u, id)
 	if err != nil {
 		return outbound.Queued{}, err
@@ -43,7 +60,7 @@ func (s *Service) Reply(ctx context.Context, u store.User, id int64, body string
 	}
 	q, err := s.outbox.Send(ctx, outbound.SendRequest{
 		Brand: c.BrandSlug, To: c.LastPhone, Body: body, Purpose: consent.Conversational,
-		Origin: "agent", OriginRef: fmt.Sprint(u.ID),
+		Origin: "agent", OriginRef: fmt.Sprint(u.ID), Question: qs,
 	})
 	var fe *outbound.FieldError
 	if errors.As(err, &fe) {

@@ -52,6 +52,8 @@ type View struct {
 	PowerUser     bool
 	OptedOut      *OptedOutError // replying is impossible, and why
 	Undeliverable bool
+	// Answers are the customer's latest answers to the brand's questions.
+	Answers []store.AnswerRow
 }
 
 // View assembles the conversation page and marks it read for the user.
@@ -68,6 +70,9 @@ func (s *Service) View(ctx context.Context, u store.User, id int64) (View, error
 		return v, err
 	}
 	if v.Contact, err = s.st.ContactByID(ctx, c.ContactID); err != nil {
+		return v, err
+	}
+	if v.Answers, err = s.st.ContactAnswers(ctx, c.ContactID, []int64{c.BrandID}, 0, 5); err != nil {
 		return v, err
 	}
 	msgs, more, err := s.st.RecentMessages(ctx, c.ID, HistoryLimit)

@@ -52,6 +52,9 @@ type SendRequest struct {
 	SendAt    *time.Time
 	Origin    string // api, agent, trigger… (default api)
 	OriginRef string
+	// Question, when set (already checked), makes the text ask it: the
+	// customer's next text within its window is the answer.
+	Question *store.Question
 }
 
 // Queued is what the caller learns about a queued text.
@@ -61,6 +64,7 @@ type Queued struct {
 	Status         string
 	Segments       int
 	Encoding       string
+	QuestionID     int64 // the question it asks (0 none)
 }
 
 // FieldError is bad input: Code is an API error code, Field the input field.
@@ -130,17 +134,31 @@ func (o *Outbox) Send(ctx context.Context, r SendRequest) (Queued, error) {
 	for _, u := range r.MediaURLs {
 		media = append(media, store.Media{URL: u})
 	}
-	rows, err := o.st.QueueOutbound(ctx, []store.OutboundRow{{
+	row := store.OutboundRow{
 		BrandID: b.ID, From: from, To: to, Body: r.Body, Media: media,
 		Purpose: r.Purpose, Origin: r.Origin, OriginRef: r.OriginRef, Queue: q, SendAt: r.SendAt,
 		Segments: segs, Encoding: enc,
-	}})
+	}
+	if r.Question != nil {
+		qq := *r.Question
+		qq.BrandID = b.ID
+		id, err := o.st.CreateQuestion(ctx, qq)
+		if err != nil {
+			return Queued{}, err
+		}
+		row.Ask = &store.Ask{QuestionID: id, Window: qq.Window, Origin: r.Origin}
+	}
+	rows, err := o.st.QueueOutbound(ctx, []store.OutboundRow{row})
 	if err != nil {
 		return Queued{}, err
 	}
-	row := rows[0]
-	o.enqueue(ctx, row.ID, from, q, r.SendAt)
-	return Queued{ID: row.ID, ConversationID: row.ConversationID, Status: "queued", Segments: segs, Encoding: enc}, nil
+	stored := rows[0]
+	o.enqueue(ctx, stored.ID, from, q, r.SendAt)
+	out := Queued{ID: stored.ID, ConversationID: stored.ConversationID, Status: "queued", Segments: segs, Encoding: enc}
+	if row.Ask != nil {
+		out.QuestionID = row.Ask.QuestionID
+	}
+	return out, nil
 }
 
 // EnqueueReply enqueues a compliance or agent reply already stored as

@@ -1,32 +1,9 @@
 package question
 
 import (
-	"bufio"
-	"fmt"
-	"os"
 	"strings"
 	"testing"
 )
-
-func TestDebugProbe(t *testing.T) {
-	path := os.Getenv("PROBE")
-	if path == "" {
-		t.Skip()
-	}
-	f, _ := os.Open(path)
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	specs := map[string]Spec{"r": {Kind: Rating}, "n": {Kind: NPS}, "y": {Kind: YesNo}, "s": seats, "m": menu}
-	for sc.Scan() {
-		line := sc.Text()
-		if len(line) < 2 {
-			continue
-		}
-		s := specs[line[:1]]
-		a := Parse(s, line[2:])
-		fmt.Printf("%s %-40q parsed=%v v=%d choice=%q comment=%q\n", line[:1], line[2:], a.Parsed, a.Value, a.Choice, a.Comment)
-	}
-}
 
 // FuzzParse reads any text as an answer to every kind of question: Parse
 // must not panic, must keep the trimmed text, and a parsed answer must be
@@ -83,19 +60,4 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
-}
-
-func BenchmarkWorst(b *testing.B) {
-	gib := strings.Repeat("qwzx vbnmk plokij 4 ", 80)[:1600]
-	words := strings.Repeat("aisel windw yse fvie mabye ", 60)[:1600]
-	emoji := strings.Repeat("⭐️👍🏽é", 200)
-	for _, in := range []string{gib, words, emoji, strings.Repeat("\xff", 1600), strings.Repeat("1 ", 800)} {
-		for _, s := range []Spec{{Kind: Rating}, {Kind: NPS}, {Kind: YesNo}, seats, menu} {
-			b.Run(fmt.Sprintf("%s-%d", s.Kind, len(in)), func(b *testing.B) {
-				for b.Loop() {
-					Parse(s, in)
-				}
-			})
-		}
-	}
 }

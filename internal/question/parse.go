@@ -115,13 +115,16 @@ func (s Spec) Validate() error {
 }
 
 // Parse reads text as the answer to s. It never fails: a reply it cannot
-// read, or a reply to a question Validate would refuse, comes back with
-// Parsed false and the whole text as its Comment. Fields of s that do not
-// apply to its kind are ignored here (Validate refuses them).
+// read comes back with Parsed false and the whole text as its Comment, and
+// so does every reply to a question of unknown kind, a rating with a scale
+// outside 2..10 or a choice question whose choices Validate refuses. Fields
+// that do not apply to the kind (a scale on an NPS question) are ignored.
 //
 // Parse is tolerant of case, accents, punctuation, emoji, stray white space
 // and invalid UTF-8, and conservative: a reply that gives two different
-// answers ("3 or 4", "window or aisle", "yes and no") is not parsed.
+// answers ("3 or 4", "window or aisle", "yes and no") is not parsed. A
+// decimal or a fraction brought onto the question's scale is rounded half
+// up (see roundHalfUp): "4.5" is 5, "4.4" is 4, "7/10" out of 5 is 4.
 func Parse(s Spec, text string) Answer {
 	text = strings.TrimSpace(text)
 	a := Answer{Text: text, Comment: text}
@@ -451,7 +454,7 @@ func (l *lexer) digits(i int, n, v *int) int {
 		if d < 0 {
 			break
 		}
-		l.fold = append(l.fold, byte('0'+d))
+		l.fold = append(l.fold, "0123456789"[d])
 		if *n < 9 {
 			*v = *v*10 + d
 		}
@@ -508,7 +511,7 @@ func punctOf(r rune) byte {
 		return '$'
 	}
 	if r >= 0xFF01 && r <= 0xFF5E { // full-width ASCII
-		if c := byte(r - 0xFEE0); !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
+		if c := byte(r - 0xFEE0); (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') && (c < '0' || c > '9') {
 			return c
 		}
 	}
@@ -596,6 +599,7 @@ const (
 	fNegator                        // "not the window"
 	fChoiceStop                     // too plain to name a choice by: the, with, and
 	fCommon                         // an everyday word, never taken for a misspelling
+	fNumbered                       // a number after it names a thing: "room 5", "gate 12"
 )
 
 type lexeme struct {
@@ -640,6 +644,8 @@ const (
 		bags bag seats tickets flights nights dollars dollar bucks usd eur euro euros gbp pounds quid k lbs
 		lb kg km miles mile`
 	ratingUnitWords = `star stars points point pts pt`
+	numberedWords   = `room gate seat row flight table order ticket terminal platform floor level suite unit apt
+		bus train line bag case ref code page step version booking reservation confirmation item top at`
 	determinerWords = `the no every any some this that which each another other only`
 	optionWords     = `option options opt choice choices number num nr no letter answer pick`
 	followerWords   = `is it for me one option choice works fine good ok okay sounds would be great perfect
@@ -671,7 +677,7 @@ const (
 		well went were what when where which while who why wide wife will wine wish with won word work
 		would wow year years yen yes yet yew you young your yours yrs yum yap cool lol omg btw gonna wanna
 		gotta youre whats cant wont didnt doesnt isnt wasnt awful terrible excellent amazing loved hated
-		eighty eighth zeros fives fours nines sevens threes`
+		eighty eighth zeros fives fours nines sevens threes always sometimes anyways kudos`
 )
 
 var lexicon = buildLexicon()
@@ -712,6 +718,7 @@ func buildLexicon() map[string]lexeme {
 	add(fCourtesy, courtesyWords)
 	add(fUnit, unitWords)
 	add(fRatingUnit, ratingUnitWords)
+	add(fNumbered, numberedWords)
 	add(fDeterminer, determinerWords)
 	add(fOptionWord, optionWords)
 	add(fFollower, followerWords)
@@ -758,10 +765,11 @@ func buildPhrases() map[string][]phrase {
 	add(polNo, `no thanks, no thank you, no thx, not really, not at all, no way, absolutely not,
 		definitely not, of course not, certainly not, hell no, not yet, not quite, not exactly, no sir,
 		not now, not today, dont think so, do not think so, think not, hope not, guess not, do not, did not,
-		does not, will not, nope never`)
+		does not, will not, nope never, not interested`)
 	add(polUnsure, `yes and no, yes or no, no or yes, not sure, not certain, not really sure, not too sure,
 		not so sure, dont know, do not know, no idea, kind of, sort of, it depends, not sure yet`)
 	add(polPolite, `no problem, no problems, no worries, no prob, no probs, no bother, no rush, np`)
+	add(polNone, `no one, no body`) // "no one called me back" is for a person to read
 	for _, list := range m {
 		slices.SortStableFunc(list, func(a, b phrase) int { return len(b.words) - len(a.words) })
 	}
@@ -842,21 +850,25 @@ func withinEdits(a, b string, k int) bool {
 	if la-lb > k || lb-la > k || la > maxLen || lb > maxLen {
 		return false
 	}
-	var prev2, prev, cur [maxLen + 1]int
-	for j := 0; j <= lb; j++ {
+	// Three rows of the edit table: two rows back (for swaps), the last
+	// row, and the row being filled.
+	var buf [3 * (maxLen + 1)]int
+	n := lb + 1
+	back, prev, cur := buf[:n], buf[n:2*n], buf[2*n:3*n]
+	for j := range prev {
 		prev[j] = j
 	}
 	for i := 1; i <= la; i++ {
 		cur[0] = i
 		best := i
-		for j := 1; j <= lb; j++ {
+		for j := 1; j < n; j++ {
 			cost := 1
 			if a[i-1] == b[j-1] {
 				cost = 0
 			}
 			v := min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
 			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
-				v = min(v, prev2[j-2]+1)
+				v = min(v, back[j-2]+1)
 			}
 			cur[j] = v
 			best = min(best, v)
@@ -864,7 +876,7 @@ func withinEdits(a, b string, k int) bool {
 		if best > k {
 			return false // no later row can do better
 		}
-		prev2, prev = prev, cur
+		back, prev, cur = prev, cur, back
 	}
 	return prev[lb] <= k
 }
@@ -947,6 +959,9 @@ func score(toks []token, out, lo, hi int, nps bool) (val, first, last int, ok bo
 		}
 		if k, half := halfAt(toks, j); half && v.q == 1 {
 			v, j = numVal{v.p*10 + 5, 10}, k // "4½", "four and a half"
+		}
+		if deniedBefore(toks, i) {
+			return 0, 0, 0, false // "not a 5", "not even a 1"
 		}
 		c := cand{lvl: lvl, first: i, val: roundHalfUp(v.p, v.q), valid: true}
 		if i > 0 && !t.gap && toks[i-1].isPunct('#') {
@@ -1095,9 +1110,11 @@ func numberAt(toks []token, i int, nps bool) (v numVal, next, lvl int, ok bool) 
 }
 
 // notAScore reports a number that is not a score, and the index after it:
-// an ordinal ("1st time"), a time ("5:30", "5pm"), a price or a percentage,
-// a count of something ("2 hours", "two kids"), a pronoun ("no one", "one
-// of the best").
+// an ordinal ("1st time"), a time ("5:30", "5pm", "at 5"), a price or a
+// percentage, a count of something ("2 hours", "two kids", "3 questions":
+// an unknown word in -s after a number is taken for a plural), the number
+// of a thing ("room 5", "gate 12"), a pronoun ("no one", "one of the
+// best").
 func notAScore(toks []token, i, j int) (bool, int) {
 	t := &toks[i]
 	if j+1 < len(toks) && (toks[j].isPunct('-') || toks[j].isWord("to") || toks[j].isWord("or")) {
@@ -1119,12 +1136,18 @@ func notAScore(toks []token, i, j int) (bool, int) {
 			return true, j
 		}
 	}
-	if t.kind == tWord && i > 0 && toks[i-1].kind == tWord && toks[i-1].lex.flags&fDeterminer != 0 {
+	if i > 0 && toks[i-1].kind == tWord {
+		if f := toks[i-1].lex.flags; f&fNumbered != 0 || t.kind == tWord && f&fDeterminer != 0 {
+			return true, j // "room 5", "at 5", "no one"
+		}
+	}
+	if i > 0 && !t.gap && toks[i-1].isPunct('@') {
 		return true, j
 	}
 	if j < len(toks) && toks[j].kind == tWord {
-		if toks[j].lex.flags&fUnit != 0 {
-			return true, j + 1
+		n := &toks[j]
+		if n.lex.flags&fUnit != 0 || n.lex.flags == 0 && len(n.text) >= 4 && strings.HasSuffix(n.text, "s") && !strings.HasSuffix(n.text, "ss") {
+			return true, j + 1 // "2 hours", "2 questions"
 		}
 		if toks[j].text == "of" {
 			if _, _, isFrac := denominatorAt(toks, j); !isFrac {
@@ -1133,6 +1156,21 @@ func notAScore(toks []token, i, j int) (bool, int) {
 		}
 	}
 	return false, j
+}
+
+// deniedBefore reports a "not" (or "never", "hardly") just before the
+// number at toks[i], perhaps with "a" or "even" between: "not a 5".
+func deniedBefore(toks []token, i int) bool {
+	for k := i - 1; k >= 0 && toks[k].kind == tWord; k-- {
+		switch toks[k].text {
+		case "a", "an", "even", "quite", "really":
+			continue
+		case "not", "never", "hardly", "barely":
+			return true
+		}
+		return false
+	}
+	return false
 }
 
 // halfAt reads "½" or "and a half" at toks[j], and returns the index after it.
@@ -1366,6 +1404,13 @@ func yesNoAt(toks []token, i int, standalone bool) (polarity, int) {
 	case f&fUnsure != 0:
 		return polUnsure, i + 1
 	case f&fYes != 0:
+		if t.text == "please" || t.text == "right" || t.text == "correct" {
+			// Yes only at the end of a clause or before another yes: not
+			// "please stop texting me", "right now I'm busy".
+			if i+1 < len(toks) && toks[i+1].kind == tWord && toks[i+1].lex.flags&(fYes|fCourtesy|fAuxYes) == 0 {
+				return polNone, i
+			}
+		}
 		return polYes, i + 1
 	case f&fNo != 0:
 		return polNo, i + 1
@@ -1427,6 +1472,7 @@ func yesNoAt(toks []token, i int, standalone bool) (polarity, int) {
 type choiceInfo struct {
 	words    []string // its words and numbers, folded
 	distinct []string // those that name it alone: not in another choice, not "the"
+	from, to int      // its tokens, while the choices are folded
 }
 
 func prepareChoices(list []string) ([]choiceInfo, error) {
@@ -1439,24 +1485,23 @@ func prepareChoices(list []string) ([]choiceInfo, error) {
 		size += len(c)
 	}
 	l := newLexer(size)
-	var bounds [maxChoices + 1]int // the tokens of choice i are bounds[i]:bounds[i+1]
+	infos := make([]choiceInfo, len(list))
 	for i, c := range list {
 		c = strings.TrimSpace(c)
 		if c == "" {
 			return nil, &SpecError{"choices", fmt.Sprintf("choice %d is empty", i+1)}
 		}
-		bounds[i] = len(l.toks)
+		infos[i].from = len(l.toks)
 		l.scan(c)
+		infos[i].to = len(l.toks)
 	}
-	bounds[len(list)] = len(l.toks)
 	toks := l.finish()
-	infos := make([]choiceInfo, len(list))
 	words := make([]string, 0, len(toks))
 	for i := range infos {
 		from := len(words)
-		for k := bounds[i]; k < bounds[i+1]; k++ {
-			if toks[k].kind == tWord || toks[k].kind == tNum {
-				words = append(words, toks[k].text)
+		for _, t := range toks[infos[i].from:infos[i].to] {
+			if t.kind == tWord || t.kind == tNum {
+				words = append(words, t.text)
 			}
 		}
 		infos[i].words = words[from:len(words):len(words)]
@@ -1645,7 +1690,7 @@ func pickChoice(infos []choiceInfo, toks []token) (idx, first, last int, ok bool
 		case t.kind == tWord && t.lex.flags&fNumWord != 0:
 			// A number word is a choice only first ("two please") or after
 			// "option": "the vegan one" and "the aisle one" are no first choice.
-			if k > 0 && !(i > 0 && toks[i-1].kind == tWord && toks[i-1].lex.flags&fOptionWord != 0) {
+			if afterOption := i > 0 && toks[i-1].kind == tWord && toks[i-1].lex.flags&fOptionWord != 0; k > 0 && !afterOption {
 				continue
 			}
 			pos = int(t.lex.num)
@@ -1727,19 +1772,14 @@ func wordChoice(infos []choiceInfo, t *token) int {
 	return found
 }
 
-// negated reports a "not", "no", "never" or "but" just before toks[i],
-// with no punctuation between ("not the window", "anything but middle").
-// Before a number, "no" is "number" ("no 2").
+// negated reports a "not", "no", "never", "don't" or "but" before toks[i]
+// in the same clause ("not the window", "anything but middle", "don't put
+// me in the middle"). Before a number, "no" is "number" ("no 2").
 func negated(toks []token, i int, noNegates bool) bool {
-	for k, seen := i-1, 0; k >= 0 && seen < 2; k-- {
-		t := &toks[k]
-		if t.kind != tWord {
-			return false
-		}
-		if t.lex.flags&fNegator != 0 && (noNegates || t.text != "no") {
+	for k := i - 1; k >= 0 && toks[k].kind != tPunct; k-- {
+		if t := &toks[k]; t.kind == tWord && t.lex.flags&fNegator != 0 && (noNegates || t.text != "no") {
 			return true
 		}
-		seen++
 	}
 	return false
 }
@@ -1781,8 +1821,12 @@ func commentFor(text string, toks []token, first, last int, strict bool) string 
 func saysSomething(toks []token, strict bool) bool {
 	n := 0
 	for i := range toks {
-		if t := &toks[i]; t.kind == tNum || t.kind == tWord && t.lex.flags&(fFiller|fCourtesy) == 0 {
+		t := &toks[i]
+		switch {
+		case t.kind == tNum, t.kind == tWord && t.lex.flags&(fFiller|fCourtesy) == 0:
 			n++
+		case strict && t.kind == tWord && t.lex.flags&fNegator != 0:
+			n++ // "risotto no cheese"
 		}
 	}
 	if n == 0 || !strict {

@@ -131,6 +131,18 @@ var ratingReplies = []reply{
 	yes("no one helped, 1", 1, "no one helped"),
 	yes("one of the best flights, 5", 5, "one of the best flights"),
 	yes("Landed at 5:30, 4", 4, "Landed at 5:30"),
+	yes("2 or 3 hours late, 1", 1, "2 or 3 hours late"),
+	yes("4½", 5, ""),
+	yes("3½ ⭐", 4, ""),
+	yes("Four and a half", 5, ""),
+	yes("4 and a half stars", 5, ""),
+	yes("The 2 of us loved it 5", 5, "The 2 of us loved it"),
+	yes("I give it one star", 1, ""),
+	yes("⭐⭐⭐⭐ great service", 4, "great service"),
+	yes("threee", 3, ""),
+	yes("fove", 5, ""),
+	yes("Gate 12 was chaos, 2", 2, "Gate 12 was chaos"),
+	yes("Room 5 was dirty. 2", 2, "Room 5 was dirty."),
 
 	unread("10!!! loved it"), // out of range on a scale of 5
 	unread("7"),
@@ -157,6 +169,18 @@ var ratingReplies = []reply{
 	unread("-1"),
 	unread("50%"),
 	unread("1st time flying with you"),
+	unread("4-5 min wait though"),
+	unread("3 for the food, 5 for the crew"),
+	unread("Room 5 was dirty"),
+	unread("Call me at 5"),
+	unread("Not a 5"),
+	unread("not even a 1"),
+	unread("Top 3 airline"),
+	unread("Thanks, 2 questions though"),
+	unread("4 ⭐⭐⭐⭐⭐"),
+	unread("no stars"),
+	unread("tree"),
+	unread("fire"),
 	unread("on"),
 	unread("to"),
 	unread("for"),
@@ -262,6 +286,7 @@ var npsReplies = []reply{
 	yes("I'd give you guys a 9", 9, ""),
 	yes("a 7 i guess", 7, ""),
 	yes("Honestly? 6. The seats were awful", 6, "The seats were awful"),
+	yes("10 always", 10, "always"),
 
 	unread("11"),
 	unread("100"),
@@ -413,6 +438,23 @@ var yesNoReplies = []reply{
 	yes("No, I still don't have my bag", 0, "I still don't have my bag"),
 	yes("Negative, it's still broken", 0, "it's still broken"),
 	yes("The flight was late, so no", 0, "The flight was late, so"),
+	yes("The agent never called back. no", 0, "The agent never called back."),
+	yes("Can't", 0, ""),
+	yes("not yet", 0, ""),
+	yes("Nope not yet", 0, ""),
+	yes("noe", 0, ""),
+	yes("Definately", 1, ""),
+	yes("absolutly", 1, ""),
+	yes("Yesssss!!!", 1, ""),
+	yes("Yes 👍🏻👍🏻", 1, ""),
+	yes("✅✅", 1, ""),
+	yes("We already did, thanks", 1, ""),
+	yes("Thank you so much! Yes", 1, ""),
+	yes("Yes, no problem", 1, "no problem"),
+	yes("Sure, why not", 1, "why not"),
+	yes("No!!! I want a refund", 0, "I want a refund"),
+	yes("not interested", 0, ""),
+	yes("Please!", 1, ""),
 
 	unread("yes and no"),
 	unread("yes or no"),
@@ -438,6 +480,14 @@ var yesNoReplies = []reply{
 	unread("no worries"),
 	unread("It didn't work"),
 	unread("y not"),
+	unread("yeah nah"),
+	unread("Please stop texting me"),
+	unread("no one called"),
+	unread("Right now I'm busy"),
+	unread("Who is this? No"),
+	unread("yes.no"),
+	unread("yet"),
+	unread("fine"),
 	unread("who is this?"),
 	unread("what?"),
 	unread("STOP"),
@@ -515,6 +565,20 @@ var seatReplies = []reply{
 	yes("Middle", 3, ""),
 	yes("midle", 3, ""),
 	yes("middle is fine", 3, ""),
+	yes("middle??", 3, ""),
+	yes("isle", 2, ""),
+	yes("no, aisle", 2, ""),
+	yes("Can I get an aisle?", 2, ""),
+	yes("aisle seat near the front", 2, "seat near the front"),
+	yes("Window (if available)", 1, "(if available)"),
+	yes("choice: B", 2, ""),
+	yes("2nd option", 2, ""),
+	yes("option two", 2, ""),
+	yes("Number one", 1, ""),
+	yes("one", 1, ""),
+	yes("2️⃣", 2, ""),
+	yes("I'll go with 2", 2, ""),
+	yes("I said window last time", 1, "last time"),
 
 	unread("4"),
 	unread("0"),
@@ -544,6 +608,11 @@ var seatReplies = []reply{
 	unread("yes"),
 	unread("idk"),
 	unread("whatever is cheapest"),
+	unread("We are 2, window"),
+	unread("B or C"),
+	unread("Aisle no middle"),
+	unread("Don't put me in the middle"),
+	unread("I'd rather not be in the middle"),
 	unread("12345"),
 	unread(""),
 }
@@ -564,6 +633,10 @@ var menuReplies = []reply{
 	yes("Risotto 😋", 2, ""),
 	yes("Risotto, no mushrooms please", 2, "no mushrooms please"),
 	yes("risotto - I'm vegetarian", 2, "I'm vegetarian"),
+	yes("risotto no cheese", 2, "no cheese"),
+	yes("The risotto, thanks", 2, ""),
+	yes("brulé", 3, ""),
+	yes("the 2nd please", 2, ""),
 	yes("the carbonara", 1, ""),
 	yes("carbonara please", 1, ""),
 	yes("carbonarra", 1, ""),
@@ -588,6 +661,8 @@ var menuReplies = []reply{
 	unread("none"),
 	unread("whatever you recommend"),
 	unread("chicken"),
+	unread("Risotto for me and pasta for my wife"),
+	unread("carbonara x 2"),
 }
 
 func TestParseChoice(t *testing.T) {
@@ -833,6 +908,24 @@ var benchReplies = []struct {
 	{menu, "creme brulee please"},
 	{menu, "risoto"},
 	{Spec{Kind: FreeText}, "The crew was great"},
+}
+
+// BenchmarkParseLong reads replies of 1600 characters, the longest a text
+// message is.
+func BenchmarkParseLong(b *testing.B) {
+	long := []string{
+		strings.Repeat("qwzx vbnmk plokij 4 ", 80),
+		strings.Repeat("aisel windw yse fvie mabye ", 60)[:1600],
+		strings.Repeat("⭐️👍🏽é", 100),
+		strings.Repeat("1 ", 800),
+	}
+	for b.Loop() {
+		for _, text := range long {
+			for _, s := range []Spec{{Kind: Rating}, {Kind: YesNo}, menu} {
+				Parse(s, text)
+			}
+		}
+	}
 }
 
 func BenchmarkParse(b *testing.B) {

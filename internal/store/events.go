@@ -368,20 +368,17 @@ func (s *Store) FireRuns(ctx context.Context, now time.Time, limit int, decide f
 			}
 			var msg int64
 			if o.State == "sent" {
-				q, err := queueOne(ctx, tx, OutboundRow{BrandID: d.BrandID, From: d.From, To: d.Phone, Body: o.Body, Purpose: o.Purpose,
-					Origin: "trigger", OriginRef: strconv.FormatInt(d.TriggerID, 10), Queue: o.Queue, Segments: o.Segments, Encoding: o.Encoding})
+				row := OutboundRow{BrandID: d.BrandID, From: d.From, To: d.Phone, Body: o.Body, Purpose: o.Purpose,
+					Origin: "trigger", OriginRef: strconv.FormatInt(d.TriggerID, 10), Queue: o.Queue, Segments: o.Segments, Encoding: o.Encoding}
+				if o.QuestionID != 0 {
+					row.Ask = &Ask{QuestionID: o.QuestionID, Window: o.QuestionWindow, TriggerID: d.TriggerID, Origin: "trigger"}
+				}
+				q, err := queueOne(ctx, tx, row)
 				if err != nil {
 					return err
 				}
 				msg = q.ID
 				fired = append(fired, Fired{MessageID: q.ID, From: d.From, Queue: o.Queue})
-				if o.QuestionID != 0 {
-					if _, err := tx.Exec(ctx, `INSERT INTO question_asks (question_id, brand_id, contact_id, conversation_id, message_id, trigger_id,
-						origin, expires_at) VALUES ($1, $2, $3, $4, $5, $6, 'trigger', now() + $7::interval)`,
-						o.QuestionID, d.BrandID, q.ContactID, q.ConversationID, q.ID, d.TriggerID, o.QuestionWindow.String()); err != nil {
-						return err
-					}
-				}
 			}
 			ids, msgs = append(ids, o.RunID), append(msgs, msg)
 			states, reasons, details = append(states, o.State), append(reasons, o.Reason), append(details, o.Detail)

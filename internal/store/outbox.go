@@ -24,6 +24,17 @@ type OutboundRow struct {
 	SendAt    *time.Time
 	Segments  int
 	Encoding  string
+	// Ask, when set, makes the text ask a question: its answer is the
+	// customer's next text (recorded in the same transaction as the text).
+	Ask *Ask
+}
+
+// Ask is the question a queued text asks.
+type Ask struct {
+	QuestionID int64
+	Window     time.Duration
+	TriggerID  int64  // 0 unless a rule asks
+	Origin     string // trigger, campaign, agent, api, csat
 }
 
 // Queued is an outbound row as stored.
@@ -133,6 +144,13 @@ func queueOne(ctx context.Context, tx pgx.Tx, r OutboundRow) (Queued, error) {
 		r.SendAt, r.Segments, r.Encoding).Scan(&q.ID, &q.CreatedAt)
 	if err != nil {
 		return q, fmt.Errorf("store: queue outbound: insert: %w", err)
+	}
+	if a := r.Ask; a != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO question_asks (question_id, brand_id, contact_id, conversation_id, message_id, trigger_id,
+			origin, expires_at) VALUES ($1, $2, $3, $4, $5, nullif($6, 0), $7, now() + $8::interval)`,
+			a.QuestionID, r.BrandID, q.ContactID, q.ConversationID, q.ID, a.TriggerID, a.Origin, a.Window.String()); err != nil {
+			return q, fmt.Errorf("store: queue outbound: question: %w", err)
+		}
 	}
 	if _, err := tx.Exec(ctx, `SELECT pg_notify('parley_conversation', $1::bigint::text)`, q.ConversationID); err != nil {
 		return q, fmt.Errorf("store: queue outbound: notify: %w", err)

@@ -246,3 +246,24 @@ func (s *Store) QuestionAnswers(ctx context.Context, questionID int64, from, to 
 	}
 	return out, nil
 }
+
+// CreateQuestion stores a question asked outside a rule (an agent's or an
+// API text, a campaign, the after-conversation survey).
+func (s *Store) CreateQuestion(ctx context.Context, q Question) (int64, error) {
+	choices, err := json.Marshal(orEmpty(q.Choices))
+	if err != nil {
+		return 0, err
+	}
+	follow, err := json.Marshal(orEmptyMap(q.FollowUps))
+	if err != nil {
+		return 0, err
+	}
+	var id int64
+	err = s.Pool.QueryRow(ctx, `INSERT INTO questions (brand_id, kind, scale, choices, window_seconds, follow_ups, no_is_negative)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, q.BrandID, q.Kind, q.Scale, choices, int64(q.Window/time.Second), follow,
+		q.NoIsNegative).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("store: create question: %w", err)
+	}
+	return id, nil
+}

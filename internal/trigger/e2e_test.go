@@ -437,3 +437,38 @@ func TestOneQuestionAtATimeAndKeywordsWin(t *testing.T) {
 		t.Fatalf("%d texts after STOP (had %d)", got, sent)
 	}
 }
+
+// An API text can ask a question too: the next text is its answer.
+func TestMessageAsksAQuestion(t *testing.T) {
+	w := newWorld(t)
+	const phone = "+12125550104"
+	w.person("Dee Ray", "DA-4", phone, nil)
+	bad := w.call("POST", "/api/v1/messages", map[string]any{"brand": "demo-air", "to": phone, "body": "Window or aisle?",
+		"question": map[string]any{"kind": "choice", "choices": []string{"Window"}}})
+	if bad.Status != http.StatusBadRequest || !strings.Contains(bad.Raw, `"field":"question.choices"`) {
+		t.Fatalf("a one-choice question: %d %s", bad.Status, bad.Raw)
+	}
+	var q struct {
+		ID         int64 `json:"id"`
+		QuestionID int64 `json:"question_id"`
+	}
+	w.api(http.StatusAccepted, "POST", "/api/v1/messages", map[string]any{"brand": "demo-air", "to": phone, "body": "Window or aisle?",
+		"question": map[string]any{"kind": "choice", "choices": []string{"Window", "Aisle"}, "follow_ups": map[string]string{"positive": "Noted!"}}}, &q)
+	if q.QuestionID == 0 {
+		t.Fatalf("queued %+v: want the question's id", q)
+	}
+	w.sentTo(phone, "Window or aisle?")
+	apptest.WaitFor(t, 10*time.Second, "the text accepted", func() bool {
+		return w.Count(t, `SELECT count(*) FROM messages WHERE id = $1 AND sent_at IS NOT NULL`, q.ID) == 1
+	})
+	w.text(phone, "b) aisle please")
+	w.sentTo(phone, "Noted!")
+	if n := w.Count(t, `SELECT count(*) FROM question_asks WHERE question_id = $1 AND state = 'answered' AND choice = 'Aisle' AND value = 2
+		AND origin = 'api'`, q.QuestionID); n != 1 {
+		t.Fatal("the answer was not read as Aisle")
+	}
+	// A happy answer needs nobody: the conversation is closed again.
+	if n := w.Count(t, `SELECT count(*) FROM conversations WHERE status = 'closed' AND priority = 'normal'`); n != 1 {
+		t.Fatal("the conversation was left waiting for a person after a plain answer")
+	}
+}

@@ -55,15 +55,7 @@ type DateRule struct {
 }
 
 // QuestionSpec is the question a rule's text asks.
-type QuestionSpec struct {
-	ID           int64             `json:"id,omitempty"`
-	Kind         string            `json:"kind"`
-	Scale        int               `json:"scale,omitempty"`
-	Choices      []string          `json:"choices,omitempty"`
-	Window       string            `json:"window,omitempty"`
-	FollowUps    map[string]string `json:"follow_ups,omitempty"`
-	NoIsNegative bool              `json:"no_is_negative,omitempty"`
-}
+type QuestionSpec = question.Input
 
 // Delay is when after the event the text goes: a duration ("2h", "0s" =
 // now) or a number of days at a local time ({"days": 1, "at_local":
@@ -153,7 +145,7 @@ type Rule struct {
 const DefaultExpire = 24 * time.Hour
 
 // DefaultWindow is how long a question waits for its answer.
-const DefaultWindow = 48 * time.Hour
+const DefaultWindow = question.DefaultWindow
 
 var (
 	eventTypeRE = regexp.MustCompile(`^[A-Za-z0-9_.:-]{1,64}$`)
@@ -259,22 +251,13 @@ func Compile(s Spec) (Rule, error) {
 		return r, bad("expire_after", "a positive duration such as \"24h\"")
 	}
 	if q := s.Question; q != nil {
-		spec := question.Spec{Kind: question.Kind(q.Kind), Scale: q.Scale, Choices: q.Choices}
-		if err := spec.Validate(); err != nil {
-			return r, bad("question", "%v", err)
+		stored, err := q.Check(0)
+		if err != nil {
+			field, msg := question.FieldOf(err)
+			return r, bad("question."+field, "%s", msg)
 		}
-		if r.Window, err = duration(q.Window, DefaultWindow); err != nil || r.Window <= 0 {
-			return r, bad("question.window", "a positive duration such as \"48h\"")
-		}
-		for k, v := range q.FollowUps {
-			if _, err := personalize.Parse(v); err != nil {
-				return r, bad("question.follow_ups."+k, "%v", err)
-			}
-		}
-		if spec.Kind == question.Rating && spec.Scale == 0 {
-			spec.Scale = 5
-		}
-		r.Question, r.FollowUps, r.NoIsNegative = &spec, q.FollowUps, q.NoIsNegative
+		r.Question = &question.Spec{Kind: question.Kind(stored.Kind), Scale: stored.Scale, Choices: stored.Choices}
+		r.Window, r.FollowUps, r.NoIsNegative = stored.Window, stored.FollowUps, stored.NoIsNegative
 	}
 	return r, nil
 }
@@ -303,10 +286,22 @@ func parseClock(s string) (h, m int, ok bool) {
 // condition that fails at run time (a missing field compared as a number)
 // does not hold, and says why.
 func (r *Rule) Matches(env map[string]any) (bool, error) {
+	return r.MatchesOn(nil, env)
+}
+
+// MatchesOn is Matches on a machine the caller keeps (one per goroutine):
+// judging many rules in a row then allocates far less.
+func (r *Rule) MatchesOn(m *vm.VM, env map[string]any) (bool, error) {
 	if r.conditions == nil {
 		return true, nil
 	}
-	out, err := expr.Run(r.conditions, env)
+	var out any
+	var err error
+	if m != nil {
+		out, err = m.Run(r.conditions, env)
+	} else {
+		out, err = expr.Run(r.conditions, env)
+	}
 	if err != nil {
 		return false, err
 	}

@@ -10,7 +10,7 @@ import (
 	"github.com/parleyhq/parley/internal/store"
 )
 
-func compile(t *testing.T, doc string) Rule {
+func compile(t testing.TB, doc string) Rule {
 	t.Helper()
 	var s Spec
 	if err := json.Unmarshal([]byte(doc), &s); err != nil {
@@ -38,7 +38,7 @@ func TestCompileNamesTheBadField(t *testing.T) {
 		{`{"event_type": "x", "template": "hi", "purpose": "marketing", "cooldown": "a while"}`, "cooldown"},
 		{`{"event_type": "x", "template": "hi", "purpose": "marketing", "expire_after": "0s"}`, "expire_after"},
 		{`{"event_type": "x", "template": "hi", "purpose": "marketing", "delay": {"days": 1, "at_local": "25:00"}}`, "delay.at_local"},
-		{`{"event_type": "x", "template": "hi", "purpose": "marketing", "question": {"kind": "stars"}}`, "question"},
+		{`{"event_type": "x", "template": "hi", "purpose": "marketing", "question": {"kind": "stars"}}`, "question.kind"},
 		{`{"event_type": "x", "template": "hi", "purpose": "marketing", "question": {"kind": "rating", "window": "soon"}}`, "question.window"},
 		{`{"event_type": "x", "date": {"attribute": "birthday", "at_local": "09:00"}, "template": "hi", "purpose": "marketing"}`, "date"},
 		{`{"date": {"attribute": "", "at_local": "09:00"}, "template": "hi", "purpose": "marketing"}`, "date.attribute"},

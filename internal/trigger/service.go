@@ -11,6 +11,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/expr-lang/expr/vm"
+
 	"github.com/parleyhq/parley/internal/contact"
 	"github.com/parleyhq/parley/internal/store"
 )
@@ -382,8 +384,9 @@ func (s *Service) plan(ctx context.Context, b store.Brand, e EventInput, data ma
 	env := conditionEnv(data, p.Attributes, p.Name, p.LoyaltyID, p.Phone, p.Timezone, e.Type)
 	var runs []store.NewRun
 	var loc *time.Location
+	var m vm.VM
 	for _, r := range rules {
-		ok, _ := r.Matches(env)
+		ok, _ := r.MatchesOn(&m, env)
 		if !ok {
 			continue
 		}

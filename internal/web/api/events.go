@@ -13,7 +13,6 @@ import (
 	"github.com/parleyhq/parley/internal/web/apierr"
 )
 
-
 type eventResultJSON struct {
 	ID        int64         `json:"id,omitempty"`
 	Matched   int           `json:"matched_triggers"`

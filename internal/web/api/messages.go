@@ -9,6 +9,7 @@ import (
 
 	"github.com/parleyhq/parley/internal/auth"
 	"github.com/parleyhq/parley/internal/outbound"
+	"github.com/parleyhq/parley/internal/question"
 	"github.com/parleyhq/parley/internal/store"
 	"github.com/parleyhq/parley/internal/web/apierr"
 )
@@ -22,6 +23,8 @@ type sendMessageJSON struct {
 	MediaURLs []string   `json:"media_urls"`
 	Purpose   string     `json:"purpose"`
 	SendAt    *time.Time `json:"send_at"`
+	// Question makes the text ask it; the next text is the answer.
+	Question *question.Input `json:"question"`
 }
 
 type queuedJSON struct {
@@ -30,6 +33,7 @@ type queuedJSON struct {
 	Status         string `json:"status"`
 	Segments       int    `json:"segments"`
 	Encoding       string `json:"encoding"`
+	QuestionID     int64  `json:"question_id,omitempty"`
 }
 
 // sendMessage: POST /api/v1/messages — queue one text; 202 with its id.
@@ -44,10 +48,19 @@ func (h *Handlers) sendMessage(c echo.Context) error {
 		}
 		return apierr.Write(c, bad)
 	}
-	q, err := h.outbox.Send(c.Request().Context(), outbound.SendRequest{
+	req := outbound.SendRequest{
 		Brand: in.Brand, To: in.To, LoyaltyID: in.LoyaltyID, ContactID: in.ContactID, Body: in.Body,
 		MediaURLs: in.MediaURLs, Purpose: in.Purpose, SendAt: in.SendAt, Origin: "api",
-	})
+	}
+	if in.Question != nil {
+		q, err := in.Question.Check(0)
+		if err != nil {
+			field, msg := question.FieldOf(err)
+			return apierr.Write(c, apierr.Field("invalid_field", "question."+field, "question.%s: %s", field, msg))
+		}
+		req.Question = &q
+	}
+	q, err := h.outbox.Send(c.Request().Context(), req)
 	var fe *outbound.FieldError
 	switch {
 	case errors.As(err, &fe):
@@ -60,7 +73,7 @@ func (h *Handlers) sendMessage(c echo.Context) error {
 		return h.internal(c, err)
 	}
 	return ok(c, http.StatusAccepted, queuedJSON{ID: q.ID, ConversationID: q.ConversationID, Status: q.Status,
-		Segments: q.Segments, Encoding: q.Encoding})
+		Segments: q.Segments, Encoding: q.Encoding, QuestionID: q.QuestionID})
 }
 
 type messageDetailJSON struct {
