@@ -2,10 +2,13 @@ package conversation
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/parleyhq/parley/internal/routing"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -119,7 +122,67 @@ func (s *Service) Close(ctx context.Context, u store.User, id int64) error {
 	if err != nil {
 		return err
 	}
-	return s.wrap(s.st.CloseConversation(ctx, c.ID, u.ID))
+	if err := s.wrap(s.st.CloseConversation(ctx, c.ID, u.ID)); err != nil {
+		return err
+	}
+	// The after-conversation survey, when the brand asks for it: a failure
+	// to send it does not undo the close.
+	if _, err := s.survey(ctx, c, true); err != nil && !errors.Is(err, ErrNoSurvey) {
+		return err
+	}
+	return nil
+}
+
+// ErrNoSurvey is a survey that is not sent: the brand has none, or (when
+// automatic) the conversation had one within routing.CSATEvery, or the
+// customer opted out.
+var ErrNoSurvey = errors.New("no survey sent")
+
+// SendSurvey sends the brand's after-conversation survey now, by hand
+// (the 7-day limit is for automatic surveys).
+func (s *Service) SendSurvey(ctx context.Context, u store.User, id int64) (outbound.Queued, error) {
+	c, err := s.Get(ctx, u, id)
+	if err != nil {
+		return outbound.Queued{}, err
+	}
+	return s.survey(ctx, c, false)
+}
+
+func (s *Service) survey(ctx context.Context, c store.Conversation, auto bool) (outbound.Queued, error) {
+	raw, err := s.st.BrandSettings(ctx, c.BrandID)
+	if err != nil {
+		return outbound.Queued{}, err
+	}
+	var doc struct {
+		CSAT routing.CSATDoc `json:"csat"`
+	}
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, &doc); err != nil {
+			return outbound.Queued{}, err
+		}
+	}
+	if !doc.CSAT.Enabled {
+		return outbound.Queued{}, fmt.Errorf("%w: the brand has no after-conversation survey (settings: csat)", ErrNoSurvey)
+	}
+	if auto {
+		done, err := s.st.SurveyedSince(ctx, c.ID, s.now().Add(-routing.CSATEvery))
+		if err != nil || done {
+			return outbound.Queued{}, errors.Join(err, ErrNoSurvey)
+		}
+	}
+	if out, err := s.optedOut(ctx, c.BrandID, c.LastPhone); err != nil || out != nil {
+		if out != nil {
+			return outbound.Queued{}, errors.Join(out, ErrNoSurvey)
+		}
+		return outbound.Queued{}, err
+	}
+	text, kind, scale := doc.CSAT.Survey()
+	q, err := question.Input{Kind: kind, Scale: scale, FollowUps: doc.CSAT.FollowUps}.Check(0)
+	if err != nil {
+		return outbound.Queued{}, err
+	}
+	return s.outbox.Send(ctx, outbound.SendRequest{Brand: c.BrandSlug, To: c.LastPhone, Body: text, Purpose: consent.Conversational,
+		Origin: "csat", OriginRef: strconv.FormatInt(c.ID, 10), Question: &q})
 }
 
 // Reopen brings a closed or snoozed conversation back to the open list.

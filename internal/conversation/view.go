@@ -2,6 +2,8 @@ package conversation
 
 import (
 	"context"
+	"encoding/json"
+	"github.com/parleyhq/parley/internal/routing"
 	"sort"
 	"time"
 
@@ -54,6 +56,8 @@ type View struct {
 	Undeliverable bool
 	// Answers are the customer's latest answers to the brand's questions.
 	Answers []store.AnswerRow
+	// Survey: the brand has an after-conversation survey to send by hand.
+	Survey bool
 }
 
 // View assembles the conversation page and marks it read for the user.
@@ -74,6 +78,12 @@ func (s *Service) View(ctx context.Context, u store.User, id int64) (View, error
 	}
 	if v.Answers, err = s.st.ContactAnswers(ctx, c.ContactID, []int64{c.BrandID}, 0, 5); err != nil {
 		return v, err
+	}
+	if raw, err := s.st.BrandSettings(ctx, c.BrandID); err == nil && len(raw) > 0 {
+		var doc struct {
+			CSAT routing.CSATDoc `json:"csat"`
+		}
+		v.Survey = json.Unmarshal(raw, &doc) == nil && doc.CSAT.Enabled
 	}
 	msgs, more, err := s.st.RecentMessages(ctx, c.ID, HistoryLimit)
 	if err != nil {

@@ -42,7 +42,26 @@ type Doc struct {
 	// OptInKeyword starts a double opt-in to marketing by text ("JOIN"):
 	// the customer is asked to reply YES; "" for none.
 	OptInKeyword string `json:"opt_in_keyword"`
+	// CSAT is the after-conversation survey: asked when an agent closes a
+	// conversation (not an automatic close), at most once per conversation
+	// in CSATEvery, or by hand from the console.
+	CSAT CSATDoc `json:"csat"`
 }
+
+// CSATDoc is the after-conversation survey's settings.
+type CSATDoc struct {
+	Enabled   bool              `json:"enabled"`
+	Text      string            `json:"text"`
+	Kind      string            `json:"kind"` // rating (default), nps or yes_no
+	Scale     int               `json:"scale,omitempty"`
+	FollowUps map[string]string `json:"follow_ups,omitempty"`
+}
+
+// CSATEvery is how rarely one conversation is surveyed automatically.
+const CSATEvery = 7 * 24 * time.Hour
+
+// DefaultCSATText asks how the conversation went.
+const DefaultCSATText = "How did we do today? Reply 1 (poor) to 5 (great)."
 
 var optInKeyword = regexp.MustCompile(`^[A-Za-z0-9]{2,20}$`)
 
@@ -80,7 +99,7 @@ func Merge(cur Doc, body []byte) (Doc, error) {
 		"next_response_sla_seconds": &next.NextResponseSLASeconds, "sla_business_hours": &next.SLABusinessHours,
 		"assignment": &next.Assignment, "reassign_after_seconds": &next.ReassignAfterSeconds,
 		"auto_close_after_seconds": &next.AutoCloseAfterSeconds, "auto_reply_limit_per_hour": &next.AutoReplyLimitPerHour,
-		"tier_priority": &next.TierPriority, "opt_in_keyword": &next.OptInKeyword,
+		"tier_priority": &next.TierPriority, "opt_in_keyword": &next.OptInKeyword, "csat": &next.CSAT,
 	}
 	names := make([]string, 0, len(fields))
 	for k := range fields {
@@ -241,9 +260,50 @@ func (d Doc) Compile() (Brand, error) {
 		}
 		out.OptInKeyword = k
 	}
+	if err := d.CSAT.check(); err != nil {
+		return out, err
+	}
 	out.AfterHoursReply = d.AfterHoursReply
 	out.AutoReplyLimit = d.AutoReplyLimitPerHour
 	out.Targets = Targets{FirstResponse: time.Duration(d.FirstResponseSLASeconds) * time.Second,
 		NextResponse: time.Duration(d.NextResponseSLASeconds) * time.Second, BusinessHours: d.SLABusinessHours}
 	return out, nil
+}
+
+func (c CSATDoc) check() error {
+	switch c.Kind {
+	case "", "rating", "nps", "yes_no":
+	default:
+		return fieldErr("csat.kind", "%q: rating, nps or yes_no", c.Kind)
+	}
+	if c.Scale != 0 && (c.Kind == "nps" || c.Kind == "yes_no" || c.Scale < 2 || c.Scale > 10) {
+		return fieldErr("csat.scale", "a rating's scale is 2 to 10 (other kinds take none)")
+	}
+	if utf8.RuneCountInString(c.Text) > MaxReply {
+		return fieldErr("csat.text", "at most %d characters", MaxReply)
+	}
+	if _, err := personalize.Parse(c.Text); err != nil {
+		return fieldErr("csat.text", "%v", err)
+	}
+	for k, v := range c.FollowUps {
+		if _, err := personalize.Parse(v); err != nil {
+			return fieldErr("csat.follow_ups."+k, "%v", err)
+		}
+	}
+	return nil
+}
+
+// Survey is the survey's text and kind with the defaults filled in.
+func (c CSATDoc) Survey() (text, kind string, scale int) {
+	text, kind, scale = strings.TrimSpace(c.Text), c.Kind, c.Scale
+	if text == "" {
+		text = DefaultCSATText
+	}
+	if kind == "" {
+		kind = "rating"
+	}
+	if kind == "rating" && scale == 0 {
+		scale = 5
+	}
+	return text, kind, scale
 }

@@ -267,3 +267,15 @@ func (s *Store) CreateQuestion(ctx context.Context, q Question) (int64, error) {
 	}
 	return id, nil
 }
+
+// SurveyedSince says whether the conversation was sent the
+// after-conversation survey since t.
+func (s *Store) SurveyedSince(ctx context.Context, conversationID int64, t time.Time) (bool, error) {
+	var yes bool
+	err := s.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM question_asks WHERE conversation_id = $1 AND origin = 'csat' AND asked_at >= $2)`,
+		conversationID, t).Scan(&yes)
+	if err != nil {
+		return false, fmt.Errorf("store: surveyed: %w", err)
+	}
+	return yes, nil
+}

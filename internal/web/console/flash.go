@@ -32,6 +32,7 @@ var flashes = map[string]string{
 	"campaign_resumed":   "Campaign resumed where it stopped",
 	"campaign_canceled":  "Campaign canceled",
 	"campaign_test_sent": "Test text queued: it goes to that phone in a moment",
+	"survey_sent":        "Survey sent: the answer shows on the contact panel",
 	"trigger_saved":      "Trigger saved: matching events now schedule its text",
 	"trigger_deleted":    "Trigger deleted: its scheduled texts will be skipped",
 }

@@ -23,6 +23,7 @@ func (h *Handlers) inboxRoutes() []Route {
 		{http.MethodPost, "/conversations/:id/notes", auth.Inbox, h.conversationNote},
 		{http.MethodPost, "/conversations/:id/assign", auth.Inbox, h.conversationAssign},
 		{http.MethodPost, "/conversations/:id/close", auth.Inbox, h.conversationClose},
+		{http.MethodPost, "/conversations/:id/survey", auth.Inbox, h.conversationSurvey},
 		{http.MethodPost, "/conversations/:id/reopen", auth.Inbox, h.conversationReopen},
 		{http.MethodPost, "/conversations/:id/snooze", auth.Inbox, h.conversationSnooze},
 		{http.MethodPost, "/conversations/:id/labels", auth.Inbox, h.conversationLabels},
@@ -66,7 +67,7 @@ func (h *Handlers) actionError(c echo.Context, id int64, err error) error {
 		status, msg = http.StatusForbidden, err.Error()
 	case errors.Is(err, conversation.ErrNotFound):
 		status, msg = http.StatusNotFound, err.Error()
-	case errors.Is(err, conversation.ErrMerged):
+	case errors.Is(err, conversation.ErrMerged), errors.Is(err, conversation.ErrNoSurvey):
 		status, msg = http.StatusConflict, err.Error()
 	default:
 		h.Log.Error("console: action failed", "path", c.Path(), "conversation_id", id, "err", err)
