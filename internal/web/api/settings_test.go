@@ -21,12 +21,12 @@ func TestBrandSettingsRoundTrip(t *testing.T) {
 	b.call(t, http.MethodGet, "/api/v1/brands/demoair/settings", nil).decode(t, http.StatusOK, &got)
 	for _, f := range []string{"timezone", "business_hours", "holidays", "after_hours_reply", "first_response_sla_seconds",
 		"next_response_sla_seconds", "sla_business_hours", "assignment", "reassign_after_seconds", "auto_close_after_seconds",
-		"auto_reply_limit_per_hour", "tier_priority", "opt_in_keyword"} {
+		"auto_reply_limit_per_hour", "tier_priority", "opt_in_keyword", "csat"} {
 		if _, ok := got.Data[f]; !ok {
 			t.Errorf("GET settings lacks %s", f)
 		}
 	}
-	if len(got.Data) != 13 || got.Data["business_hours"] != nil || got.Data["assignment"] != "manual" {
+	if len(got.Data) != 14 || got.Data["business_hours"] != nil || got.Data["assignment"] != "manual" {
 		t.Fatalf("defaults: %v", got.Data)
 	}
 	got.Data["assignment"] = "sticky_least_busy"
