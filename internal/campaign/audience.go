@@ -37,7 +37,10 @@ type Audience struct {
 	LastOutboundAfter  string                   `json:"last_outbound_after,omitempty"`
 	LastOutboundBefore string                   `json:"last_outbound_before,omitempty"`
 	MinActiveDays      int                      `json:"min_active_days,omitempty"`
-	OptedInAfter       string                   `json:"opted_in_after,omitempty"`
+	// MinEngagement keeps people whose engagement score (0–100, the
+	// power-users ranking) is at least this.
+	MinEngagement int    `json:"min_engagement,omitempty"`
+	OptedInAfter  string `json:"opted_in_after,omitempty"`
 }
 
 // AttrCondition is what one attribute must satisfy: eq (a value), in (a
@@ -237,6 +240,10 @@ func (a Audience) Compile(prefix string, now time.Time) (store.Audience, error) 
 		return out, fieldErr(prefix+"min_active_days", "%d is out of range: 0 to 90", a.MinActiveDays)
 	}
 	out.MinActiveDays = a.MinActiveDays
+	if a.MinEngagement < 0 || a.MinEngagement > 100 {
+		return out, fieldErr(prefix+"min_engagement", "%d is out of range: 0 to 100", a.MinEngagement)
+	}
+	out.MinEngagement = a.MinEngagement
 	return out, nil
 }
 

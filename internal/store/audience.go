@@ -28,6 +28,7 @@ type Audience struct {
 	LastOutboundAfter  *time.Time
 	LastOutboundBefore *time.Time // no text to them since (or never)
 	MinActiveDays      int        // engagement: days with a text from them in the last 90
+	MinEngagement      int        // engagement score (engagement_scores) at least this
 	OptedInAfter       *time.Time // marketing consent given since
 	ContactIDs         []int64
 	Phones             []string
@@ -126,6 +127,10 @@ func buildAudience(brandID int64, a Audience, extra ...any) (string, []any, erro
 	if a.MinActiveDays > 0 {
 		q.where = append(q.where, `(SELECT count(DISTINCT date_trunc('day', m.created_at, 'UTC')) FROM (SELECT direction, created_at FROM messages
 			WHERE conversation_id = cv.id ORDER BY id DESC LIMIT 200) m WHERE m.direction = 'inbound' AND m.created_at >= now() - interval '90 days') >= `+q.arg(a.MinActiveDays))
+	}
+	if a.MinEngagement > 0 {
+		q.where = append(q.where, "EXISTS (SELECT 1 FROM engagement_scores es WHERE es.brand_id = $1 AND es.contact_id = ct.id AND es.score >= "+
+			q.arg(a.MinEngagement)+")")
 	}
 	if a.OptedInAfter != nil {
 		q.where = append(q.where, "mk.status = 'opted_in' AND mk.created_at >= "+q.arg(*a.OptedInAfter))

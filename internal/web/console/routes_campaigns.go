@@ -129,7 +129,13 @@ func (h *Handlers) mayUse(c echo.Context, id int64) (bool, error) {
 // status other than 0 is a refusal to show with msg: 400 for no or an
 // unknown brand, 403 for another brand's.
 func (h *Handlers) formBrand(c echo.Context) (b store.Brand, status int, msg string, err error) {
-	b, err = h.Store.BrandBySlug(c.Request().Context(), c.FormValue("brand"))
+	return h.brandBySlug(c, c.FormValue("brand"))
+}
+
+// brandBySlug is the brand named slug if the user may use it (status and
+// msg say why not).
+func (h *Handlers) brandBySlug(c echo.Context, slug string) (b store.Brand, status int, msg string, err error) {
+	b, err = h.Store.BrandBySlug(c.Request().Context(), slug)
 	if errors.Is(err, store.ErrNotFound) {
 		return b, http.StatusBadRequest, "brand: choose a brand", nil
 	}

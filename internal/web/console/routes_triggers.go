@@ -22,6 +22,7 @@ func (h *Handlers) triggerRoutes() []Route {
 		{http.MethodPost, "/triggers", auth.Marketing, h.triggerCreate},
 		{http.MethodGet, "/triggers/:id", auth.Marketing, h.triggerShow},
 		{http.MethodPost, "/triggers/:id/delete", auth.Marketing, h.triggerDelete},
+		{http.MethodGet, "/power-users", auth.Marketing, h.powerUsersShow},
 	}
 }
 
