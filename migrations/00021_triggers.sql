@@ -125,6 +125,10 @@ ALTER TABLE conversations ADD COLUMN priority text NOT NULL DEFAULT 'normal' CHE
 -- +goose StatementBegin
 CREATE FUNCTION mark_question_reply() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    -- The common case, no question open, costs one probe and no UPDATE.
+    IF NOT EXISTS (SELECT 1 FROM question_asks WHERE conversation_id = NEW.conversation_id AND state = 'open') THEN
+        RETURN NULL;
+    END IF;
     UPDATE question_asks SET state = 'replied', reply_message_id = NEW.id
      WHERE id = (SELECT a.id FROM question_asks a JOIN messages q ON q.id = a.message_id
                   WHERE a.conversation_id = NEW.conversation_id AND a.state = 'open'
