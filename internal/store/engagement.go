@@ -90,7 +90,7 @@ type PowerUser struct {
 // (score, contact) cursor when afterScore >= 0.
 func (s *Store) PowerUsers(ctx context.Context, brandID int64, afterScore int, afterContact int64, limit int) ([]PowerUser, error) {
 	if afterScore < 0 {
-		afterScore, afterContact = 1 << 30, 0
+		afterScore, afterContact = 1<<30, 0
 	}
 	rows, err := s.Pool.Query(ctx, `SELECT e.contact_id, ct.name, coalesce(ct.loyalty_id, ''), coalesce(ct.attributes ->> 'tier', ''),
 			e.texts_in, e.replies, e.brand_texts, e.response_rate, e.last_inbound_at, e.followers, e.score, e.computed_at

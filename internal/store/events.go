@@ -121,9 +121,9 @@ func (s *Store) InsertEvents(ctx context.Context, brandID int64, evs []NewEvent)
 		at := make([]time.Time, len(evs))
 		data := make([]string, len(evs))
 		keys := make([]*string, len(evs))
-		matched := make([]int32, len(evs))
+		matched := make([]int64, len(evs))
 		for i, e := range evs {
-			types[i], contacts[i], at[i], matched[i] = e.Type, e.ContactID, e.OccurredAt, int32(len(e.Runs))
+			types[i], contacts[i], at[i], matched[i] = e.Type, e.ContactID, e.OccurredAt, int64(len(e.Runs))
 			data[i] = string(e.Data)
 			if len(e.Data) == 0 {
 				data[i] = "{}"
@@ -135,7 +135,7 @@ func (s *Store) InsertEvents(ctx context.Context, brandID int64, evs []NewEvent)
 		rows, err = tx.Query(ctx, `
 			INSERT INTO events (id, brand_id, type, contact_id, occurred_at, data, idempotency_key, matched)
 			SELECT u.id, $1, u.type, u.contact_id, u.at, u.data::jsonb, u.key, u.matched
-			FROM unnest($2::bigint[], $3::text[], $4::bigint[], $5::timestamptz[], $6::text[], $7::text[], $8::int[])
+			FROM unnest($2::bigint[], $3::text[], $4::bigint[], $5::timestamptz[], $6::text[], $7::text[], $8::bigint[])
 				AS u(id, type, contact_id, at, data, key, matched)
 			ON CONFLICT (brand_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
 			RETURNING id`, brandID, ids, types, contacts, at, data, keys, matched)
