@@ -20,5 +20,10 @@ CREATE TABLE engagement_scores (
 );
 CREATE INDEX engagement_scores_rank ON engagement_scores (brand_id, score DESC, contact_id);
 
+-- A campaign can ask a question: each of its texts asks it, and the results
+-- are split by variant.
+ALTER TABLE campaigns ADD COLUMN question_id bigint REFERENCES questions(id);
+
 -- +goose Down
+ALTER TABLE campaigns DROP COLUMN question_id;
 DROP TABLE engagement_scores;

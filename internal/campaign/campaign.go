@@ -14,6 +14,7 @@ import (
 	"github.com/parleyhq/parley/internal/contact"
 	"github.com/parleyhq/parley/internal/outbound"
 	"github.com/parleyhq/parley/internal/personalize"
+	"github.com/parleyhq/parley/internal/question"
 	"github.com/parleyhq/parley/internal/segment"
 	"github.com/parleyhq/parley/internal/store"
 )
@@ -53,6 +54,8 @@ type Input struct {
 	Numbers    []string
 	TrackLinks bool
 	CreatedBy  string
+	// Question, when set, is asked by every text; results split by variant.
+	Question *question.Input
 }
 
 // Create checks in and stores a draft campaign for brand b.
@@ -113,8 +116,19 @@ func (s *Service) Create(ctx context.Context, b store.Brand, in Input) (store.Ca
 	if err != nil {
 		return store.Campaign{}, err
 	}
+	var qid int64
+	if in.Question != nil {
+		q, err := in.Question.Check(b.ID)
+		if err != nil {
+			field, msg := question.FieldOf(err)
+			return store.Campaign{}, fieldErr("question."+field, "%s", msg)
+		}
+		if qid, err = s.st.CreateQuestion(ctx, q); err != nil {
+			return store.Campaign{}, err
+		}
+	}
 	return s.st.CreateCampaign(ctx, store.Campaign{BrandID: b.ID, Name: name, Variants: bodies, Audience: audJSON,
-		Numbers: numbers, TrackLinks: in.TrackLinks, FailThreshold: 0.2, CreatedBy: in.CreatedBy})
+		Numbers: numbers, TrackLinks: in.TrackLinks, FailThreshold: 0.2, CreatedBy: in.CreatedBy, QuestionID: qid})
 }
 
 // segmentOf returns segment id of brand b, or a field error.

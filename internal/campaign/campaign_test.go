@@ -562,3 +562,43 @@ func TestPreviewAndTestSend(t *testing.T) {
 		t.Errorf("%d texts at the carrier, want the one test", n)
 	}
 }
+
+// A campaign can ask a question: every text asks it, the replies are
+// read as answers, and the results split by variant.
+func TestCampaignAsksAQuestion(t *testing.T) {
+	w := newWorld(t)
+	for i := 0; i < 4; i++ {
+		w.person(fmt.Sprintf("Q%d Test", i), nil, "", "opted_in", phone(600+i))
+	}
+	var c struct {
+		ID         int64 `json:"id"`
+		QuestionID int64 `json:"question_id"`
+	}
+	body := map[string]any{"brand": w.Brand.Slug, "name": "Menu poll", "variants": []map[string]string{{"body": "Rate our new menu 1-5"},
+		{"body": "How do you like the new menu? Reply 1 to 5"}}, "question": map[string]any{"kind": "rating"}}
+	if code := w.api("POST", "/api/v1/campaigns", body, &c); code != http.StatusCreated || c.QuestionID == 0 {
+		t.Fatalf("create: %d %+v", code, c)
+	}
+	w.schedule(c.ID, nil)
+	w.waitState(c.ID, "completed")
+	apptest.WaitFor(t, 10*time.Second, "every question's text accepted", func() bool {
+		return w.Count(t, `SELECT count(*) FROM question_asks a JOIN messages m ON m.id = a.message_id WHERE a.origin = 'campaign'
+			AND m.sent_at IS NOT NULL`) == 4
+	})
+	for i := 0; i < 4; i++ {
+		if code, _ := w.PostForm(t, "/webhooks/twilio/sms", apptest.Inbound(fmt.Sprintf("SM%032d", 600+i), phone(600+i), fmt.Sprint(2+i%3))); code != http.StatusOK {
+			t.Fatalf("reply: %d", code)
+		}
+	}
+	apptest.WaitFor(t, 10*time.Second, "the four answers read", func() bool {
+		return w.Count(t, `SELECT count(*) FROM question_asks WHERE question_id = $1 AND state = 'answered'`, c.QuestionID) == 4
+	})
+	var res struct {
+		Responses int                        `json:"responses"`
+		ByVariant map[string]json.RawMessage `json:"by_variant"`
+	}
+	if code := w.api("GET", fmt.Sprintf("/api/v1/questions/%d/results", c.QuestionID), nil, &res); code != http.StatusOK ||
+		res.Responses != 4 || len(res.ByVariant) != 2 {
+		t.Fatalf("results: %d %+v", code, res)
+	}
+}

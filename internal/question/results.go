@@ -5,6 +5,7 @@ import (
 	"math"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/parleyhq/parley/internal/store"
@@ -28,6 +29,7 @@ type Results struct {
 	Daily        []Group          `json:"daily"`
 	ByTier       map[string]Group `json:"by_tier"`
 	ByTimezone   map[string]Group `json:"by_timezone"`
+	ByVariant    map[string]Group `json:"by_variant,omitempty"`
 	FreeText     []FreeAnswer     `json:"free_text"`
 	groups       map[string]*accum
 }
@@ -138,6 +140,9 @@ func (r *Results) add(q store.Question, rows []store.AnswerRow, loc *time.Locati
 			get("day:"+row.AnsweredAt.In(loc).Format("2006-01-02")).add(q.Kind, v)
 			get("tier:"+row.Tier).add(q.Kind, v)
 			get("tz:"+row.Timezone).add(q.Kind, v)
+			if row.Variant != nil {
+				get("variant:"+strconv.Itoa(*row.Variant)).add(q.Kind, v)
+			}
 		} else {
 			r.Distribution["unparsed"]++
 		}
@@ -171,6 +176,11 @@ func (r *Results) finish(q store.Question) {
 			r.ByTier[k[5:]] = a.group(q.Kind, "")
 		case len(k) > 3 && k[:3] == "tz:":
 			r.ByTimezone[k[3:]] = a.group(q.Kind, "")
+		case strings.HasPrefix(k, "variant:"):
+			if r.ByVariant == nil {
+				r.ByVariant = map[string]Group{}
+			}
+			r.ByVariant[k[len("variant:"):]] = a.group(q.Kind, "")
 		}
 	}
 	sort.Slice(r.Daily, func(i, j int) bool { return r.Daily[i].Key < r.Daily[j].Key })

@@ -30,6 +30,10 @@ type Campaign struct {
 	CreatedAt     time.Time
 	StartedAt     *time.Time
 	CompletedAt   *time.Time
+	// QuestionID is the question every text of the campaign asks (0 none),
+	// answered within QuestionWindow.
+	QuestionID     int64
+	QuestionWindow time.Duration
 }
 
 // ErrWrongState is returned when a campaign is not in a state the change
@@ -37,16 +41,20 @@ type Campaign struct {
 var ErrWrongState = errors.New("the campaign is not in a state that allows this")
 
 const campaignCols = `c.id, c.brand_id, b.slug, c.name, c.variants, c.audience, c.numbers, c.track_links, c.state, c.state_reason,
-	c.scheduled_at, c.local_time, c.fail_threshold, c.created_by, c.created_at, c.started_at, c.completed_at`
+	c.scheduled_at, c.local_time, c.fail_threshold, c.created_by, c.created_at, c.started_at, c.completed_at,
+	coalesce(c.question_id, 0), coalesce((SELECT q.window_seconds FROM questions q WHERE q.id = c.question_id), 0)`
 
 func scanCampaign(r pgx.Row) (Campaign, error) {
 	var c Campaign
 	var variants []byte
+	var window int64
 	err := r.Scan(&c.ID, &c.BrandID, &c.BrandSlug, &c.Name, &variants, &c.Audience, &c.Numbers, &c.TrackLinks, &c.State,
-		&c.StateReason, &c.ScheduledAt, &c.LocalTime, &c.FailThreshold, &c.CreatedBy, &c.CreatedAt, &c.StartedAt, &c.CompletedAt)
+		&c.StateReason, &c.ScheduledAt, &c.LocalTime, &c.FailThreshold, &c.CreatedBy, &c.CreatedAt, &c.StartedAt, &c.CompletedAt,
+		&c.QuestionID, &window)
 	if err != nil {
 		return c, err
 	}
+	c.QuestionWindow = time.Duration(window) * time.Second
 	return c, json.Unmarshal(variants, &c.Variants)
 }
 
@@ -63,9 +71,9 @@ func (s *Store) CreateCampaign(ctx context.Context, c Campaign) (Campaign, error
 		c.Numbers = []string{}
 	}
 	var id int64
-	if err := s.Pool.QueryRow(ctx, `INSERT INTO campaigns (brand_id, name, variants, audience, numbers, track_links, fail_threshold, created_by)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`, c.BrandID, c.Name, variants, c.Audience, c.Numbers, c.TrackLinks,
-		c.FailThreshold, c.CreatedBy).Scan(&id); err != nil {
+	if err := s.Pool.QueryRow(ctx, `INSERT INTO campaigns (brand_id, name, variants, audience, numbers, track_links, fail_threshold, created_by,
+			question_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, nullif($9, 0)) RETURNING id`, c.BrandID, c.Name, variants, c.Audience, c.Numbers,
+		c.TrackLinks, c.FailThreshold, c.CreatedBy, c.QuestionID).Scan(&id); err != nil {
 		return c, fmt.Errorf("store: create campaign: %w", err)
 	}
 	return s.CampaignByID(ctx, id)
@@ -369,6 +377,14 @@ func (s *Store) FanOut(ctx context.Context, id int64, limit int, decide func(c C
 			// A recipient whose row did not move to queued would get its
 			// text and stay pending: texted twice on the next batch.
 			return fmt.Errorf("fan-out stored %d texts but marked %d recipients", len(out), tag.RowsAffected())
+		}
+		if c.QuestionID != 0 {
+			if _, err := tx.Exec(ctx, `INSERT INTO question_asks (question_id, brand_id, contact_id, conversation_id, message_id, origin, expires_at)
+				SELECT $1, $2, v.contact_id, v.conv, v.mid, 'campaign', greatest(now(), coalesce(m.send_at, now())) + $6::interval
+				FROM unnest($3::bigint[], $4::bigint[], $5::bigint[]) v(contact_id, conv, mid) JOIN messages m ON m.id = v.mid`,
+				c.QuestionID, c.BrandID, msgContacts, convIDs, msgIDs, c.QuestionWindow.String()); err != nil {
+				return err
+			}
 		}
 		if len(codes) > 0 {
 			if _, err := tx.Exec(ctx, `INSERT INTO campaign_links (code, campaign_id, contact_id, variant, url)

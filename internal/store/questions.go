@@ -203,11 +203,12 @@ type AnswerRow struct {
 	Choice, Comment, Text, Negative                      string
 	AnsweredAt                                           *time.Time
 	Tier, Timezone                                       string
+	Variant                                              *int // the campaign variant that asked (nil outside campaigns)
 }
 
 const answerCols = `a.id, a.question_id, a.contact_id, a.conversation_id, coalesce(a.trigger_id, 0), q.kind, a.origin, a.state, a.asked_at,
 	a.parsed, a.value, a.choice, a.comment, a.answer_text, a.negative, a.answered_at,
-	coalesce(ct.attributes ->> 'tier', ''), ct.timezone`
+	coalesce(ct.attributes ->> 'tier', ''), ct.timezone, cr.variant`
 
 // ContactAnswers lists a contact's questions and answers newest first
 // below the id before, of the brands listed (nil: all).
@@ -216,7 +217,7 @@ func (s *Store) ContactAnswers(ctx context.Context, contactID int64, brandIDs []
 		before = 1<<63 - 1
 	}
 	rows, err := s.Pool.Query(ctx, `SELECT `+answerCols+` FROM question_asks a JOIN questions q ON q.id = a.question_id
-		JOIN contacts ct ON ct.id = a.contact_id
+		JOIN contacts ct ON ct.id = a.contact_id LEFT JOIN campaign_recipients cr ON cr.message_id = a.message_id
 		WHERE a.contact_id = $1 AND a.id < $2 AND ($3::bigint[] IS NULL OR a.brand_id = ANY($3)) ORDER BY a.id DESC LIMIT $4`,
 		contactID, before, brandIDs, limit)
 	if err != nil {
@@ -234,7 +235,7 @@ func (s *Store) ContactAnswers(ctx context.Context, contactID int64, brandIDs []
 // computed from them page by page.
 func (s *Store) QuestionAnswers(ctx context.Context, questionID int64, from, to time.Time, after int64, limit int) ([]AnswerRow, error) {
 	rows, err := s.Pool.Query(ctx, `SELECT `+answerCols+` FROM question_asks a JOIN questions q ON q.id = a.question_id
-		JOIN contacts ct ON ct.id = a.contact_id
+		JOIN contacts ct ON ct.id = a.contact_id LEFT JOIN campaign_recipients cr ON cr.message_id = a.message_id
 		WHERE a.question_id = $1 AND a.asked_at >= $2 AND a.asked_at < $3 AND a.id > $4 ORDER BY a.id LIMIT $5`,
 		questionID, from, to, after, limit)
 	if err != nil {

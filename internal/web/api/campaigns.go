@@ -12,6 +12,7 @@ import (
 
 	"github.com/parleyhq/parley/internal/campaign"
 	"github.com/parleyhq/parley/internal/outbound"
+	"github.com/parleyhq/parley/internal/question"
 	"github.com/parleyhq/parley/internal/store"
 	"github.com/parleyhq/parley/internal/web/apierr"
 )
@@ -28,6 +29,7 @@ type campaignInput struct {
 	Audience   json.RawMessage `json:"audience"`
 	Numbers    []string        `json:"numbers"`
 	TrackLinks bool            `json:"track_links"`
+	Question   *question.Input `json:"question"`
 }
 
 type variantResultJSON struct {
@@ -58,12 +60,13 @@ type campaignJSON struct {
 	CompletedAt *time.Time          `json:"completed_at"`
 	Counts      map[string]int      `json:"counts,omitempty"`
 	Results     []variantResultJSON `json:"results,omitempty"`
+	QuestionID  int64               `json:"question_id,omitempty"`
 }
 
 func campaignOut(c store.Campaign, rs []store.VariantResult) campaignJSON {
 	out := campaignJSON{ID: c.ID, Brand: c.BrandSlug, Name: c.Name, State: c.State, StateReason: c.StateReason,
 		Audience: c.Audience, Numbers: c.Numbers, TrackLinks: c.TrackLinks, ScheduledAt: c.ScheduledAt, LocalTime: c.LocalTime,
-		CreatedAt: c.CreatedAt, StartedAt: c.StartedAt, CompletedAt: c.CompletedAt}
+		CreatedAt: c.CreatedAt, StartedAt: c.StartedAt, CompletedAt: c.CompletedAt, QuestionID: c.QuestionID}
 	for _, v := range c.Variants {
 		out.Variants = append(out.Variants, variantJSON{Body: v})
 	}
@@ -123,7 +126,7 @@ func (h *Handlers) createCampaign(c echo.Context) error {
 		bodies = append(bodies, v.Body)
 	}
 	cp, err := h.campaigns.Create(c.Request().Context(), b, campaign.Input{Name: in.Name, Body: in.Body, Variants: bodies,
-		Audience: in.Audience, Numbers: in.Numbers, TrackLinks: in.TrackLinks, CreatedBy: "api:" + apiKey(c).Prefix})
+		Audience: in.Audience, Numbers: in.Numbers, TrackLinks: in.TrackLinks, CreatedBy: "api:" + apiKey(c).Prefix, Question: in.Question})
 	if err != nil {
 		return h.campaignFail(c, err)
 	}

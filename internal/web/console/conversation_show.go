@@ -15,6 +15,7 @@ import (
 var originLabels = map[string]string{
 	"agent": "agent", "auto_reply": "auto-reply", "compliance": "automatic compliance reply",
 	"api": "API", "campaign": "campaign", "trigger": "trigger", "customer": "customer",
+	"question": "answer follow-up", "csat": "satisfaction survey", "campaign_test": "campaign test",
 }
 
 // conversationShow: GET /conversations/:id — the history (texts, notes and
