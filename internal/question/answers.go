@@ -85,7 +85,7 @@ func followUp(r store.Reply, spec Spec, a Answer, key string) string {
 	if body == "" {
 		return ""
 	}
-	out, err := personalize.Render(body, personalize.NewData("", r.To, "", nil))
+	out, err := personalize.Render(body, personalize.NewData(r.Name, r.To, r.LoyaltyID, r.Attributes))
 	if err != nil {
 		return ""
 	}

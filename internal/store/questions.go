@@ -23,6 +23,8 @@ type Reply struct {
 	From, To                                                         string // the brand number it reached, and the customer's phone
 	Assigned                                                         bool   // an agent holds the conversation
 	LaterInbound                                                     bool   // the customer wrote again since
+	Name, LoyaltyID                                                  string // what a follow-up may print
+	Attributes                                                       map[string]any
 }
 
 // Answered is what the processor made of a reply.
@@ -59,8 +61,10 @@ func (s *Store) AnswerReplies(ctx context.Context, limit int, decide func([]Repl
 		rows, err := tx.Query(ctx, `
 			SELECT a.id, a.question_id, a.brand_id, a.contact_id, a.conversation_id, m.id, q.kind, q.scale, q.choices, q.follow_ups,
 				q.no_is_negative, m.body, coalesce(m.extra ->> 'OptOutType', ''), m.to_number, m.from_number, cv.assignee_id IS NOT NULL,
-				EXISTS (SELECT 1 FROM messages l WHERE l.conversation_id = a.conversation_id AND l.direction = 'inbound' AND l.id > m.id)
+				EXISTS (SELECT 1 FROM messages l WHERE l.conversation_id = a.conversation_id AND l.direction = 'inbound' AND l.id > m.id),
+				ct.name, coalesce(ct.loyalty_id, ''), ct.attributes
 			FROM question_asks a
+			JOIN contacts ct ON ct.id = a.contact_id
 			JOIN questions q ON q.id = a.question_id
 			JOIN messages m ON m.id = a.reply_message_id
 			JOIN conversations cv ON cv.id = a.conversation_id
@@ -70,11 +74,15 @@ func (s *Store) AnswerReplies(ctx context.Context, limit int, decide func([]Repl
 		}
 		var replies []Reply
 		var r Reply
-		var choices, follow []byte
+		var choices, follow, attrs []byte
 		_, err = pgx.ForEachRow(rows, []any{&r.AskID, &r.QuestionID, &r.BrandID, &r.ContactID, &r.ConversationID, &r.MessageID, &r.Kind,
-			&r.Scale, &choices, &follow, &r.NoIsNegative, &r.Body, &r.OptOutType, &r.From, &r.To, &r.Assigned, &r.LaterInbound}, func() error {
+			&r.Scale, &choices, &follow, &r.NoIsNegative, &r.Body, &r.OptOutType, &r.From, &r.To, &r.Assigned, &r.LaterInbound,
+			&r.Name, &r.LoyaltyID, &attrs}, func() error {
 			x := r
-			x.Choices, x.FollowUps = nil, nil
+			x.Choices, x.FollowUps, x.Attributes = nil, nil, nil
+			if err := json.Unmarshal(attrs, &x.Attributes); err != nil {
+				return err
+			}
 			if err := json.Unmarshal(choices, &x.Choices); err != nil {
 				return err
 			}

@@ -161,7 +161,7 @@ func TestEventToAnsweredQuestion(t *testing.T) {
 		"conditions": `data.cabin == "business" && attributes.tier in ["gold", "platinum"]`, "delay": "0s",
 		"template": "Hi {{.FirstName}}, how was flight {{.Event.flight}}? Reply 1-5", "purpose": "conversational", "cooldown": "720h",
 		"question": map[string]any{"kind": "rating", "scale": 5, "follow_ups": map[string]string{
-			"positive": "Thank you!", "negative": "Sorry to hear that. Someone from our team will text you shortly."}},
+			"positive": "Thank you!", "negative": "Sorry to hear that, {{.FirstName}}. Someone from our team will text you shortly."}},
 	}, &tr)
 	if tr.ID == 0 || tr.Question == nil || tr.Question.ID == 0 {
 		t.Fatalf("trigger %+v: want its id and question.id", tr)
@@ -194,7 +194,7 @@ func TestEventToAnsweredQuestion(t *testing.T) {
 		return w.Count(t, `SELECT count(*) FROM question_asks WHERE state = 'answered' AND value = 1 AND comment = 'lost my bag'
 			AND negative = 'low_rating'`) == 1
 	})
-	w.sentTo(phone, "Sorry to hear that")
+	w.sentTo(phone, "Sorry to hear that, Ana.")
 	var convs []struct {
 		ID        int64  `json:"id"`
 		ContactID int64  `json:"contact_id"`
