@@ -108,17 +108,11 @@ func (h *Handlers) createCampaign(c echo.Context) error {
 	if bad := decodeJSON(c, &in); bad != nil {
 		return apierr.Write(c, bad)
 	}
-	if strings.TrimSpace(in.Brand) == "" {
-		return apierr.Write(c, apierr.Field("missing_field", "brand", "give the brand's slug"))
-	}
-	b, err := h.st.BrandBySlug(c.Request().Context(), in.Brand)
-	if errors.Is(err, store.ErrNotFound) {
-		return apierr.Write(c, apierr.Field("brand_not_found", "brand", "no brand has the slug %q", in.Brand))
-	}
+	b, bad, err := h.bodyBrand(c, in.Brand)
 	if err != nil {
 		return h.internal(c, err)
 	}
-	if bad := brandAllowed(c, b.ID, b.Slug); bad != nil {
+	if bad != nil {
 		return apierr.Write(c, bad)
 	}
 	var bodies []string

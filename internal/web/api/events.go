@@ -41,14 +41,7 @@ func (h *Handlers) eventBrand(c echo.Context, slug string) (store.Brand, *apierr
 		}
 		slug = mine[0].Slug
 	}
-	b, err := h.st.BrandBySlug(ctx, slug)
-	if errors.Is(err, store.ErrNotFound) {
-		return b, apierr.Field("brand_not_found", "brand", "no brand has the slug %q", slug), nil
-	}
-	if err != nil {
-		return b, nil, err
-	}
-	return b, brandAllowed(c, b.ID, b.Slug), nil
+	return h.bodyBrand(c, slug)
 }
 
 func eventError(err error) *apierr.Error {

@@ -193,3 +193,20 @@ func page[T any](c echo.Context, items []T, limit int, cursor string, cursorOf f
 	body["data"] = items
 	return c.JSON(http.StatusOK, body)
 }
+
+// bodyBrand is the brand a request body names by slug, checked against
+// the key: 400 when none is named, 404 when there is no such brand, 403
+// when the key may not touch it.
+func (h *Handlers) bodyBrand(c echo.Context, slug string) (store.Brand, *apierr.Error, error) {
+	if strings.TrimSpace(slug) == "" {
+		return store.Brand{}, apierr.Field("missing_field", "brand", "give the brand's slug"), nil
+	}
+	b, err := h.st.BrandBySlug(c.Request().Context(), slug)
+	if errors.Is(err, store.ErrNotFound) {
+		return b, apierr.Field("brand_not_found", "brand", "no brand has the slug %q", slug), nil
+	}
+	if err != nil {
+		return b, nil, err
+	}
+	return b, brandAllowed(c, b.ID, b.Slug), nil
+}

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -38,20 +37,14 @@ func (h *Handlers) createSegment(c echo.Context) error {
 	if bad := decodeJSON(c, &in); bad != nil {
 		return apierr.Write(c, bad)
 	}
-	if strings.TrimSpace(in.Brand) == "" {
-		return apierr.Write(c, apierr.Field("missing_field", "brand", "give the brand's slug"))
-	}
-	ctx := c.Request().Context()
-	b, err := h.st.BrandBySlug(ctx, in.Brand)
-	if errors.Is(err, store.ErrNotFound) {
-		return apierr.Write(c, apierr.Field("brand_not_found", "brand", "no brand has the slug %q", in.Brand))
-	}
+	b, bad, err := h.bodyBrand(c, in.Brand)
 	if err != nil {
 		return h.internal(c, err)
 	}
-	if bad := brandAllowed(c, b.ID, b.Slug); bad != nil {
+	if bad != nil {
 		return apierr.Write(c, bad)
 	}
+	ctx := c.Request().Context()
 	g, err := h.campaigns.CreateSegment(ctx, b, campaign.SegmentInput{Name: in.Name, Filter: in.Filter})
 	if err != nil {
 		return h.campaignFail(c, err)

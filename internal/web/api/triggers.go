@@ -72,20 +72,14 @@ func (h *Handlers) saveTrigger(c echo.Context, id int64, status int) error {
 	if bad := decodeJSON(c, &in); bad != nil {
 		return apierr.Write(c, bad)
 	}
-	if strings.TrimSpace(in.Brand) == "" {
-		return apierr.Write(c, apierr.Field("missing_field", "brand", "give the brand's slug"))
-	}
-	ctx := c.Request().Context()
-	b, err := h.st.BrandBySlug(ctx, in.Brand)
-	if errors.Is(err, store.ErrNotFound) {
-		return apierr.Write(c, apierr.Field("brand_not_found", "brand", "no brand has the slug %q", in.Brand))
-	}
+	b, bad, err := h.bodyBrand(c, in.Brand)
 	if err != nil {
 		return h.internal(c, err)
 	}
-	if bad := brandAllowed(c, b.ID, b.Slug); bad != nil {
+	if bad != nil {
 		return apierr.Write(c, bad)
 	}
+	ctx := c.Request().Context()
 	t, err := h.triggers.Save(ctx, b, id, in)
 	if err != nil {
 		return h.triggerFail(c, err)
