@@ -169,16 +169,24 @@ func (s *Store) StartCampaign(ctx context.Context, id int64, aud Audience, varia
 		}
 		// The per-person choice of phone and the shuffle each sort the whole
 		// audience: at the default 4 MB they spilled to disk from about
-		// 50,000 people on.
+		// 50,000 people on. The planner's cost for the statement calls for
+		// JIT compilation, which took half a second of the 2 at 100,000
+		// people and saved nothing.
 		if _, err := tx.Exec(ctx, `SET LOCAL work_mem = '64MB'`); err != nil {
 			return err
 		}
+		if _, err := tx.Exec(ctx, `SET LOCAL jit = off`); err != nil {
+			return err
+		}
+		// Rows go in in key order (the shuffle only numbers them), so the
+		// primary key grows at its end rather than page by random page.
 		tag, err := tx.Exec(ctx, `
 			INSERT INTO campaign_recipients (campaign_id, contact_id, phone, variant, state, reason)
 			SELECT $2::bigint, a.contact_id, a.phone, (row_number() OVER (ORDER BY md5($2::bigint::text || ':' || a.contact_id)) - 1) % $3::int,
 				CASE WHEN `+exclusion+` = '' THEN 'pending' ELSE 'skipped' END, `+exclusion+`
 			FROM (`+sql+`) a
-			WHERE $4::boolean OR `+exclusion+` = ''`, args...)
+			WHERE $4::boolean OR `+exclusion+` = ''
+			ORDER BY a.contact_id`, args...)
 		if err != nil {
 			return err
 		}
