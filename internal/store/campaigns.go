@@ -179,10 +179,15 @@ func (s *Store) StartCampaign(ctx context.Context, id int64, aud Audience, varia
 			return err
 		}
 		// Rows go in in key order (the shuffle only numbers them), so the
-		// primary key grows at its end rather than page by random page.
+		// primary key grows at its end rather than page by random page. One
+		// body needs no shuffle: its sort was half the start at 1,000,000.
+		variant := `(row_number() OVER (ORDER BY md5($2::bigint::text || ':' || a.contact_id)) - 1) % $3::int`
+		if variants <= 1 {
+			variant = `0 * $3::int`
+		}
 		tag, err := tx.Exec(ctx, `
 			INSERT INTO campaign_recipients (campaign_id, contact_id, phone, variant, state, reason)
-			SELECT $2::bigint, a.contact_id, a.phone, (row_number() OVER (ORDER BY md5($2::bigint::text || ':' || a.contact_id)) - 1) % $3::int,
+			SELECT $2::bigint, a.contact_id, a.phone, `+variant+`,
 				CASE WHEN `+exclusion+` = '' THEN 'pending' ELSE 'skipped' END, `+exclusion+`
 			FROM (`+sql+`) a
 			WHERE $4::boolean OR `+exclusion+` = ''
