@@ -150,6 +150,9 @@ func TestEveryRouteChecksScopeAndBrand(t *testing.T) {
 		{"POST", "/api/v1/triggers/:id/test", triggerPath("/test"), map[string]any{"phone": phone}, true},
 		{"GET", "/api/v1/questions/:id/results", fmt.Sprintf("/api/v1/questions/%d/results", trig.QuestionID), nil, true},
 		{"GET", "/api/v1/contacts/:id/answers", fmt.Sprintf("/api/v1/contacts/%d/answers", res[0].ContactID), nil, false},
+		// analytics cases
+		// webhook cases
+		// audit cases
 	}
 	var served []string
 	for _, r := range b.e.Routes() {

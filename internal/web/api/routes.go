@@ -3,6 +3,7 @@ package api
 import (
 	_ "embed"
 	"net/http"
+	"slices"
 
 	"github.com/labstack/echo/v4"
 
@@ -29,7 +30,11 @@ type route struct {
 }
 
 // apiRoutes declares the API; routes mounts it and Scopes is read from it.
-var apiRoutes = []route{
+// Measurement's routes are declared beside their handlers.
+var apiRoutes = slices.Concat(coreRoutes, analyticsRoutes, webhookRoutes, auditRoutes)
+
+// coreRoutes are the conversation, contact, campaign and trigger routes.
+var coreRoutes = []route{
 	{http.MethodGet, "/me", "", false, (*Handlers).me},
 	{http.MethodGet, "/contacts", auth.ContactsRead, false, (*Handlers).listContacts},
 	{http.MethodPut, "/contacts", auth.ContactsWrite, false, (*Handlers).putContact},

@@ -1,0 +1,4 @@
+package api
+
+// analyticsRoutes are the API's analytics routes.
+var analyticsRoutes = []route{}

@@ -1,0 +1,4 @@
+package api
+
+// auditRoutes are the API's audit routes.
+var auditRoutes = []route{}

@@ -1,0 +1,4 @@
+package api
+
+// webhookRoutes are the API's webhooks routes.
+var webhookRoutes = []route{}
