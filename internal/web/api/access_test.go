@@ -151,6 +151,13 @@ func TestEveryRouteChecksScopeAndBrand(t *testing.T) {
 		{"GET", "/api/v1/questions/:id/results", fmt.Sprintf("/api/v1/questions/%d/results", trig.QuestionID), nil, true},
 		{"GET", "/api/v1/contacts/:id/answers", fmt.Sprintf("/api/v1/contacts/%d/answers", res[0].ContactID), nil, false},
 		// analytics cases
+		{"GET", "/api/v1/analytics/volume", "/api/v1/analytics/volume?brand=demohotel&from=2026-11-01&to=2026-11-02", nil, true},
+		{"GET", "/api/v1/analytics/response-times", "/api/v1/analytics/response-times?brand=demohotel&from=2026-11-01&to=2026-11-02", nil, true},
+		{"GET", "/api/v1/analytics/delivery", "/api/v1/analytics/delivery?brand=demohotel&from=2026-11-01&to=2026-11-02", nil, true},
+		{"GET", "/api/v1/analytics/consent", "/api/v1/analytics/consent?brand=demohotel&from=2026-11-01&to=2026-11-02", nil, true},
+		{"GET", "/api/v1/analytics/campaigns", "/api/v1/analytics/campaigns?brand=demohotel&from=2026-11-01&to=2026-11-02", nil, true},
+		{"GET", "/api/v1/analytics/topics", "/api/v1/analytics/topics?brand=demohotel&from=2026-11-01&to=2026-11-02", nil, true},
+		{"GET", "/api/v1/analytics/conversations.csv", "/api/v1/analytics/conversations.csv?brand=demohotel&from=2026-11-01&to=2026-11-02", nil, true},
 		// webhook cases
 		// audit cases
 	}

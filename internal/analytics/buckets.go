@@ -1,0 +1,99 @@
+// Package analytics holds the figures' arithmetic: time buckets in a
+// brand's zone, percentiles, first-response episodes and the topics of
+// customers' texts. It reads no database and no clock; the store gathers
+// the rows and the API serves what these functions make of them.
+package analytics
+
+import (
+	"fmt"
+	"sort"
+	"time"
+)
+
+// Granularity is the width of a bucket.
+type Granularity string
+
+// The granularities the API offers.
+const (
+	Hour Granularity = "hour"
+	Day  Granularity = "day"
+)
+
+// ParseGranularity reads ?granularity=; "" is a day.
+func ParseGranularity(s string) (Granularity, error) {
+	switch s {
+	case "", "day":
+		return Day, nil
+	case "hour":
+		return Hour, nil
+	}
+	return "", fmt.Errorf("granularity must be hour or day, not %q", s)
+}
+
+// MaxBuckets bounds one answer: about a year of days, or a month of hours.
+const MaxBuckets = 800
+
+// Period is the half-open span [Start, End) of the local days from its
+// first to its last date, inclusive.
+type Period struct {
+	Start, End time.Time
+	Loc        *time.Location
+}
+
+// ParsePeriod reads two YYYY-MM-DD dates in loc; from must not be after to.
+// The error names the field.
+func ParsePeriod(from, to string, loc *time.Location) (Period, string, error) {
+	f, err := time.ParseInLocation(time.DateOnly, from, loc)
+	if err != nil {
+		return Period{}, "from", fmt.Errorf("from must be a date YYYY-MM-DD, not %q", from)
+	}
+	t, err := time.ParseInLocation(time.DateOnly, to, loc)
+	if err != nil {
+		return Period{}, "to", fmt.Errorf("to must be a date YYYY-MM-DD, not %q", to)
+	}
+	if t.Before(f) {
+		return Period{}, "to", fmt.Errorf("to (%s) is before from (%s)", to, from)
+	}
+	return Period{Start: f, End: time.Date(t.Year(), t.Month(), t.Day()+1, 0, 0, 0, 0, loc), Loc: loc}, "", nil
+}
+
+// Previous is the period of equal length just before p (in absolute
+// time: a period holding a DST change is compared with as many hours).
+func (p Period) Previous() Period {
+	return Period{Start: p.Start.Add(-p.End.Sub(p.Start)), End: p.Start, Loc: p.Loc}
+}
+
+// Buckets are the starts of p's buckets, in order. A day is a local
+// calendar day (23 or 25 hours across a DST change); an hour is an
+// absolute hour from local midnight, so the repeated 01:00 of a fall-back
+// night is two buckets with two offsets.
+func Buckets(p Period, g Granularity) []time.Time {
+	var out []time.Time
+	for t := p.Start; t.Before(p.End); {
+		out = append(out, t)
+		if g == Hour {
+			t = t.Add(time.Hour)
+		} else {
+			t = time.Date(t.Year(), t.Month(), t.Day()+1, 0, 0, 0, 0, p.Loc)
+		}
+	}
+	return out
+}
+
+// Label is how a bucket is named in an answer: the local date of a day,
+// RFC 3339 with the local offset for an hour.
+func Label(start time.Time, g Granularity, loc *time.Location) string {
+	if g == Hour {
+		return start.In(loc).Format(time.RFC3339)
+	}
+	return start.In(loc).Format(time.DateOnly)
+}
+
+// Index is the bucket t falls in, or -1 outside them all. starts must be
+// Buckets' answer and end the period's end.
+func Index(starts []time.Time, end, t time.Time) int {
+	if len(starts) == 0 || t.Before(starts[0]) || !t.Before(end) {
+		return -1
+	}
+	return sort.Search(len(starts), func(i int) bool { return starts[i].After(t) }) - 1
+}

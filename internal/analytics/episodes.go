@@ -1,0 +1,68 @@
+package analytics
+
+import "time"
+
+// EventKind is what happened in a conversation, as response times see it.
+type EventKind int
+
+// The events of a conversation that response times read.
+const (
+	// Inbound is a customer's text.
+	Inbound EventKind = iota
+	// AgentReply is an outbound text a person wrote (origin agent). Auto
+	// replies, compliance answers, campaigns and triggers are not.
+	AgentReply
+	// Closed is the conversation being closed, by a person or automatically.
+	Closed
+)
+
+// Event is one entry of a conversation's history.
+type Event struct {
+	Conversation int64
+	Kind         EventKind
+	At           time.Time
+}
+
+// Episode is one wait of a customer: it starts at the conversation's first
+// inbound text, or at the first after a close (the text that reopens it).
+type Episode struct {
+	Conversation int64
+	Start        time.Time
+	// FirstResponse is the first person's reply after Start (nil: none yet).
+	FirstResponse *time.Time
+	// Resolved is the close that ended the episode (nil: still open).
+	Resolved *time.Time
+}
+
+// Episodes cuts events, ordered by conversation then time, into episodes.
+// A reply or close outside an episode (an agent writing first, a closed
+// conversation closed again) starts nothing.
+func Episodes(events []Event) []Episode {
+	var out []Episode
+	open := -1 // index in out of the conversation's open episode
+	var conv int64
+	for _, e := range events {
+		if e.Conversation != conv {
+			conv, open = e.Conversation, -1
+		}
+		switch e.Kind {
+		case Inbound:
+			if open < 0 {
+				out = append(out, Episode{Conversation: e.Conversation, Start: e.At})
+				open = len(out) - 1
+			}
+		case AgentReply:
+			if open >= 0 && out[open].FirstResponse == nil {
+				at := e.At
+				out[open].FirstResponse = &at
+			}
+		case Closed:
+			if open >= 0 {
+				at := e.At
+				out[open].Resolved = &at
+				open = -1
+			}
+		}
+	}
+	return out
+}

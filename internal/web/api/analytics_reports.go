@@ -1,0 +1,268 @@
+package api
+
+import (
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/parleyhq/parley/internal/analytics"
+	"github.com/parleyhq/parley/internal/web/apierr"
+)
+
+// analyticsRun reads the request's parameters and, if they are good, answers
+// with what build makes of them.
+func (h *Handlers) analyticsRun(c echo.Context, kind string, build func(q analyticsQuery) (table, map[string]any, error)) error {
+	q, bad, err := h.analyticsParams(c)
+	if bad != nil {
+		return apierr.Write(c, bad)
+	}
+	if err != nil {
+		return h.internal(c, err)
+	}
+	t, extra, err := build(q)
+	if err != nil {
+		return h.internal(c, err)
+	}
+	return h.analyticsAnswer(c, q, kind, t, extra)
+}
+
+// analyticsVolume: GET /api/v1/analytics/volume — texts in and out per
+// bucket, the outbound ones by purpose and by origin.
+func (h *Handlers) analyticsVolume(c echo.Context) error {
+	return h.analyticsRun(c, "volume", func(q analyticsQuery) (table, map[string]any, error) {
+		counts, err := h.st.AnalyticsVolume(c.Request().Context(), q.brand.ID, q.period.Start, q.period.End)
+		if err != nil {
+			return table{}, nil, err
+		}
+		origins := map[string]bool{"agent": true, "auto_reply": true, "compliance": true, "api": true, "campaign": true, "trigger": true}
+		for _, v := range counts {
+			if v.Direction == "outbound" {
+				origins[v.Origin] = true
+			}
+		}
+		originKeys := slices.Sorted(maps.Keys(origins))
+		t := q.bucketTable([]string{"inbound", "outbound", "by_purpose", "by_origin"}, func(r map[string]any) {
+			r["inbound"], r["outbound"] = 0, 0
+			r["by_purpose"] = zeros([]string{"conversational", "marketing"})
+			r["by_origin"] = zeros(originKeys)
+		})
+		for _, v := range counts {
+			r := q.at(t, v.Slot)
+			if r == nil {
+				continue
+			}
+			if v.Direction == "inbound" {
+				r["inbound"] = r["inbound"].(int) + v.N
+				continue
+			}
+			r["outbound"] = r["outbound"].(int) + v.N
+			r["by_purpose"].(map[string]int)[v.Purpose] += v.N
+			r["by_origin"].(map[string]int)[v.Origin] += v.N
+		}
+		return t, nil, nil
+	})
+}
+
+// responseLookback is how far before the period conversations are read,
+// so that a customer already waiting when it starts is not counted as a
+// new wait; responseLookahead is how long after it replies and closes are
+// still read for waits that began in it.
+const (
+	responseLookback  = 7 * 24 * time.Hour
+	responseLookahead = 7 * 24 * time.Hour
+)
+
+// analyticsResponseTimes: GET /api/v1/analytics/response-times — per
+// bucket of the waits that began in it: the first response by a person
+// (median, 90th percentile, mean seconds, count, distribution in bands)
+// and the time to the close.
+func (h *Handlers) analyticsResponseTimes(c echo.Context) error {
+	return h.analyticsRun(c, "response-times", func(q analyticsQuery) (table, map[string]any, error) {
+		evs, err := h.st.AnalyticsConversationEvents(c.Request().Context(), q.brand.ID, q.period.Start.Add(-responseLookback),
+			q.period.End.Add(responseLookahead))
+		if err != nil {
+			return table{}, nil, err
+		}
+		events := make([]analytics.Event, len(evs))
+		for i, e := range evs {
+			events[i] = analytics.Event{Conversation: e.ConversationID, Kind: analytics.EventKind(e.Kind), At: e.At}
+		}
+		first := make([][]float64, len(q.buckets))
+		resolved := make([][]float64, len(q.buckets))
+		waits := make([]int, len(q.buckets))
+		var allFirst, allResolved []float64
+		for _, ep := range analytics.Episodes(events) {
+			i := analytics.Index(q.buckets, q.period.End, ep.Start)
+			if i < 0 {
+				continue
+			}
+			waits[i]++
+			if ep.FirstResponse != nil {
+				s := ep.FirstResponse.Sub(ep.Start).Seconds()
+				first[i], allFirst = append(first[i], s), append(allFirst, s)
+			}
+			if ep.Resolved != nil {
+				s := ep.Resolved.Sub(ep.Start).Seconds()
+				resolved[i], allResolved = append(resolved[i], s), append(allResolved, s)
+			}
+		}
+		t := table{cols: []string{"bucket", "conversations", "first_response", "resolution", "distribution"}}
+		for i, b := range q.buckets {
+			t.rows = append(t.rows, map[string]any{"bucket": analytics.Label(b, q.g, q.period.Loc), "conversations": waits[i],
+				"first_response": statsRow(analytics.Summarize(first[i])), "resolution": statsRow(analytics.Summarize(resolved[i])),
+				"distribution": analytics.Distribution(first[i])})
+		}
+		total := map[string]any{"first_response": statsRow(analytics.Summarize(allFirst)),
+			"resolution": statsRow(analytics.Summarize(allResolved)), "distribution": analytics.Distribution(allFirst)}
+		return t, map[string]any{"total": total}, nil
+	})
+}
+
+func statsRow(s analytics.Stats) map[string]any {
+	return map[string]any{"count": s.Count, "p50": s.P50, "p90": s.P90, "mean": s.Mean}
+}
+
+// analyticsDelivery: GET /api/v1/analytics/delivery — outbound texts per
+// bucket by what became of them, their segments, and the period's most
+// frequent carrier error codes.
+func (h *Handlers) analyticsDelivery(c echo.Context) error {
+	return h.analyticsRun(c, "delivery", func(q analyticsQuery) (table, map[string]any, error) {
+		counts, errs, err := h.st.AnalyticsDelivery(c.Request().Context(), q.brand.ID, q.period.Start, q.period.End, 10)
+		if err != nil {
+			return table{}, nil, err
+		}
+		cols := []string{"sent", "delivered", "undelivered", "failed", "pending", "suppressed", "segments"}
+		t := q.bucketTable(cols, func(r map[string]any) {
+			for _, col := range cols {
+				r[col] = 0
+			}
+		})
+		for _, d := range counts {
+			r := q.at(t, d.Slot)
+			if r == nil {
+				continue
+			}
+			add := func(col string) { r[col] = r[col].(int) + d.N }
+			if d.Accepted {
+				add("sent")
+				r["segments"] = r["segments"].(int) + d.Segments
+			}
+			switch d.Status {
+			case "delivered", "read":
+				add("delivered")
+			case "undelivered":
+				add("undelivered")
+			case "failed":
+				add("failed")
+			case "queued", "held", "sending":
+				add("pending")
+			case "suppressed", "canceled":
+				add("suppressed")
+			}
+		}
+		return t, map[string]any{"errors": errs}, nil
+	})
+}
+
+// consentSources are the ledger's sources (the consent_events check).
+var consentSources = []string{"agent", "api", "carrier", "import", "keyword", "web_form"}
+
+// analyticsConsent: GET /api/v1/analytics/consent — phones opting in and
+// out per bucket, by source.
+func (h *Handlers) analyticsConsent(c echo.Context) error {
+	return h.analyticsRun(c, "consent", func(q analyticsQuery) (table, map[string]any, error) {
+		counts, err := h.st.AnalyticsConsent(c.Request().Context(), q.brand.ID, q.period.Start, q.period.End)
+		if err != nil {
+			return table{}, nil, err
+		}
+		t := q.bucketTable([]string{"opt_ins", "opt_outs", "opt_ins_by_source", "opt_outs_by_source"}, func(r map[string]any) {
+			r["opt_ins"], r["opt_outs"] = 0, 0
+			r["opt_ins_by_source"], r["opt_outs_by_source"] = zeros(consentSources), zeros(consentSources)
+		})
+		for _, e := range counts {
+			r := q.at(t, e.Slot)
+			if r == nil {
+				continue
+			}
+			col := "opt_ins"
+			if e.Status == "opted_out" {
+				col = "opt_outs"
+			}
+			r[col] = r[col].(int) + e.N
+			r[col+"_by_source"].(map[string]int)[e.Source] += e.N
+		}
+		return t, nil, nil
+	})
+}
+
+// analyticsCampaigns: GET /api/v1/analytics/campaigns — each campaign
+// started in the period with its results (as GET /campaigns/{id} counts
+// them): sent is every text the carrier took, delivered or not.
+func (h *Handlers) analyticsCampaigns(c echo.Context) error {
+	return h.analyticsRun(c, "campaigns", func(q analyticsQuery) (table, map[string]any, error) {
+		cs, err := h.st.AnalyticsCampaigns(c.Request().Context(), q.brand.ID, q.period.Start, q.period.End)
+		if err != nil {
+			return table{}, nil, err
+		}
+		t := table{cols: []string{"id", "name", "state", "started_at", "recipients", "sent", "delivered", "failed", "replied", "clicked",
+			"opted_out", "segments"}, rows: []map[string]any{}}
+		for _, f := range cs {
+			n := f.Results.Counts
+			recipients := 0
+			for _, v := range n {
+				recipients += v
+			}
+			t.rows = append(t.rows, map[string]any{"id": f.Campaign.ID, "name": f.Campaign.Name, "state": f.Campaign.State,
+				"started_at": f.Campaign.StartedAt, "recipients": recipients, "sent": n["sent"] + n["delivered"] + n["failed"],
+				"delivered": n["delivered"], "failed": n["failed"], "replied": f.Results.Replied, "clicked": f.Results.Clicked,
+				"opted_out": f.Results.OptedOut, "segments": f.Results.Segments})
+		}
+		return t, nil, nil
+	})
+}
+
+// Topics read at most topicTexts customer texts per period and show
+// topicCount terms in each list.
+const (
+	topicTexts = 50000
+	topicCount = 20
+)
+
+// analyticsTopics: GET /api/v1/analytics/topics — the terms and two-word
+// phrases most customers' texts of the period hold, and those that grew
+// most against the period of equal length before it, with examples.
+func (h *Handlers) analyticsTopics(c echo.Context) error {
+	return h.analyticsRun(c, "topics", func(q analyticsQuery) (table, map[string]any, error) {
+		ctx := c.Request().Context()
+		read := func(p analytics.Period) ([]analytics.Text, error) {
+			rows, err := h.st.AnalyticsInboundTexts(ctx, q.brand.ID, p.Start, p.End, topicTexts)
+			out := make([]analytics.Text, len(rows))
+			for i, r := range rows {
+				out[i] = analytics.Text{ID: r.ID, Body: r.Body}
+			}
+			return out, err
+		}
+		cur, err := read(q.period)
+		if err != nil {
+			return table{}, nil, err
+		}
+		prev, err := read(q.period.Previous())
+		if err != nil {
+			return table{}, nil, err
+		}
+		cc, pc := analytics.Count(cur), analytics.Count(prev)
+		t := table{cols: []string{"list", "term", "count", "previous", "examples"}, rows: []map[string]any{}}
+		for _, l := range []struct {
+			name   string
+			topics []analytics.Topic
+		}{{"top", analytics.Top(cc, pc, topicCount)}, {"rising", analytics.Rising(cc, pc, topicCount)}} {
+			for _, tp := range l.topics {
+				t.rows = append(t.rows, map[string]any{"list": l.name, "term": tp.Term, "count": tp.Count, "previous": tp.Previous,
+					"examples": tp.Examples})
+			}
+		}
+		return t, map[string]any{"texts": len(cur), "previous_texts": len(prev)}, nil
+	})
+}
