@@ -23,7 +23,7 @@ func ny(t *testing.T) *time.Location {
 func TestBucketsAcrossDST(t *testing.T) {
 	t.Parallel()
 	loc := ny(t)
-	p, field, err := analytics.ParsePeriod("2026-10-31", "2026-11-02", loc)
+	p, field, err := analytics.ParsePeriod("2026-10-31", "2026-11-02", time.Time{}, loc)
 	if err != nil {
 		t.Fatal(field, err)
 	}
@@ -64,11 +64,17 @@ func TestBucketsAcrossDST(t *testing.T) {
 	if prev.End != p.Start || prev.Start != p.Start.Add(-73*time.Hour) {
 		t.Fatalf("previous period %v–%v", prev.Start, prev.End)
 	}
-	if _, field, err := analytics.ParsePeriod("2026-11-02", "2026-11-01", loc); field != "to" || err == nil {
+	if _, field, err := analytics.ParsePeriod("2026-11-02", "2026-11-01", time.Time{}, loc); field != "to" || err == nil {
 		t.Fatalf("to before from: %q %v", field, err)
 	}
-	if _, field, _ := analytics.ParsePeriod("2026-13-01", "2026-11-01", loc); field != "from" {
+	if _, field, _ := analytics.ParsePeriod("2026-13-01", "2026-11-01", time.Time{}, loc); field != "from" {
 		t.Fatalf("bad from: %q", field)
+	}
+	// Without dates: the week up to today, today being local (04:30 UTC
+	// on Nov 3 is still Nov 2 in New York).
+	p, _, err = analytics.ParsePeriod("", "", time.Date(2026, 11, 3, 4, 30, 0, 0, time.UTC), loc)
+	if err != nil || analytics.Label(p.Start, analytics.Day, loc) != "2026-10-27" || analytics.Label(p.End, analytics.Day, loc) != "2026-11-03" {
+		t.Fatalf("default period %v–%v %v", p.Start, p.End, err)
 	}
 	if _, err := analytics.ParseGranularity("week"); err == nil {
 		t.Fatal("week accepted")

@@ -40,19 +40,33 @@ type Period struct {
 	Loc        *time.Location
 }
 
+// DefaultDays is the length of a period asked for without from: a week
+// ending on to.
+const DefaultDays = 7
+
 // ParsePeriod reads two YYYY-MM-DD dates in loc; from must not be after to.
-// The error names the field.
-func ParsePeriod(from, to string, loc *time.Location) (Period, string, error) {
-	f, err := time.ParseInLocation(time.DateOnly, from, loc)
-	if err != nil {
-		return Period{}, "from", fmt.Errorf("from must be a date YYYY-MM-DD, not %q", from)
+// An empty to is now's local date, an empty from DefaultDays-1 days before
+// to. The error names the field.
+func ParsePeriod(from, to string, now time.Time, loc *time.Location) (Period, string, error) {
+	var t time.Time
+	if to == "" {
+		n := now.In(loc)
+		t = time.Date(n.Year(), n.Month(), n.Day(), 0, 0, 0, 0, loc)
+	} else {
+		var err error
+		if t, err = time.ParseInLocation(time.DateOnly, to, loc); err != nil {
+			return Period{}, "to", fmt.Errorf("to must be a date YYYY-MM-DD, not %q", to)
+		}
 	}
-	t, err := time.ParseInLocation(time.DateOnly, to, loc)
-	if err != nil {
-		return Period{}, "to", fmt.Errorf("to must be a date YYYY-MM-DD, not %q", to)
+	f := time.Date(t.Year(), t.Month(), t.Day()-(DefaultDays-1), 0, 0, 0, 0, loc)
+	if from != "" {
+		var err error
+		if f, err = time.ParseInLocation(time.DateOnly, from, loc); err != nil {
+			return Period{}, "from", fmt.Errorf("from must be a date YYYY-MM-DD, not %q", from)
+		}
 	}
 	if t.Before(f) {
-		return Period{}, "to", fmt.Errorf("to (%s) is before from (%s)", to, from)
+		return Period{}, "to", fmt.Errorf("to (%s) is before from (%s)", t.Format(time.DateOnly), f.Format(time.DateOnly))
 	}
 	return Period{Start: f, End: time.Date(t.Year(), t.Month(), t.Day()+1, 0, 0, 0, 0, loc), Loc: loc}, "", nil
 }

@@ -39,8 +39,9 @@ type analyticsQuery struct {
 }
 
 // analyticsParams reads ?brand=&from=&to=&granularity=: the brand is
-// required and must be the key's; from and to are required dates, at most
-// analytics.MaxBuckets buckets apart.
+// required and must be the key's; from and to are local dates (by default
+// the week up to today), at most analytics.MaxBuckets buckets apart. A
+// brand whose zone cannot be loaded is read in UTC.
 func (h *Handlers) analyticsParams(c echo.Context) (analyticsQuery, *apierr.Error, error) {
 	var q analyticsQuery
 	b, bad, err := h.brandParam(c, true)
@@ -55,12 +56,7 @@ func (h *Handlers) analyticsParams(c echo.Context) (analyticsQuery, *apierr.Erro
 	if lerr != nil {
 		loc = time.UTC
 	}
-	for _, f := range []string{"from", "to"} {
-		if strings.TrimSpace(c.QueryParam(f)) == "" {
-			return q, apierr.Field("missing_field", f, "give %s as a date YYYY-MM-DD in the brand's time zone (%s)", f, loc), nil
-		}
-	}
-	p, field, perr := analytics.ParsePeriod(c.QueryParam("from"), c.QueryParam("to"), loc)
+	p, field, perr := analytics.ParsePeriod(strings.TrimSpace(c.QueryParam("from")), strings.TrimSpace(c.QueryParam("to")), time.Now(), loc)
 	if perr != nil {
 		return q, apierr.Field("invalid_field", field, "%v", perr), nil
 	}

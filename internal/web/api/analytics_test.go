@@ -349,8 +349,8 @@ func TestAnalyticsBadRequests(t *testing.T) {
 	}{
 		{"from=2026-11-01&to=2026-11-02", "missing_field", "brand", 400},
 		{"brand=nosuch&from=2026-11-01&to=2026-11-02", "brand_not_found", "brand", 404},
-		{"brand=demohotel&to=2026-11-02", "missing_field", "from", 400},
-		{"brand=demohotel&from=2026-11-01", "missing_field", "to", 400},
+		{"brand=demohotel&from=2026-11-01&to=2026-11-0", "invalid_field", "to", 400},
+		{"brand=demohotel&from=2999-11-01", "invalid_field", "to", 400},
 		{"brand=demohotel&from=11/01/2026&to=2026-11-02", "invalid_field", "from", 400},
 		{"brand=demohotel&from=2026-11-03&to=2026-11-02", "invalid_field", "to", 400},
 		{"brand=demohotel&from=2026-11-01&to=2026-11-02&granularity=week", "invalid_field", "granularity", 400},
@@ -359,5 +359,16 @@ func TestAnalyticsBadRequests(t *testing.T) {
 		for _, route := range []string{"volume", "topics", "conversations.csv"} {
 			b.call(t, http.MethodGet, "/api/v1/analytics/"+route+"?"+c.query, nil).expectError(t, c.status, c.code, c.field)
 		}
+	}
+	// Without dates: the brand's week up to today, by day.
+	var out struct {
+		Data []struct {
+			Bucket string `json:"bucket"`
+		} `json:"data"`
+	}
+	b.call(t, http.MethodGet, "/api/v1/analytics/volume?brand=demohotel", nil).decode(t, http.StatusOK, &out)
+	loc, _ := time.LoadLocation(b.hotel.Timezone)
+	if today := time.Now().In(loc).Format(time.DateOnly); len(out.Data) != 7 || out.Data[6].Bucket != today {
+		t.Fatalf("default period %+v, want the 7 days up to %s", out.Data, today)
 	}
 }
