@@ -25,6 +25,7 @@ import (
 	"github.com/parleyhq/parley/internal/config"
 	"github.com/parleyhq/parley/internal/contact"
 	"github.com/parleyhq/parley/internal/conversation"
+	"github.com/parleyhq/parley/internal/hooks"
 	"github.com/parleyhq/parley/internal/inbound"
 	"github.com/parleyhq/parley/internal/metrics"
 	"github.com/parleyhq/parley/internal/outbound"
@@ -69,8 +70,12 @@ type App struct {
 	Triggers      *trigger.Service
 	TriggerRunner *trigger.Runner
 	Answers       *question.Processor
-	Echo          *echo.Echo    // nil in a worker-only process
-	Hub           *realtime.Hub // live console updates; nil in a worker-only process
+	// Hooks keeps brands' webhook subscriptions and emits events to them;
+	// HookWorker (with the worker) posts the deliveries.
+	Hooks      *hooks.Service
+	HookWorker *hooks.Worker
+	Echo       *echo.Echo    // nil in a worker-only process
+	Hub        *realtime.Hub // live console updates; nil in a worker-only process
 
 	opt      Options
 	redisOpt *redis.Options
@@ -142,6 +147,8 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options
 	a.Queue = queue.NewClient(rdb, opt.QueueNamespace)
 	a.Limiter = queue.NewLimiter(rdb, opt.RedisPrefix+"rl:")
 	a.Statuses = outbound.NewStatuses(st)
+	a.Hooks = hooks.New(st, rdb, opt.QueueNamespace, log)
+	a.Statuses.Hooks = a.Hooks
 	a.Outbox = outbound.NewOutbox(st, a.Queue, log)
 	var lim outbound.Limiter = a.Limiter
 	if opt.WrapLimiter != nil {
@@ -187,6 +194,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options
 	inOpt := opt.Inbound
 	inOpt.Routing = a.Routing
 	inOpt.OnStored = a.Dispatcher.Kick
+	inOpt.Hooks = a.Hooks
 	if inOpt.OnReply == nil {
 		inOpt.OnReply = a.Outbox.EnqueueReply
 	}
@@ -194,6 +202,9 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options
 	a.Hub = realtime.New(st, log)
 	apiHandlers := api.New(st, log, a.Outbox, a.Routing, a.Campaigns, a.Triggers)
 	apiHandlers.Limit = queue.NewRequestLimiter(rdb, opt.RedisPrefix+"apirate:")
+	apiHandlers.Hooks = a.Hooks
+	convs := conversation.New(st, a.Outbox, contact.NewService(st))
+	convs.Hooks = a.Hooks
 	signIn := auth.New(st)
 	if opt.SignInDelay > 0 {
 		signIn.BaseDelay = opt.SignInDelay
@@ -204,7 +215,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options
 		apiHandlers,
 		&links.Handlers{Campaigns: a.Campaigns, Log: log},
 		&console.Handlers{Auth: signIn, Store: st, Log: log, Secure: strings.HasPrefix(cfg.PublicURL, "https://"),
-			Conversations: conversation.New(st, a.Outbox, contact.NewService(st)), Hub: a.Hub,
+			Conversations: convs, Hub: a.Hub, Webhooks: a.Hooks,
 			Automation: automation.NewService(st, a.Routing), Campaigns: a.Campaigns, Triggers: a.Triggers},
 	}
 	regs = append(regs, opt.Extra...)
@@ -241,12 +252,19 @@ func (a *App) StartWorker(ctx context.Context) (wait func(), err error) {
 		return nil, err
 	}
 	var wg sync.WaitGroup
-	wg.Add(5)
+	a.HookWorker = hooks.NewWorker(a.Hooks, wrdb, 10)
+	wg.Add(6)
 	go func() { defer wg.Done(); a.Dispatcher.Run(ctx, a.opt.DispatchEvery) }()
 	go func() { defer wg.Done(); a.CampaignRunner.Run(ctx, a.opt.CampaignEvery) }()
 	go func() { defer wg.Done(); a.TriggerRunner.Run(ctx, a.opt.TriggerEvery) }()
 	go func() { defer wg.Done(); a.Relay.Run(ctx, a.opt.RelayEvery) }()
 	go func() { defer wg.Done(); a.Reconciler.Run(ctx, a.opt.ReconcileEvery) }()
+	go func() {
+		defer wg.Done()
+		if err := a.HookWorker.Run(ctx); err != nil {
+			a.Log.Error("webhooks: worker stopped", "err", err)
+		}
+	}()
 	a.Log.Info("worker running", "queues", []string{queue.Replies, queue.Proactive, queue.Bulk})
 	return func() {
 		<-ctx.Done()

@@ -113,7 +113,11 @@ func (s *Service) Assign(ctx context.Context, u store.User, id, assigneeID int64
 	if assigneeID == c.AssigneeID {
 		return nil
 	}
-	return s.wrap(s.st.Assign(ctx, c.ID, assigneeID, u.ID, detail))
+	if err := s.wrap(s.st.Assign(ctx, c.ID, assigneeID, u.ID, detail)); err != nil {
+		return err
+	}
+	s.Hooks.ConversationAssigned(ctx, c, assigneeID, u.ID)
+	return nil
 }
 
 // Close marks the conversation done.
@@ -125,6 +129,7 @@ func (s *Service) Close(ctx context.Context, u store.User, id int64) error {
 	if err := s.wrap(s.st.CloseConversation(ctx, c.ID, u.ID)); err != nil {
 		return err
 	}
+	s.Hooks.ConversationClosed(ctx, c, u.ID)
 	// The after-conversation survey, when the brand asks for it: a failure
 	// to send it does not undo the close.
 	if _, err := s.survey(ctx, c, true); err != nil && !errors.Is(err, ErrNoSurvey) {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/parleyhq/parley/internal/consent"
 	"github.com/parleyhq/parley/internal/contact"
+	"github.com/parleyhq/parley/internal/hooks"
 	"github.com/parleyhq/parley/internal/outbound"
 	"github.com/parleyhq/parley/internal/store"
 )
@@ -55,6 +56,9 @@ type Service struct {
 	contacts *contact.Service
 	zones    contact.Zones
 	now      func() time.Time
+	// Hooks emits conversation.closed and conversation.assigned to the
+	// brand's webhooks (nil: none).
+	Hooks *hooks.Service
 }
 
 // New returns the service.

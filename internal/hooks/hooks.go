@@ -54,12 +54,6 @@ type Event struct {
 	Data           map[string]any
 }
 
-// Emitter is what the domain services call when something happened; nil
-// checks belong to the caller (a nil *Service emits nothing).
-type Emitter interface {
-	Emit(ctx context.Context, e Event)
-}
-
 // FieldError is bad input: the field and what was wrong.
 type FieldError struct{ Field, Msg string }
 
@@ -87,10 +81,15 @@ type Service struct {
 	loading bool
 }
 
-// New returns the service. rdb carries the delivery tasks; namespace
-// prefixes the queue name as elsewhere ("" in production).
+// New returns the service. rdb carries the delivery tasks (nil: none are
+// queued, the worker's sweep finds the deliveries); namespace prefixes the
+// queue name as elsewhere ("" in production).
 func New(st *store.Store, rdb redis.UniversalClient, namespace string, log *slog.Logger) *Service {
-	return &Service{st: st, q: asynq.NewClientFromRedisClient(rdb), ns: namespace, log: log, Now: time.Now}
+	s := &Service{st: st, ns: namespace, log: log, Now: time.Now}
+	if rdb != nil {
+		s.q = asynq.NewClientFromRedisClient(rdb)
+	}
+	return s
 }
 
 // CheckURL accepts https URLs, and http only to this machine (127.0.0.1,
@@ -304,6 +303,9 @@ func (s *Service) write(ctx context.Context, subs []store.Webhook, e Event) ([]i
 func taskID(id int64) string { return "webhook:" + strconv.FormatInt(id, 10) }
 
 func (s *Service) enqueue(ctx context.Context, id int64, at time.Time) error {
+	if s.q == nil {
+		return nil
+	}
 	p, _ := json.Marshal(payload{ID: id})
 	opts := []asynq.Option{asynq.TaskID(taskID(id)), asynq.Queue(s.ns + Queue), asynq.MaxRetry(taskRetries),
 		asynq.Timeout(time.Minute)}

@@ -16,6 +16,7 @@ import (
 	"github.com/parleyhq/parley/internal/automation"
 	"github.com/parleyhq/parley/internal/consent"
 	"github.com/parleyhq/parley/internal/contact"
+	"github.com/parleyhq/parley/internal/hooks"
 	"github.com/parleyhq/parley/internal/outbound"
 	"github.com/parleyhq/parley/internal/personalize"
 	"github.com/parleyhq/parley/internal/routing"
@@ -70,6 +71,7 @@ type Service struct {
 	maxBatch int
 	onReply  func(context.Context, int64, string)
 	onStored func()
+	hooks    *hooks.Service
 	wg       sync.WaitGroup
 	stop     chan struct{}
 	kick     chan struct{}
@@ -96,6 +98,9 @@ type Options struct {
 	// OnStored is called after each commit that stored new texts (the
 	// dispatcher assigns their conversations at once).
 	OnStored func()
+	// Hooks emits message.received and consent.changed to the brand's
+	// webhooks (nil: none).
+	Hooks    *hooks.Service
 	Batchers int // concurrent batch transactions (default 2: more batches contend on phone locks and commits)
 	MaxBatch int // messages per transaction at most (default 64)
 }
@@ -111,7 +116,7 @@ func NewService(st *store.Store, brands *Brands, spool *Spool, statuses *outboun
 	s := &Service{
 		st: st, statuses: statuses, brands: brands, book: opt.Routing, spool: spool, log: log, metrics: m,
 		reqs: make(chan *request, 1024), maxBatch: opt.MaxBatch, onReply: opt.OnReply, onStored: opt.OnStored,
-		stop: make(chan struct{}), kick: make(chan struct{}, 1),
+		hooks: opt.Hooks, stop: make(chan struct{}), kick: make(chan struct{}, 1),
 	}
 	for i := 0; i < opt.Batchers; i++ {
 		s.wg.Add(1)
@@ -157,6 +162,7 @@ func (s *Service) Receive(ctx context.Context, m Message) (Result, error) {
 		return Result{}, err
 	}
 	s.record(ctx, res, m.To)
+	s.hooks.MessageReceived(ctx, row, res)
 	return Result{InboundResult: res}, nil
 }
 
@@ -519,6 +525,7 @@ func (s *Service) replayOne(ctx context.Context, r Record) error {
 		return err
 	}
 	s.record(ctx, res, m.To)
+	s.hooks.MessageReceived(ctx, row, res)
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/parleyhq/parley/internal/hooks"
 	"github.com/parleyhq/parley/internal/store"
 )
 
@@ -30,7 +31,11 @@ var Ranks = map[string]int{
 }
 
 // Statuses is the message store's status side.
-type Statuses struct{ st *store.Store }
+type Statuses struct {
+	st *store.Store
+	// Hooks emits message.status for each status applied (nil: none).
+	Hooks *hooks.Service
+}
 
 // NewStatuses returns the status applier.
 func NewStatuses(st *store.Store) *Statuses { return &Statuses{st: st} }
@@ -54,10 +59,14 @@ func (s *Statuses) Apply(ctx context.Context, c Callback) (store.StatusOutcome, 
 	if !ok {
 		return "", fmt.Errorf("%w: %q", ErrUnknownStatus, c.Status)
 	}
-	return s.st.ApplyStatus(ctx, store.StatusUpdate{
+	out, err := s.st.ApplyStatus(ctx, store.StatusUpdate{
 		SID: c.SID, MessageID: c.MessageID, Status: c.Status, Rank: rank,
 		ErrorCode: c.ErrorCode, ErrorMessage: c.ErrorMessage,
 	}, Ranks)
+	if err == nil && out == store.StatusApplied {
+		s.Hooks.MessageStatus(ctx, c.SID, c.MessageID)
+	}
+	return out, err
 }
 
 // RecordSID stores the SID the carrier gave a sent message and applies any

@@ -159,6 +159,12 @@ func TestEveryRouteChecksScopeAndBrand(t *testing.T) {
 		{"GET", "/api/v1/analytics/topics", "/api/v1/analytics/topics?brand=demohotel&from=2026-11-01&to=2026-11-02", nil, true},
 		{"GET", "/api/v1/analytics/conversations.csv", "/api/v1/analytics/conversations.csv?brand=demohotel&from=2026-11-01&to=2026-11-02", nil, true},
 		// webhook cases
+		{"GET", "/api/v1/webhooks", "/api/v1/webhooks?brand=demohotel", nil, true},
+		{"POST", "/api/v1/webhooks", "/api/v1/webhooks", map[string]any{"brand": "demohotel", "url": "https://hooks.example.com/parley",
+			"events": []string{"message.received"}}, true},
+		{"DELETE", "/api/v1/webhooks/:id", b.webhookPath(t, ""), nil, true},
+		{"GET", "/api/v1/webhooks/:id/deliveries", b.webhookPath(t, "/deliveries"), nil, true},
+		{"POST", "/api/v1/webhooks/:id/test", b.webhookPath(t, "/test"), nil, true},
 		// audit cases
 	}
 	var served []string

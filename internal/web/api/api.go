@@ -19,6 +19,7 @@ import (
 	"github.com/parleyhq/parley/internal/campaign"
 	"github.com/parleyhq/parley/internal/consent"
 	"github.com/parleyhq/parley/internal/contact"
+	"github.com/parleyhq/parley/internal/hooks"
 	"github.com/parleyhq/parley/internal/outbound"
 	"github.com/parleyhq/parley/internal/store"
 	"github.com/parleyhq/parley/internal/trigger"
@@ -34,6 +35,9 @@ type RateLimiter interface {
 type Handlers struct {
 	// Limit, when set, holds each key to its rate (429 rate_limited beyond).
 	Limit RateLimiter
+	// Hooks, when set, is the process's webhook service (its subscription
+	// cache and delivery queue).
+	Hooks *hooks.Service
 
 	st       *store.Store
 	log      *slog.Logger

@@ -24,6 +24,7 @@ import (
 	"github.com/parleyhq/parley/internal/automation"
 	"github.com/parleyhq/parley/internal/campaign"
 	"github.com/parleyhq/parley/internal/conversation"
+	"github.com/parleyhq/parley/internal/hooks"
 	"github.com/parleyhq/parley/internal/realtime"
 	"github.com/parleyhq/parley/internal/store"
 	"github.com/parleyhq/parley/internal/trigger"
@@ -49,6 +50,7 @@ type Handlers struct {
 	Hub           *realtime.Hub
 	Campaigns     *campaign.Service
 	Triggers      *trigger.Service
+	Webhooks      *hooks.Service // brands' outbound webhook subscriptions
 
 	pages  map[string]*template.Template
 	assets []asset

@@ -18,7 +18,7 @@ import (
 
 // adminRoutes lists the admin pages: users, brands and numbers, API keys,
 // canned responses, routing (hours and auto-replies), merges made in the
-// console.
+// console, outbound webhooks.
 func (h *Handlers) adminRoutes() []Route {
 	return []Route{
 		{http.MethodGet, "/admin/users", auth.Admin, h.adminUsersShow},
@@ -42,6 +42,10 @@ func (h *Handlers) adminRoutes() []Route {
 		{http.MethodPost, "/admin/routing/:slug/rules/:id/delete", auth.Admin, h.adminAutoReplyDelete},
 		{http.MethodGet, "/admin/merges", auth.Admin, h.adminMergesShow},
 		{http.MethodPost, "/admin/merges/:id/undo", auth.Admin, h.adminMergeUndo},
+		{http.MethodGet, "/admin/webhooks", auth.Admin, h.adminWebhooksShow},
+		{http.MethodPost, "/admin/webhooks", auth.Admin, h.adminWebhookCreate},
+		{http.MethodPost, "/admin/webhooks/:id/delete", auth.Admin, h.adminWebhookDelete},
+		{http.MethodPost, "/admin/webhooks/:id/test", auth.Admin, h.adminWebhookTestSend},
 	}
 }
 

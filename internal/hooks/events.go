@@ -1,0 +1,99 @@
+package hooks
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/parleyhq/parley/internal/store"
+)
+
+// The emitters the domain services call. Each is safe on a nil *Service
+// and costs a map read when no subscription of the brand wants the event.
+
+// MessageReceived emits message.received for a stored inbound text and,
+// when its keyword changed the phone's consent, consent.changed.
+func (s *Service) MessageReceived(ctx context.Context, row store.InboundRow, res store.InboundResult) {
+	if s == nil || res.Duplicate || res.MessageID == 0 {
+		return
+	}
+	media := row.Media
+	if media == nil {
+		media = []store.Media{}
+	}
+	s.Emit(ctx, Event{BrandID: row.BrandID, Type: MessageReceived, ConversationID: res.ConversationID, Data: map[string]any{
+		"message_id": res.MessageID, "conversation_id": res.ConversationID, "contact_id": res.ContactID,
+		"from": row.From, "to": row.To, "body": row.Body, "media": media, "received_at": row.ReceivedAt.UTC(),
+	}})
+	if res.ConsentChanged {
+		s.Emit(ctx, Event{BrandID: row.BrandID, Type: ConsentChanged, ConversationID: res.ConversationID, Data: map[string]any{
+			"phone": row.From, "contact_id": res.ContactID, "change": row.Consent, "source": "keyword", "message_id": res.MessageID,
+		}})
+	}
+}
+
+// MessageStatus emits message.status for an outbound text whose status a
+// callback moved forward (by carrier SID, or by id when sid is empty). The
+// message is read only when some subscription wants the event.
+func (s *Service) MessageStatus(ctx context.Context, sid string, id int64) {
+	if s == nil || !s.anyWants(ctx, MessageStatus) {
+		return
+	}
+	if id != 0 {
+		sid = "" // our own id, from the callback URL, is the primary key
+	}
+	m, err := s.st.HookMessageBy(ctx, sid, id)
+	if errors.Is(err, store.ErrNotFound) || err == nil && m.Direction != "outbound" {
+		return
+	}
+	if err != nil {
+		s.log.Warn("webhooks: message.status not emitted", "sid", sid, "err", err)
+		return
+	}
+	data := map[string]any{"message_id": m.ID, "conversation_id": m.ConversationID, "to": m.Phone, "status": m.Status}
+	if m.ErrorCode != 0 {
+		data["error_code"] = m.ErrorCode
+	}
+	s.Emit(ctx, Event{BrandID: m.BrandID, Type: MessageStatus, ConversationID: m.ConversationID, Data: data})
+}
+
+// ConversationClosed emits conversation.closed; byUser is who closed it
+// (0: Parley itself).
+func (s *Service) ConversationClosed(ctx context.Context, c store.Conversation, byUser int64) {
+	if s == nil {
+		return
+	}
+	s.Emit(ctx, Event{BrandID: c.BrandID, Type: ConversationClosed, ConversationID: c.ID, Data: map[string]any{
+		"conversation_id": c.ID, "contact_id": c.ContactID, "closed_by": byUser, "closed_at": s.Now().UTC().Format(time.RFC3339Nano),
+	}})
+}
+
+// ConversationAssigned emits conversation.assigned; assignee 0 is
+// unassigned.
+func (s *Service) ConversationAssigned(ctx context.Context, c store.Conversation, assignee, byUser int64) {
+	if s == nil {
+		return
+	}
+	s.Emit(ctx, Event{BrandID: c.BrandID, Type: ConversationAssigned, ConversationID: c.ID, Data: map[string]any{
+		"conversation_id": c.ID, "contact_id": c.ContactID, "assignee_id": assignee, "assigned_by": byUser,
+	}})
+}
+
+// anyWants reports whether any brand's subscription wants typ, from the
+// cache.
+func (s *Service) anyWants(ctx context.Context, typ string) bool {
+	if _, err := s.subscribers(ctx, 0, typ); err != nil {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, ws := range s.byBrand {
+		for _, w := range ws {
+			if slices.Contains(w.Events, typ) {
+				return true
+			}
+		}
+	}
+	return false
+}
