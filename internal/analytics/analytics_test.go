@@ -127,6 +127,13 @@ func TestEpisodes(t *testing.T) {
 	if got[2].Conversation != 2 || got[2].Start != at(5) {
 		t.Fatalf("second conversation %+v", got[2])
 	}
+
+	// Conversation 2 was already waiting before these events: its text
+	// at 5 starts nothing.
+	with := analytics.WithOpenWaits(ev, map[int64]time.Time{2: at(-60)})
+	if got := analytics.Episodes(with); len(got) != 3 || got[2].Start != at(-60) {
+		t.Fatalf("with an open wait: %+v", got)
+	}
 }
 
 func TestTokensAndTerms(t *testing.T) {

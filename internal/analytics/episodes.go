@@ -66,3 +66,25 @@ func Episodes(events []Event) []Episode {
 	}
 	return out
 }
+
+// WithOpenWaits puts, before each conversation's events, an Inbound at
+// open[conversation] for a conversation whose customer was already waiting
+// when the events begin, so that their texts in the wait start nothing.
+// events must be ordered by conversation, as Episodes wants them.
+func WithOpenWaits(events []Event, open map[int64]time.Time) []Event {
+	if len(open) == 0 {
+		return events
+	}
+	out := make([]Event, 0, len(events)+len(open))
+	var conv int64
+	for i, e := range events {
+		if i == 0 || e.Conversation != conv {
+			conv = e.Conversation
+			if at, ok := open[conv]; ok {
+				out = append(out, Event{Conversation: conv, Kind: Inbound, At: at})
+			}
+		}
+		out = append(out, e)
+	}
+	return out
+}

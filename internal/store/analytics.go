@@ -157,6 +157,36 @@ func (s *Store) AnalyticsConversationEvents(ctx context.Context, brandID int64, 
 	return out, nil
 }
 
+// AnalyticsWaitingAt says which of the conversations ids had a customer
+// waiting at the instant at: a text from them after the last close before
+// it. The answer maps each such conversation to that text's time. Each
+// conversation is read backwards from its newest text, through its own
+// index, so the cost is per conversation asked about, not per text stored.
+func (s *Store) AnalyticsWaitingAt(ctx context.Context, ids []int64, at time.Time) (map[int64]time.Time, error) {
+	rows, err := s.Pool.Query(ctx, `
+		SELECT c.id, i.created_at
+		  FROM unnest($1::bigint[]) c(id)
+		  CROSS JOIN LATERAL (SELECT m.created_at FROM messages m
+		                       WHERE m.conversation_id = c.id AND m.direction = 'inbound' AND m.created_at < $2
+		                       ORDER BY m.id DESC LIMIT 1) i
+		 WHERE NOT EXISTS (SELECT 1 FROM conversation_activity a
+		                    WHERE a.conversation_id = c.id AND a.kind = 'closed' AND a.created_at >= i.created_at AND a.created_at < $2)`,
+		ids, at)
+	if err != nil {
+		return nil, fmt.Errorf("store: analytics waiting: %w", err)
+	}
+	out := map[int64]time.Time{}
+	var id int64
+	var since time.Time
+	if _, err := pgx.ForEachRow(rows, []any{&id, &since}, func() error {
+		out[id] = since
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("store: analytics waiting: %w", err)
+	}
+	return out, nil
+}
+
 // InboundText is one customer text, for topics.
 type InboundText struct {
 	ID   int64

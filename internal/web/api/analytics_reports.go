@@ -65,14 +65,10 @@ func (h *Handlers) analyticsVolume(c echo.Context) error {
 	})
 }
 
-// responseLookback is how far before the period conversations are read,
-// so that a customer already waiting when it starts is not counted as a
-// new wait; responseLookahead is how long after it replies and closes are
-// still read for waits that began in it.
-const (
-	responseLookback  = 7 * 24 * time.Hour
-	responseLookahead = 7 * 24 * time.Hour
-)
+// responseLookahead is how long after the period replies and closes are
+// still read for the waits that began in it: a reply later than that
+// counts as none.
+const responseLookahead = 7 * 24 * time.Hour
 
 // analyticsResponseTimes: GET /api/v1/analytics/response-times — per
 // bucket of the waits that began in it: the first response by a person
@@ -80,15 +76,26 @@ const (
 // and the time to the close.
 func (h *Handlers) analyticsResponseTimes(c echo.Context) error {
 	return h.analyticsRun(c, "response-times", func(q analyticsQuery) (table, map[string]any, error) {
-		evs, err := h.st.AnalyticsConversationEvents(c.Request().Context(), q.brand.ID, q.period.Start.Add(-responseLookback),
-			q.period.End.Add(responseLookahead))
+		ctx := c.Request().Context()
+		evs, err := h.st.AnalyticsConversationEvents(ctx, q.brand.ID, q.period.Start, q.period.End.Add(responseLookahead))
 		if err != nil {
 			return table{}, nil, err
 		}
 		events := make([]analytics.Event, len(evs))
+		var ids []int64
 		for i, e := range evs {
 			events[i] = analytics.Event{Conversation: e.ConversationID, Kind: analytics.EventKind(e.Kind), At: e.At}
+			if i == 0 || e.ConversationID != evs[i-1].ConversationID {
+				ids = append(ids, e.ConversationID)
+			}
 		}
+		// A customer already waiting when the period begins is not a new
+		// wait when they write again.
+		open, err := h.st.AnalyticsWaitingAt(ctx, ids, q.period.Start)
+		if err != nil {
+			return table{}, nil, err
+		}
+		events = analytics.WithOpenWaits(events, open)
 		first := make([][]float64, len(q.buckets))
 		resolved := make([][]float64, len(q.buckets))
 		waits := make([]int, len(q.buckets))

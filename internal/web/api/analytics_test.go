@@ -372,3 +372,36 @@ func TestAnalyticsBadRequests(t *testing.T) {
 		t.Fatalf("default period %+v, want the 7 days up to %s", out.Data, today)
 	}
 }
+
+// A customer who wrote before the period and is still waiting when it
+// begins is no new wait when they write again; one whose conversation was
+// closed since is.
+func TestAnalyticsResponseTimesOpenBeforePeriod(t *testing.T) {
+	t.Parallel()
+	w := &analyticsWorld{bundle: setup(t)}
+	conv := func(n int, phone string) int64 {
+		res, err := w.st.ReceiveInbound(w.ctx, []store.InboundRow{{SID: fmt.Sprintf("SM%032d", n), BrandID: w.hotel.ID, From: phone,
+			To: "+15005550007", Body: "hello", ReceivedAt: time.Now(), Segments: 1, Encoding: "GSM-7"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.exec(t, `UPDATE messages SET created_at = '2026-10-20T12:00:00Z' WHERE id = $1`, res[0].MessageID)
+		return res[0].ConversationID
+	}
+	waiting, reopened := conv(1, "+12125550104"), conv(2, "+12125550105")
+	w.exec(t, `INSERT INTO conversation_activity (conversation_id, kind, created_at) VALUES ($1, 'closed', '2026-10-21T12:00:00Z')`, reopened)
+	w.msg(t, waiting, "inbound", "customer", "conversational", "received", "2026-10-31T14:00:00Z", 1, 0, "anyone there?")
+	w.msg(t, waiting, "outbound", "agent", "conversational", "delivered", "2026-10-31T14:10:00Z", 1, 0, "Sorry for the wait")
+	w.msg(t, reopened, "inbound", "customer", "conversational", "received", "2026-10-31T15:00:00Z", 1, 0, "back again")
+	w.msg(t, reopened, "outbound", "agent", "conversational", "delivered", "2026-10-31T15:05:00Z", 1, 0, "Welcome back")
+	var out struct {
+		Data []struct {
+			Conversations int      `json:"conversations"`
+			First         statsOut `json:"first_response"`
+		} `json:"data"`
+	}
+	w.call(t, http.MethodGet, "/api/v1/analytics/response-times?brand=demohotel&from=2026-10-31&to=2026-10-31", nil).decode(t, http.StatusOK, &out)
+	if len(out.Data) != 1 || out.Data[0].Conversations != 1 || out.Data[0].First.String() != "n 1 p50 300 p90 300 mean 300" {
+		t.Fatalf("%+v", out.Data)
+	}
+}
