@@ -38,6 +38,9 @@ func TestBucketsAcrossDST(t *testing.T) {
 	if d := days[2].Sub(days[1]); d != 25*time.Hour {
 		t.Fatalf("2026-11-01 lasts %v, want 25h", d)
 	}
+	if p.Count(analytics.Day) != 3 || p.Count(analytics.Hour) != 73 {
+		t.Fatalf("counts %d days %d hours", p.Count(analytics.Day), p.Count(analytics.Hour))
+	}
 	hours := analytics.Buckets(p, analytics.Hour)
 	if len(hours) != 24+25+24 {
 		t.Fatalf("%d hours, want 73", len(hours))

@@ -77,6 +77,16 @@ func (p Period) Previous() Period {
 	return Period{Start: p.Start.Add(-p.End.Sub(p.Start)), End: p.Start, Loc: p.Loc}
 }
 
+// Count is how many buckets Buckets would return, without making them (a
+// period of centuries by the hour is refused before it is built).
+func (p Period) Count(g Granularity) int {
+	h := int(p.End.Sub(p.Start) / time.Hour)
+	if g == Hour {
+		return h
+	}
+	return (h + 12) / 24 // a day is 23 to 25 hours
+}
+
 // Buckets are the starts of p's buckets, in order. A day is a local
 // calendar day (23 or 25 hours across a DST change); an hour is an
 // absolute hour from local midnight, so the repeated 01:00 of a fall-back

@@ -64,11 +64,11 @@ func (h *Handlers) analyticsParams(c echo.Context) (analyticsQuery, *apierr.Erro
 	if gerr != nil {
 		return q, apierr.Field("invalid_field", "granularity", "%v", gerr), nil
 	}
-	q.period, q.g, q.buckets = p, g, analytics.Buckets(p, g)
-	if len(q.buckets) > analytics.MaxBuckets {
+	if n := p.Count(g); n > analytics.MaxBuckets {
 		return q, apierr.Field("invalid_field", "to", "the period holds %d %ss; ask for at most %d (a longer period by day, or a shorter one)",
-			len(q.buckets), g, analytics.MaxBuckets), nil
+			n, g, analytics.MaxBuckets), nil
 	}
+	q.period, q.g, q.buckets = p, g, analytics.Buckets(p, g)
 	return q, nil, nil
 }
 
