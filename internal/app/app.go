@@ -14,9 +14,12 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hibiken/asynq"
+	"github.com/hibiken/asynqmon"
 	"github.com/labstack/echo/v4"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/parleyhq/parley/internal/audit"
 	"github.com/parleyhq/parley/internal/auth"
 	"github.com/parleyhq/parley/internal/automation"
 	"github.com/parleyhq/parley/internal/campaign"
@@ -79,6 +82,7 @@ type App struct {
 
 	opt      Options
 	redisOpt *redis.Options
+	queues   *asynqmon.HTTPHandler // nil in a worker
 }
 
 // Options change how Build assembles the app.
@@ -177,7 +181,8 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options
 	a.TriggerRunner.Dates = trigger.NewDates(a.Triggers)
 	a.Answers = question.NewProcessor(st, a.Outbox, log)
 	engagement := conversation.NewEngagement(st, log)
-	a.TriggerRunner.Extra = append(a.TriggerRunner.Extra, func(ctx context.Context) { a.Answers.Pass(ctx) }, engagement.MaybeRefresh)
+	a.TriggerRunner.Extra = append(a.TriggerRunner.Extra, func(ctx context.Context) { a.Answers.Pass(ctx) }, engagement.MaybeRefresh,
+		audit.NewPruner(st, log, cfg.AuditRetention).MaybePrune)
 	if opt.WorkerOnly {
 		return a, nil
 	}
@@ -200,6 +205,10 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options
 	}
 	a.Inbound = inbound.NewService(st, brands, spool, a.Statuses, log, a.Metrics, inOpt)
 	a.Hub = realtime.New(st, log)
+	a.Metrics.Watch(a.metricSources())
+	// The queue monitor reads asynq's own keys through its own connection.
+	a.queues = asynqmon.New(asynqmon.Options{RootPath: console.QueuesPath, RedisConnOpt: asynq.RedisClientOpt{Network: ropt.Network,
+		Addr: ropt.Addr, Username: ropt.Username, Password: ropt.Password, DB: ropt.DB, TLSConfig: ropt.TLSConfig}})
 	apiHandlers := api.New(st, log, a.Outbox, a.Routing, a.Campaigns, a.Triggers)
 	apiHandlers.Limit = queue.NewRequestLimiter(rdb, opt.RedisPrefix+"apirate:")
 	apiHandlers.Hooks = a.Hooks
@@ -216,7 +225,8 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options
 		&links.Handlers{Campaigns: a.Campaigns, Log: log},
 		&console.Handlers{Auth: signIn, Store: st, Log: log, Secure: strings.HasPrefix(cfg.PublicURL, "https://"),
 			Conversations: convs, Hub: a.Hub, Webhooks: a.Hooks,
-			Automation: automation.NewService(st, a.Routing), Campaigns: a.Campaigns, Triggers: a.Triggers},
+			Automation: automation.NewService(st, a.Routing), Campaigns: a.Campaigns, Triggers: a.Triggers,
+			Audit: audit.NewRecorder(st, log), Queues: a.queues},
 	}
 	regs = append(regs, opt.Extra...)
 	a.Echo = web.New(log, a.Metrics, web.Health{
@@ -231,6 +241,9 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options
 func (a *App) Close() {
 	if a.Inbound != nil {
 		a.Inbound.Close()
+	}
+	if a.queues != nil {
+		_ = a.queues.Close()
 	}
 	_ = a.Redis.Close()
 	a.Store.Close()

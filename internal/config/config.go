@@ -8,7 +8,9 @@ import (
 	"net"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // Config is every setting Parley reads from the environment.
@@ -33,6 +35,9 @@ type Config struct {
 	// MetricsToken (PARLEY_METRICS_TOKEN): when set, GET /metrics needs
 	// "Authorization: Bearer <token>".
 	MetricsToken string
+	// AuditRetention (PARLEY_AUDIT_RETENTION, e.g. "365d" or "8760h"): how
+	// long the audit log keeps entries; 0 (the default) keeps them forever.
+	AuditRetention time.Duration
 }
 
 // Needs says which groups of settings a subcommand uses, so that `parley migrate`
@@ -71,7 +76,31 @@ func FromEnv(getenv func(string) string, need Needs) (Config, error) {
 		return c, fmt.Errorf("PARLEY_TRUSTED_PROXIES: %v", err)
 	}
 	c.TrustedProxies = proxies
+	if c.AuditRetention, err = ParseRetention(getenv("PARLEY_AUDIT_RETENTION")); err != nil {
+		return c, fmt.Errorf("PARLEY_AUDIT_RETENTION: %v", err)
+	}
 	return c, c.Validate(need)
+}
+
+// ParseRetention reads a retention: days ("365d") or a Go duration
+// ("8760h"); empty is 0 (forever).
+func ParseRetention(v string) (time.Duration, error) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, nil
+	}
+	if days, ok := strings.CutSuffix(v, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n <= 0 {
+			return 0, fmt.Errorf("%q is not a number of days (e.g. 365d)", v)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < time.Hour {
+		return 0, fmt.Errorf("%q is not a retention of an hour or more (e.g. 365d or 8760h)", v)
+	}
+	return d, nil
 }
 
 // ParseCIDRs reads a comma-separated list of CIDRs (a bare address is one

@@ -3,6 +3,7 @@ package config
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -115,5 +116,18 @@ func TestTrustedProxiesAndMetricsToken(t *testing.T) {
 	m["PARLEY_TRUSTED_PROXIES"] = "10.0.0.0/8,not-a-cidr"
 	if _, err := FromEnv(env(m), all); err == nil || !strings.Contains(err.Error(), "PARLEY_TRUSTED_PROXIES") || !strings.Contains(err.Error(), "not-a-cidr") {
 		t.Fatalf("a bad CIDR: %v", err)
+	}
+}
+
+func TestParseRetention(t *testing.T) {
+	for v, want := range map[string]time.Duration{"": 0, "365d": 365 * 24 * time.Hour, "48h": 48 * time.Hour} {
+		if got, err := ParseRetention(v); err != nil || got != want {
+			t.Errorf("ParseRetention(%q) = %v, %v; want %v", v, got, err, want)
+		}
+	}
+	for _, v := range []string{"0d", "-3d", "xd", "10m", "forever"} {
+		if _, err := ParseRetention(v); err == nil {
+			t.Errorf("ParseRetention(%q) accepted", v)
+		}
 	}
 }

@@ -258,3 +258,25 @@ func (c *Client) TaskState(queueName string, messageID int64) string {
 	}
 	return info.State.String()
 }
+
+// QueueStat is one queue's backlog as asynq reports it.
+type QueueStat struct {
+	Name                                      string
+	Pending, Active, Scheduled, Retry, Failed int
+	Latency                                   time.Duration // age of the oldest pending task
+}
+
+// Stats reports Replies, Proactive and Bulk (a queue nothing was ever
+// enqueued to reports zeros).
+func (c *Client) Stats() []QueueStat {
+	var out []QueueStat
+	for _, q := range []string{Replies, Proactive, Bulk} {
+		st := QueueStat{Name: q}
+		if info, err := c.insp.GetQueueInfo(c.ns + q); err == nil {
+			st.Pending, st.Active, st.Scheduled, st.Retry, st.Failed = info.Pending, info.Active, info.Scheduled, info.Retry, info.Archived
+			st.Latency = info.Latency
+		}
+		out = append(out, st)
+	}
+	return out
+}

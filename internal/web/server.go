@@ -5,7 +5,9 @@ package web
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/subtle"
+	"encoding/hex"
 	"errors"
 	"log/slog"
 	"net"
@@ -52,7 +54,7 @@ func New(log *slog.Logger, m *metrics.Metrics, h Health, opt Options, regs ...Re
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler(log)
 	e.IPExtractor = ClientIP(opt.TrustedProxies, opt.FlyClientIP)
-	e.Use(recoverer(log), countRequests(m))
+	e.Use(requestID, recoverer(log), countRequests(m))
 	if opt.HTTPS {
 		e.Use(func(next echo.HandlerFunc) echo.HandlerFunc {
 			return func(c echo.Context) error {
@@ -87,6 +89,38 @@ func New(log *slog.Logger, m *metrics.Metrics, h Health, opt Options, regs ...Re
 		r.Register(e)
 	}
 	return e
+}
+
+// RequestIDHeader carries each request's id: the caller's when it sent a
+// plausible one, else a new one; it is answered back and recorded with
+// every audit entry.
+const RequestIDHeader = "X-Request-Id"
+
+func requestID(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id := c.Request().Header.Get(RequestIDHeader)
+		if !plausibleID(id) {
+			var b [12]byte
+			_, _ = rand.Read(b[:])
+			id = hex.EncodeToString(b[:])
+			c.Request().Header.Set(RequestIDHeader, id)
+		}
+		c.Response().Header().Set(RequestIDHeader, id)
+		return next(c)
+	}
+}
+
+// plausibleID: 8 to 64 letters, digits, '-', '_' or '.'.
+func plausibleID(s string) bool {
+	if len(s) < 8 || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return false
+		}
+	}
+	return true
 }
 
 // metricsAuth requires "Authorization: Bearer token" when token is set.

@@ -166,6 +166,7 @@ func TestEveryRouteChecksScopeAndBrand(t *testing.T) {
 		{"GET", "/api/v1/webhooks/:id/deliveries", b.webhookPath(t, "/deliveries"), nil, true},
 		{"POST", "/api/v1/webhooks/:id/test", b.webhookPath(t, "/test"), nil, true},
 		// audit cases
+		{"GET", "/api/v1/audit", "/api/v1/audit", nil, false},
 	}
 	var served []string
 	for _, r := range b.e.Routes() {

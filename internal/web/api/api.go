@@ -14,6 +14,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/parleyhq/parley/internal/audit"
 	"github.com/parleyhq/parley/internal/auth"
 	"github.com/parleyhq/parley/internal/automation"
 	"github.com/parleyhq/parley/internal/campaign"
@@ -49,6 +50,7 @@ type Handlers struct {
 	automation *automation.Service
 	campaigns  *campaign.Service
 	triggers   *trigger.Service
+	audit      *audit.Recorder
 }
 
 // New returns the API handlers. The identity service and the consent ledger
@@ -57,7 +59,8 @@ type Handlers struct {
 func New(st *store.Store, log *slog.Logger, outbox *outbound.Outbox, book *automation.Book, campaigns *campaign.Service,
 	triggers *trigger.Service) *Handlers {
 	return &Handlers{st: st, log: log, contacts: contact.NewService(st), ledger: consent.NewLedger(st), outbox: outbox,
-		automation: automation.NewService(st, book), campaigns: campaigns, triggers: triggers}
+		automation: automation.NewService(st, book), campaigns: campaigns, triggers: triggers,
+		audit: audit.NewRecorder(st, log)}
 }
 
 // Register mounts the API routes; everything but the OpenAPI document needs a key.

@@ -59,7 +59,7 @@ func setup(t testing.TB) *bundle {
 	log := slog.New(slog.NewTextHandler(t.Output(), nil))
 	b.e = web.New(log, metrics.New(), web.Health{Postgres: st.Ping}, web.Options{}, &webhook.Handlers{}, api.New(st, log, nil, nil, campaign.NewService(st, nil, "http://parley.test"), trigger.NewService(st, log)), &devphone.Handlers{},
 		&links.Handlers{Campaigns: campaign.NewService(st, nil, "http://parley.test"), Log: log},
-		&console.Handlers{Auth: auth.New(st), Store: st, Log: log})
+		&console.Handlers{Auth: auth.New(st), Store: st, Log: log, Queues: http.NotFoundHandler()})
 	return b
 }
 

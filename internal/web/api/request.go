@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/parleyhq/parley/internal/contact"
+	"github.com/parleyhq/parley/internal/sheet"
 	"github.com/parleyhq/parley/internal/store"
 	"github.com/parleyhq/parley/internal/web/apierr"
 )
@@ -210,3 +211,6 @@ func (h *Handlers) bodyBrand(c echo.Context, slug string) (store.Brand, *apierr.
 	}
 	return b, brandAllowed(c, b.ID, b.Slug), nil
 }
+
+// csvSafe keeps a spreadsheet from reading a customer's words as a formula.
+func csvSafe(rec []string) []string { return sheet.Safe(rec) }

@@ -90,11 +90,14 @@ var Scopes = func() map[string]auth.Scope {
 	return m
 }()
 
-// routes mounts apiRoutes: the scope check first, then Idempotency-Key for
-// the routes that create something.
+// routes mounts apiRoutes: writes are audited, then the scope check, then
+// Idempotency-Key for the routes that create something.
 func (h *Handlers) routes(g *echo.Group) {
 	for _, r := range apiRoutes {
 		var mw []echo.MiddlewareFunc
+		if r.method != http.MethodGet {
+			mw = append(mw, h.audited(r))
+		}
 		if r.scope != "" {
 			mw = append(mw, need(r.scope))
 		}

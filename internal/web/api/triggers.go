@@ -316,16 +316,6 @@ func (h *Handlers) questionCSV(c echo.Context, q store.Question, from, to time.T
 	}
 }
 
-// csvSafe keeps a spreadsheet from reading a customer's words as a formula.
-func csvSafe(rec []string) []string {
-	for i, v := range rec {
-		if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
-			rec[i] = "'" + v
-		}
-	}
-	return rec
-}
-
 type answerJSON struct {
 	ID             int64      `json:"id"`
 	QuestionID     int64      `json:"question_id"`

@@ -21,16 +21,22 @@ func (h *Handlers) adminRoutingUpdate(c echo.Context) error {
 	if err != nil {
 		return echo.ErrNotFound
 	}
+	before, err := h.Automation.Settings(c.Request().Context(), b)
+	if err != nil {
+		return err
+	}
 	body, err := settingsForm(c)
+	var after routing.Doc
 	if err == nil {
 		var raw []byte
 		if raw, err = json.Marshal(body); err == nil {
-			_, err = h.Automation.PutSettings(c.Request().Context(), b, raw)
+			after, err = h.Automation.PutSettings(c.Request().Context(), b, raw)
 		}
 	}
 	if err != nil {
 		return h.adminFail(c, "admin_routing", h.adminRoutingData, err)
 	}
+	auditChange(c, before, after)
 	return adminDone(c, "/admin/routing?brand="+b.Slug, "settings_saved")
 }
 

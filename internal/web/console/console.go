@@ -20,6 +20,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"github.com/parleyhq/parley/internal/audit"
 	"github.com/parleyhq/parley/internal/auth"
 	"github.com/parleyhq/parley/internal/automation"
 	"github.com/parleyhq/parley/internal/campaign"
@@ -50,7 +51,9 @@ type Handlers struct {
 	Hub           *realtime.Hub
 	Campaigns     *campaign.Service
 	Triggers      *trigger.Service
-	Webhooks      *hooks.Service // brands' outbound webhook subscriptions
+	Webhooks      *hooks.Service  // brands' outbound webhook subscriptions
+	Audit         *audit.Recorder // every change made here, and each sign-in
+	Queues        http.Handler    // the queue monitor, for admins at QueuesPath (none when nil)
 
 	pages  map[string]*template.Template
 	assets []asset
@@ -79,6 +82,7 @@ func (h *Handlers) Routes() []Route {
 	rs = append(rs, h.importRoutes()...)
 	rs = append(rs, h.contactRoutes()...)
 	rs = append(rs, h.accountRoutes()...)
+	rs = append(rs, h.auditRoutes()...)
 	return rs
 }
 
@@ -122,9 +126,13 @@ func (h *Handlers) Register(e *echo.Echo) {
 	g.GET("/favicon.ico", func(c echo.Context) error { return c.NoContent(http.StatusNoContent) })
 	g.GET("/login", h.loginShow)
 	g.POST("/login", h.loginSubmit)
+	h.mountQueues(e)
 	signedIn := g.Group("", h.requireSession)
 	for _, r := range h.Routes() {
 		var mw []echo.MiddlewareFunc
+		if audit.Recorded(r.Method, r.Path) {
+			mw = append(mw, h.audited(r))
+		}
 		if r.Perm != "" {
 			mw = append(mw, h.require(r.Perm))
 		}

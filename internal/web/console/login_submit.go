@@ -22,18 +22,20 @@ func (h *Handlers) loginSubmit(c echo.Context) error {
 	email, next := c.FormValue("email"), safeNext(c.FormValue("next"))
 	token, ss, err := h.Auth.Login(c.Request().Context(), email, c.FormValue("password"), c.RealIP())
 	if err != nil {
-		status, msg := http.StatusUnauthorized, auth.ErrBadCredentials.Error()
+		status, msg, reason := http.StatusUnauthorized, auth.ErrBadCredentials.Error(), "bad_credentials"
 		var te *auth.ThrottledError
 		switch {
 		case errors.As(err, &te):
 			setRetryAfter(c, te.RetryAfter)
-			status, msg = http.StatusTooManyRequests, te.Error()
+			status, msg, reason = http.StatusTooManyRequests, te.Error(), "throttled"
 		case !errors.Is(err, auth.ErrBadCredentials):
 			h.Log.Error("console: sign-in failed", "err", err)
-			status, msg = http.StatusInternalServerError, "sign-in is not possible right now"
+			status, msg, reason = http.StatusInternalServerError, "sign-in is not possible right now", "unavailable"
 		}
+		h.auditSignIn(c, "login_failed", email, 0, status, map[string]any{"email": email, "reason": reason})
 		return h.render(c, status, "login", map[string]any{"CSRF": ck.Value, "Next": next, "Email": email, "Error": msg})
 	}
+	h.auditSignIn(c, "login", ss.User.Email, ss.User.ID, http.StatusSeeOther, nil)
 	h.setCookie(c, sessionCookie, token, int(auth.AbsoluteTimeout.Seconds()))
 	h.setCookie(c, loginCSRF, "", -1)
 	if next == "/" && !auth.Can(ss.User.Role, auth.Inbox) && auth.Can(ss.User.Role, auth.Marketing) {
