@@ -137,3 +137,19 @@ func TestHSTSOverHTTPS(t *testing.T) {
 		t.Fatalf("http: Strict-Transport-Security %q, want none", h)
 	}
 }
+
+func TestRequestID(t *testing.T) {
+	e := web.New(slog.New(slog.NewTextHandler(io.Discard, nil)), metrics.New(), web.Health{Postgres: func(context.Context) error { return nil }}, web.Options{})
+	for in, keep := range map[string]bool{"": false, "abc": false, "req-0123456789": true, "bad id with spaces": false, strings.Repeat("x", 65): false} {
+		req := httptest.NewRequest(http.MethodGet, "/healthz", nil)
+		if in != "" {
+			req.Header.Set(web.RequestIDHeader, in)
+		}
+		w := httptest.NewRecorder()
+		e.ServeHTTP(w, req)
+		got := w.Header().Get(web.RequestIDHeader)
+		if keep && got != in || !keep && (got == in || len(got) != 24) {
+			t.Errorf("X-Request-Id %q answered %q", in, got)
+		}
+	}
+}

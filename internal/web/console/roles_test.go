@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parleyhq/parley/internal/apptest"
+	"github.com/parleyhq/parley/internal/audit"
 	"github.com/parleyhq/parley/internal/auth"
 	"github.com/parleyhq/parley/internal/web/console"
 )
@@ -60,7 +62,17 @@ func TestRoleMatrix(t *testing.T) {
 			if r.Method != http.MethodGet {
 				form = url.Values{"csrf_token": {csrf}}
 			}
+			entries := auditCount(t, env, users[role])
 			code := request(t, b, r.Method, path(r.Path), form)
+			// An action let through and answered below 400 is one audit
+			// entry, under its name and with its actor; anything else none.
+			wantEntry := allowed && code < 400 && audit.Recorded(r.Method, r.Path)
+			if got := auditCount(t, env, users[role]) - entries; wantEntry && (got != 1 ||
+				env.Count(t, `SELECT count(*) FROM audit_log WHERE actor = $1 AND action = $2`, users[role], audit.ActionOf(r.Method, r.Path)) == 0) {
+				t.Errorf("%s %s as %s (%d): %d audit entries, want one named %s", r.Method, r.Path, role, code, got, audit.ActionOf(r.Method, r.Path))
+			} else if !wantEntry && got != 0 {
+				t.Errorf("%s %s as %s (%d): %d audit entries, want none", r.Method, r.Path, role, code, got)
+			}
 			switch {
 			case !allowed && code != http.StatusForbidden:
 				t.Errorf("%s %s as %s: %d, want 403", r.Method, r.Path, role, code)
@@ -73,12 +85,12 @@ func TestRoleMatrix(t *testing.T) {
 				}
 			}
 			if r.Method != http.MethodGet && allowed {
-				before := fingerprint()
+				before, entries := fingerprint(), auditCount(t, env, users[role])
 				if code := request(t, b, r.Method, path(r.Path), url.Values{}); code != http.StatusForbidden {
 					t.Errorf("%s %s as %s without a CSRF token: %d, want 403", r.Method, r.Path, role, code)
 				}
-				if fingerprint() != before {
-					t.Errorf("%s %s without a CSRF token changed the database", r.Method, r.Path)
+				if fingerprint() != before || auditCount(t, env, users[role]) != entries {
+					t.Errorf("%s %s without a CSRF token changed the database or the audit log", r.Method, r.Path)
 				}
 			}
 		}
@@ -95,6 +107,12 @@ func TestRoleMatrix(t *testing.T) {
 			t.Errorf("anonymous %s %s: %d, want %d", r.Method, r.Path, code, want)
 		}
 	}
+}
+
+// auditCount is how many audit entries actor has.
+func auditCount(t *testing.T, env *apptest.Env, actor string) int {
+	t.Helper()
+	return env.Count(t, `SELECT count(*) FROM audit_log WHERE actor = $1`, actor)
 }
 
 // request sends one request and returns its status without waiting for the
