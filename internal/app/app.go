@@ -180,6 +180,8 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options
 	a.TriggerRunner = trigger.NewRunner(a.Triggers, a.Outbox, log)
 	a.TriggerRunner.Dates = trigger.NewDates(a.Triggers)
 	a.Answers = question.NewProcessor(st, a.Outbox, log)
+	a.Answers.Hooks = a.Hooks
+	a.CampaignRunner.Hooks = a.Hooks
 	engagement := conversation.NewEngagement(st, log)
 	a.TriggerRunner.Extra = append(a.TriggerRunner.Extra, func(ctx context.Context) { a.Answers.Pass(ctx) }, engagement.MaybeRefresh,
 		audit.NewPruner(st, log, cfg.AuditRetention).MaybePrune)

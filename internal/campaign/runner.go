@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/parleyhq/parley/internal/hooks"
 	"github.com/parleyhq/parley/internal/personalize"
 	"github.com/parleyhq/parley/internal/segment"
 	"github.com/parleyhq/parley/internal/store"
@@ -26,7 +27,9 @@ type Runner struct {
 	// many texts due within a minute may wait unsent before the fan-out
 	// waits (so a pause has little to stop).
 	Batch, Window int
-	checked       map[int64]time.Time // when each campaign's failure share was last checked
+	// Hooks emits campaign.completed to the brand's webhooks (nil: none).
+	Hooks   *hooks.Service
+	checked map[int64]time.Time // when each campaign's failure share was last checked
 	// stored counts the texts this process fanned out since the campaign
 	// tables' statistics were last refreshed.
 	stored int
@@ -117,6 +120,7 @@ func (r *Runner) Pass(ctx context.Context) {
 			delete(r.checked, c.ID)
 			delete(r.fresh, c.ID)
 			r.log.Info("campaign completed", "campaign_id", c.ID)
+			r.Hooks.CampaignCompleted(ctx, c.BrandID, c.ID, c.Name)
 		}
 	}
 }

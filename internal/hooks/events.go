@@ -97,3 +97,33 @@ func (s *Service) anyWants(ctx context.Context, typ string) bool {
 	}
 	return false
 }
+
+// CampaignCompleted emits campaign.completed once a campaign's every
+// recipient is final.
+func (s *Service) CampaignCompleted(ctx context.Context, brandID, campaignID int64, name string) {
+	if s == nil {
+		return
+	}
+	s.Emit(ctx, Event{BrandID: brandID, Type: CampaignCompleted, Data: map[string]any{
+		"campaign_id": campaignID, "name": name, "completed_at": s.Now().UTC().Format(time.RFC3339Nano),
+	}})
+}
+
+// AnswerReceived emits answer.received for a reply read as the answer to
+// a question.
+func (s *Service) AnswerReceived(ctx context.Context, r store.Reply, a store.Answered) {
+	if s == nil || a.State != "answered" {
+		return
+	}
+	data := map[string]any{"question_id": r.QuestionID, "ask_id": r.AskID, "kind": r.Kind, "conversation_id": r.ConversationID,
+		"contact_id": r.ContactID, "message_id": r.MessageID, "text": r.Body, "parsed": a.Parsed}
+	if a.Value != nil {
+		data["value"] = *a.Value
+	}
+	for k, v := range map[string]string{"choice": a.Choice, "comment": a.Comment, "negative": a.Negative} {
+		if v != "" {
+			data[k] = v
+		}
+	}
+	s.Emit(ctx, Event{BrandID: r.BrandID, Type: AnswerReceived, ConversationID: r.ConversationID, Data: data})
+}

@@ -301,3 +301,39 @@ func logOut() io.Writer {
 	}
 	return io.Discard
 }
+
+func TestAnswerAndCampaignEvents(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	var secret string
+	r := newReceiver(t, &secret)
+	b.subscribe(t, r.srv.URL, &secret, hooks.AnswerReceived, hooks.CampaignCompleted)
+	ctx := context.Background()
+	five := 5
+	b.svc.AnswerReceived(ctx, store.Reply{BrandID: b.brand.ID, QuestionID: 3, AskID: 4, Kind: "rating", ConversationID: 9, Body: "5!"},
+		store.Answered{State: "answered", Parsed: true, Value: &five})
+	b.svc.AnswerReceived(ctx, store.Reply{BrandID: b.brand.ID, ConversationID: 9, Body: "STOP"}, store.Answered{State: "closed"}) // no answer
+	b.svc.CampaignCompleted(ctx, b.brand.ID, 12, "Spring")
+	waitFor(t, 10*time.Second, "two events", func() bool { return len(r.all()) == 2 })
+	time.Sleep(200 * time.Millisecond)
+	got := map[string]map[string]any{}
+	for _, g := range r.all() {
+		var body struct {
+			Type string
+			Data map[string]any
+		}
+		if err := json.Unmarshal(g.body, &body); err != nil {
+			t.Fatal(err)
+		}
+		got[body.Type] = body.Data
+	}
+	if a := got[hooks.AnswerReceived]; a == nil || a["value"] != float64(5) || a["question_id"] != float64(3) || a["text"] != "5!" {
+		t.Fatalf("answer.received %v", a)
+	}
+	if c := got[hooks.CampaignCompleted]; c == nil || c["campaign_id"] != float64(12) || c["name"] != "Spring" {
+		t.Fatalf("campaign.completed %v", c)
+	}
+	if len(r.all()) != 2 {
+		t.Fatalf("%d events; a reply that is no answer emits nothing", len(r.all()))
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/internal/consent"
+	"github.com/parleyhq/parley/internal/hooks"
 	"github.com/parleyhq/parley/internal/personalize"
 	"github.com/parleyhq/parley/internal/segment"
 	"github.com/parleyhq/parley/internal/store"
@@ -106,6 +107,8 @@ type Processor struct {
 	log        *slog.Logger
 	Batch      int
 	lastExpiry time.Time
+	// Hooks emits answer.received to the brand's webhooks (nil: none).
+	Hooks *hooks.Service
 }
 
 // NewProcessor returns the answer processor.
@@ -124,11 +127,14 @@ func (p *Processor) Pass(ctx context.Context) int {
 	}
 	total := 0
 	for ctx.Err() == nil {
+		var replies []store.Reply
+		var answers []store.Answered
 		fired, n, err := p.st.AnswerReplies(ctx, p.Batch, func(rs []store.Reply) []store.Answered {
 			out := make([]store.Answered, len(rs))
 			for i, r := range rs {
 				out[i] = Judge(r)
 			}
+			replies, answers = rs, out
 			return out
 		})
 		if err != nil {
@@ -139,6 +145,9 @@ func (p *Processor) Pass(ctx context.Context) int {
 		}
 		for _, f := range fired {
 			p.out.Enqueue(ctx, f.MessageID, f.From, f.Queue)
+		}
+		for i := range answers {
+			p.Hooks.AnswerReceived(ctx, replies[i], answers[i])
 		}
 		total += n
 		if n < p.Batch {
