@@ -21,7 +21,7 @@ PARLEY_SPOOL_DIR ?= ./var/spool
 TEST_FLAGS ?= -count=1 -timeout 20m
 BENCH_FLAGS ?= -run '^$$' -bench . -benchtime 1x -timeout 60m
 
-.PHONY: all build test dev bench lint fmt clean services pacing-stress
+.PHONY: all build test dev bench lint fmt clean services pacing-stress fuzz
 
 all: build
 
@@ -47,6 +47,13 @@ dev: services build
 # The pacing and exactly-once tests, 20 times with the CPU saturated.
 pacing-stress: services
 	bash scripts/pacing-stress.sh $(or $(COUNT),20)
+
+# Every fuzz target for FUZZTIME each (their seed corpora also run in
+# `make test`, as ordinary tests). New inputs that fail land in the
+# package's testdata/fuzz, to be committed with the fix.
+FUZZTIME ?= 30s
+fuzz:
+	bash scripts/fuzz.sh $(FUZZTIME)
 
 bench: services
 	$(GO) test ./... $(BENCH_FLAGS)
