@@ -14,7 +14,7 @@ for file in $targets; do
 		n=$((n + 1))
 		start=$(date +%s)
 		out=$("$go" test -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" "$pkg" 2>&1) || { echo "$out"; echo "FAIL $name ($pkg)"; exit 1; }
-		execs=$(echo "$out" | grep -o 'execs: [0-9]*' | tail -1 | cut -d' ' -f2)
+		execs=$(echo "$out" | grep -o 'execs: [0-9]*' | tail -1 | cut -d' ' -f2 || true)
 		echo "ok   $name ($pkg): ${execs:-?} executions in $fuzztime ($(( $(date +%s) - start )) s with the build)"
 	done
 done

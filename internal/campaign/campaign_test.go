@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -223,6 +224,28 @@ func TestCampaignReachesEachOptedInPersonOnce(t *testing.T) {
 	time.Sleep(200 * time.Millisecond)
 	if n := len(w.Twilio.Sent()); n != 21 {
 		t.Fatalf("%d texts after completion", n)
+	}
+	// A recipient who texts STOP after the campaign's text: the ledger's
+	// opt-out names the campaign; an earlier opt-out, with no campaign text
+	// before it, names none.
+	if code, body := w.PostForm(t, "/webhooks/twilio/sms", apptest.Inbound("SM00000000000000000000000000000s09", phone(3), "STOP")); code != 200 {
+		t.Fatalf("STOP: %d %s", code, body)
+	}
+	for p, want := range map[string]any{phone(3): float64(c.ID), phone(200): nil} {
+		var ledger struct {
+			Ledger []struct {
+				Status     string
+				CampaignID any `json:"campaign_id"`
+			}
+		}
+		apptest.WaitFor(t, 5*time.Second, "the opt-out in the ledger", func() bool {
+			ledger.Ledger = nil
+			w.api("GET", "/api/v1/consent?brand="+w.Brand.Slug+"&phone="+url.QueryEscape(p), nil, &ledger)
+			return len(ledger.Ledger) > 0 && ledger.Ledger[len(ledger.Ledger)-1].Status == "opted_out"
+		})
+		if got := ledger.Ledger[len(ledger.Ledger)-1].CampaignID; got != want {
+			t.Errorf("%s's opt-out attributed to %v, want %v", p, got, want)
+		}
 	}
 }
 

@@ -15,7 +15,7 @@ import (
 const ExportFlushRows = 500
 
 // exportColumns are the ledger file's columns.
-var exportColumns = []string{"id", "phone", "purpose", "status", "source", "evidence", "message_id", "created_at"}
+var exportColumns = []string{"id", "phone", "purpose", "status", "source", "evidence", "message_id", "created_at", "campaign_id"}
 
 // Export writes brand's whole consent ledger to w as CSV, oldest first:
 // id, phone, purpose, status, source, evidence, message_id (empty when the
@@ -38,6 +38,10 @@ func (l *Ledger) Export(ctx context.Context, brandID int64, w io.Writer, flush f
 			record[6] = strconv.FormatInt(e.MessageID, 10)
 		}
 		record[7] = e.CreatedAt.UTC().Format(time.RFC3339Nano)
+		record[8] = ""
+		if e.CampaignID != 0 {
+			record[8] = strconv.FormatInt(e.CampaignID, 10)
+		}
 		if err := cw.Write(record); err != nil {
 			return err
 		}

@@ -22,14 +22,29 @@ type ConsentEvent struct {
 	Evidence  string
 	MessageID int64 // the inbound text that carried the change, 0 for none
 	CreatedAt time.Time
+	// CampaignID is the campaign an opt-out is attributed to: the newest
+	// campaign text the brand sent the phone in the 48 hours before it (as
+	// the campaign's results count it); 0 for none and for opt-ins. Read,
+	// never stored: the ledger stays what happened.
+	CampaignID int64
 }
+
+// consentAttribution is the LATERAL join that finds an opt-out's campaign
+// (ce is the ledger row), through the index of recent marketing texts.
+const consentAttribution = `LEFT JOIN LATERAL (SELECT m.origin_ref::bigint AS id FROM messages m
+		WHERE ce.status = 'opted_out' AND m.brand_id = ce.brand_id AND m.to_number = ce.phone AND m.direction = 'outbound'
+		  AND m.purpose = 'marketing' AND m.sending_at IS NOT NULL AND m.origin = 'campaign' AND m.origin_ref ~ '^[0-9]{1,18}$'
+		  AND m.created_at <= ce.created_at AND m.created_at > ce.created_at - interval '48 hours'
+		ORDER BY m.id DESC LIMIT 1) att ON true`
 
 // ConsentEvents returns the whole ledger of one phone for one brand, oldest
 // first, so a person can read it as the story of that consent.
 func (s *Store) ConsentEvents(ctx context.Context, brandID int64, phone string) ([]ConsentEvent, error) {
 	rows, err := s.Pool.Query(ctx, `
-		SELECT id, brand_id, phone, purpose, status, source, evidence, coalesce(message_id, 0), created_at
-		FROM consent_events WHERE brand_id = $1 AND phone = $2 ORDER BY id`, brandID, phone)
+		SELECT ce.id, ce.brand_id, ce.phone, ce.purpose, ce.status, ce.source, ce.evidence, coalesce(ce.message_id, 0), ce.created_at,
+			coalesce(att.id, 0)
+		FROM consent_events ce `+consentAttribution+`
+		WHERE ce.brand_id = $1 AND ce.phone = $2 ORDER BY ce.id`, brandID, phone)
 	if err != nil {
 		return nil, fmt.Errorf("store: consent events: %w", err)
 	}

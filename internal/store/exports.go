@@ -161,15 +161,18 @@ func (s *Store) ExportConsent(ctx context.Context, brandID int64, each func(Cons
 // exportConsentRange streams the brand's ledger entries with ids in (after, to].
 func (s *Store) exportConsentRange(ctx context.Context, brandID, after, to int64, each func(ConsentEvent) error) error {
 	rows, err := s.Pool.Query(ctx, `
-		SELECT id, brand_id, phone, purpose, status, source, evidence, coalesce(message_id, 0), created_at
-		FROM consent_events WHERE brand_id = $1 AND id > $2 AND id <= $3 ORDER BY id`, brandID, after, to)
+		SELECT ce.id, ce.brand_id, ce.phone, ce.purpose, ce.status, ce.source, ce.evidence, coalesce(ce.message_id, 0), ce.created_at,
+			coalesce(att.id, 0)
+		FROM consent_events ce `+consentAttribution+`
+		WHERE ce.brand_id = $1 AND ce.id > $2 AND ce.id <= $3 ORDER BY ce.id`, brandID, after, to)
 	if err != nil {
 		return fmt.Errorf("store: export consent of brand %d: %w", brandID, err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var e ConsentEvent
-		if err := rows.Scan(&e.ID, &e.BrandID, &e.Phone, &e.Purpose, &e.Status, &e.Source, &e.Evidence, &e.MessageID, &e.CreatedAt); err != nil {
+		if err := rows.Scan(&e.ID, &e.BrandID, &e.Phone, &e.Purpose, &e.Status, &e.Source, &e.Evidence, &e.MessageID, &e.CreatedAt,
+			&e.CampaignID); err != nil {
 			return fmt.Errorf("store: export consent of brand %d: %w", brandID, err)
 		}
 		if err := each(e); err != nil {

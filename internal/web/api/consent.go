@@ -19,6 +19,9 @@ type consentEntryJSON struct {
 	Evidence  string    `json:"evidence"`
 	CreatedAt time.Time `json:"created_at"`
 	MessageID *int64    `json:"message_id"`
+	// CampaignID is the campaign an opt-out is attributed to (a campaign
+	// text in the 48 hours before it), null for none.
+	CampaignID *int64 `json:"campaign_id"`
 }
 
 type consentJSON struct {
@@ -61,6 +64,10 @@ func (h *Handlers) getConsent(c echo.Context) error {
 		if e.MessageID != 0 {
 			id := e.MessageID
 			out.Ledger[i].MessageID = &id
+		}
+		if e.CampaignID != 0 {
+			id := e.CampaignID
+			out.Ledger[i].CampaignID = &id
 		}
 	}
 	return ok(c, http.StatusOK, out)

@@ -158,7 +158,7 @@ func TestExportContents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want = "id,phone,purpose,status,source,evidence,message_id,created_at\n"
+	want = "id,phone,purpose,status,source,evidence,message_id,created_at,campaign_id\n"
 	i := 0
 	for recorded.Next() {
 		var id int64
@@ -167,14 +167,14 @@ func TestExportContents(t *testing.T) {
 			t.Fatal(err)
 		}
 		if i < len(entries) {
-			want += fmt.Sprintf("%d,%s,%s\n", id, entries[i], at.UTC().Format(time.RFC3339Nano))
+			want += fmt.Sprintf("%d,%s,%s,\n", id, entries[i], at.UTC().Format(time.RFC3339Nano))
 		}
 		i++
 	}
 	if recorded.Err() != nil || i != len(entries) {
 		t.Fatalf("%d ledger entries for demoair, want %d (%v)", i, len(entries), recorded.Err())
 	}
-	if !strings.HasSuffix(want, ",2025-03-01T15:00:00.123456Z\n") {
+	if !strings.HasSuffix(want, ",2025-03-01T15:00:00.123456Z,\n") {
 		t.Fatalf("the entry written at a known time reads %q", want[strings.LastIndex(want[:len(want)-1], "\n")+1:])
 	}
 	wantFile(t, b.export(t, "/api/v1/consent/export?brand=demoair"), "consent", "demoair", want)

@@ -65,7 +65,7 @@ func TestExportDownloads(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantContacts := fmt.Sprintf("id,phones,loyalty_id,name,timezone,tier,consent_marketing,consent_conversational\n%d,+12125550301,,Ana,,gold,opted_in,none\n", id)
-	wantConsent := fmt.Sprintf("id,phone,purpose,status,source,evidence,message_id,created_at\n%d,+12125550301,marketing,opted_in,import,spring list,,2025-03-01T15:00:00Z\n", eventID)
+	wantConsent := fmt.Sprintf("id,phone,purpose,status,source,evidence,message_id,created_at,campaign_id\n%d,+12125550301,marketing,opted_in,import,spring list,,2025-03-01T15:00:00Z,\n", eventID)
 
 	mb, _ := signedIn(t, env, users, "marketer")
 	resp, page := mb.do(t, http.MethodGet, "/contacts/export", nil)
