@@ -83,6 +83,7 @@ func (h *Handlers) Routes() []Route {
 	rs = append(rs, h.contactRoutes()...)
 	rs = append(rs, h.accountRoutes()...)
 	rs = append(rs, h.auditRoutes()...)
+	rs = append(rs, h.analyticsRoutes()...)
 	return rs
 }
 
