@@ -45,7 +45,8 @@ type Worker struct {
 	st  *store.Store
 	log *slog.Logger
 	srv *asynq.Server
-	// Client posts the deliveries (10 s timeout, redirects not followed).
+	// Client posts the deliveries (10 s timeout, redirects not followed,
+	// internal addresses refused: deliveryClient).
 	Client *http.Client
 	// RetryBase is the wait after a first failed attempt (default 30 s),
 	// doubling up to RetryMax (default 1 h).
@@ -62,9 +63,7 @@ func NewWorker(svc *Service, rdb redis.UniversalClient, concurrency int) *Worker
 		concurrency = 10
 	}
 	w := &Worker{svc: svc, st: svc.st, log: svc.log, RetryBase: 30 * time.Second, RetryMax: time.Hour, SweepEvery: 30 * time.Second,
-		Client: &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error {
-			return http.ErrUseLastResponse
-		}}}
+		Client: deliveryClient()}
 	w.srv = asynq.NewServerFromRedisClient(rdb, asynq.Config{
 		Concurrency:              concurrency,
 		Queues:                   map[string]int{svc.ns + Queue: 1},
