@@ -18,11 +18,11 @@ const (
 	width      = 640
 	height     = 260
 	padLeft    = 48
-	padRight   = 12
+	padRight   = 40 // room for the last x label, centred on the last point
 	padTop     = 12
 	padBottom  = 44
 	maxXLabels = 8
-	tickCount  = 4
+	maxTicks   = 5
 )
 
 // Series is one line: its name (in the legend and each point's title), a
@@ -85,19 +85,27 @@ func value(v float64) string {
 	return fmt.Sprintf("%.1f", v)
 }
 
-// NiceMax is the axis top for a largest value of max: 1, 2 or 5 times a
-// power of ten, at least 1, so ticks fall on round numbers.
-func NiceMax(max float64) float64 {
+// Scale is the y axis for a largest value of max: a step of 1, 2 or 5
+// times a power of ten (at least 1: the figures are counts) and a top that
+// is a whole number of steps, so the axis has at most maxTicks steps on
+// round numbers.
+func Scale(max float64) (top, step float64) {
 	if max <= 1 || math.IsNaN(max) || math.IsInf(max, 0) {
-		return 1
+		return 1, 1
 	}
-	p := math.Pow(10, math.Floor(math.Log10(max)))
-	for _, m := range []float64{1, 2, 5, 10} {
-		if m*p >= max {
-			return m * p
+	raw := max / maxTicks
+	step = 1
+	if raw > 1 {
+		p := math.Pow(10, math.Floor(math.Log10(raw)))
+		step = 10 * p
+		for _, m := range []float64{1, 2, 5} {
+			if m*p >= raw {
+				step = m * p
+				break
+			}
 		}
 	}
-	return 10 * p
+	return step * math.Ceil(max/step), step
 }
 
 // open starts the svg element with its accessible name.
@@ -108,12 +116,13 @@ func open(b *strings.Builder, kind, title string) {
 }
 
 // yAxis draws the horizontal grid lines and their figures up to top.
-func yAxis(b *strings.Builder, top float64) {
+func yAxis(b *strings.Builder, top, step float64) {
 	plotH := float64(height - padTop - padBottom)
 	b.WriteString(`<g class="axis y">`)
-	for i := 0; i <= tickCount; i++ {
-		v := top * float64(i) / tickCount
-		y := float64(height-padBottom) - plotH*float64(i)/tickCount
+	n := int(math.Round(top / step))
+	for i := 0; i <= n; i++ {
+		v := step * float64(i)
+		y := float64(height-padBottom) - plotH*v/top
 		fmt.Fprintf(b, `<line class="grid" x1="%d" x2="%d" y1="%s" y2="%s"/>`, padLeft, width-padRight, num(y), num(y))
 		fmt.Fprintf(b, `<text x="%d" y="%s" text-anchor="end" dominant-baseline="middle">%s</text>`, padLeft-6, num(y), esc(value(v)))
 	}
@@ -152,8 +161,8 @@ func (l Line) SVG() string {
 			maxV = math.Max(maxV, v)
 		}
 	}
-	top := NiceMax(maxV)
-	yAxis(&b, top)
+	top, step := Scale(maxV)
+	yAxis(&b, top, step)
 	n := len(l.Labels)
 	plotW := float64(width - padLeft - padRight)
 	plotH := float64(height - padTop - padBottom)
@@ -218,8 +227,8 @@ func (c Bars) SVG() string {
 	for _, br := range c.Bars {
 		maxV = math.Max(maxV, br.Value)
 	}
-	top := NiceMax(maxV)
-	yAxis(&b, top)
+	top, step := Scale(maxV)
+	yAxis(&b, top, step)
 	n := len(c.Bars)
 	plotW := float64(width - padLeft - padRight)
 	plotH := float64(height - padTop - padBottom)

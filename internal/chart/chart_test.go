@@ -116,11 +116,17 @@ func TestBars(t *testing.T) {
 	}
 }
 
-func TestNiceMax(t *testing.T) {
+func TestScale(t *testing.T) {
 	t.Parallel()
-	for in, want := range map[float64]float64{0: 1, 0.5: 1, 1: 1, 3: 5, 7: 10, 10: 10, 11: 20, 180: 200, 201: 500, 999: 1000} {
-		if got := NiceMax(in); got != want {
-			t.Errorf("NiceMax(%v) = %v, want %v", in, got, want)
+	for _, tc := range []struct{ max, top, step float64 }{
+		{0, 1, 1}, {0.5, 1, 1}, {1, 1, 1}, {3, 3, 1}, {5, 5, 1}, {7, 8, 2}, {10, 10, 2}, {23, 25, 5},
+		{48, 50, 10}, {180, 200, 50}, {201, 250, 50}, {999, 1000, 200},
+	} {
+		if top, step := Scale(tc.max); top != tc.top || step != tc.step {
+			t.Errorf("Scale(%v) = %v, %v; want %v, %v", tc.max, top, step, tc.top, tc.step)
+		}
+		if top, step := Scale(tc.max); top/step > maxTicks {
+			t.Errorf("Scale(%v): %v steps", tc.max, top/step)
 		}
 	}
 }
