@@ -40,3 +40,22 @@ func TestMetricsAtScrape(t *testing.T) {
 		}
 	}
 }
+
+// Each carrier call is counted by sender number and error code.
+func TestMetricsCarrierCalls(t *testing.T) {
+	t.Parallel()
+	env := apptest.New(t, apptest.Options{Worker: true})
+	if code, body := env.PostForm(t, "/webhooks/twilio/sms", apptest.Inbound("SM00000000000000000000000000000m02", "+12125550782", "HELP")); code != 200 {
+		t.Fatalf("inbound: %d %s", code, body)
+	}
+	want := `parley_carrier_calls_total{code="0",from="` + env.Brand.Numbers[0].Number + `"} 1`
+	apptest.WaitFor(t, 10*time.Second, "the HELP answer counted at the carrier", func() bool {
+		resp, err := http.Get(env.PublicURL + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return strings.Contains(string(b), want)
+	})
+}

@@ -4,6 +4,7 @@ package metrics
 
 import (
 	"net/http"
+	"strconv"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -20,6 +21,7 @@ type Metrics struct {
 	StatusCallbacks    *prometheus.CounterVec // by outcome: applied, stale, pending
 	HTTPRequestsByCode *prometheus.CounterVec
 	SendOutcomes       *prometheus.CounterVec // by outcome: sent, suppressed, held, rate_limited, retryable, …
+	CarrierCalls       *prometheus.CounterVec // by sender number and error code ("0": accepted)
 }
 
 // New registers every instrument in a fresh registry.
@@ -46,12 +48,15 @@ func New() *Metrics {
 		SendOutcomes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "parley_send_outcomes_total", Help: "Outbound send attempts by outcome (sent, suppressed, held, rate_limited, retryable, ambiguous, …).",
 		}, []string{"outcome"}),
+		CarrierCalls: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "parley_carrier_calls_total", Help: "Calls to the carrier's send API by sender number and error code (0: accepted).",
+		}, []string{"from", "code"}),
 		HTTPRequestsByCode: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "parley_http_requests_total", Help: "HTTP requests by route and status code.",
 		}, []string{"route", "code"}),
 	}
 	r.MustRegister(m.InboundTotal, m.SignatureFailures, m.WebhookLatency, m.SpoolDepthGauge, m.StatusCallbacks,
-		m.HTTPRequestsByCode, m.SendOutcomes, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		m.HTTPRequestsByCode, m.SendOutcomes, m.CarrierCalls, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for _, o := range []string{"stored", "duplicate", "spooled"} {
 		m.InboundTotal.WithLabelValues(o)
 	}
@@ -74,3 +79,9 @@ func (m *Metrics) Handler() http.Handler {
 
 // Sent counts one send attempt's outcome (outbound.SendMetrics).
 func (m *Metrics) Sent(outcome string) { m.SendOutcomes.WithLabelValues(outcome).Inc() }
+
+// Carrier counts one carrier call by number and error code
+// (outbound.SendMetrics).
+func (m *Metrics) Carrier(from string, code int) {
+	m.CarrierCalls.WithLabelValues(from, strconv.Itoa(code)).Inc()
+}

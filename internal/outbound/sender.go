@@ -61,11 +61,16 @@ type Sender struct {
 // SendMetrics counts send outcomes.
 type SendMetrics interface {
 	Sent(outcome string)
+	// Carrier counts one carrier call by sender number and its error code
+	// (0: accepted).
+	Carrier(from string, code int)
 }
 
 type noMetrics struct{}
 
 func (noMetrics) Sent(string) {}
+
+func (noMetrics) Carrier(string, int) {}
 
 // NewSender returns the send task handler.
 func NewSender(st *store.Store, c carrier.Carrier, l Limiter, publicURL string, log *slog.Logger, m SendMetrics) *Sender {
@@ -494,6 +499,7 @@ func (s *Sender) send(ctx context.Context, c store.SendCandidate) error {
 	ctx = context.WithoutCancel(ctx)
 	if err == nil {
 		s.metrics.Sent("sent")
+		s.metrics.Carrier(c.From, 0)
 		return s.recorder.record(ctx, store.Sent{MessageID: c.ID, SID: sent.SID})
 	}
 	var ce *carrier.Error
@@ -501,6 +507,7 @@ func (s *Sender) send(ctx context.Context, c store.SendCandidate) error {
 		ce = &carrier.Error{Kind: carrier.Ambiguous, Err: err}
 	}
 	s.metrics.Sent(ce.Kind.String())
+	s.metrics.Carrier(c.From, ce.Code)
 	switch ce.Kind {
 	case carrier.OptedOut:
 		return s.st.CarrierOptOut(ctx, c.ID, fmt.Sprintf("carrier refused message %d: %s", c.ID, ce.Message))
