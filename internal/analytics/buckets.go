@@ -1,7 +1,9 @@
 // Package analytics holds the figures' arithmetic: time buckets in a
 // brand's zone, percentiles, first-response episodes and the topics of
-// customers' texts. It reads no database and no clock; the store gathers
-// the rows and the API serves what these functions make of them.
+// customers' texts. Those functions read no database and no clock; the
+// store gathers the rows, read.go gathers them once for the API and the
+// console alike (ReadWaits, ReadTopics), and each serves what these
+// functions make of them.
 package analytics
 
 import (

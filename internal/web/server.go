@@ -91,6 +91,19 @@ func New(log *slog.Logger, m *metrics.Metrics, h Health, opt Options, regs ...Re
 	return e
 }
 
+// StatusOf is the status a handler's answer has or will have: an
+// *echo.HTTPError's code, 500 for another error, else what was written.
+func StatusOf(c echo.Context, err error) int {
+	var he *echo.HTTPError
+	switch {
+	case errors.As(err, &he):
+		return he.Code
+	case err != nil:
+		return http.StatusInternalServerError
+	}
+	return c.Response().Status
+}
+
 // RequestIDHeader carries each request's id: the caller's when it sent a
 // plausible one, else a new one; it is answered back and recorded with
 // every audit entry.

@@ -3,7 +3,6 @@ package api
 import (
 	"maps"
 	"slices"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -65,42 +64,21 @@ func (h *Handlers) analyticsVolume(c echo.Context) error {
 	})
 }
 
-// responseLookahead is how long after the period replies and closes are
-// still read for the waits that began in it: a reply later than that
-// counts as none.
-const responseLookahead = 7 * 24 * time.Hour
-
 // analyticsResponseTimes: GET /api/v1/analytics/response-times — per
 // bucket of the waits that began in it: the first response by a person
 // (median, 90th percentile, mean seconds, count, distribution in bands)
 // and the time to the close.
 func (h *Handlers) analyticsResponseTimes(c echo.Context) error {
 	return h.analyticsRun(c, "response-times", func(q analyticsQuery) (table, map[string]any, error) {
-		ctx := c.Request().Context()
-		evs, err := h.st.AnalyticsConversationEvents(ctx, q.brand.ID, q.period.Start, q.period.End.Add(responseLookahead))
+		eps, err := analytics.ReadWaits(c.Request().Context(), h.st, q.brand.ID, q.period)
 		if err != nil {
 			return table{}, nil, err
 		}
-		events := make([]analytics.Event, len(evs))
-		var ids []int64
-		for i, e := range evs {
-			events[i] = analytics.Event{Conversation: e.ConversationID, Kind: analytics.EventKind(e.Kind), At: e.At}
-			if i == 0 || e.ConversationID != evs[i-1].ConversationID {
-				ids = append(ids, e.ConversationID)
-			}
-		}
-		// A customer already waiting when the period begins is not a new
-		// wait when they write again.
-		open, err := h.st.AnalyticsWaitingAt(ctx, ids, q.period.Start)
-		if err != nil {
-			return table{}, nil, err
-		}
-		events = analytics.WithOpenWaits(events, open)
 		first := make([][]float64, len(q.buckets))
 		resolved := make([][]float64, len(q.buckets))
 		waits := make([]int, len(q.buckets))
 		var allFirst, allResolved []float64
-		for _, ep := range analytics.Episodes(events) {
+		for _, ep := range eps {
 			i := analytics.Index(q.buckets, q.period.End, ep.Start)
 			if i < 0 {
 				continue
@@ -230,46 +208,28 @@ func (h *Handlers) analyticsCampaigns(c echo.Context) error {
 	})
 }
 
-// Topics read at most topicTexts customer texts per period and show
-// topicCount terms in each list.
-const (
-	topicTexts = 50000
-	topicCount = 20
-)
+// topicCount is how many terms each topic list shows.
+const topicCount = 20
 
 // analyticsTopics: GET /api/v1/analytics/topics — the terms and two-word
 // phrases most customers' texts of the period hold, and those that grew
 // most against the period of equal length before it, with examples.
 func (h *Handlers) analyticsTopics(c echo.Context) error {
 	return h.analyticsRun(c, "topics", func(q analyticsQuery) (table, map[string]any, error) {
-		ctx := c.Request().Context()
-		read := func(p analytics.Period) ([]analytics.Text, error) {
-			rows, err := h.st.AnalyticsInboundTexts(ctx, q.brand.ID, p.Start, p.End, topicTexts)
-			out := make([]analytics.Text, len(rows))
-			for i, r := range rows {
-				out[i] = analytics.Text{ID: r.ID, Body: r.Body}
-			}
-			return out, err
-		}
-		cur, err := read(q.period)
+		tl, err := analytics.ReadTopics(c.Request().Context(), h.st, q.brand.ID, q.period, topicCount)
 		if err != nil {
 			return table{}, nil, err
 		}
-		prev, err := read(q.period.Previous())
-		if err != nil {
-			return table{}, nil, err
-		}
-		cc, pc := analytics.Count(cur), analytics.Count(prev)
 		t := table{cols: []string{"list", "term", "count", "previous", "examples"}, rows: []map[string]any{}}
 		for _, l := range []struct {
 			name   string
 			topics []analytics.Topic
-		}{{"top", analytics.Top(cc, pc, topicCount)}, {"rising", analytics.Rising(cc, pc, topicCount)}} {
+		}{{"top", tl.Top}, {"rising", tl.Rising}} {
 			for _, tp := range l.topics {
 				t.rows = append(t.rows, map[string]any{"list": l.name, "term": tp.Term, "count": tp.Count, "previous": tp.Previous,
 					"examples": tp.Examples})
 			}
 		}
-		return t, map[string]any{"texts": len(cur), "previous_texts": len(prev)}, nil
+		return t, map[string]any{"texts": tl.Texts, "previous_texts": tl.PreviousTexts}, nil
 	})
 }

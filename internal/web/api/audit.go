@@ -97,13 +97,7 @@ func (h *Handlers) audited(r route) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			err := next(c)
-			status := c.Response().Status
-			var he *echo.HTTPError
-			if errors.As(err, &he) {
-				status = he.Code
-			} else if err != nil {
-				status = http.StatusInternalServerError
-			}
+			status := web.StatusOf(c, err)
 			// A refused or failed write changed nothing; a replay of an
 			// idempotent one was recorded the first time.
 			if status >= 400 || c.Response().Header().Get(replayedHeader) != "" {

@@ -3,7 +3,6 @@ package console
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/parleyhq/parley/internal/analytics"
 	"github.com/parleyhq/parley/internal/chart"
@@ -41,33 +40,17 @@ func (h *Handlers) volumeReport(ctx context.Context, q analyticsQuery) (report, 
 	return r, nil
 }
 
-// responseLookahead is how long after the period replies and closes are
-// read for the waits that began in it (as the API reads them).
-const responseLookahead = 7 * 24 * time.Hour
-
 // responseReport: the waits that began in each bucket and how long their
 // first response by a person took; the chart is the period's distribution.
 func (h *Handlers) responseReport(ctx context.Context, q analyticsQuery) (report, error) {
-	evs, err := h.Store.AnalyticsConversationEvents(ctx, q.brand.ID, q.period.Start, q.period.End.Add(responseLookahead))
-	if err != nil {
-		return report{}, err
-	}
-	events := make([]analytics.Event, len(evs))
-	var ids []int64
-	for i, e := range evs {
-		events[i] = analytics.Event{Conversation: e.ConversationID, Kind: analytics.EventKind(e.Kind), At: e.At}
-		if i == 0 || e.ConversationID != evs[i-1].ConversationID {
-			ids = append(ids, e.ConversationID)
-		}
-	}
-	open, err := h.Store.AnalyticsWaitingAt(ctx, ids, q.period.Start)
+	eps, err := analytics.ReadWaits(ctx, h.Store, q.brand.ID, q.period)
 	if err != nil {
 		return report{}, err
 	}
 	first := make([][]float64, len(q.buckets))
 	waits := make([]int, len(q.buckets))
 	var all []float64
-	for _, ep := range analytics.Episodes(analytics.WithOpenWaits(events, open)) {
+	for _, ep := range eps {
 		i := q.index(ep.Start)
 		if i < 0 {
 			continue
@@ -173,12 +156,8 @@ func (h *Handlers) consentReport(ctx context.Context, q analyticsQuery) (report,
 	return r, nil
 }
 
-// Topics read at most topicTexts customer texts per period (as the API)
-// and the dashboard shows topicCount terms in each list.
-const (
-	topicTexts = 50000
-	topicCount = 10
-)
+// topicCount is how many terms the dashboard shows in each topic list.
+const topicCount = 10
 
 // topicList is one of the two topic lists for the page.
 type topicList struct {
@@ -189,30 +168,17 @@ type topicList struct {
 // topicsReport: the terms most customers' texts of the period hold, and
 // those grown most against the period before.
 func (h *Handlers) topicsReport(ctx context.Context, q analyticsQuery) (report, []topicList, error) {
-	read := func(p analytics.Period) ([]analytics.Text, error) {
-		rows, err := h.Store.AnalyticsInboundTexts(ctx, q.brand.ID, p.Start, p.End, topicTexts)
-		out := make([]analytics.Text, len(rows))
-		for i, r := range rows {
-			out[i] = analytics.Text{ID: r.ID, Body: r.Body}
-		}
-		return out, err
-	}
-	cur, err := read(q.period)
+	tl, err := analytics.ReadTopics(ctx, h.Store, q.brand.ID, q.period, topicCount)
 	if err != nil {
 		return report{}, nil, err
 	}
-	prev, err := read(q.period.Previous())
-	if err != nil {
-		return report{}, nil, err
-	}
-	cc, pc := analytics.Count(cur), analytics.Count(prev)
-	lists := []topicList{{"Top", analytics.Top(cc, pc, topicCount)}, {"Rising", analytics.Rising(cc, pc, topicCount)}}
+	lists := []topicList{{"Top", tl.Top}, {"Rising", tl.Rising}}
 	r := report{Name: "topics", Title: "Topics", Cols: []string{"list", "term", "count", "previous"}}
 	for _, l := range lists {
 		for _, tp := range l.Topics {
 			r.Rows = append(r.Rows, []string{l.Name, tp.Term, fmt.Sprint(tp.Count), fmt.Sprint(tp.Previous)})
 		}
 	}
-	r.Note = fmt.Sprintf("%d customer texts in the period, %d in the period before.", len(cur), len(prev))
+	r.Note = fmt.Sprintf("%d customer texts in the period, %d in the period before.", tl.Texts, tl.PreviousTexts)
 	return r, lists, nil
 }

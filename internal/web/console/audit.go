@@ -1,9 +1,6 @@
 package console
 
 import (
-	"errors"
-	"net/http"
-
 	"github.com/labstack/echo/v4"
 
 	"github.com/parleyhq/parley/internal/audit"
@@ -27,13 +24,7 @@ func (h *Handlers) audited(r Route) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			err := next(c)
-			status := c.Response().Status
-			var he *echo.HTTPError
-			if errors.As(err, &he) {
-				status = he.Code
-			} else if err != nil {
-				status = http.StatusInternalServerError
-			}
+			status := web.StatusOf(c, err)
 			if status >= 400 {
 				return err
 			}

@@ -158,17 +158,9 @@ func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 // CSRF token of every state-changing request.
 func (h *Handlers) requireSession(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		ck, _ := h.cookie(c, sessionCookie)
-		token := ""
-		if ck != nil {
-			token = ck.Value
-		}
-		ss, err := h.Auth.Authenticate(c.Request().Context(), token)
-		if err != nil {
-			if c.Request().Method != http.MethodGet {
-				return c.String(http.StatusForbidden, "not signed in\n")
-			}
-			return c.Redirect(http.StatusSeeOther, "/login?next="+url.QueryEscape(c.Request().URL.RequestURI()))
+		ss, token, ok := h.sessionOf(c)
+		if !ok {
+			return notSignedIn(c)
 		}
 		if c.Request().Method != http.MethodGet && c.Request().Method != http.MethodHead {
 			submitted := c.Request().Header.Get("X-CSRF-Token")
@@ -183,6 +175,25 @@ func (h *Handlers) requireSession(next echo.HandlerFunc) echo.HandlerFunc {
 		c.Set(ctxToken, token)
 		return next(c)
 	}
+}
+
+// sessionOf is the session the request's cookie names, and its token;
+// ok is false when there is none (or it ended).
+func (h *Handlers) sessionOf(c echo.Context) (ss store.Session, token string, ok bool) {
+	if ck, _ := h.cookie(c, sessionCookie); ck != nil {
+		token = ck.Value
+	}
+	ss, err := h.Auth.Authenticate(c.Request().Context(), token)
+	return ss, token, err == nil
+}
+
+// notSignedIn answers a visitor without a session: a change is refused,
+// a page sends to the sign-in page and back.
+func notSignedIn(c echo.Context) error {
+	if c.Request().Method != http.MethodGet {
+		return c.String(http.StatusForbidden, "not signed in\n")
+	}
+	return c.Redirect(http.StatusSeeOther, "/login?next="+url.QueryEscape(c.Request().URL.RequestURI()))
 }
 
 // require answers 403 to a signed-in user whose role lacks p.

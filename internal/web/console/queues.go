@@ -41,17 +41,9 @@ func (h *Handlers) queueSession(next echo.HandlerFunc) echo.HandlerFunc {
 		hd.Set("X-Content-Type-Options", "nosniff")
 		hd.Set("X-Frame-Options", "DENY")
 		hd.Set("Referrer-Policy", "same-origin")
-		ck, _ := h.cookie(c, sessionCookie)
-		token := ""
-		if ck != nil {
-			token = ck.Value
-		}
-		ss, err := h.Auth.Authenticate(c.Request().Context(), token)
-		if err != nil {
-			if c.Request().Method != http.MethodGet {
-				return c.String(http.StatusForbidden, "not signed in\n")
-			}
-			return c.Redirect(http.StatusSeeOther, "/login?next="+url.QueryEscape(c.Request().URL.RequestURI()))
+		ss, token, ok := h.sessionOf(c)
+		if !ok {
+			return notSignedIn(c)
 		}
 		write := c.Request().Method != http.MethodGet && c.Request().Method != http.MethodHead
 		if write && !sameOrigin(c.Request()) {
@@ -59,7 +51,7 @@ func (h *Handlers) queueSession(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		c.Set(ctxSession, ss)
 		c.Set(ctxToken, token)
-		err = next(c)
+		err := next(c)
 		if write && err == nil && c.Response().Status < 400 && auth.Can(ss.User.Role, auth.Admin) {
 			h.Audit.Record(c.Request().Context(), audit.Entry{ActorType: audit.User, Actor: ss.User.Email, ActorID: ss.User.ID,
 				Action: "queues." + map[string]string{http.MethodPost: "post", http.MethodDelete: "delete", http.MethodPut: "put",
