@@ -14,7 +14,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/hibiken/asynq"
 	"github.com/hibiken/asynqmon"
 	"github.com/labstack/echo/v4"
 	"github.com/redis/go-redis/v9"
@@ -81,7 +80,7 @@ type App struct {
 	Hub        *realtime.Hub // live console updates; nil in a worker-only process
 
 	opt      Options
-	redisOpt *redis.Options
+	redisConn queue.RedisConn
 	queues   *asynqmon.HTTPHandler // nil in a worker
 }
 
@@ -133,14 +132,13 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options
 	if err != nil {
 		return nil, err
 	}
-	ropt, err := redis.ParseURL(cfg.RedisURL)
+	rconn, err := queue.ParseRedisURL(cfg.RedisURL)
 	if err != nil {
 		st.Close()
 		return nil, fmt.Errorf("REDIS_URL: %w", err)
 	}
-	ropt.PoolSize = max(ropt.PoolSize, 64) // every send worker takes the limiter's connection too
-	rdb := redis.NewClient(ropt)
-	a := &App{Cfg: cfg, Log: log, Store: st, Redis: rdb, Metrics: metrics.New(), opt: opt, redisOpt: ropt}
+	rdb := rconn.Client(64) // every send worker takes the limiter's connection too
+	a := &App{Cfg: cfg, Log: log, Store: st, Redis: rdb, Metrics: metrics.New(), opt: opt, redisConn: rconn}
 	a.Carrier = opt.Carrier
 	if a.Carrier == nil {
 		if a.Carrier, err = twilio.New(cfg.TwilioAccountSID, cfg.TwilioAuthToken, cfg.TwilioAPIURL, 15*time.Second); err != nil {
@@ -209,8 +207,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options
 	a.Hub = realtime.New(st, log)
 	a.Metrics.Watch(a.metricSources())
 	// The queue monitor reads asynq's own keys through its own connection.
-	a.queues = asynqmon.New(asynqmon.Options{RootPath: console.QueuesPath, RedisConnOpt: asynq.RedisClientOpt{Network: ropt.Network,
-		Addr: ropt.Addr, Username: ropt.Username, Password: ropt.Password, DB: ropt.DB, TLSConfig: ropt.TLSConfig}})
+	a.queues = asynqmon.New(asynqmon.Options{RootPath: console.QueuesPath, RedisConnOpt: rconn.Asynq()})
 	apiHandlers := api.New(st, log, a.Outbox, a.Routing, a.Campaigns, a.Triggers)
 	apiHandlers.Limit = queue.NewRequestLimiter(rdb, opt.RedisPrefix+"apirate:")
 	apiHandlers.Hooks = a.Hooks
@@ -256,9 +253,7 @@ func (a *App) Close() {
 func (a *App) StartWorker(ctx context.Context) (wait func(), err error) {
 	// The worker's own connections: asynq fetches tasks one at a time, so a
 	// fetch must never wait for a connection behind the send handlers.
-	wopt := *a.redisOpt
-	wopt.PoolSize = 50
-	wrdb := redis.NewClient(&wopt)
+	wrdb := a.redisConn.Client(50)
 	srv := queue.NewServer(wrdb, queue.ServerConfig{Concurrency: a.opt.Concurrency, Log: a.Log, Namespace: a.opt.QueueNamespace,
 		RetryBase: a.opt.RetryBase}, a.Sender.Handle, a.Sender.HandleBatch)
 	a.Sender.Start()

@@ -141,7 +141,7 @@ func (c Config) Validate(need Needs) error {
 		}
 	}
 	if need.Redis {
-		if err := checkURL("REDIS_URL", c.RedisURL, "redis", "rediss"); err != nil {
+		if err := checkURL("REDIS_URL", c.RedisURL, "redis", "rediss", "redis-sentinel"); err != nil {
 			return err
 		}
 	}
