@@ -79,9 +79,9 @@ type App struct {
 	Echo       *echo.Echo    // nil in a worker-only process
 	Hub        *realtime.Hub // live console updates; nil in a worker-only process
 
-	opt      Options
+	opt       Options
 	redisConn queue.RedisConn
-	queues   *asynqmon.HTTPHandler // nil in a worker
+	queues    *asynqmon.HTTPHandler // nil in a worker
 }
 
 // Options change how Build assembles the app.
