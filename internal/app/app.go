@@ -159,6 +159,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options
 	a.Sender = outbound.NewSender(st, a.Carrier, lim, cfg.PublicURL, log, a.Metrics)
 	a.Sender.Now = opt.Now
 	a.Sender.Tasks = a.Queue
+	a.Sender.Hooks = a.Hooks
 	a.Limiter.Lead = a.Sender.BookingLead
 	if opt.Concurrency <= 0 {
 		opt.Concurrency = 200
@@ -170,6 +171,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options
 	a.Routing = automation.NewBook(st, 0)
 	a.Dispatcher = automation.NewDispatcher(st, a.Routing, log)
 	a.Dispatcher.Now = opt.Now
+	a.Dispatcher.Hooks = a.Hooks
 	a.Campaigns = campaign.NewService(st, a.Outbox, cfg.PublicURL)
 	a.Campaigns.Now, a.Campaigns.Log = opt.Now, log
 	a.CampaignRunner = campaign.NewRunner(a.Campaigns, log)
@@ -308,11 +310,29 @@ func RunWorker(ctx context.Context, cfg config.Config, log *slog.Logger, opt Opt
 		return err
 	}
 	defer a.Close()
+	var served chan error
+	if cfg.MetricsAddr != "" {
+		// The worker's own figures (its queues' view, its pool, its sends
+		// and carrier calls) for the scraper: /metrics, /healthz, /readyz.
+		ln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			return fmt.Errorf("PARLEY_METRICS_ADDR: %w", err)
+		}
+		a.Metrics.Watch(a.metricSources())
+		a.Echo = web.New(log, a.Metrics, web.Health{Postgres: a.Store.Ping,
+			Redis: func(ctx context.Context) error { return a.Redis.Ping(ctx).Err() }},
+			web.Options{MetricsToken: cfg.MetricsToken})
+		served = make(chan error, 1)
+		go func() { served <- a.ListenAndServe(ctx, ln) }()
+	}
 	wait, err := a.StartWorker(ctx)
 	if err != nil {
 		return err
 	}
 	wait()
+	if served != nil {
+		return <-served
+	}
 	return nil
 }
 

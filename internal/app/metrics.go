@@ -25,7 +25,12 @@ func (a *App) metricSources() metrics.Sources {
 			return metrics.PoolStat{Acquired: s.AcquiredConns(), Idle: s.IdleConns(), Total: s.TotalConns(), Max: s.MaxConns(),
 				AcquireCount: s.AcquireCount(), EmptyAcquire: s.EmptyAcquireCount(), AcquireSeconds: s.AcquireDuration().Seconds()}
 		},
-		SSEClients: func() int { return a.Hub.Subscribers() },
+		SSEClients: func() int {
+			if a.Hub == nil { // a worker serves no consoles
+				return 0
+			}
+			return a.Hub.Subscribers()
+		},
 		Campaigns: func() map[string]int {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 			defer cancel()

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/parleyhq/parley/internal/hooks"
 	"github.com/parleyhq/parley/internal/routing"
 	"github.com/parleyhq/parley/internal/store"
 )
@@ -33,6 +34,9 @@ type Dispatcher struct {
 	// assigning: some brand assigns automatically, so a stored text is
 	// worth a pass at once (set by each pass).
 	assigning atomic.Bool
+	// Hooks emits conversation.assigned and conversation.closed for what
+	// the passes do by themselves (nil: none).
+	Hooks     *hooks.Service
 	lastClose time.Time // when quiet conversations were last closed
 
 	mu sync.Mutex
@@ -162,6 +166,7 @@ func (d *Dispatcher) Pass(ctx context.Context) []int64 {
 				d.log.Warn("dispatch: auto-close failed", "brand", id, "err", err)
 			}
 			changed = append(changed, ids...)
+			d.Hooks.AutoClosed(ctx, ids)
 		}
 		scope := store.DispatchScope{Assigning: doc.Assignment != routing.AssignManual, Limit: waitingPerPass}
 		if scope.Assigning {
@@ -183,13 +188,18 @@ func (d *Dispatcher) Pass(ctx context.Context) []int64 {
 			scope.OlderThan = now.Add(-shortest)
 			scope.Limit = breachesPerPass
 		}
-		_, ids, err := d.st.DispatchBrand(ctx, id, now, scope, func(v store.DispatchView) store.Dispatch {
+		var plan store.Dispatch
+		ran, ids, err := d.st.DispatchBrand(ctx, id, now, scope, func(v store.DispatchView) store.Dispatch {
 			d.rememberActiveDays(v.ReadActiveDays, now)
-			return Plan(v, b, now)
+			plan = Plan(v, b, now)
+			return plan
 		})
 		if err != nil {
 			d.log.Warn("dispatch: pass failed", "brand", id, "err", err)
 			continue
+		}
+		if ran {
+			d.Hooks.Dispatched(ctx, plan)
 		}
 		changed = append(changed, ids...)
 	}

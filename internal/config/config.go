@@ -24,6 +24,7 @@ type Config struct {
 	TwilioAPIURL      string // TWILIO_API_URL: optional base URL of the Twilio REST API (a fake in tests)
 	SpoolDir          string // PARLEY_SPOOL_DIR: durable spool for webhooks received while Postgres is down
 	PprofAddr         string // PARLEY_PPROF_ADDR: optional loopback host:port serving Go's profiler (off when empty)
+	MetricsAddr       string // PARLEY_METRICS_ADDR: optional host:port where `parley worker` serves /metrics and health
 	RequireTwilioAuth bool   // false only for `parley dev`, which uses the simulator carrier
 	// TrustedProxies (PARLEY_TRUSTED_PROXIES, comma-separated CIDRs) are the
 	// proxies whose X-Forwarded-For is believed; none by default, so a
@@ -64,6 +65,7 @@ func FromEnv(getenv func(string) string, need Needs) (Config, error) {
 		TwilioAPIURL:      strings.TrimRight(strings.TrimSpace(getenv("TWILIO_API_URL")), "/"),
 		SpoolDir:          strings.TrimSpace(getenv("PARLEY_SPOOL_DIR")),
 		PprofAddr:         strings.TrimSpace(getenv("PARLEY_PPROF_ADDR")),
+		MetricsAddr:       strings.TrimSpace(getenv("PARLEY_METRICS_ADDR")),
 		RequireTwilioAuth: need.Twilio,
 		OnFly:             strings.TrimSpace(getenv("FLY_APP_NAME")) != "",
 		MetricsToken:      strings.TrimSpace(getenv("PARLEY_METRICS_TOKEN")),
@@ -157,6 +159,11 @@ func (c Config) Validate(need Needs) error {
 		}
 		if c.SpoolDir == "" {
 			return fmt.Errorf("PARLEY_SPOOL_DIR: missing (a directory for the durable webhook spool)")
+		}
+	}
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			return fmt.Errorf("PARLEY_METRICS_ADDR: %q is not host:port (e.g. :9091)", c.MetricsAddr)
 		}
 	}
 	if c.PprofAddr != "" {

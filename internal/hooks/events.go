@@ -127,3 +127,59 @@ func (s *Service) AnswerReceived(ctx context.Context, r store.Reply, a store.Ans
 	}
 	s.Emit(ctx, Event{BrandID: r.BrandID, Type: AnswerReceived, ConversationID: r.ConversationID, Data: data})
 }
+
+// Dispatched emits conversation.assigned for what an assignment pass did by
+// itself (assigned_by 0): a conversation taken from its agent first (to
+// nobody), then each new assignment.
+func (s *Service) Dispatched(ctx context.Context, d store.Dispatch) {
+	if s == nil || len(d.Unassign)+len(d.Assign) == 0 || !s.anyWants(ctx, ConversationAssigned) {
+		return
+	}
+	for _, u := range d.Unassign {
+		s.byParley(ctx, u.ConversationID, func(c store.Conversation) { s.ConversationAssigned(ctx, c, 0, 0) })
+	}
+	for _, a := range d.Assign {
+		s.byParley(ctx, a.ConversationID, func(c store.Conversation) { s.ConversationAssigned(ctx, c, a.AgentID, 0) })
+	}
+}
+
+// AutoClosed emits conversation.closed (closed_by 0) for conversations
+// closed for the brand's quiet period.
+func (s *Service) AutoClosed(ctx context.Context, ids []int64) {
+	if s == nil || len(ids) == 0 || !s.anyWants(ctx, ConversationClosed) {
+		return
+	}
+	for _, id := range ids {
+		s.byParley(ctx, id, func(c store.Conversation) { s.ConversationClosed(ctx, c, 0) })
+	}
+}
+
+func (s *Service) byParley(ctx context.Context, id int64, emit func(store.Conversation)) {
+	c, err := s.st.ConversationByID(ctx, id)
+	if err != nil {
+		s.log.Warn("webhooks: conversation event not emitted", "conversation", id, "err", err)
+		return
+	}
+	emit(c)
+}
+
+// ConsentRecorded emits consent.changed for ledger entries written other
+// than by a keyword text (MessageReceived emits those): an API upsert's
+// entries, the carrier's opt-out. change is opt_in or opt_out.
+func (s *Service) ConsentRecorded(ctx context.Context, events []store.ConsentEvent) {
+	if s == nil || len(events) == 0 || !s.anyWants(ctx, ConsentChanged) {
+		return
+	}
+	for _, e := range events {
+		change := "opt_in"
+		if e.Status == "opted_out" {
+			change = "opt_out"
+		}
+		data := map[string]any{"phone": e.Phone, "change": change, "purpose": e.Purpose, "status": e.Status,
+			"source": e.Source, "evidence": e.Evidence}
+		if e.MessageID != 0 {
+			data["message_id"] = e.MessageID
+		}
+		s.Emit(ctx, Event{BrandID: e.BrandID, Type: ConsentChanged, Data: data})
+	}
+}

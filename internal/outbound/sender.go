@@ -12,6 +12,7 @@ import (
 	"github.com/parleyhq/parley/internal/carrier"
 	"github.com/parleyhq/parley/internal/consent"
 	"github.com/parleyhq/parley/internal/contact"
+	"github.com/parleyhq/parley/internal/hooks"
 	"github.com/parleyhq/parley/internal/queue"
 	"github.com/parleyhq/parley/internal/store"
 )
@@ -53,6 +54,8 @@ type Sender struct {
 	GroupsPerNumber int
 	// Tasks hands on the texts of a grouped task that cannot go now.
 	Tasks Batcher
+	// Hooks emits consent.changed for a carrier's opt-out (nil: none).
+	Hooks *hooks.Service
 	// MaxWaiters caps the workers of this process waiting on one sender
 	// number (set it to half the worker's concurrency).
 	MaxWaiters int
@@ -510,7 +513,11 @@ func (s *Sender) send(ctx context.Context, c store.SendCandidate) error {
 	s.metrics.Carrier(c.From, ce.Code)
 	switch ce.Kind {
 	case carrier.OptedOut:
-		return s.st.CarrierOptOut(ctx, c.ID, fmt.Sprintf("carrier refused message %d: %s", c.ID, ce.Message))
+		events, err := s.st.CarrierOptOut(ctx, c.ID, fmt.Sprintf("carrier refused message %d: %s", c.ID, ce.Message))
+		if err == nil {
+			s.Hooks.ConsentRecorded(ctx, events)
+		}
+		return err
 	case carrier.BadNumber:
 		if err := s.st.MarkUndeliverable(ctx, c.To); err != nil {
 			return err

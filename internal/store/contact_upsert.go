@@ -607,5 +607,6 @@ func (u *contactUpsert) recordConsent(ctx context.Context) error {
 				Status: c.Status, Source: c.Source, Evidence: c.Evidence})
 		}
 	}
+	u.res.Consent = events
 	return appendConsent(ctx, u.tx, events)
 }

@@ -78,6 +78,8 @@ type UpsertResult struct {
 	Created    bool
 	Absorbed   []int64  // contacts merged into Contact
 	Reassigned []string // phones taken from a contact with another loyalty ID
+	// Consent are the ledger entries the upsert wrote.
+	Consent []ConsentEvent
 }
 
 // MergeDetail is the detail column of a contact_merges row: enough to see

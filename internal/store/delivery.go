@@ -344,12 +344,21 @@ func (s *Store) FinishIf(ctx context.Context, id int64, status, reason string, c
 
 // CarrierOptOut records that the carrier refused a text because the phone had
 // opted out there (21610): both purposes, for the message's brand, in the
-// ledger, and the message suppressed.
-func (s *Store) CarrierOptOut(ctx context.Context, id int64, evidence string) error {
-	return s.inTx(ctx, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO consent_events (brand_id, phone, purpose, status, source, evidence, message_id)
+// ledger, and the message suppressed. It returns the ledger's new entries.
+func (s *Store) CarrierOptOut(ctx context.Context, id int64, evidence string) ([]ConsentEvent, error) {
+	var events []ConsentEvent
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `INSERT INTO consent_events (brand_id, phone, purpose, status, source, evidence, message_id)
 			SELECT m.brand_id, m.to_number, p.purpose, 'opted_out', 'carrier', $2, m.id
-			FROM messages m CROSS JOIN (VALUES ('conversational'), ('marketing')) p(purpose) WHERE m.id = $1`, id, evidence)
+			FROM messages m CROSS JOIN (VALUES ('conversational'), ('marketing')) p(purpose) WHERE m.id = $1
+			RETURNING id, brand_id, phone, purpose, status, source, evidence, message_id, created_at`, id, evidence)
+		if err == nil {
+			events, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (ConsentEvent, error) {
+				var e ConsentEvent
+				err := r.Scan(&e.ID, &e.BrandID, &e.Phone, &e.Purpose, &e.Status, &e.Source, &e.Evidence, &e.MessageID, &e.CreatedAt)
+				return e, err
+			})
+		}
 		if err != nil {
 			return fmt.Errorf("store: carrier opt-out for message %d: %w", id, err)
 		}
@@ -360,6 +369,7 @@ func (s *Store) CarrierOptOut(ctx context.Context, id int64, evidence string) er
 		}
 		return nil
 	})
+	return events, err
 }
 
 // MarkUndeliverable flags a phone that cannot receive texts (invalid, landline).

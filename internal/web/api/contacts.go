@@ -112,6 +112,7 @@ func (h *Handlers) putContact(c echo.Context) error {
 	if err != nil {
 		return h.fail(c, err)
 	}
+	h.Hooks.ConsentRecorded(c.Request().Context(), res.Consent)
 	if len(res.Absorbed) > 0 || len(res.Reassigned) > 0 {
 		h.log.Info("contact identity changed", "contact", res.Contact.ID, "absorbed", res.Absorbed, "phones_reassigned", len(res.Reassigned))
 	}
