@@ -45,9 +45,12 @@ import (
 
 // App is a running Parley process's parts.
 type App struct {
-	Cfg        config.Config
-	Log        *slog.Logger
-	Store      *store.Store
+	Cfg   config.Config
+	Log   *slog.Logger
+	Store *store.Store
+	// Reports is where the analytics read: the read replica when
+	// DATABASE_REPLICA_URL is set, else Store.
+	Reports    *store.Store
 	Redis      *redis.Client
 	Metrics    *metrics.Metrics
 	Carrier    carrier.Carrier
@@ -188,6 +191,13 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options
 	if opt.WorkerOnly {
 		return a, nil
 	}
+	a.Reports = st
+	if cfg.ReplicaURL != "" {
+		if a.Reports, err = store.OpenReplica(ctx, cfg.ReplicaURL, 8); err != nil {
+			a.Close()
+			return nil, err
+		}
+	}
 
 	spool, err := inbound.OpenSpool(cfg.SpoolDir)
 	if err != nil {
@@ -247,6 +257,9 @@ func (a *App) Close() {
 		_ = a.queues.Close()
 	}
 	_ = a.Redis.Close()
+	if a.Reports != nil && a.Reports != a.Store {
+		a.Reports.Close()
+	}
 	a.Store.Close()
 }
 

@@ -16,6 +16,7 @@ import (
 // Config is every setting Parley reads from the environment.
 type Config struct {
 	DatabaseURL       string // DATABASE_URL: Postgres, the system of record
+	ReplicaURL        string // DATABASE_REPLICA_URL: optional read replica the analytics read from
 	RedisURL          string // REDIS_URL: the asynq queue and shared rate limits
 	Addr              string // PARLEY_ADDR: where the HTTP server listens
 	PublicURL         string // PARLEY_PUBLIC_URL: the base URL Twilio sees (signatures, callbacks)
@@ -57,6 +58,7 @@ var alnum = regexp.MustCompile(`^[A-Za-z0-9]+$`)
 func FromEnv(getenv func(string) string, need Needs) (Config, error) {
 	c := Config{
 		DatabaseURL:       strings.TrimSpace(getenv("DATABASE_URL")),
+		ReplicaURL:        strings.TrimSpace(getenv("DATABASE_REPLICA_URL")),
 		RedisURL:          strings.TrimSpace(getenv("REDIS_URL")),
 		Addr:              strings.TrimSpace(getenv("PARLEY_ADDR")),
 		PublicURL:         strings.TrimRight(strings.TrimSpace(getenv("PARLEY_PUBLIC_URL")), "/"),
@@ -140,6 +142,11 @@ func (c Config) Validate(need Needs) error {
 	if need.Database {
 		if err := checkURL("DATABASE_URL", c.DatabaseURL, "postgres", "postgresql"); err != nil {
 			return err
+		}
+		if c.ReplicaURL != "" {
+			if err := checkURL("DATABASE_REPLICA_URL", c.ReplicaURL, "postgres", "postgresql"); err != nil {
+				return err
+			}
 		}
 	}
 	if need.Redis {

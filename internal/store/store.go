@@ -63,10 +63,33 @@ func Open(ctx context.Context, databaseURL string, maxConns int32) (*Store, erro
 	return &Store{Pool: pool, async: async}, nil
 }
 
+// OpenReplica connects a read-only pool to a read replica (hot standby) of
+// the database, for reports that may lag the primary by the replication
+// delay. Every session is read-only, so a write sent there by mistake fails
+// instead of diverging.
+func OpenReplica(ctx context.Context, replicaURL string, maxConns int32) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(replicaURL)
+	if err != nil {
+		return nil, fmt.Errorf("store: parse DATABASE_REPLICA_URL: %w", err)
+	}
+	if maxConns > 0 {
+		cfg.MaxConns = maxConns
+	}
+	cfg.ConnConfig.ConnectTimeout = 5 * time.Second
+	cfg.ConnConfig.RuntimeParams["default_transaction_read_only"] = "on"
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("store: connect to the replica: %w", err)
+	}
+	return &Store{Pool: pool, async: pool}, nil
+}
+
 // Close releases the pools.
 func (s *Store) Close() {
 	s.Pool.Close()
-	s.async.Close()
+	if s.async != s.Pool {
+		s.async.Close()
+	}
 }
 
 func (s *Store) lazy() *pgxpool.Pool { return s.async }
