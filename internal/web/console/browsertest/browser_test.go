@@ -89,7 +89,9 @@ func newWorld(t *testing.T, env *apptest.Env) *world {
 	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelCtx := chromedp.NewContext(actx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
+	// A bound against a hung browser, not a timing: a page on a machine busy
+	// compiling and testing can take seconds to load.
+	ctx, cancelTimeout := context.WithTimeout(ctx, 4*time.Minute)
 	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
 	chromedp.ListenTarget(ctx, func(ev any) {
 		w.mu.Lock()
