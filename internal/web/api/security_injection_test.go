@@ -122,7 +122,7 @@ func TestSecurityAPISQLInjection(t *testing.T) {
 		}
 		// A segment's filter, saved and then counted, which runs it.
 		filter := map[string]any{"tiers": []string{p}, "labels": []string{p}, "timezones": []string{p},
-			"attributes": map[string]any{p: map[string]any{"eq": p}, "tier": map[string]any{"in": []string{p}}},
+			"attributes":         map[string]any{p: map[string]any{"eq": p}, "tier": map[string]any{"in": []string{p}}},
 			"last_inbound_after": p, "opted_in_after": p}
 		refusedCleanly(t, fmt.Sprintf("POST /api/v1/segments, every filter %.40q", p), b.call(t, http.MethodPost, "/api/v1/segments",
 			map[string]any{"brand": "demoair", "name": p, "filter": filter}))
