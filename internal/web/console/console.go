@@ -5,9 +5,9 @@ package console
 
 import (
 	"bytes"
-	"errors"
 	"crypto/rand"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
