@@ -195,6 +195,12 @@
       if (hadError) { hadError = false; scheduleRefresh(); }
     });
     es.addEventListener("error", function () { hadError = true; document.body.dataset.stream = "reconnecting"; });
+    // A page the browser keeps for its back button (the back/forward
+    // cache) must not keep its stream: each holds one of the few
+    // connections a browser opens to a site, and after a handful of pages
+    // the next one would wait for ever. Coming back, it reloads.
+    window.addEventListener("pagehide", function (e) { if (e.persisted) es.close(); });
+    window.addEventListener("pageshow", function (e) { if (e.persisted) location.reload(); });
   }
 
   // ---- actions with fetch ------------------------------------------------------

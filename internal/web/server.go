@@ -54,7 +54,7 @@ func New(log *slog.Logger, m *metrics.Metrics, h Health, opt Options, regs ...Re
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler(log)
 	e.IPExtractor = ClientIP(opt.TrustedProxies, opt.FlyClientIP)
-	e.Use(requestID, recoverer(log), countRequests(m))
+	e.Use(requestID, recoverer(log), countRequests(m), cleanQuery)
 	if opt.HTTPS {
 		e.Use(func(next echo.HandlerFunc) echo.HandlerFunc {
 			return func(c echo.Context) error {

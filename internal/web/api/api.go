@@ -66,8 +66,27 @@ func New(st *store.Store, log *slog.Logger, outbox *outbound.Outbox, book *autom
 // Register mounts the API routes; everything but the OpenAPI document needs a key.
 func (h *Handlers) Register(e *echo.Echo) {
 	e.GET(prefix+"/openapi.json", h.openapi)
-	g := e.Group(prefix, h.auth)
+	g := e.Group(prefix, limitBody, h.auth)
 	h.routes(g)
+}
+
+// limitBody bounds every API request's body before anything reads it —
+// maxBody, or the route's own limit in bodyLimits: a declared length past
+// it is refused at once with 413 (a route that reads no body included),
+// and a longer body than declared stops at the limit.
+func limitBody(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		limit := int64(maxBody)
+		if l, ok := bodyLimits[strings.TrimPrefix(c.Path(), prefix)]; ok {
+			limit = l
+		}
+		r := c.Request()
+		if r.ContentLength > limit {
+			return apierr.Write(c, apierr.New("payload_too_large", "the body is %d bytes; the limit is %d", r.ContentLength, limit))
+		}
+		r.Body = http.MaxBytesReader(c.Response(), r.Body, limit)
+		return next(c)
+	}
 }
 
 // ctxAPIKeyID is the echo context key holding the id of the request's API key

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -39,7 +40,14 @@ func decodeJSON(c echo.Context, v any) *apierr.Error {
 	if l, ok := bodyLimits[strings.TrimPrefix(c.Path(), prefix)]; ok {
 		limit = l
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(c.Response(), r.Body, limit))
+	raw, err := io.ReadAll(http.MaxBytesReader(c.Response(), r.Body, limit))
+	if err != nil {
+		return jsonError(err, limit)
+	}
+	if bad := nulField(raw); bad != nil {
+		return bad
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return jsonError(err, limit)
@@ -52,6 +60,54 @@ func decodeJSON(c echo.Context, v any) *apierr.Error {
 		return apierr.New("invalid_request", "the body has more after its JSON object; send exactly one object")
 	}
 	return nil
+}
+
+// nulField refuses a JSON body with a NUL character (\u0000) in a string
+// or a name: Postgres stores neither in text nor in jsonb. The error names
+// where it is (filter.tiers[0]).
+func nulField(raw []byte) *apierr.Error {
+	if !bytes.Contains(raw, []byte(`\u0000`)) {
+		return nil
+	}
+	var v any
+	if json.Unmarshal(raw, &v) != nil {
+		return nil // the decoder says what is wrong
+	}
+	if path, ok := nulPath(v, ""); ok {
+		if path == "" {
+			path = "body"
+		}
+		return apierr.Field("invalid_field", path, "%s must not hold a NUL character", path)
+	}
+	return nil
+}
+
+// nulPath finds a string or an object key holding NUL in v, and its path.
+func nulPath(v any, at string) (string, bool) {
+	switch x := v.(type) {
+	case string:
+		return at, strings.ContainsRune(x, 0)
+	case []any:
+		for i, e := range x {
+			if p, ok := nulPath(e, fmt.Sprintf("%s[%d]", at, i)); ok {
+				return p, true
+			}
+		}
+	case map[string]any:
+		for k, e := range x {
+			p := k
+			if at != "" {
+				p = at + "." + k
+			}
+			if strings.ContainsRune(k, 0) {
+				return at, true
+			}
+			if p, ok := nulPath(e, p); ok {
+				return p, true
+			}
+		}
+	}
+	return "", false
 }
 
 func jsonError(err error, limit int64) *apierr.Error {

@@ -107,6 +107,9 @@ func readJSONBody(c echo.Context) ([]byte, *apierr.Error) {
 	if strings.TrimSpace(string(body)) == "" {
 		return nil, apierr.New("invalid_request", "the body is empty; send a JSON object")
 	}
+	if bad := nulField(body); bad != nil {
+		return nil, bad
+	}
 	return body, nil
 }
 

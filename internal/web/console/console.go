@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -29,6 +30,7 @@ import (
 	"github.com/parleyhq/parley/internal/realtime"
 	"github.com/parleyhq/parley/internal/store"
 	"github.com/parleyhq/parley/internal/trigger"
+	"github.com/parleyhq/parley/internal/web"
 	"github.com/parleyhq/parley/templates"
 )
 
@@ -121,7 +123,8 @@ func (h *Handlers) Register(e *echo.Echo) {
 	g := e.Group("", securityHeaders,
 		middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: "64K", Skipper: upload}),
 		middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: strconv.Itoa(maxUploadBytes>>20+1) + "M",
-			Skipper: func(c echo.Context) bool { return !upload(c) }}))
+			Skipper: func(c echo.Context) bool { return !upload(c) }}),
+		cleanForm)
 	g.GET("/static/console.css", h.asset("console.css", "text/css; charset=utf-8"))
 	g.GET("/static/console.js", h.asset("console.js", "text/javascript; charset=utf-8"))
 	g.GET("/favicon.ico", func(c echo.Context) error { return c.NoContent(http.StatusNoContent) })
@@ -138,6 +141,39 @@ func (h *Handlers) Register(e *echo.Echo) {
 			mw = append(mw, h.require(r.Perm))
 		}
 		signedIn.Add(r.Method, r.Path, r.handler, mw...)
+	}
+}
+
+// cleanForm refuses, with a 400 naming the field, a posted form holding a
+// name or a value that is not UTF-8 text without NUL characters: a
+// browser never sends one, and Postgres would refuse to store or search
+// it (a 500). Uploads (multipart) are the importer's to judge.
+func cleanForm(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		if r.Method == http.MethodGet || r.Method == http.MethodHead ||
+			!strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+			return next(c)
+		}
+		form, err := c.FormParams()
+		var he *echo.HTTPError
+		if errors.As(err, &he) {
+			return err // past the body limit: 413
+		}
+		if err != nil {
+			return c.String(http.StatusBadRequest, "the form cannot be read\n")
+		}
+		for name, values := range form {
+			if !web.CleanText(name) {
+				return c.String(http.StatusBadRequest, "a field's name must be UTF-8 text without NUL characters\n")
+			}
+			for _, v := range values {
+				if !web.CleanText(v) {
+					return c.String(http.StatusBadRequest, name+": must be UTF-8 text without NUL characters\n")
+				}
+			}
+		}
+		return next(c)
 	}
 }
 

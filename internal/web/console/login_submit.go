@@ -36,6 +36,13 @@ func (h *Handlers) loginSubmit(c echo.Context) error {
 		return h.render(c, status, "login", map[string]any{"CSRF": ck.Value, "Next": next, "Email": email, "Error": msg})
 	}
 	h.auditSignIn(c, "login", ss.User.Email, ss.User.ID, http.StatusSeeOther, nil)
+	// A session this browser held before (another account's, or one set
+	// by someone else) ends here: nothing from before the sign-in lives on.
+	if old, _ := h.cookie(c, sessionCookie); old != nil && old.Value != "" {
+		if err := h.Auth.Logout(c.Request().Context(), old.Value); err != nil {
+			h.Log.Warn("console: ending the session held before sign-in", "err", err)
+		}
+	}
 	h.setCookie(c, sessionCookie, token, int(auth.AbsoluteTimeout.Seconds()))
 	h.setCookie(c, loginCSRF, "", -1)
 	if next == "/" && !auth.Can(ss.User.Role, auth.Inbox) && auth.Can(ss.User.Role, auth.Marketing) {
