@@ -148,6 +148,15 @@ host    all   postgres   ::1/128       trust" "$hba"
 			die "still cannot connect as postgres without a password after editing $hba"
 		say "postgresql trust auth for postgres enabled"
 	fi
+
+	# Migration 00028 creates pg_trgm, one of Postgres's contrib modules:
+	# part of Debian's server package, a package of its own elsewhere.
+	if ! psql -w -X -h "$PG_HOST" -p "$PG_PORT" -U postgres -d postgres -Atqc \
+		"select 1 from pg_available_extensions where name = 'pg_trgm'" 2>/dev/null | grep -q 1; then
+		say "pg_trgm not available; installing postgresql-contrib"
+		apt_install postgresql-contrib || die "could not install postgresql-contrib (pg_trgm, needed by migration 00028)"
+	fi
+	say "pg_trgm available"
 }
 
 # --------------------------------------------------------------------- Redis

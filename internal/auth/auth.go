@@ -169,6 +169,12 @@ func (s *Service) Live(ctx context.Context, token string) (store.User, bool, err
 	return s.st.SessionLive(ctx, token, IdleTimeout)
 }
 
+// LiveAll is Live for many tokens at once: the users of the sessions that
+// still hold, by token.
+func (s *Service) LiveAll(ctx context.Context, tokens []string) (map[string]store.User, error) {
+	return s.st.SessionsLive(ctx, tokens, IdleTimeout)
+}
+
 // Authenticate returns the live session for a token.
 func (s *Service) Authenticate(ctx context.Context, token string) (store.Session, error) {
 	if token == "" {

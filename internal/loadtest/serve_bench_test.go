@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -35,10 +36,16 @@ import (
 //
 // PARLEY_BENCH_PPROF=dir saves a CPU profile of the parley child for each of
 // its slices (through PARLEY_PPROF_ADDR, loopback only).
+//
+// PARLEY_BENCH_PRESEED=n adds a third side: a second `parley serve` whose
+// database also holds n earlier customers (n contacts, phones,
+// conversations and messages, see preseed), taking its turn in every
+// slice with the same load, so the run reports the grown database's rate
+// against the empty one's (goal ≥ 0.9×).
 func BenchmarkServeBinaryInbound(b *testing.B) {
 	const senders = 32
 	slice := envDuration(b, "PARLEY_BENCH_SLICE", 10*time.Second)
-	slices := envInt(b, "PARLEY_BENCH_SLICES", 3)
+	nSlices := envInt(b, "PARLEY_BENCH_SLICES", 3)
 	warm := min(2*time.Second, slice/2)
 	profDir := os.Getenv("PARLEY_BENCH_PPROF")
 	ctx := context.Background()
@@ -85,6 +92,32 @@ func BenchmarkServeBinaryInbound(b *testing.B) {
 		b.Fatal(err)
 	}
 	base := start(b, "baseline", self, baseAddr, []string{baselineEnv + "=" + baseDB, "PARLEY_ADDR=" + baseAddr}, "-test.run=^$")
+
+	// The grown side, if asked for: the same brand, customers and rules,
+	// then the preseeded rows.
+	var grown *child
+	var grownPool *pgxpool.Pool
+	if n := envInt(b, "PARLEY_BENCH_PRESEED", 0); n > 0 {
+		gURL := storetest.NewDB(b)
+		runCLI(b, bin, []string{"DATABASE_URL=" + gURL}, "brand", "add", "--slug", "demo-air", "--name", "Demo Air", "--number", apptest.BrandNumber, "--mps", "10")
+		grownPool, err = pgxpool.New(ctx, gURL)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer grownPool.Close()
+		seedKnownCustomers(b, grownPool)
+		seedAutoReplies(b, grownPool, rules)
+		took := preseed(b, grownPool, n)
+		b.Logf("preseeded %d contacts, phones, conversations and messages in %s", n, took.Round(time.Millisecond))
+		gAddr := freeAddr(b)
+		gEnv := []string{"DATABASE_URL=" + gURL, "REDIS_URL=" + apptest.RedisURL(), "PARLEY_ADDR=" + gAddr,
+			"PARLEY_PUBLIC_URL=http://" + gAddr, "PARLEY_SPOOL_DIR=" + filepath.Join(dir, "spool-grown"),
+			"TWILIO_ACCOUNT_SID=" + apptest.AccountSID, "TWILIO_AUTH_TOKEN=" + apptest.AuthToken, "TWILIO_API_URL=" + fake.URL()}
+		if err := os.MkdirAll(filepath.Join(dir, "spool-grown"), 0o755); err != nil {
+			b.Fatal(err)
+		}
+		grown = start(b, "parley serve (preseeded)", bin, gAddr, gEnv, "serve")
+	}
 	basePool, err := pgxpool.New(ctx, baseDB)
 	if err != nil {
 		b.Fatal(err)
@@ -96,15 +129,20 @@ func BenchmarkServeBinaryInbound(b *testing.B) {
 		bt := newTarget("baseline", base.url, fmt.Sprintf("b%d", i))
 		pt := newTarget("parley", parley.url, fmt.Sprintf("p%d", i))
 		bt.server, bt.pool, pt.server, pt.pool = base, basePool, parley, pool
-		bt.run(b, senders, warm, false)
-		pt.run(b, senders, warm, false)
+		sides := []*target{bt, pt}
+		var gt *target
+		if grown != nil {
+			gt = newTarget("preseed", grown.url, fmt.Sprintf("g%d", i))
+			gt.server, gt.pool = grown, grownPool
+			sides = append(sides, gt)
+		}
+		for _, t := range sides {
+			t.run(b, senders, warm, false)
+		}
 		b.Logf("load before the slices: %s; %d auto-replies", loadavg(), rules)
-		for k := 0; k < slices; k++ {
-			// Alternate which side goes first so neither always follows the other.
-			order := []*target{bt, pt}
-			if k%2 == 1 {
-				order = []*target{pt, bt}
-			}
+		for k := 0; k < nSlices; k++ {
+			// Rotate which side goes first so none always follows another.
+			order := append(slices.Clone(sides[k%len(sides):]), sides[:k%len(sides)]...)
 			for _, t := range order {
 				var prof chan error
 				if t == pt && profDir != "" {
@@ -125,6 +163,14 @@ func BenchmarkServeBinaryInbound(b *testing.B) {
 		}
 		b.StopTimer()
 		checkStored(b, pool, basePool, bt, pt, i)
+		if gt != nil {
+			checkGrown(b, grownPool, gt, i)
+			ratio := gt.total.perSec / pt.total.perSec
+			b.ReportMetric(gt.total.perSec, "preseeded_req/s")
+			b.ReportMetric(ratio, "preseeded_vs_empty")
+			b.ReportMetric(ms(gt.total.p99), "preseeded_p99_ms")
+			b.Logf("preseeded database: %s against the empty one's %s: %.2fx", gt.total, pt.total, ratio)
+		}
 		bl, pl := bt.total, pt.total
 		ratio := pl.perSec / bl.perSec
 		b.ReportMetric(bl.perSec, "baseline_req/s")
@@ -136,7 +182,7 @@ func BenchmarkServeBinaryInbound(b *testing.B) {
 		b.ReportMetric(ms(pl.p99), "parley_p99_ms")
 		b.Logf("parley serve binary, inbound, %d senders, %d × %s per side: baseline %s; parley %s; "+
 			"ratio %.2fx; %d distinct SIDs, %d distinct phones (%d new); load %s",
-			senders, slices, slice, bl, pl, ratio, len(pt.sids), len(pt.phones), len(pt.newPhones), loadavg())
+			senders, nSlices, slice, bl, pl, ratio, len(pt.sids), len(pt.phones), len(pt.newPhones), loadavg())
 		b.StartTimer()
 	}
 }

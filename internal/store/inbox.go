@@ -92,16 +92,6 @@ func (s *Store) Inbox(ctx context.Context, q InboxQuery) (InboxPage, error) {
 	if q.Label != "" {
 		add("$%d = ANY(c.labels)", q.Label)
 	}
-	if s := strings.TrimSpace(q.Search); s != "" {
-		like := "%" + likeEscape(s) + "%"
-		digits := onlyDigits(s)
-		if len(digits) >= 4 && len(digits)*2 >= len(strings.ReplaceAll(s, " ", "")) {
-			add(`EXISTS (SELECT 1 FROM contact_phones cp WHERE cp.contact_id = c.contact_id AND cp.phone LIKE $%d)`, "%"+digits+"%")
-		} else {
-			add(`(ct.name ILIKE $%[1]d OR ct.loyalty_id ILIKE $%[2]d
-				OR EXISTS (SELECT 1 FROM messages sm WHERE sm.conversation_id = c.id AND sm.body ILIKE $%[1]d))`, like, likeEscape(s))
-		}
-	}
 	if q.After != "" {
 		key, id, ok := strings.Cut(q.After, "_")
 		var cid int64
@@ -113,7 +103,15 @@ func (s *Store) Inbox(ctx context.Context, q InboxQuery) (InboxPage, error) {
 	if q.Limit <= 0 {
 		q.Limit = 50
 	}
+	if search := strings.TrimSpace(q.Search); search != "" {
+		ids, err := s.inboxSearch(ctx, search, strings.Join(where, " AND "), args, q.Limit+1)
+		if err != nil {
+			return InboxPage{}, err
+		}
+		add("c.id = ANY($%d)", ids)
+	}
 	args = append(args, q.Limit+1)
+	limit := fmt.Sprintf("$%d", len(args))
 	rows, err := s.Pool.Query(ctx, `
 		SELECT `+conversationCols+`, ct.name, coalesce(ct.loyalty_id, ''), ct.attributes,
 			coalesce(lm.body, ''), coalesce(lm.direction, ''), coalesce(jsonb_array_length(lm.media) > 0, false),
@@ -126,7 +124,7 @@ func (s *Store) Inbox(ctx context.Context, q InboxQuery) (InboxPage, error) {
 			WHERE m.conversation_id = c.id ORDER BY m.id DESC LIMIT 1) lm ON true
 		WHERE `+strings.Join(where, " AND ")+`
 		ORDER BY `+inboxKey+`, c.id
-		LIMIT $`+fmt.Sprint(len(args)), args...)
+		LIMIT `+limit, args...)
 	if err != nil {
 		return InboxPage{}, fmt.Errorf("store: inbox: %w", err)
 	}

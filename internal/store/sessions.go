@@ -75,6 +75,38 @@ func (s *Store) SessionLive(ctx context.Context, token string, idle time.Duratio
 	return u, true, nil
 }
 
+// SessionsLive is SessionLive for many tokens in one statement: the users
+// of the sessions that still hold, by token (a token absent has ended).
+func (s *Store) SessionsLive(ctx context.Context, tokens []string, idle time.Duration) (map[string]User, error) {
+	byHash := make(map[string]string, len(tokens))
+	hashes := make([][]byte, 0, len(tokens))
+	for _, t := range tokens {
+		h := tokenHash(t)
+		byHash[string(h)] = t
+		hashes = append(hashes, h)
+	}
+	rows, err := s.Pool.Query(ctx, `SELECT se.token_hash, u.id, u.email, u.role FROM sessions se JOIN users u ON u.id = se.user_id
+		WHERE se.token_hash = ANY($1) AND NOT u.disabled AND se.expires_at > now() AND se.last_seen_at > now() - $2::interval`,
+		hashes, idle.String())
+	if err != nil {
+		return nil, fmt.Errorf("store: sessions live: %w", err)
+	}
+	defer rows.Close()
+	out := make(map[string]User, len(tokens))
+	for rows.Next() {
+		var h []byte
+		var u User
+		if err := rows.Scan(&h, &u.ID, &u.Email, &u.Role); err != nil {
+			return nil, fmt.Errorf("store: sessions live: %w", err)
+		}
+		out[byHash[string(h)]] = u
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: sessions live: %w", err)
+	}
+	return out, nil
+}
+
 // DeleteSession ends a session (logout, expiry).
 func (s *Store) DeleteSession(ctx context.Context, token string) error {
 	if _, err := s.Pool.Exec(ctx, `DELETE FROM sessions WHERE token_hash = $1`, tokenHash(token)); err != nil {

@@ -57,8 +57,9 @@ type Handlers struct {
 	Audit         *audit.Recorder // every change made here, and each sign-in
 	Queues        http.Handler    // the queue monitor, for admins at QueuesPath (none when nil)
 
-	pages  map[string]*template.Template
-	assets []asset
+	pages   map[string]*template.Template
+	assets  []asset
+	streams streamWatch // the open event streams, checked for revocation together
 }
 
 type asset struct {

@@ -12,8 +12,8 @@ import (
 	"github.com/parleyhq/parley/internal/realtime"
 )
 
-// revocationCheck is how often an open stream checks that its session, its
-// user's role and brands are still what they were.
+// revocationCheck is how often the open streams are checked: their
+// sessions, their users' roles and brands still what they were.
 const revocationCheck = 2 * time.Second
 
 // sameBrands compares two brand sets (nil: every brand).
@@ -92,31 +92,22 @@ func (h *Handlers) events(c echo.Context) error {
 	}
 	tick := time.NewTicker(heartbeat)
 	defer tick.Stop()
-	recheck := time.NewTicker(revocationCheck)
-	defer recheck.Stop()
 	token, _ := c.Get(ctxToken).(string)
 	user := session(c).User
 	admin := auth.Can(user.Role, auth.Admin)
+	// Revocation takes effect here too: a session ended (sign-out, a
+	// password change or reset), a user disabled, or a change of role or
+	// brands closes the stream; the browser reconnects as whoever it now
+	// is, or is sent to sign in. The process checks all its streams at
+	// once (events_watch.go).
+	ws := h.watch(token, user, brands)
+	defer h.unwatch(ws)
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-recheck.C:
-			// Revocation takes effect here too: a session ended (sign-out,
-			// a password change or reset), a user disabled, or a change of
-			// role or brands closes the stream; the browser reconnects as
-			// whoever it now is, or is sent to sign in.
-			u, live, err := h.Auth.Live(ctx, token)
-			if err != nil {
-				continue // Postgres hiccup: ask again next time
-			}
-			if !live || u.Role != user.Role {
-				return nil
-			}
-			now, err := h.Conversations.Brands(ctx, u)
-			if err == nil && !sameBrands(now, brands) {
-				return nil
-			}
+		case <-ws.revoked:
+			return nil
 		case ev, ok := <-sub.C:
 			if !ok {
 				return nil // the server is shutting down; the browser reconnects elsewhere
