@@ -1,7 +1,9 @@
 package analytics
 
 import (
+	"cmp"
 	"context"
+	"slices"
 	"time"
 
 	"github.com/parleyhq/parley/internal/store"
@@ -15,19 +17,35 @@ const ResponseLookahead = 7 * 24 * time.Hour
 // TopicTexts is how many customer texts a period's topics read at most.
 const TopicTexts = 50000
 
-// ReadWaits reads the waits that began in p for brand: the conversations'
-// events from p's start to ResponseLookahead past its end, with a customer
-// already waiting when p begins read as still waiting (their next text is
-// no new wait).
+// ReadWaits reads the waits that began in p for brand, as if from the
+// conversations' events from p's start to ResponseLookahead past its end,
+// with a customer already waiting when p begins read as still waiting
+// (their next text is no new wait): the stored waits (the rollups) and
+// the events after the watermark, or, with nothing folded past p's start,
+// the raw events alone (ReadWaitsRaw).
 func ReadWaits(ctx context.Context, st *store.Store, brandID int64, p Period) ([]Episode, error) {
+	if st.RawAnalytics.Load() {
+		return ReadWaitsRaw(ctx, st, brandID, p)
+	}
+	until := p.End.Add(ResponseLookahead)
+	r, err := st.AnalyticsWaitsRead(ctx, brandID, p.Start, p.End, until)
+	if err != nil {
+		return nil, err
+	}
+	if !r.FoldedTo.After(p.Start) {
+		return ReadWaitsRaw(ctx, st, brandID, p)
+	}
+	return MergeWaits(r, p, until), nil
+}
+
+// ReadWaitsRaw is ReadWaits from the raw events alone.
+func ReadWaitsRaw(ctx context.Context, st *store.Store, brandID int64, p Period) ([]Episode, error) {
 	evs, err := st.AnalyticsConversationEvents(ctx, brandID, p.Start, p.End.Add(ResponseLookahead))
 	if err != nil {
 		return nil, err
 	}
-	events := make([]Event, len(evs))
 	var ids []int64
 	for i, e := range evs {
-		events[i] = Event{Conversation: e.ConversationID, Kind: EventKind(e.Kind), At: e.At}
 		if i == 0 || e.ConversationID != evs[i-1].ConversationID {
 			ids = append(ids, e.ConversationID)
 		}
@@ -36,7 +54,70 @@ func ReadWaits(ctx context.Context, st *store.Store, brandID int64, p Period) ([
 	if err != nil {
 		return nil, err
 	}
-	return Episodes(WithOpenWaits(events, open)), nil
+	return Episodes(WithOpenWaits(toEvents(evs, nil), open)), nil
+}
+
+func toEvents(evs []store.ConversationEvent, skip map[int64]bool) []Event {
+	out := make([]Event, 0, len(evs))
+	for _, e := range evs {
+		if !skip[e.ConversationID] {
+			out = append(out, Event{Conversation: e.ConversationID, Kind: EventKind(e.Kind), At: e.At})
+		}
+	}
+	return out
+}
+
+// MergeWaits makes the waits begun in p of what AnalyticsWaitsRead read:
+// the stored waits, each conversation's open one carried on through the
+// events after the watermark, and the changed conversations from their
+// raw events. A response or close at or after until (past the lookahead)
+// counts as none, as it would be unseen by a read ending there. The
+// answer is ordered by conversation and start, as ReadWaitsRaw's.
+func MergeWaits(r store.WaitsRead, p Period, until time.Time) []Episode {
+	type key struct {
+		conv  int64
+		start int64
+	}
+	byKey := map[key]Episode{}
+	for _, w := range r.Stored {
+		if !r.Changed[w.ConversationID] {
+			byKey[key{w.ConversationID, w.Start.UnixNano()}] = Episode{Conversation: w.ConversationID, Start: w.Start,
+				FirstResponse: w.FirstResponse, Resolved: w.Resolved}
+		}
+	}
+	open := make(map[int64]time.Time, len(r.Open))
+	for id, w := range r.Open {
+		open[id] = w.Start
+	}
+	for _, ep := range Episodes(WithOpenWaits(toEvents(r.Tail, r.Changed), open)) {
+		if w, ok := r.Open[ep.Conversation]; ok && w.Start.Equal(ep.Start) && w.FirstResponse != nil {
+			ep.FirstResponse = w.FirstResponse // answered before the watermark
+		}
+		byKey[key{ep.Conversation, ep.Start.UnixNano()}] = ep
+	}
+	for _, ep := range Episodes(WithOpenWaits(toEvents(r.ChangedEvents, nil), r.ChangedWaiting)) {
+		byKey[key{ep.Conversation, ep.Start.UnixNano()}] = ep
+	}
+	out := make([]Episode, 0, len(byKey))
+	for _, ep := range byKey {
+		if ep.Start.Before(p.Start) || !ep.Start.Before(p.End) {
+			continue
+		}
+		if ep.FirstResponse != nil && !ep.FirstResponse.Before(until) {
+			ep.FirstResponse = nil
+		}
+		if ep.Resolved != nil && !ep.Resolved.Before(until) {
+			ep.Resolved = nil
+		}
+		out = append(out, ep)
+	}
+	slices.SortFunc(out, func(a, b Episode) int {
+		if c := cmp.Compare(a.Conversation, b.Conversation); c != 0 {
+			return c
+		}
+		return a.Start.Compare(b.Start)
+	})
+	return out
 }
 
 // TopicLists are a period's top and rising topics, n each, and how many
