@@ -54,7 +54,7 @@ func (s *Store) RefreshAnalytics(ctx context.Context, waits func([]ConversationE
 			timestamptz '1970-01-01 00:00:00+00'))`, res.From, FoldMargin).Scan(&res.To); err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, `DELETE FROM analytics_dirty RETURNING kind, brand_id, coalesce(slot, '-infinity'), coalesce(conversation_id, 0)`)
+		rows, err := tx.Query(ctx, `DELETE FROM analytics_dirty RETURNING kind, brand_id, coalesce(slot, 'epoch'), coalesce(conversation_id, 0)`)
 		if err != nil {
 			return err
 		}
