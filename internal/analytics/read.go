@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/parleyhq/parley/internal/store"
@@ -61,7 +62,7 @@ func toEvents(evs []store.ConversationEvent, skip map[int64]bool) []Event {
 	out := make([]Event, 0, len(evs))
 	for _, e := range evs {
 		if !skip[e.ConversationID] {
-			out = append(out, Event{Conversation: e.ConversationID, Kind: EventKind(e.Kind), At: e.At})
+			out = append(out, Event{Conversation: e.ConversationID, Kind: EventKind(e.Kind), At: e.At, Actor: e.Actor})
 		}
 	}
 	return out
@@ -82,7 +83,7 @@ func MergeWaits(r store.WaitsRead, p Period, until time.Time) []Episode {
 	for _, w := range r.Stored {
 		if !r.Changed[w.ConversationID] {
 			byKey[key{w.ConversationID, w.Start.UnixNano()}] = Episode{Conversation: w.ConversationID, Start: w.Start,
-				FirstResponse: w.FirstResponse, Resolved: w.Resolved}
+				FirstResponse: w.FirstResponse, Resolved: w.Resolved, Responder: w.Responder}
 		}
 	}
 	open := make(map[int64]time.Time, len(r.Open))
@@ -91,7 +92,7 @@ func MergeWaits(r store.WaitsRead, p Period, until time.Time) []Episode {
 	}
 	for _, ep := range Episodes(WithOpenWaits(toEvents(r.Tail, r.Changed), open)) {
 		if w, ok := r.Open[ep.Conversation]; ok && w.Start.Equal(ep.Start) && w.FirstResponse != nil {
-			ep.FirstResponse = w.FirstResponse // answered before the watermark
+			ep.FirstResponse, ep.Responder = w.FirstResponse, w.Responder // answered before the watermark
 		}
 		byKey[key{ep.Conversation, ep.Start.UnixNano()}] = ep
 	}
@@ -104,7 +105,7 @@ func MergeWaits(r store.WaitsRead, p Period, until time.Time) []Episode {
 			continue
 		}
 		if ep.FirstResponse != nil && !ep.FirstResponse.Before(until) {
-			ep.FirstResponse = nil
+			ep.FirstResponse, ep.Responder = nil, 0
 		}
 		if ep.Resolved != nil && !ep.Resolved.Before(until) {
 			ep.Resolved = nil
@@ -130,22 +131,34 @@ type TopicLists struct {
 // ReadTopics reads the customer texts of p and of the period of equal
 // length before it (TopicTexts at most each) and ranks their topics.
 func ReadTopics(ctx context.Context, st *store.Store, brandID int64, p Period, n int) (TopicLists, error) {
-	read := func(p Period) ([]Text, error) {
+	type read struct {
+		texts  int
+		counts Counts
+		err    error
+	}
+	// The two periods are read and counted at once, each on its own
+	// connection and core.
+	count := func(p Period, out *read) {
 		rows, err := st.AnalyticsInboundTexts(ctx, brandID, p.Start, p.End, TopicTexts)
-		out := make([]Text, len(rows))
-		for i, r := range rows {
-			out[i] = Text{ID: r.ID, Body: r.Body}
+		if err != nil {
+			out.err = err
+			return
 		}
-		return out, err
+		texts := make([]Text, len(rows))
+		for i, r := range rows {
+			texts[i] = Text{ID: r.ID, Body: r.Body}
+		}
+		out.texts, out.counts = len(texts), Count(texts)
 	}
-	cur, err := read(p)
-	if err != nil {
+	var cur, prev read
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); count(p.Previous(), &prev) }()
+	count(p, &cur)
+	wg.Wait()
+	if err := cmp.Or(cur.err, prev.err); err != nil {
 		return TopicLists{}, err
 	}
-	prev, err := read(p.Previous())
-	if err != nil {
-		return TopicLists{}, err
-	}
-	cc, pc := Count(cur), Count(prev)
-	return TopicLists{Top: Top(cc, pc, n), Rising: Rising(cc, pc, n), Texts: len(cur), PreviousTexts: len(prev)}, nil
+	return TopicLists{Top: Top(cur.counts, prev.counts, n), Rising: Rising(cur.counts, prev.counts, n), Texts: cur.texts,
+		PreviousTexts: prev.texts}, nil
 }

@@ -63,12 +63,12 @@ func (r *Refresher) Refresh(ctx context.Context) (ran bool, err error) {
 func Waits(evs []store.ConversationEvent) []store.Wait {
 	events := make([]Event, len(evs))
 	for i, e := range evs {
-		events[i] = Event{Conversation: e.ConversationID, Kind: EventKind(e.Kind), At: e.At}
+		events[i] = Event{Conversation: e.ConversationID, Kind: EventKind(e.Kind), At: e.At, Actor: e.Actor}
 	}
 	eps := Episodes(events)
 	out := make([]store.Wait, len(eps))
 	for i, ep := range eps {
-		out[i] = store.Wait{ConversationID: ep.Conversation, Start: ep.Start, FirstResponse: ep.FirstResponse, Resolved: ep.Resolved}
+		out[i] = store.Wait{ConversationID: ep.Conversation, Start: ep.Start, FirstResponse: ep.FirstResponse, Resolved: ep.Resolved, Responder: ep.Responder}
 	}
 	return out
 }

@@ -130,6 +130,8 @@ type ConversationEvent struct {
 	ConversationID int64
 	Kind           int
 	At             time.Time
+	// Actor is the user who wrote a person's reply (0: unknown).
+	Actor int64
 }
 
 // AnalyticsConversationEvents reads the brand's customer texts, agent

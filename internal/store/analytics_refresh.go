@@ -104,10 +104,10 @@ const (
 	messageSlotsOf = `INSERT INTO analytics_message_slots (brand_id, slot, direction, purpose, origin, status, accepted, error_code, texts, segments)
 		SELECT m.brand_id, date_bin('15 minutes', m.created_at, timestamptz '1970-01-01 00:00:00+00'), m.direction, m.purpose, m.origin,
 		       m.status, m.sent_at IS NOT NULL, m.error_code, count(*), coalesce(sum(m.segments), 0)`
-	messageSlotsGroup = ` GROUP BY 1, 2, 3, 4, 5, 6, 7, 8`
+	messageSlotsGroup = ` GROUP BY 1, 2, 3, 4, 5, 6, 7, 8 ORDER BY 1, 2` // a brand's slots stored together
 	consentSlotsOf    = `INSERT INTO analytics_consent_slots (brand_id, slot, status, source, phones)
 		SELECT e.brand_id, date_bin('15 minutes', e.created_at, timestamptz '1970-01-01 00:00:00+00'), e.status, e.source, count(DISTINCT e.phone)`
-	consentSlotsGroup = ` GROUP BY 1, 2, 3, 4`
+	consentSlotsGroup = ` GROUP BY 1, 2, 3, 4 ORDER BY 1, 2`
 )
 
 // refoldSlots recomputes the changed (brand, slot) pairs of both rollups.
@@ -197,12 +197,14 @@ func refreshWaits(ctx context.Context, tx pgx.Tx, convs []int64, from, to time.T
 		}
 		conv, start := make([]int64, len(ws)), make([]time.Time, len(ws))
 		first, resolved := make([]*time.Time, len(ws)), make([]*time.Time, len(ws))
+		by := make([]int64, len(ws))
 		for i, w := range ws {
-			conv[i], start[i], first[i], resolved[i] = w.ConversationID, w.Start, w.FirstResponse, w.Resolved
+			conv[i], start[i], first[i], resolved[i], by[i] = w.ConversationID, w.Start, w.FirstResponse, w.Resolved, w.Responder
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO analytics_waits (conversation_id, started_at, brand_id, first_response_at, resolved_at)
-			SELECT w.c, w.s, c.brand_id, w.f, w.r FROM unnest($1::bigint[], $2::timestamptz[], $3::timestamptz[], $4::timestamptz[]) w(c, s, f, r)
-			JOIN conversations c ON c.id = w.c`, conv, start, first, resolved); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO analytics_waits (conversation_id, started_at, brand_id, first_response_at, resolved_at, first_responder)
+			SELECT w.c, w.s, c.brand_id, w.f, w.r, nullif(w.b, 0)
+			  FROM unnest($1::bigint[], $2::timestamptz[], $3::timestamptz[], $4::timestamptz[], $5::bigint[]) w(c, s, f, r, b)
+			JOIN conversations c ON c.id = w.c`, conv, start, first, resolved, by); err != nil {
 			return 0, err
 		}
 	}

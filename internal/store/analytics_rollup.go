@@ -143,6 +143,9 @@ type Wait struct {
 	ConversationID          int64
 	Start                   time.Time
 	FirstResponse, Resolved *time.Time
+	// Responder is the user whose reply was the first response (0: none
+	// or unknown).
+	Responder int64
 }
 
 // WaitsRead is what the waits of a period are made of, read in one
@@ -191,7 +194,7 @@ func (s *Store) AnalyticsWaitsRead(ctx context.Context, brandID int64, from, to,
 		for _, id := range ids {
 			r.Changed[id] = true
 		}
-		rows, err = tx.Query(ctx, `SELECT conversation_id, started_at, first_response_at, resolved_at FROM analytics_waits
+		rows, err = tx.Query(ctx, `SELECT conversation_id, started_at, first_response_at, resolved_at, coalesce(first_responder, 0) FROM analytics_waits
 			WHERE brand_id = $1 AND started_at >= $2 AND started_at < $3`, brandID, from, to)
 		if err != nil {
 			return err
@@ -208,7 +211,7 @@ func (s *Store) AnalyticsWaitsRead(ctx context.Context, brandID int64, from, to,
 				tailIDs = append(tailIDs, e.ConversationID)
 			}
 		}
-		rows, err = tx.Query(ctx, `SELECT DISTINCT ON (conversation_id) conversation_id, started_at, first_response_at, resolved_at
+		rows, err = tx.Query(ctx, `SELECT DISTINCT ON (conversation_id) conversation_id, started_at, first_response_at, resolved_at, coalesce(first_responder, 0)
 			FROM analytics_waits WHERE conversation_id = ANY($1) ORDER BY conversation_id, started_at DESC`, tailIDs)
 		if err != nil {
 			return err
@@ -241,7 +244,7 @@ func (s *Store) AnalyticsWaitsRead(ctx context.Context, brandID int64, from, to,
 func collectWaits(rows pgx.Rows) ([]Wait, error) {
 	var out []Wait
 	var w Wait
-	_, err := pgx.ForEachRow(rows, []any{&w.ConversationID, &w.Start, &w.FirstResponse, &w.Resolved}, func() error {
+	_, err := pgx.ForEachRow(rows, []any{&w.ConversationID, &w.Start, &w.FirstResponse, &w.Resolved, &w.Responder}, func() error {
 		out = append(out, w)
 		w.FirstResponse, w.Resolved = nil, nil
 		return nil
@@ -252,12 +255,12 @@ func collectWaits(rows pgx.Rows) ([]Wait, error) {
 // conversationEvents is AnalyticsConversationEvents on q.
 func conversationEvents(ctx context.Context, q querier, brandID int64, from, to time.Time) ([]ConversationEvent, error) {
 	rows, err := q.Query(ctx, `
-		SELECT conversation_id, CASE direction WHEN 'inbound' THEN 0 ELSE 1 END, created_at
+		SELECT conversation_id, CASE direction WHEN 'inbound' THEN 0 ELSE 1 END, created_at, CASE WHEN origin = 'agent' AND origin_ref ~ '^[0-9]{1,18}$' THEN origin_ref::bigint ELSE 0 END
 		  FROM messages
 		 WHERE brand_id = $1 AND created_at >= $2 AND created_at < $3 AND conversation_id IS NOT NULL
 		   AND (direction = 'inbound' OR origin = 'agent')
 		UNION ALL
-		SELECT a.conversation_id, 2, a.created_at
+		SELECT a.conversation_id, 2, a.created_at, 0
 		  FROM conversation_activity a JOIN conversations c ON c.id = a.conversation_id
 		 WHERE a.created_at >= $2 AND a.created_at < $3 AND a.kind = 'closed' AND c.brand_id = $1
 		ORDER BY 1, 3, 2`, brandID, from, to)
@@ -272,12 +275,12 @@ func conversationEvents(ctx context.Context, q querier, brandID int64, from, to 
 // through each conversation's own indexes.
 func conversationEventsOf(ctx context.Context, q querier, ids []int64, from, to time.Time) ([]ConversationEvent, error) {
 	rows, err := q.Query(ctx, `
-		SELECT m.conversation_id, CASE m.direction WHEN 'inbound' THEN 0 ELSE 1 END, m.created_at
+		SELECT m.conversation_id, CASE m.direction WHEN 'inbound' THEN 0 ELSE 1 END, m.created_at, CASE WHEN m.origin = 'agent' AND m.origin_ref ~ '^[0-9]{1,18}$' THEN m.origin_ref::bigint ELSE 0 END
 		  FROM messages m JOIN conversations c ON c.id = m.conversation_id
 		 WHERE m.conversation_id = ANY($1) AND m.created_at >= $2 AND m.created_at < $3 AND m.brand_id = c.brand_id
 		   AND (m.direction = 'inbound' OR m.origin = 'agent')
 		UNION ALL
-		SELECT a.conversation_id, 2, a.created_at
+		SELECT a.conversation_id, 2, a.created_at, 0
 		  FROM conversation_activity a
 		 WHERE a.conversation_id = ANY($1) AND a.created_at >= $2 AND a.created_at < $3 AND a.kind = 'closed'
 		ORDER BY 1, 3, 2`, ids, from, to)
@@ -290,7 +293,7 @@ func conversationEventsOf(ctx context.Context, q querier, ids []int64, from, to 
 func collectEvents(rows pgx.Rows) ([]ConversationEvent, error) {
 	var out []ConversationEvent
 	var e ConversationEvent
-	_, err := pgx.ForEachRow(rows, []any{&e.ConversationID, &e.Kind, &e.At}, func() error {
+	_, err := pgx.ForEachRow(rows, []any{&e.ConversationID, &e.Kind, &e.At, &e.Actor}, func() error {
 		out = append(out, e)
 		return nil
 	})
