@@ -50,7 +50,8 @@ func (s *Store) RefreshAnalytics(ctx context.Context, waits func([]ConversationE
 		// xact_start; Parley's own connections share one role.
 		if err := tx.QueryRow(ctx, `SELECT greatest($1::timestamptz, date_bin('15 minutes',
 			least(clock_timestamp(), (SELECT min(xact_start) FROM pg_stat_activity
-			                           WHERE pid <> pg_backend_pid() AND backend_type = 'client backend')) - $2::interval,
+			                           WHERE pid <> pg_backend_pid() AND backend_type = 'client backend'
+			                             AND datname = current_database())) - $2::interval,
 			timestamptz '1970-01-01 00:00:00+00'))`, res.From, FoldMargin).Scan(&res.To); err != nil {
 			return err
 		}
