@@ -84,7 +84,7 @@ func BenchmarkAnalyticsDashboard(b *testing.B) {
 			took := map[string][]time.Duration{}
 			for i := range 21 {
 				for _, mode := range []string{"raw", "rollup"} {
-					env.Store.RawAnalytics.Store(mode == "raw")
+					env.App.Store.RawAnalytics.Store(mode == "raw")
 					start := time.Now()
 					if code, body := get(p.path, "Authorization", "Bearer "+key); code != http.StatusOK {
 						b.Fatalf("%s %s: %d %.200s", mode, p.name, code, body)
@@ -94,7 +94,7 @@ func BenchmarkAnalyticsDashboard(b *testing.B) {
 					}
 				}
 			}
-			env.Store.RawAnalytics.Store(false)
+			env.App.Store.RawAnalytics.Store(false)
 			for mode, ds := range took {
 				sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
 				b.ReportMetric(float64(ds[9].Microseconds())/1000, mode+"_"+p.name+"_p50_ms")
