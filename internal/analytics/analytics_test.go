@@ -1,8 +1,10 @@
 package analytics_test
 
 import (
+	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -195,5 +197,26 @@ func TestTopAndRising(t *testing.T) {
 	// pool held 3 texts before and 2 now; breakfast one each: neither rose.
 	if want := []string{"wifi", "wifi password", "password"}; !slices.Equal(got, want) {
 		t.Fatalf("rising %q, want %q", got, want)
+	}
+}
+
+// TestTermsOncePerText: a long text's terms (past the 32 a text is first
+// looked through for) are still each counted once, in order of first use.
+func TestTermsOncePerText(t *testing.T) {
+	var words []string
+	for i := range 40 {
+		words = append(words, fmt.Sprintf("w%c%c", 'a'+i%26, 'a'+i/26))
+	}
+	body := strings.Join(words, " ") + ". " + strings.Join(words, " ")
+	got := analytics.Terms(body)
+	var want []string
+	for i, w := range words {
+		want = append(want, w)
+		if i+1 < len(words) {
+			want = append(want, w+" "+words[i+1])
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("%d terms %q\nwant %d %q", len(got), got, len(want), want)
 	}
 }

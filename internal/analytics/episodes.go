@@ -21,6 +21,8 @@ type Event struct {
 	Conversation int64
 	Kind         EventKind
 	At           time.Time
+	// Actor is the user who wrote an AgentReply (0: unknown).
+	Actor int64
 }
 
 // Episode is one wait of a customer: it starts at the conversation's first
@@ -32,6 +34,8 @@ type Episode struct {
 	FirstResponse *time.Time
 	// Resolved is the close that ended the episode (nil: still open).
 	Resolved *time.Time
+	// Responder is the Actor of the first response (0: none or unknown).
+	Responder int64
 }
 
 // Episodes cuts events, ordered by conversation then time, into episodes.
@@ -54,7 +58,7 @@ func Episodes(events []Event) []Episode {
 		case AgentReply:
 			if open >= 0 && out[open].FirstResponse == nil {
 				at := e.At
-				out[open].FirstResponse = &at
+				out[open].FirstResponse, out[open].Responder = &at, e.Actor
 			}
 		case Closed:
 			if open >= 0 {

@@ -1,7 +1,10 @@
 package analytics
 
 import (
+	"cmp"
 	"context"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/parleyhq/parley/internal/store"
@@ -15,19 +18,35 @@ const ResponseLookahead = 7 * 24 * time.Hour
 // TopicTexts is how many customer texts a period's topics read at most.
 const TopicTexts = 50000
 
-// ReadWaits reads the waits that began in p for brand: the conversations'
-// events from p's start to ResponseLookahead past its end, with a customer
-// already waiting when p begins read as still waiting (their next text is
-// no new wait).
+// ReadWaits reads the waits that began in p for brand, as if from the
+// conversations' events from p's start to ResponseLookahead past its end,
+// with a customer already waiting when p begins read as still waiting
+// (their next text is no new wait): the stored waits (the rollups) and
+// the events after the watermark, or, with nothing folded past p's start,
+// the raw events alone (ReadWaitsRaw).
 func ReadWaits(ctx context.Context, st *store.Store, brandID int64, p Period) ([]Episode, error) {
+	if st.RawAnalytics.Load() {
+		return ReadWaitsRaw(ctx, st, brandID, p)
+	}
+	until := p.End.Add(ResponseLookahead)
+	r, err := st.AnalyticsWaitsRead(ctx, brandID, p.Start, p.End, until)
+	if err != nil {
+		return nil, err
+	}
+	if !r.FoldedTo.After(p.Start) {
+		return ReadWaitsRaw(ctx, st, brandID, p)
+	}
+	return MergeWaits(r, p, until), nil
+}
+
+// ReadWaitsRaw is ReadWaits from the raw events alone.
+func ReadWaitsRaw(ctx context.Context, st *store.Store, brandID int64, p Period) ([]Episode, error) {
 	evs, err := st.AnalyticsConversationEvents(ctx, brandID, p.Start, p.End.Add(ResponseLookahead))
 	if err != nil {
 		return nil, err
 	}
-	events := make([]Event, len(evs))
 	var ids []int64
 	for i, e := range evs {
-		events[i] = Event{Conversation: e.ConversationID, Kind: EventKind(e.Kind), At: e.At}
 		if i == 0 || e.ConversationID != evs[i-1].ConversationID {
 			ids = append(ids, e.ConversationID)
 		}
@@ -36,7 +55,70 @@ func ReadWaits(ctx context.Context, st *store.Store, brandID int64, p Period) ([
 	if err != nil {
 		return nil, err
 	}
-	return Episodes(WithOpenWaits(events, open)), nil
+	return Episodes(WithOpenWaits(toEvents(evs, nil), open)), nil
+}
+
+func toEvents(evs []store.ConversationEvent, skip map[int64]bool) []Event {
+	out := make([]Event, 0, len(evs))
+	for _, e := range evs {
+		if !skip[e.ConversationID] {
+			out = append(out, Event{Conversation: e.ConversationID, Kind: EventKind(e.Kind), At: e.At, Actor: e.Actor})
+		}
+	}
+	return out
+}
+
+// MergeWaits makes the waits begun in p of what AnalyticsWaitsRead read:
+// the stored waits, each conversation's open one carried on through the
+// events after the watermark, and the changed conversations from their
+// raw events. A response or close at or after until (past the lookahead)
+// counts as none, as it would be unseen by a read ending there. The
+// answer is ordered by conversation and start, as ReadWaitsRaw's.
+func MergeWaits(r store.WaitsRead, p Period, until time.Time) []Episode {
+	type key struct {
+		conv  int64
+		start int64
+	}
+	byKey := map[key]Episode{}
+	for _, w := range r.Stored {
+		if !r.Changed[w.ConversationID] {
+			byKey[key{w.ConversationID, w.Start.UnixNano()}] = Episode{Conversation: w.ConversationID, Start: w.Start,
+				FirstResponse: w.FirstResponse, Resolved: w.Resolved, Responder: w.Responder}
+		}
+	}
+	open := make(map[int64]time.Time, len(r.Open))
+	for id, w := range r.Open {
+		open[id] = w.Start
+	}
+	for _, ep := range Episodes(WithOpenWaits(toEvents(r.Tail, r.Changed), open)) {
+		if w, ok := r.Open[ep.Conversation]; ok && w.Start.Equal(ep.Start) && w.FirstResponse != nil {
+			ep.FirstResponse, ep.Responder = w.FirstResponse, w.Responder // answered before the watermark
+		}
+		byKey[key{ep.Conversation, ep.Start.UnixNano()}] = ep
+	}
+	for _, ep := range Episodes(WithOpenWaits(toEvents(r.ChangedEvents, nil), r.ChangedWaiting)) {
+		byKey[key{ep.Conversation, ep.Start.UnixNano()}] = ep
+	}
+	out := make([]Episode, 0, len(byKey))
+	for _, ep := range byKey {
+		if ep.Start.Before(p.Start) || !ep.Start.Before(p.End) {
+			continue
+		}
+		if ep.FirstResponse != nil && !ep.FirstResponse.Before(until) {
+			ep.FirstResponse, ep.Responder = nil, 0
+		}
+		if ep.Resolved != nil && !ep.Resolved.Before(until) {
+			ep.Resolved = nil
+		}
+		out = append(out, ep)
+	}
+	slices.SortFunc(out, func(a, b Episode) int {
+		if c := cmp.Compare(a.Conversation, b.Conversation); c != 0 {
+			return c
+		}
+		return a.Start.Compare(b.Start)
+	})
+	return out
 }
 
 // TopicLists are a period's top and rising topics, n each, and how many
@@ -49,22 +131,34 @@ type TopicLists struct {
 // ReadTopics reads the customer texts of p and of the period of equal
 // length before it (TopicTexts at most each) and ranks their topics.
 func ReadTopics(ctx context.Context, st *store.Store, brandID int64, p Period, n int) (TopicLists, error) {
-	read := func(p Period) ([]Text, error) {
+	type read struct {
+		texts  int
+		counts Counts
+		err    error
+	}
+	// The two periods are read and counted at once, each on its own
+	// connection and core.
+	count := func(p Period, out *read) {
 		rows, err := st.AnalyticsInboundTexts(ctx, brandID, p.Start, p.End, TopicTexts)
-		out := make([]Text, len(rows))
-		for i, r := range rows {
-			out[i] = Text{ID: r.ID, Body: r.Body}
+		if err != nil {
+			out.err = err
+			return
 		}
-		return out, err
+		texts := make([]Text, len(rows))
+		for i, r := range rows {
+			texts[i] = Text{ID: r.ID, Body: r.Body}
+		}
+		out.texts, out.counts = len(texts), Count(texts)
 	}
-	cur, err := read(p)
-	if err != nil {
+	var cur, prev read
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); count(p.Previous(), &prev) }()
+	count(p, &cur)
+	wg.Wait()
+	if err := cmp.Or(cur.err, prev.err); err != nil {
 		return TopicLists{}, err
 	}
-	prev, err := read(p.Previous())
-	if err != nil {
-		return TopicLists{}, err
-	}
-	cc, pc := Count(cur), Count(prev)
-	return TopicLists{Top: Top(cc, pc, n), Rising: Rising(cc, pc, n), Texts: len(cur), PreviousTexts: len(prev)}, nil
+	return TopicLists{Top: Top(cur.counts, prev.counts, n), Rising: Rising(cur.counts, prev.counts, n), Texts: cur.texts,
+		PreviousTexts: prev.texts}, nil
 }

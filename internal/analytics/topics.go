@@ -80,13 +80,27 @@ func isNumber(w string) bool {
 // Terms are the distinct terms and two-word phrases of one text.
 func Terms(body string) []string {
 	toks := Tokens(body)
-	seen := map[string]bool{}
+	// Most texts hold a few terms: a linear look beats a map per text,
+	// and a long text gets its map once it has 32.
 	var out []string
+	var seen map[string]bool
 	add := func(t string) {
-		if !seen[t] {
+		switch {
+		case seen != nil:
+			if seen[t] {
+				return
+			}
 			seen[t] = true
-			out = append(out, t)
+		case slices.Contains(out, t):
+			return
+		case len(out) == 32:
+			seen = make(map[string]bool, 64)
+			for _, o := range out {
+				seen[o] = true
+			}
+			seen[t] = true
 		}
+		out = append(out, t)
 	}
 	for i, t := range toks {
 		if t == "" {

@@ -18,6 +18,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/parleyhq/parley/internal/analytics"
 	"github.com/parleyhq/parley/internal/audit"
 	"github.com/parleyhq/parley/internal/auth"
 	"github.com/parleyhq/parley/internal/automation"
@@ -187,7 +188,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options
 	a.CampaignRunner.Hooks = a.Hooks
 	engagement := conversation.NewEngagement(st, log)
 	a.TriggerRunner.Extra = append(a.TriggerRunner.Extra, func(ctx context.Context) { a.Answers.Pass(ctx) }, engagement.MaybeRefresh,
-		audit.NewPruner(st, log, cfg.AuditRetention).MaybePrune)
+		audit.NewPruner(st, log, cfg.AuditRetention).MaybePrune, analytics.NewRefresher(st, log).MaybeRefresh)
 	if opt.WorkerOnly {
 		return a, nil
 	}

@@ -23,9 +23,10 @@ type VolumeCount struct {
 	N                          int
 }
 
-// AnalyticsVolume counts the brand's texts stored in [from, to), whatever
-// became of them (the delivery figures say that).
-func (s *Store) AnalyticsVolume(ctx context.Context, brandID int64, from, to time.Time) ([]VolumeCount, error) {
+// AnalyticsVolumeRaw counts the brand's texts stored in [from, to), whatever
+// became of them (the delivery figures say that), from every raw row:
+// AnalyticsVolume's answer without the rollups.
+func (s *Store) AnalyticsVolumeRaw(ctx context.Context, brandID int64, from, to time.Time) ([]VolumeCount, error) {
 	rows, err := s.Pool.Query(ctx, `SELECT `+slotOf("created_at")+`, direction, purpose, origin, count(*)
 		FROM messages WHERE brand_id = $1 AND created_at >= $2 AND created_at < $3
 		GROUP BY 1, 2, 3, 4`, brandID, from, to)
@@ -59,9 +60,10 @@ type ErrorCount struct {
 	Count int `json:"count"`
 }
 
-// AnalyticsDelivery counts the brand's outbound texts stored in [from, to)
-// by status, and its most frequent carrier error codes (at most topErrors).
-func (s *Store) AnalyticsDelivery(ctx context.Context, brandID int64, from, to time.Time, topErrors int) ([]DeliveryCount, []ErrorCount, error) {
+// AnalyticsDeliveryRaw counts the brand's outbound texts stored in [from,
+// to) by status, and its most frequent carrier error codes (at most
+// topErrors), from every raw row: AnalyticsDelivery without the rollups.
+func (s *Store) AnalyticsDeliveryRaw(ctx context.Context, brandID int64, from, to time.Time, topErrors int) ([]DeliveryCount, []ErrorCount, error) {
 	rows, err := s.Pool.Query(ctx, `SELECT `+slotOf("created_at")+`, status, sent_at IS NOT NULL, count(*), coalesce(sum(segments), 0)
 		FROM messages WHERE brand_id = $1 AND created_at >= $2 AND created_at < $3 AND direction = 'outbound'
 		GROUP BY 1, 2, 3`, brandID, from, to)
@@ -102,8 +104,9 @@ type ConsentCount struct {
 	N              int
 }
 
-// AnalyticsConsent counts the brand's ledger entries of [from, to).
-func (s *Store) AnalyticsConsent(ctx context.Context, brandID int64, from, to time.Time) ([]ConsentCount, error) {
+// AnalyticsConsentRaw counts the brand's ledger entries of [from, to) from
+// every raw row: AnalyticsConsent without the rollups.
+func (s *Store) AnalyticsConsentRaw(ctx context.Context, brandID int64, from, to time.Time) ([]ConsentCount, error) {
 	rows, err := s.Pool.Query(ctx, `SELECT `+slotOf("created_at")+`, status, source, count(DISTINCT phone)
 		FROM consent_events WHERE brand_id = $1 AND created_at >= $2 AND created_at < $3
 		GROUP BY 1, 2, 3`, brandID, from, to)
@@ -127,31 +130,16 @@ type ConversationEvent struct {
 	ConversationID int64
 	Kind           int
 	At             time.Time
+	// Actor is the user who wrote a person's reply (0: unknown).
+	Actor int64
 }
 
 // AnalyticsConversationEvents reads the brand's customer texts, agent
 // replies and closes of [from, to), ordered by conversation and time (at
 // one instant: the text, then the reply, then the close).
 func (s *Store) AnalyticsConversationEvents(ctx context.Context, brandID int64, from, to time.Time) ([]ConversationEvent, error) {
-	rows, err := s.Pool.Query(ctx, `
-		SELECT conversation_id, CASE direction WHEN 'inbound' THEN 0 ELSE 1 END, created_at
-		  FROM messages
-		 WHERE brand_id = $1 AND created_at >= $2 AND created_at < $3 AND conversation_id IS NOT NULL
-		   AND (direction = 'inbound' OR origin = 'agent')
-		UNION ALL
-		SELECT a.conversation_id, 2, a.created_at
-		  FROM conversation_activity a JOIN conversations c ON c.id = a.conversation_id
-		 WHERE a.created_at >= $2 AND a.created_at < $3 AND a.kind = 'closed' AND c.brand_id = $1
-		ORDER BY 1, 3, 2`, brandID, from, to)
+	out, err := conversationEvents(ctx, s.Pool, brandID, from, to)
 	if err != nil {
-		return nil, fmt.Errorf("store: analytics conversation events: %w", err)
-	}
-	var out []ConversationEvent
-	var e ConversationEvent
-	if _, err := pgx.ForEachRow(rows, []any{&e.ConversationID, &e.Kind, &e.At}, func() error {
-		out = append(out, e)
-		return nil
-	}); err != nil {
 		return nil, fmt.Errorf("store: analytics conversation events: %w", err)
 	}
 	return out, nil
@@ -163,29 +151,21 @@ func (s *Store) AnalyticsConversationEvents(ctx context.Context, brandID int64, 
 // conversation is read backwards from its newest text, through its own
 // index, so the cost is per conversation asked about, not per text stored.
 func (s *Store) AnalyticsWaitingAt(ctx context.Context, ids []int64, at time.Time) (map[int64]time.Time, error) {
-	rows, err := s.Pool.Query(ctx, `
-		SELECT c.id, i.created_at
-		  FROM unnest($1::bigint[]) c(id)
-		  CROSS JOIN LATERAL (SELECT m.created_at FROM messages m
-		                       WHERE m.conversation_id = c.id AND m.direction = 'inbound' AND m.created_at < $2
-		                       ORDER BY m.id DESC LIMIT 1) i
-		 WHERE NOT EXISTS (SELECT 1 FROM conversation_activity a
-		                    WHERE a.conversation_id = c.id AND a.kind = 'closed' AND a.created_at >= i.created_at AND a.created_at < $2)`,
-		ids, at)
+	out, err := waitingAt(ctx, s.Pool, ids, at)
 	if err != nil {
-		return nil, fmt.Errorf("store: analytics waiting: %w", err)
-	}
-	out := map[int64]time.Time{}
-	var id int64
-	var since time.Time
-	if _, err := pgx.ForEachRow(rows, []any{&id, &since}, func() error {
-		out[id] = since
-		return nil
-	}); err != nil {
 		return nil, fmt.Errorf("store: analytics waiting: %w", err)
 	}
 	return out, nil
 }
+
+const waitingAtSQL = `
+	SELECT c.id, i.created_at
+	  FROM unnest($1::bigint[]) c(id)
+	  CROSS JOIN LATERAL (SELECT m.created_at FROM messages m
+	                       WHERE m.conversation_id = c.id AND m.direction = 'inbound' AND m.created_at < $2
+	                       ORDER BY m.id DESC LIMIT 1) i
+	 WHERE NOT EXISTS (SELECT 1 FROM conversation_activity a
+	                    WHERE a.conversation_id = c.id AND a.kind = 'closed' AND a.created_at >= i.created_at AND a.created_at < $2)`
 
 // InboundText is one customer text, for topics.
 type InboundText struct {

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -36,6 +37,10 @@ type Store struct {
 	// recovered by reconciliation, never for anything that makes a send
 	// happen at most once.
 	async *pgxpool.Pool
+	// RawAnalytics makes the analytics reads skip the rollups (migration
+	// 00027) and read every raw row as before them: the baseline of the
+	// analytics benchmark and the yardstick of the rollup tests.
+	RawAnalytics atomic.Bool
 }
 
 // Open connects a pool to databaseURL and checks that Postgres answers.

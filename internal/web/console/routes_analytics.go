@@ -16,15 +16,16 @@ import (
 )
 
 // analyticsRoutes are the analytics dashboard's pages, for marketers and
-// admins (agents get 403: the figures are of the whole brand), and the
-// link from a topic's example text to its conversation, for those who
-// may open conversations.
+// admins (agents get 403: the figures are of the whole brand), a person's
+// own figures and the link from a topic's example text to its
+// conversation, for those who may open conversations.
 func (h *Handlers) analyticsRoutes() []Route {
 	return []Route{
 		{http.MethodGet, "/analytics", auth.Marketing, h.analyticsShow},
 		{http.MethodGet, "/analytics.csv", auth.Marketing, h.analyticsCSV},
 		{http.MethodGet, "/analytics/conversations", auth.Marketing, h.analyticsConversations},
 		{http.MethodGet, "/analytics/messages/:id", auth.Inbox, h.analyticsMessage},
+		{http.MethodGet, "/analytics/me", auth.Inbox, h.analyticsMe},
 	}
 }
 

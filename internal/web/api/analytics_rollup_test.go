@@ -1,0 +1,166 @@
+package api_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/parleyhq/parley/internal/analytics"
+	"github.com/parleyhq/parley/internal/outbound"
+	"github.com/parleyhq/parley/internal/store"
+)
+
+// TestAnalyticsRollupsMatchRaw: every figure read through the rollups is
+// the raw read's, byte for byte, on the hand-built week (DST's end, local
+// days and hours), after a first fold, after texts, closes and a status
+// callback that arrive behind the watermark or after it, after a second
+// pass and an idle third (nothing counted twice), and in a zone 5:45
+// ahead of UTC.
+func TestAnalyticsRollupsMatchRaw(t *testing.T) {
+	t.Parallel()
+	w := analyticsSetup(t)
+	refresher := analytics.NewRefresher(w.st, slog.New(slog.DiscardHandler))
+	today := time.Now().In(mustZone(t, "America/New_York")).Format(time.DateOnly)
+	paths := []string{}
+	for _, kind := range []string{"volume", "response-times", "delivery", "consent"} {
+		for _, q := range []string{period, "brand=demohotel&from=2026-11-01&to=2026-11-02&granularity=hour",
+			"brand=demohotel&from=2026-10-20&to=2026-11-30", "brand=demohotel&from=" + today + "&to=" + today + "&granularity=hour"} {
+			paths = append(paths, "/api/v1/analytics/"+kind+"?"+q)
+		}
+	}
+	get := func(path string, raw bool) []byte {
+		w.st.RawAnalytics.Store(raw)
+		defer w.st.RawAnalytics.Store(false)
+		res := w.call(t, http.MethodGet, path, nil)
+		if res.Status != http.StatusOK {
+			t.Fatalf("%s: %d %s", path, res.Status, res.Body)
+		}
+		return res.Body
+	}
+	same := func(stage string) {
+		t.Helper()
+		for _, p := range paths {
+			if raw, rolled := get(p, true), get(p, false); !bytes.Equal(raw, rolled) {
+				t.Fatalf("%s: %s\nraw    %s\nrollup %s", stage, p, raw, rolled)
+			}
+		}
+	}
+	refresh := func() store.RefreshResult {
+		t.Helper()
+		if ran, err := refresher.Refresh(w.ctx); err != nil || !ran {
+			t.Fatalf("refresh: ran %v, %v", ran, err)
+		}
+		var r store.RefreshResult
+		if err := w.st.Pool.QueryRow(w.ctx, `SELECT folded_to FROM analytics_state`).Scan(&r.To); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	// Each folded slot holds exactly the texts stored in it.
+	folded := func(stage string) {
+		t.Helper()
+		var rolled, stored, waits int
+		if err := w.st.Pool.QueryRow(w.ctx, `SELECT (SELECT coalesce(sum(texts), 0) FROM analytics_message_slots),
+			(SELECT count(*) FROM messages WHERE created_at < (SELECT folded_to FROM analytics_state)),
+			(SELECT count(*) FROM analytics_waits WHERE brand_id = $1)`, w.hotel.ID).Scan(&rolled, &stored, &waits); err != nil {
+			t.Fatal(err)
+		}
+		if rolled != stored || waits == 0 {
+			t.Fatalf("%s: %d texts in the rollups, %d stored before the watermark, %d waits", stage, rolled, stored, waits)
+		}
+	}
+	delivery := func() map[string]int {
+		var out struct {
+			Data   []map[string]any `json:"data"`
+			Errors []struct{ Code, Count int }
+		}
+		w.call(t, http.MethodGet, "/api/v1/analytics/delivery?"+period, nil).decode(t, http.StatusOK, &out)
+		sum := map[string]int{}
+		for _, d := range out.Data {
+			for _, k := range []string{"sent", "delivered", "undelivered", "failed"} {
+				sum[k] += int(d[k].(float64))
+			}
+		}
+		for _, e := range out.Errors {
+			sum[fmt.Sprint("error ", e.Code)] = e.Count
+		}
+		return sum
+	}
+
+	same("before any fold (everything raw)")
+	if r := refresh(); time.Since(r.To) > 20*time.Minute || time.Since(r.To) < store.FoldMargin {
+		t.Fatalf("watermark %s, now %s", r.To, time.Now())
+	}
+	folded("first fold")
+	same("first fold")
+	before := delivery()
+
+	// Behind the watermark: a text replayed from the spool into the week
+	// (a new wait of A, answered), a late close of C, and a late callback:
+	// B's auto-reply, "sent", is now undelivered with 30003.
+	w.msg(t, w.convA, "inbound", "customer", "conversational", "received", "2026-11-02T12:00:00Z", 1, 0, "and breakfast?")
+	w.exec(t, `INSERT INTO conversation_activity (conversation_id, kind, created_at) VALUES ($1, 'closed', '2026-11-01T05:00:00Z')`, w.convA)
+	w.msg(t, w.convA, "outbound", "agent", "conversational", "delivered", "2026-11-02T12:07:00Z", 1, 0, "From 7")
+	w.exec(t, `INSERT INTO conversation_activity (conversation_id, kind, created_at) VALUES ($1, 'closed', '2026-11-02T07:00:00Z')`, w.convC)
+	w.exec(t, `UPDATE messages SET twilio_sid = 'SMlate' WHERE conversation_id = $1 AND origin = 'auto_reply'`, w.convB)
+	if out, err := w.st.ApplyStatus(w.ctx, store.StatusUpdate{SID: "SMlate", Status: "undelivered", Rank: outbound.Ranks["undelivered"],
+		ErrorCode: 30003}, outbound.Ranks); err != nil || out != store.StatusApplied {
+		t.Fatalf("callback: %v %v", out, err)
+	}
+	var dirty int
+	if err := w.st.Pool.QueryRow(w.ctx, `SELECT count(*) FROM analytics_dirty`).Scan(&dirty); err != nil || dirty < 5 {
+		t.Fatalf("%d changes logged (%v), want at least 5", dirty, err)
+	}
+	// After the watermark: today, a customer waiting since an hour ago
+	// (behind it once folded) is answered now, and writes again.
+	w.msg(t, w.convB, "inbound", "customer", "conversational", "received", time.Now().Add(-time.Hour).UTC().Format(time.RFC3339), 1, 0, "hello?")
+	same("changes not folded yet")
+	after := delivery()
+	// The auto-reply moved from sent to undelivered; the agent's "From 7"
+	// is one more delivered.
+	if after["undelivered"] != before["undelivered"]+1 || after["delivered"] != before["delivered"]+1 ||
+		after["sent"] != before["sent"]+1 || after["error 30003"] != 1 {
+		t.Fatalf("the late callback: %v before, %v after", before, after)
+	}
+
+	refresh()
+	folded("second fold")
+	same("second fold")
+	if got := delivery(); fmt.Sprint(got) != fmt.Sprint(after) {
+		t.Fatalf("refolded delivery %v, want %v", got, after)
+	}
+	w.msg(t, w.convB, "outbound", "agent", "conversational", "delivered", time.Now().UTC().Format(time.RFC3339), 1, 0, "Here")
+	w.msg(t, w.convB, "inbound", "customer", "conversational", "received", time.Now().UTC().Format(time.RFC3339), 1, 0, "thanks")
+	same("texts after the watermark")
+	refresh()
+	refresh()
+	folded("an idle pass")
+	same("an idle pass")
+
+	// A zone whose hours start at a quarter past UTC's.
+	w.exec(t, `UPDATE brands SET timezone = 'Asia/Kathmandu' WHERE id = $1`, w.hotel.ID)
+	same("Asia/Kathmandu")
+	var hours struct {
+		Data []struct {
+			Bucket  string `json:"bucket"`
+			Inbound int    `json:"inbound"`
+		} `json:"data"`
+	}
+	w.call(t, http.MethodGet, "/api/v1/analytics/volume?brand=demohotel&from=2026-11-02&to=2026-11-02&granularity=hour", nil).decode(t, http.StatusOK, &hours)
+	if b, _ := json.Marshal(hours.Data[9]); hours.Data[9].Bucket != "2026-11-02T09:00:00+05:45" || hours.Data[9].Inbound != 1 {
+		t.Fatalf("09:00 +05:45 (03:15Z–04:15Z): %s", b)
+	}
+}
+
+func mustZone(t *testing.T, name string) *time.Location {
+	t.Helper()
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc
+}
