@@ -224,6 +224,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options
 	apiHandlers := api.New(st, log, a.Outbox, a.Routing, a.Campaigns, a.Triggers)
 	apiHandlers.Limit = queue.NewRequestLimiter(rdb, opt.RedisPrefix+"apirate:")
 	apiHandlers.Hooks = a.Hooks
+	apiHandlers.Reports = a.Reports
 	convs := conversation.New(st, a.Outbox, contact.NewService(st))
 	convs.Hooks = a.Hooks
 	signIn := auth.New(st)
@@ -235,7 +236,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options
 			Metrics: a.Metrics, Log: log, Now: opt.Now},
 		apiHandlers,
 		&links.Handlers{Campaigns: a.Campaigns, Log: log},
-		&console.Handlers{Auth: signIn, Store: st, Log: log, Secure: strings.HasPrefix(cfg.PublicURL, "https://"),
+		&console.Handlers{Auth: signIn, Store: st, Reports: a.Reports, Log: log, Secure: strings.HasPrefix(cfg.PublicURL, "https://"),
 			Conversations: convs, Hub: a.Hub, Webhooks: a.Hooks,
 			Automation: automation.NewService(st, a.Routing), Campaigns: a.Campaigns, Triggers: a.Triggers,
 			Audit: audit.NewRecorder(st, log), Queues: a.queues},

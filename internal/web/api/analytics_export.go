@@ -34,7 +34,7 @@ func (h *Handlers) analyticsConversations(c echo.Context) error {
 		"first_response_seconds", "closed_at", "messages_in", "messages_out", "labels"})
 	var after, n int64
 	for {
-		rows, err := h.st.AnalyticsConversations(ctx, q.brand.ID, q.period.Start, q.period.End, after, conversationPage)
+		rows, err := h.reports().AnalyticsConversations(ctx, q.brand.ID, q.period.Start, q.period.End, after, conversationPage)
 		if err != nil {
 			return h.exportDone(c, dw, "conversations", q.brand, n, start, err)
 		}

@@ -31,7 +31,7 @@ func (h *Handlers) analyticsRun(c echo.Context, kind string, build func(q analyt
 // bucket, the outbound ones by purpose and by origin.
 func (h *Handlers) analyticsVolume(c echo.Context) error {
 	return h.analyticsRun(c, "volume", func(q analyticsQuery) (table, map[string]any, error) {
-		counts, err := h.st.AnalyticsVolume(c.Request().Context(), q.brand.ID, q.period.Start, q.period.End)
+		counts, err := h.reports().AnalyticsVolume(c.Request().Context(), q.brand.ID, q.period.Start, q.period.End)
 		if err != nil {
 			return table{}, nil, err
 		}
@@ -70,7 +70,7 @@ func (h *Handlers) analyticsVolume(c echo.Context) error {
 // and the time to the close.
 func (h *Handlers) analyticsResponseTimes(c echo.Context) error {
 	return h.analyticsRun(c, "response-times", func(q analyticsQuery) (table, map[string]any, error) {
-		eps, err := analytics.ReadWaits(c.Request().Context(), h.st, q.brand.ID, q.period)
+		eps, err := analytics.ReadWaits(c.Request().Context(), h.reports(), q.brand.ID, q.period)
 		if err != nil {
 			return table{}, nil, err
 		}
@@ -114,7 +114,7 @@ func statsRow(s analytics.Stats) map[string]any {
 // frequent carrier error codes.
 func (h *Handlers) analyticsDelivery(c echo.Context) error {
 	return h.analyticsRun(c, "delivery", func(q analyticsQuery) (table, map[string]any, error) {
-		counts, errs, err := h.st.AnalyticsDelivery(c.Request().Context(), q.brand.ID, q.period.Start, q.period.End, 10)
+		counts, errs, err := h.reports().AnalyticsDelivery(c.Request().Context(), q.brand.ID, q.period.Start, q.period.End, 10)
 		if err != nil {
 			return table{}, nil, err
 		}
@@ -158,7 +158,7 @@ var consentSources = []string{"agent", "api", "carrier", "import", "keyword", "w
 // out per bucket, by source.
 func (h *Handlers) analyticsConsent(c echo.Context) error {
 	return h.analyticsRun(c, "consent", func(q analyticsQuery) (table, map[string]any, error) {
-		counts, err := h.st.AnalyticsConsent(c.Request().Context(), q.brand.ID, q.period.Start, q.period.End)
+		counts, err := h.reports().AnalyticsConsent(c.Request().Context(), q.brand.ID, q.period.Start, q.period.End)
 		if err != nil {
 			return table{}, nil, err
 		}
@@ -187,7 +187,7 @@ func (h *Handlers) analyticsConsent(c echo.Context) error {
 // them): sent is every text the carrier took, delivered or not.
 func (h *Handlers) analyticsCampaigns(c echo.Context) error {
 	return h.analyticsRun(c, "campaigns", func(q analyticsQuery) (table, map[string]any, error) {
-		cs, err := h.st.AnalyticsCampaigns(c.Request().Context(), q.brand.ID, q.period.Start, q.period.End)
+		cs, err := h.reports().AnalyticsCampaigns(c.Request().Context(), q.brand.ID, q.period.Start, q.period.End)
 		if err != nil {
 			return table{}, nil, err
 		}
@@ -216,7 +216,7 @@ const topicCount = 20
 // most against the period of equal length before it, with examples.
 func (h *Handlers) analyticsTopics(c echo.Context) error {
 	return h.analyticsRun(c, "topics", func(q analyticsQuery) (table, map[string]any, error) {
-		tl, err := analytics.ReadTopics(c.Request().Context(), h.st, q.brand.ID, q.period, topicCount)
+		tl, err := analytics.ReadTopics(c.Request().Context(), h.reports(), q.brand.ID, q.period, topicCount)
 		if err != nil {
 			return table{}, nil, err
 		}

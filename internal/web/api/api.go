@@ -39,6 +39,9 @@ type Handlers struct {
 	// Hooks, when set, is the process's webhook service (its subscription
 	// cache and delivery queue).
 	Hooks *hooks.Service
+	// Reports, when set, is where the analytics read (a read replica);
+	// nil reads them from the primary.
+	Reports *store.Store
 
 	st       *store.Store
 	log      *slog.Logger
@@ -180,3 +183,11 @@ func ok(c echo.Context, status int, data any) error {
 }
 
 var _ = http.StatusOK
+
+// reports is the store the analytics read from.
+func (h *Handlers) reports() *store.Store {
+	if h.Reports != nil {
+		return h.Reports
+	}
+	return h.st
+}

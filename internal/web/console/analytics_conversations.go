@@ -36,7 +36,7 @@ func (h *Handlers) analyticsConversations(c echo.Context) error {
 				return nil, echo.NewHTTPError(http.StatusBadRequest, "after: an id from the Next link")
 			}
 		}
-		rows, err := h.Store.AnalyticsConversations(c.Request().Context(), q.brand.ID, q.period.Start, q.period.End, after, analyticsConversationsPage+1)
+		rows, err := h.reports().AnalyticsConversations(c.Request().Context(), q.brand.ID, q.period.Start, q.period.End, after, analyticsConversationsPage+1)
 		if err != nil {
 			return nil, err
 		}

@@ -21,7 +21,7 @@ func (h *Handlers) analyticsMe(c echo.Context) error {
 		if err != nil {
 			return nil, err
 		}
-		eps, err := analytics.ReadWaits(c.Request().Context(), h.Store, q.brand.ID, q.period)
+		eps, err := analytics.ReadWaits(c.Request().Context(), h.reports(), q.brand.ID, q.period)
 		if err != nil {
 			return nil, err
 		}

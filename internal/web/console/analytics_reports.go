@@ -14,7 +14,7 @@ import (
 
 // volumeReport: texts in and out per bucket.
 func (h *Handlers) volumeReport(ctx context.Context, q analyticsQuery) (report, error) {
-	counts, err := h.Store.AnalyticsVolume(ctx, q.brand.ID, q.period.Start, q.period.End)
+	counts, err := h.reports().AnalyticsVolume(ctx, q.brand.ID, q.period.Start, q.period.End)
 	if err != nil {
 		return report{}, err
 	}
@@ -43,7 +43,7 @@ func (h *Handlers) volumeReport(ctx context.Context, q analyticsQuery) (report, 
 // responseReport: the waits that began in each bucket and how long their
 // first response by a person took; the chart is the period's distribution.
 func (h *Handlers) responseReport(ctx context.Context, q analyticsQuery) (report, error) {
-	eps, err := analytics.ReadWaits(ctx, h.Store, q.brand.ID, q.period)
+	eps, err := analytics.ReadWaits(ctx, h.reports(), q.brand.ID, q.period)
 	if err != nil {
 		return report{}, err
 	}
@@ -81,7 +81,7 @@ func (h *Handlers) responseReport(ctx context.Context, q analyticsQuery) (report
 // deliveryReport: outbound texts per bucket by what became of them, with
 // the delivered share of those the carrier took.
 func (h *Handlers) deliveryReport(ctx context.Context, q analyticsQuery) (report, error) {
-	counts, errs, err := h.Store.AnalyticsDelivery(ctx, q.brand.ID, q.period.Start, q.period.End, 5)
+	counts, errs, err := h.reports().AnalyticsDelivery(ctx, q.brand.ID, q.period.Start, q.period.End, 5)
 	if err != nil {
 		return report{}, err
 	}
@@ -131,7 +131,7 @@ func (h *Handlers) deliveryReport(ctx context.Context, q analyticsQuery) (report
 
 // consentReport: phones opting in and out per bucket.
 func (h *Handlers) consentReport(ctx context.Context, q analyticsQuery) (report, error) {
-	counts, err := h.Store.AnalyticsConsent(ctx, q.brand.ID, q.period.Start, q.period.End)
+	counts, err := h.reports().AnalyticsConsent(ctx, q.brand.ID, q.period.Start, q.period.End)
 	if err != nil {
 		return report{}, err
 	}
@@ -168,7 +168,7 @@ type topicList struct {
 // topicsReport: the terms most customers' texts of the period hold, and
 // those grown most against the period before.
 func (h *Handlers) topicsReport(ctx context.Context, q analyticsQuery) (report, []topicList, error) {
-	tl, err := analytics.ReadTopics(ctx, h.Store, q.brand.ID, q.period, topicCount)
+	tl, err := analytics.ReadTopics(ctx, h.reports(), q.brand.ID, q.period, topicCount)
 	if err != nil {
 		return report{}, nil, err
 	}

@@ -43,10 +43,13 @@ const (
 
 // Handlers serves the console.
 type Handlers struct {
-	Auth   *auth.Service
-	Store  *store.Store
-	Log    *slog.Logger
-	Secure bool // cookies only over https (PARLEY_PUBLIC_URL is https)
+	Auth  *auth.Service
+	Store *store.Store
+	// Reports, when set, is where the analytics read (a read replica);
+	// nil reads them from Store.
+	Reports *store.Store
+	Log     *slog.Logger
+	Secure  bool // cookies only over https (PARLEY_PUBLIC_URL is https)
 
 	Conversations *conversation.Service
 	Automation    *automation.Service // brand settings and auto-replies
@@ -346,4 +349,12 @@ func randomToken() string {
 		panic(err)
 	}
 	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// reports is the store the analytics read from.
+func (h *Handlers) reports() *store.Store {
+	if h.Reports != nil {
+		return h.Reports
+	}
+	return h.Store
 }
