@@ -59,6 +59,10 @@ type inbound struct {
 	seq    atomic.Int64
 	kwSeq  atomic.Int64
 	prefix string
+	// inflight bounds the requests open at once (each holds three file
+	// descriptors in this process: client, balancer, balancer's upstream);
+	// past it, requests wait their turn and their latency shows it.
+	inflight chan struct{}
 
 	mu       sync.Mutex
 	valid    map[string]bool // every validly signed MessageSid posted
@@ -93,7 +97,7 @@ func (w window) errors() int { return w.non200 + w.badOK + w.transport }
 
 func newInbound(lbURL, prefix string) *inbound {
 	tr := &http.Transport{MaxIdleConns: 1024, MaxIdleConnsPerHost: 1024, IdleConnTimeout: 30 * time.Second}
-	return &inbound{url: lbURL + smsPath, prefix: prefix, client: &http.Client{Transport: tr, Timeout: 30 * time.Second},
+	return &inbound{url: lbURL + smsPath, prefix: prefix, client: &http.Client{Transport: tr, Timeout: 30 * time.Second}, inflight: make(chan struct{}, 2000),
 		valid: map[string]bool{}, answered: map[string]bool{}, bad: map[string]bool{}, win: window{started: time.Now()}}
 }
 
@@ -125,7 +129,12 @@ func (g *inbound) runAt(ctx context.Context, rate float64) {
 			for ; issued < due; issued++ {
 				at := start.Add(time.Duration(float64(issued) / rate * float64(time.Second)))
 				wg.Add(1)
-				go func() { defer wg.Done(); g.one(at) }()
+				go func() {
+					defer wg.Done()
+					g.inflight <- struct{}{} // its latency counts from at, the wait included
+					defer func() { <-g.inflight }()
+					g.one(at)
+				}()
 			}
 		}
 	}

@@ -3,6 +3,7 @@ package loadtest
 import (
 	"context"
 	"fmt"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -252,6 +253,14 @@ func (s *soak) report(knee float64, steps []kneeStep, win window, samples map[st
 				in -= campaignAfter
 			}
 			kwExtra += max(0, in-1)
+			if in > 1 && kwExtra <= 10 {
+				for _, m := range byTo[phone] {
+					if m.At.After(k.okAt) && (until.IsZero() || m.At.Before(until)) {
+						s.t.Logf("soak: to %s after its STOP (answered +%s): %q at +%s", phone, k.okAt.Sub(s.start).Round(10*time.Millisecond),
+							m.Body, m.At.Sub(s.start).Round(10*time.Millisecond))
+					}
+				}
+			}
 		}
 	}
 	checks = append(checks, check{"texts to opted-out phones = 0 (one confirmation per STOP excepted)",
@@ -322,6 +331,7 @@ func (s *soak) report(knee float64, steps []kneeStep, win window, samples map[st
 		sort.Slice(l, func(i, j int) bool { return l[i] < l[j] })
 		return l[min(len(l)-1, len(l)*99/100)]
 	}
+	replyTable := s.replyBuckets(msgs)
 	checks = append(checks, check{"replies' queueing delay p99 < 1 s (outside fault windows)",
 		fmt.Sprintf("p99 %.0f ms over %d replies outside faults (%.0f ms over all %d, faults included; %d in the first 1.5 s of a number's first slot left out)",
 			ms(p99(calm)), len(calm), ms(p99(all)), len(all), firsts),
@@ -368,8 +378,9 @@ func (s *soak) report(knee float64, steps []kneeStep, win window, samples map[st
 		trigBad == 0 && agentOther == 0 && agentOnce >= len(agentIDs)-stranded})
 
 	// Memory and goroutines.
-	growth, memTable := judgeGrowth(samples, s.faults.all(), s.plan.long)
-	checks = append(checks, check{"no growth of RSS or goroutines after the faults", growth.measured, growth.pass})
+	s.atRest(s.rest, true)
+	growth, memTable := judgeGrowth(samples, s.rest, s.faults.all(), s.plan.long)
+	checks = append(checks, growth)
 
 	var b strings.Builder
 	fmt.Fprintf(&b, "\nSoak (%s): 2 web + 2 worker processes, private Postgres and Redis; %d recipients, %s at %.0f req/s (80%% of the knee); %d numbers at %d mps; load at the end %s\n\n",
@@ -378,9 +389,10 @@ func (s *soak) report(knee float64, steps []kneeStep, win window, samples map[st
 	for _, st := range steps {
 		fmt.Fprintf(&b, "| %.0f | %.0f | %.1f | %.1f | %d | %s |\n", st.rate, st.got, ms(st.p50), ms(st.p99), st.errors, st.load)
 	}
-	fmt.Fprintf(&b, "\nSoak load: %d webhooks, p50 %.1f ms, p99 %.1f ms (faults included), %d answered other than 200 and posted again, %d transport errors; carrier: %s\n",
-		win.sent, ms(win.p(0.5)), ms(win.p(0.99)), win.non200, win.transport, s.c.fake)
+	fmt.Fprintf(&b, "\nSoak load: %d webhooks, p50 %.1f ms, p99 %.1f ms (faults included), %d answered other than 200 and posted again, %d transport errors; carrier: %s; the test process held at most %d file descriptors\n",
+		win.sent, ms(win.p(0.5)), ms(win.p(0.99)), win.non200, win.transport, s.c.fake, s.selfFDs.Load())
 	b.WriteString("\nFaults:\n" + s.describeFaults())
+	b.WriteString("\nReplies' queueing delay (created → claimed for the carrier call) by when they were queued:\n\n" + replyTable)
 	b.WriteString("\n| condition | measured | pass |\n|---|---|---|\n")
 	failed := 0
 	for _, c := range checks {
@@ -392,6 +404,11 @@ func (s *soak) report(knee float64, steps []kneeStep, win window, samples map[st
 	}
 	b.WriteString("\n" + memTable)
 	s.t.Log(b.String())
+	if path := os.Getenv("SOAK_REPORT"); path != "" {
+		if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+			s.t.Errorf("soak: SOAK_REPORT: %v", err)
+		}
+	}
 	if failed > 0 {
 		s.t.Log(s.unfinished())
 		s.t.Errorf("soak: %d pass conditions failed (table above)", failed)
@@ -442,14 +459,16 @@ func (s *soak) outbound() []outMsg {
 	return out
 }
 
-// judgeGrowth says whether any process grew after the faults: for each
-// process run that lived through the calm part of the soak (from 10 s
-// after the last fault), the mean RSS and goroutines of the last quarter
-// of its calm samples against the first quarter. Pass: RSS at most 20%
-// + 16 MiB more, goroutines at most 20% + 20 more. With fewer than 8
-// calm samples per process (the short run) the figures are printed and
-// not judged.
-func judgeGrowth(samples map[string][]sample, faults []fault, long bool) (check, string) {
+// judgeGrowth says whether any process grew. Goroutines are judged at
+// rest: after the drain, with the harness's idle connections closed, each
+// process against the fewest its role (web, worker) had at rest before
+// the load — at most 20% + 20 more. Under load they follow the open
+// connections and the texts waiting for their slots, not a leak. RSS is
+// judged over the calm part of the soak (from 10 s after the last fault,
+// and 30 s after the process started): the mean of the last quarter of
+// the samples against the first quarter, at most 20% + 16 MiB more, for
+// runs with 8 such samples or more (the long run requires one).
+func judgeGrowth(samples map[string][]sample, rest map[string]restSample, faults []fault, long bool) (check, string) {
 	var calmFrom time.Time
 	for _, f := range faults {
 		if f.end.After(calmFrom) {
@@ -457,19 +476,25 @@ func judgeGrowth(samples map[string][]sample, faults []fault, long bool) (check,
 		}
 	}
 	calmFrom = calmFrom.Add(10 * time.Second)
+	role := func(name string) string { return strings.SplitN(name, "-", 2)[0] }
+	base := map[string]int{}
+	for name, r := range rest {
+		if r.before > 0 && (base[role(name)] == 0 || r.before < base[role(name)]) {
+			base[role(name)] = r.before
+		}
+	}
 	names := make([]string, 0, len(samples))
 	for n := range samples {
 		names = append(names, n)
 	}
 	sort.Strings(names)
 	var b strings.Builder
-	b.WriteString("| process | samples | RSS MiB first → max → last | goroutines first → max → last | calm: RSS MiB, goroutines (first quarter → last quarter) |\n|---|---:|---|---|---|\n")
-	pass, judged := true, 0
-	var worst string
+	b.WriteString("| process run | samples | RSS MiB first → max → last | goroutines first → max → last | RSS MiB over the calm part (first → last quarter) | goroutines at rest (before the load → after the drain) |\n|---|---:|---|---|---|---|\n")
+	pass, rssJudged, restJudged := true, 0, 0
+	var grew []string
 	for _, n := range names {
-		ss := samples[n]
 		var ok []sample
-		for _, x := range ss {
+		for _, x := range samples[n] {
 			if x.rssKB > 0 && x.goroutines > 0 {
 				ok = append(ok, x)
 			}
@@ -481,37 +506,69 @@ func judgeGrowth(samples map[string][]sample, faults []fault, long bool) (check,
 		var calm []sample
 		for _, x := range ok {
 			maxR, maxG = max(maxR, x.rssKB), max(maxG, x.goroutines)
-			if x.at.After(calmFrom) {
+			if x.at.After(calmFrom) && x.at.Sub(ok[0].at) >= 30*time.Second {
 				calm = append(calm, x)
 			}
 		}
 		calmText := "not judged (fewer than 8 calm samples)"
 		if len(calm) >= 8 {
 			q := len(calm) / 4
-			r0, g0 := meanOf(calm[:q])
-			r1, g1 := meanOf(calm[len(calm)-q:])
-			grew := r1 > r0*1.2+16*1024 || g1 > g0*1.2+20
-			calmText = fmt.Sprintf("%.0f → %.0f, %.0f → %.0f", r0/1024, r1/1024, g0, g1)
-			if grew {
+			r0, _ := meanOf(calm[:q])
+			r1, _ := meanOf(calm[len(calm)-q:])
+			calmText = fmt.Sprintf("%.0f → %.0f", r0/1024, r1/1024)
+			if r1 > r0*1.2+16*1024 {
 				calmText += " GREW"
-				pass, worst = false, n
+				pass, grew = false, append(grew, n+" RSS")
 			}
-			judged++
+			rssJudged++
 		}
-		fmt.Fprintf(&b, "| %s | %d | %.0f → %.0f → %.0f | %d → %d → %d | %s |\n", n, len(ok), float64(ok[0].rssKB)/1024, float64(maxR)/1024,
-			float64(ok[len(ok)-1].rssKB)/1024, ok[0].goroutines, maxG, ok[len(ok)-1].goroutines, calmText)
+		restText := "-"
+		if r, found := rest[n]; found && r.after > 0 {
+			limit := float64(base[role(n)])*1.2 + 20
+			restText = fmt.Sprintf("%d → %d (limit %.0f)", r.before, r.after, limit)
+			if float64(r.after) > limit {
+				restText += " GREW"
+				pass, grew = false, append(grew, n+" goroutines")
+			}
+			restJudged++
+		}
+		fmt.Fprintf(&b, "| %s | %d | %.0f → %.0f → %.0f | %d → %d → %d | %s | %s |\n", n, len(ok), float64(ok[0].rssKB)/1024, float64(maxR)/1024,
+			float64(ok[len(ok)-1].rssKB)/1024, ok[0].goroutines, maxG, ok[len(ok)-1].goroutines, calmText, restText)
 	}
-	c := check{name: "no growth of RSS or goroutines after the faults", pass: pass}
+	c := check{name: "no growth of RSS or goroutines", pass: pass}
 	switch {
 	case !pass:
-		c.measured = worst + " grew (memory table)"
-	case judged == 0:
-		c.measured = "too short to judge (printed in the memory table)"
-		c.pass = !long
+		c.measured = strings.Join(grew, ", ") + " grew (memory table)"
+	case restJudged == 0 || long && rssJudged == 0:
+		c.measured = fmt.Sprintf("not judged: %d runs at rest, %d with a calm part long enough", restJudged, rssJudged)
+		c.pass = !long && restJudged > 0
 	default:
-		c.measured = fmt.Sprintf("%d process runs judged over the calm part: none grew", judged)
+		c.measured = fmt.Sprintf("goroutines at rest of %d processes and RSS of %d runs over the calm part: none grew", restJudged, rssJudged)
 	}
 	return c, b.String()
+}
+
+// restSample is a process's goroutines at rest before the load and after
+// the drain (0: not sampled).
+type restSample struct{ before, after int }
+
+// atRest samples every current process's goroutines with the harness's
+// idle connections closed and a moment to settle.
+func (s *soak) atRest(rest map[string]restSample, after bool) {
+	s.in.client.CloseIdleConnections()
+	s.c.lb.client.CloseIdleConnections()
+	s.c.fake.client.CloseIdleConnections()
+	time.Sleep(3 * time.Second)
+	for _, p := range s.c.procs() {
+		name, smp := p.sample()
+		r := rest[name]
+		if after {
+			r.after = smp.goroutines
+		} else {
+			r.before = smp.goroutines
+		}
+		rest[name] = r
+	}
 }
 
 func meanOf(ss []sample) (rss, g float64) {
@@ -591,4 +648,49 @@ func tail(s string, n int) string {
 		return s[len(s)-n:]
 	}
 	return s
+}
+
+// replyBuckets is the replies' queueing delay per 10 s of the run (5 s in
+// the short run), by creation time, with the faults under way.
+func (s *soak) replyBuckets(msgs []outMsg) string {
+	width := 10 * time.Second
+	if !s.plan.long {
+		width = 5 * time.Second
+	}
+	by := map[int][]time.Duration{}
+	for _, m := range msgs {
+		if m.queue == "replies" && m.sendingAt != nil {
+			k := int(m.created.Sub(s.start) / width)
+			if m.created.Before(s.start) {
+				k = -1
+			}
+			by[k] = append(by[k], m.sendingAt.Sub(m.created))
+		}
+	}
+	keys := make([]int, 0, len(by))
+	for k := range by {
+		keys = append(keys, k)
+	}
+	sort.Ints(keys)
+	var b strings.Builder
+	b.WriteString("| queued at | replies | p50 ms | p99 ms | max ms | faults |\n|---|---:|---:|---:|---:|---|\n")
+	for _, k := range keys {
+		l := by[k]
+		sort.Slice(l, func(i, j int) bool { return l[i] < l[j] })
+		from := time.Duration(k) * width
+		label := fmt.Sprintf("+%s", from)
+		var names []string
+		if k < 0 {
+			label = "knee search"
+		} else {
+			for _, f := range s.faults.all() {
+				if f.start.Before(s.start.Add(from+width)) && f.end.After(s.start.Add(from)) {
+					names = append(names, strings.SplitN(f.name, " (", 2)[0])
+				}
+			}
+		}
+		fmt.Fprintf(&b, "| %s | %d | %.0f | %.0f | %.0f | %s |\n", label, len(l), ms(l[len(l)/2]), ms(l[min(len(l)-1, len(l)*99/100)]),
+			ms(l[len(l)-1]), strings.Join(names, "; "))
+	}
+	return b.String()
 }

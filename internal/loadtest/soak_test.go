@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -62,7 +63,7 @@ func TestSoakLong(t *testing.T) {
 	runSoak(t, soakPlan{long: true, recipients: envInt(t, "SOAK_RECIPIENTS", 100_000), soak: envDuration(t, "SOAK_DURATION", 10*time.Minute),
 		step: envDuration(t, "SOAK_STEP", 10*time.Second), firstRate: 250, rateStep: float64(envInt(t, "SOAK_RATE_STEP", 250)),
 		maxSteps: 40, numbers: envInt(t, "SOAK_NUMBERS", 19), mps: envInt(t, "SOAK_MPS", 50), throttle: 30 * time.Second,
-		events: envInt(t, "SOAK_EVENTS", 10_000), agentEvery: 100 * time.Millisecond, drain: 2 * time.Minute, sample: 10 * time.Second,
+		events: envInt(t, "SOAK_EVENTS", 10_000), agentEvery: 100 * time.Millisecond, drain: 2 * time.Minute, sample: 5 * time.Second,
 		faultSpan: 0.6})
 }
 
@@ -76,18 +77,23 @@ type soak struct {
 	faults *faultLog
 	start  time.Time
 	db     *pgxpool.Pool // to the private Postgres, for the checks
+	// selfFDs is the most file descriptors the test process (load
+	// generator, balancer, fake carrier) held at a sample.
+	selfFDs atomic.Int64
+	rest    map[string]restSample // goroutines at rest, by process run
 }
 
 func runSoak(t *testing.T, plan soakPlan) {
 	began := time.Now()
 	c := startCluster(t, plan.numbers, plan.mps)
-	s := &soak{t: t, plan: plan, c: c, in: newInbound(c.lb.url, "s"), faults: &faultLog{}}
+	s := &soak{t: t, plan: plan, c: c, in: newInbound(c.lb.url, "s"), faults: &faultLog{}, rest: map[string]restSample{}}
 	s.exec(`UPDATE brands SET quiet_start = 0, quiet_end = 1440`) // the run's texts go whatever the hour
 	s.rec = newRecipients(plan.recipients)
 	s.importRecipients()
 	t.Logf("soak: deployment up in %s (load %s)", time.Since(began).Round(time.Millisecond), loadavg())
 
 	trig := s.createTrigger() // before the load: the rule exists when its events come
+	s.atRest(s.rest, false)
 	knee, steps := s.findKnee()
 	rate := max(50, 0.8*knee)
 	t.Logf("soak: knee %.0f req/s; soaking at %.0f req/s for %s", knee, rate, plan.soak)
@@ -392,6 +398,9 @@ func (s *soak) sampleLoop(ctx context.Context, wg *sync.WaitGroup) func() map[st
 				mu.Lock()
 				out[key] = append(out[key], smp)
 				mu.Unlock()
+			}
+			if fds, err := os.ReadDir("/proc/self/fd"); err == nil {
+				s.selfFDs.Store(max(s.selfFDs.Load(), int64(len(fds))))
 			}
 			select {
 			case <-ctx.Done():
