@@ -10,6 +10,7 @@
 #   SOAK_EVENTS      trigger events, one per person (default 10000; at most 1% of the recipients)
 #   SOAK_STEP        length of each knee step (default 10s)
 #   SOAK_RATE_STEP   req/s added per knee step (default 250)
+#   SOAK_RATE        soak at this fixed rate (req/s) instead of 80% of the knee
 #   SOAK_NUMBERS     sender numbers besides the brand's first (default 19)
 #   SOAK_MPS         messages per second of each number (default 50)
 #   SOAK_REPORT      file the pass table is written to (default tmp-soak/report.md)

@@ -63,6 +63,7 @@ type inbound struct {
 	// descriptors in this process: client, balancer, balancer's upstream);
 	// past it, requests wait their turn and their latency shows it.
 	inflight chan struct{}
+	backlog  atomic.Int64 // requests due that never started: the servers were that far behind when the run ended
 
 	mu       sync.Mutex
 	valid    map[string]bool // every validly signed MessageSid posted
@@ -131,7 +132,12 @@ func (g *inbound) runAt(ctx context.Context, rate float64) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					g.inflight <- struct{}{} // its latency counts from at, the wait included
+					select {
+					case g.inflight <- struct{}{}: // its latency counts from at, the wait included
+					case <-ctx.Done():
+						g.backlog.Add(1) // never started: the run ended first
+						return
+					}
 					defer func() { <-g.inflight }()
 					g.one(at)
 				}()

@@ -3,7 +3,9 @@ package loadtest
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -163,9 +165,21 @@ func (s *soak) report(knee float64, steps []kneeStep, win window, samples map[st
 			dup++
 		}
 	}
+	later := ""
+	if lost > 0 {
+		// Lost, or still in a web process's spool? Watch the count for a
+		// minute (10 s in the short run) and say where the spool stands.
+		before, wait := s.count(`SELECT count(*) FROM messages WHERE direction = 'inbound'`), 60*time.Second
+		if !s.plan.long {
+			wait = 10 * time.Second
+		}
+		time.Sleep(wait)
+		after := s.count(`SELECT count(*) FROM messages WHERE direction = 'inbound'`)
+		later = fmt.Sprintf("; %d more stored in the %s after the check, spool bytes left %s", after-before, wait, s.spoolBytes())
+	}
 	checks = append(checks, check{"stored inbound = distinct validly signed MessageSids",
-		fmt.Sprintf("%d stored of %d distinct valid SIDs (%d webhooks, %d repeats of a SID, %d bad signatures); lost %d, duplicated %d, rows from bad signatures %d; %d never answered 200",
-			len(stored), valid, total.sent, s.in.seq.Load()*mixRepeat/100, len(s.in.bad), lost, dup, bad, unanswered),
+		fmt.Sprintf("%d stored of %d distinct valid SIDs (%d webhooks, %d repeats of a SID, %d bad signatures); lost %d, duplicated %d, rows from bad signatures %d; %d never answered 200%s",
+			len(stored), valid, total.sent, s.in.seq.Load()*mixRepeat/100, len(s.in.bad), lost, dup, bad, unanswered, later),
 		len(stored) == valid && lost == 0 && dup == 0 && bad == 0})
 
 	// 2. The campaign: one text per eligible recipient.
@@ -383,14 +397,14 @@ func (s *soak) report(knee float64, steps []kneeStep, win window, samples map[st
 	checks = append(checks, growth)
 
 	var b strings.Builder
-	fmt.Fprintf(&b, "\nSoak (%s): 2 web + 2 worker processes, private Postgres and Redis; %d recipients, %s at %.0f req/s (80%% of the knee); %d numbers at %d mps; load at the end %s\n\n",
-		map[bool]string{true: "long", false: "short"}[s.plan.long], s.rec.n, s.plan.soak, max(50, 0.8*knee), s.plan.numbers+1, s.plan.mps, loadavg())
+	fmt.Fprintf(&b, "\nSoak (%s): 2 web + 2 worker processes, private Postgres and Redis; %d recipients, %s at %.0f req/s (knee %.0f); %d numbers at %d mps; load at the end %s\n\n",
+		map[bool]string{true: "long", false: "short"}[s.plan.long], s.rec.n, s.plan.soak, s.rate, knee, s.plan.numbers+1, s.plan.mps, loadavg())
 	b.WriteString("Knee search (open loop, latency from each request's scheduled start):\n\n| rate req/s | achieved | p50 ms | p99 ms | errors | load |\n|---:|---:|---:|---:|---:|---|\n")
 	for _, st := range steps {
 		fmt.Fprintf(&b, "| %.0f | %.0f | %.1f | %.1f | %d | %s |\n", st.rate, st.got, ms(st.p50), ms(st.p99), st.errors, st.load)
 	}
-	fmt.Fprintf(&b, "\nSoak load: %d webhooks, p50 %.1f ms, p99 %.1f ms (faults included), %d answered other than 200 and posted again, %d transport errors; carrier: %s; the test process held at most %d file descriptors\n",
-		win.sent, ms(win.p(0.5)), ms(win.p(0.99)), win.non200, win.transport, s.c.fake, s.selfFDs.Load())
+	fmt.Fprintf(&b, "\nSoak load: %d webhooks, p50 %.1f ms, p99 %.1f ms (faults included), %d answered other than 200 and posted again, %d transport errors, %d due but not started when the soak ended (the generator's 2,000 open requests were all waiting); carrier: %s; the test process held at most %d file descriptors\n",
+		win.sent, ms(win.p(0.5)), ms(win.p(0.99)), win.non200, win.transport, s.in.backlog.Load(), s.c.fake, s.selfFDs.Load())
 	b.WriteString("\nFaults:\n" + s.describeFaults())
 	b.WriteString("\nReplies' queueing delay (created → claimed for the carrier call) by when they were queued:\n\n" + replyTable)
 	b.WriteString("\n| condition | measured | pass |\n|---|---|---|\n")
@@ -693,4 +707,22 @@ func (s *soak) replyBuckets(msgs []outMsg) string {
 			ms(l[len(l)-1]), strings.Join(names, "; "))
 	}
 	return b.String()
+}
+
+// spoolBytes is what each web process's spool directory holds.
+func (s *soak) spoolBytes() string {
+	var parts []string
+	for i := range s.c.web {
+		n := int64(0)
+		_ = filepath.WalkDir(filepath.Join(s.c.dir, fmt.Sprintf("spool-%d", i)), func(_ string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				if info, err := d.Info(); err == nil {
+					n += info.Size()
+				}
+			}
+			return nil
+		})
+		parts = append(parts, fmt.Sprintf("web-%d %d", i+1, n))
+	}
+	return strings.Join(parts, ", ")
 }

@@ -81,6 +81,7 @@ type soak struct {
 	// generator, balancer, fake carrier) held at a sample.
 	selfFDs atomic.Int64
 	rest    map[string]restSample // goroutines at rest, by process run
+	rate    float64               // the soak's inbound rate
 }
 
 func runSoak(t *testing.T, plan soakPlan) {
@@ -96,6 +97,10 @@ func runSoak(t *testing.T, plan soakPlan) {
 	s.atRest(s.rest, false)
 	knee, steps := s.findKnee()
 	rate := max(50, 0.8*knee)
+	if v := os.Getenv("SOAK_RATE"); v != "" && plan.long {
+		rate = float64(envInt(t, "SOAK_RATE", 0)) // a fixed soak rate instead of 80% of the knee
+	}
+	s.rate = rate
 	t.Logf("soak: knee %.0f req/s; soaking at %.0f req/s for %s", knee, rate, plan.soak)
 
 	camp := s.createCampaign()
@@ -118,9 +123,9 @@ func runSoak(t *testing.T, plan soakPlan) {
 	wg.Wait()
 	end := time.Now()
 	soakWin := s.in.takeWindow()
-	t.Logf("soak: load over at %s: %d webhooks (%.0f/s), p50 %.1f ms, p99 %.1f ms, %d non-200 answers retried, %d transport errors; carrier %s; load %s",
+	t.Logf("soak: load over at %s: %d webhooks (%.0f/s), p50 %.1f ms, p99 %.1f ms, %d non-200 answers retried, %d transport errors, %d due but never started; carrier %s; load %s",
 		end.Sub(s.start).Round(time.Second), soakWin.sent, float64(soakWin.sent)/end.Sub(s.start).Seconds(), ms(soakWin.p(0.5)), ms(soakWin.p(0.99)),
-		soakWin.non200, soakWin.transport, c.fake, loadavg())
+		soakWin.non200, soakWin.transport, s.in.backlog.Load(), c.fake, loadavg())
 	final := s.drain(camp, end)
 	s.report(knee, steps, soakWin, samples(), agents(), final, end)
 }
