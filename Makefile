@@ -21,7 +21,7 @@ PARLEY_SPOOL_DIR ?= ./var/spool
 TEST_FLAGS ?= -count=1 -timeout 20m
 BENCH_FLAGS ?= -run '^$$' -bench . -benchtime 1x -timeout 60m
 
-.PHONY: all build test dev bench lint fmt clean services pacing-stress fuzz
+.PHONY: all build test dev bench lint fmt clean services pacing-stress fuzz soak
 
 all: build
 
@@ -48,6 +48,13 @@ dev: services build
 pacing-stress: services
 	bash scripts/pacing-stress.sh $(or $(COUNT),20)
 
+# The long soak: 2 web + 2 worker processes on a private Postgres and Redis,
+# the inbound mix to the knee and then at 80% of it for SOAK_DURATION (10m),
+# a SOAK_RECIPIENTS (100000) campaign, every fault, the pass table
+# (docs/soak.md). A short version (TestSoakShort) runs in `make test`.
+soak:
+	bash scripts/soak.sh
+
 # Every fuzz target for FUZZTIME each (their seed corpora also run in
 # `make test`, as ordinary tests). New inputs that fail land in the
 # package's testdata/fuzz, to be committed with the fix.
@@ -71,5 +78,5 @@ fmt:
 	gofmt -w .
 
 clean:
-	rm -rf bin/ tmp-bench/
+	rm -rf bin/ tmp-bench/ tmp-soak/
 	rm -f coverage.* *.coverprofile *.test *.out *.prof

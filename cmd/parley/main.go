@@ -42,7 +42,7 @@ Usage:
 Run 'parley COMMAND --help' for a command's flags. Configuration comes from the
 environment: DATABASE_URL, REDIS_URL, PARLEY_ADDR, PARLEY_PUBLIC_URL,
 TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_API_URL, PARLEY_SPOOL_DIR, and
-PARLEY_PPROF_ADDR (optional, loopback only: Go's profiler for serve).
+PARLEY_PPROF_ADDR (optional, loopback only: Go's profiler for serve and worker).
 `
 
 func main() {
@@ -115,6 +115,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			cfg, err := config.FromEnv(getenv, config.Needs{Database: true, Redis: true, Twilio: true})
 			if err != nil {
 				return err
+			}
+			if cfg.PprofAddr != "" {
+				if err := app.StartPprof(ctx, cfg.PprofAddr, log); err != nil {
+					return err
+				}
 			}
 			return app.RunWorker(ctx, cfg, log, app.Options{Concurrency: *concurrency})
 		}

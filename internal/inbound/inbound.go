@@ -482,22 +482,95 @@ func (s *Service) Replay(ctx context.Context) int {
 	if err := s.st.Ping(ctx); err != nil {
 		return 0
 	}
-	n, err := s.spool.Drain(func(r Record) error {
-		err := s.replayOne(ctx, r)
-		if err == nil || store.IsUnavailable(err) {
-			return err // an outage again: stop, the record stays for the next try
-		}
-		// Postgres refuses this record whatever we do: set it aside so it
-		// does not block every text behind it, and say so loudly.
-		s.log.Error("spooled webhook cannot be stored; moved to the dead-letter file", "err", err)
-		s.metrics.Received("dead_letter")
-		return s.spool.DeadLetter(r, err)
-	})
+	n, err := s.spool.DrainBatches(s.maxBatch, func(recs []Record) error { return s.replayBatch(ctx, recs) })
 	s.metrics.SpoolDepth(s.spool.Pending())
 	if n > 0 || err != nil {
 		s.log.Info("spool replay", "stored", n, "left", s.spool.Pending(), "err", err)
 	}
 	return n
+}
+
+// replayBatch stores consecutive spooled records. Texts go to Postgres as
+// one batch, as live texts do (one round trip, one commit): replayed one
+// by one, a spool filled under load drained slower than texts kept
+// arriving behind it, so it never emptied and every text — a STOP too —
+// waited in it for minutes (found by the soak). A status record ends the
+// batch before it, so arrival order holds; a batch Postgres refuses for a
+// reason other than an outage goes again record by record.
+func (s *Service) replayBatch(ctx context.Context, recs []Record) error {
+	var rows []store.InboundRow
+	var batch []Record
+	flush := func() error {
+		if len(rows) == 0 {
+			return nil
+		}
+		defer func() { rows, batch = rows[:0], batch[:0] }()
+		order := make([]int, len(rows))
+		for i := range order {
+			order[i] = i
+		}
+		// The live batches' lock order: sorted by phone, stable.
+		sort.SliceStable(order, func(a, b int) bool { return rows[order[a]].From < rows[order[b]].From })
+		sorted := make([]store.InboundRow, len(rows))
+		for i, k := range order {
+			sorted[i] = rows[k]
+		}
+		bctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
+		res, err := s.st.ReceiveInbound(bctx, sorted)
+		cancel()
+		if err == nil {
+			for i, k := range order {
+				s.record(ctx, res[i], batch[k].Message.To)
+				s.hooks.MessageReceived(ctx, sorted[i], res[i])
+			}
+			s.notify(ctx, res...)
+			return nil
+		}
+		if store.IsUnavailable(err) {
+			return err
+		}
+		for _, r := range batch {
+			if err := s.replayOrSetAside(ctx, r); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for _, r := range recs {
+		if r.Message == nil {
+			if err := flush(); err != nil {
+				return err
+			}
+			if err := s.replayOrSetAside(ctx, r); err != nil {
+				return err
+			}
+			continue
+		}
+		row, err := s.prepare(ctx, *r.Message, true)
+		if err != nil {
+			if err := flush(); err != nil {
+				return err
+			}
+			if err := s.replayOrSetAside(ctx, r); err != nil { // judges the error as before
+				return err
+			}
+			continue
+		}
+		rows, batch = append(rows, row), append(batch, r)
+	}
+	return flush()
+}
+
+// replayOrSetAside replays one record; one Postgres refuses whatever we do
+// goes to the dead-letter file so it does not block every text behind it.
+func (s *Service) replayOrSetAside(ctx context.Context, r Record) error {
+	err := s.replayOne(ctx, r)
+	if err == nil || store.IsUnavailable(err) {
+		return err // an outage again: stop, the record stays for the next try
+	}
+	s.log.Error("spooled webhook cannot be stored; moved to the dead-letter file", "err", err)
+	s.metrics.Received("dead_letter")
+	return s.spool.DeadLetter(r, err)
 }
 
 func (s *Service) replayOne(ctx context.Context, r Record) error {

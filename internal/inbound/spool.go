@@ -178,6 +178,13 @@ func (s *Spool) Close() error {
 // record stored twice is harmless because the pipeline deduplicates on
 // MessageSid.
 func (s *Spool) Drain(store func(Record) error) (int, error) {
+	return s.DrainBatches(1, func(recs []Record) error { return store(recs[0]) })
+}
+
+// DrainBatches is Drain handing store up to max consecutive records of a
+// segment at a time, so a replay can store them as one batch.
+func (s *Spool) DrainBatches(size int, store func([]Record) error) (int, error) {
+	size = max(size, 1)
 	s.mu.Lock()
 	err := s.sealLocked()
 	s.mu.Unlock()
@@ -195,10 +202,12 @@ func (s *Spool) Drain(store func(Record) error) (int, error) {
 		if err != nil {
 			return done, err
 		}
-		for _, m := range recs {
-			if err := store(m); err != nil {
+		for rest := recs; len(rest) > 0; {
+			n := min(size, len(rest))
+			if err := store(rest[:n]); err != nil {
 				return done, err
 			}
+			rest = rest[n:]
 		}
 		if err := os.Remove(path); err != nil {
 			return done, fmt.Errorf("spool: remove %s: %w", name, err)

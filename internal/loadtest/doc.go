@@ -1,5 +1,6 @@
-// Package loadtest measures the built `parley` binary from outside, as Twilio
-// and a deployment see it: a real child process, real HTTP over loopback, the
-// real Postgres and Redis. It holds only benchmarks (`make bench`); `go test`
-// without -bench runs nothing here.
+// Package loadtest measures and proves the built `parley` binary from
+// outside, as Twilio and a deployment see it: real child processes, real
+// HTTP over loopback, real Postgres and Redis. It holds the benchmarks
+// (`make bench`), and the soak (docs/soak.md): TestSoakShort, which runs in
+// `go test`, and TestSoakLong (`make soak`, only with PARLEY_SOAK=1).
 package loadtest

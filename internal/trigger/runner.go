@@ -63,8 +63,18 @@ func (r *Runner) Pass(ctx context.Context) int {
 		now := r.svc.Now()
 		fired, n, err := r.svc.st.FireRuns(ctx, now, r.Batch, func(due []store.DueRun) []store.RunOutcome {
 			out := make([]store.RunOutcome, 0, len(due))
+			reloaded := false
 			for _, d := range due {
 				rule, err := r.svc.Book.Rule(ctx, d.TriggerID)
+				if err == nil && (rule == nil || !rule.Enabled) && !reloaded {
+					// This process's book may be up to CheckEvery behind: a rule
+					// saved or switched on in another process a moment ago, with
+					// its event already here, must not be skipped for good as
+					// "switched off". Ask the database once per batch.
+					r.svc.Book.Invalidate()
+					reloaded = true
+					rule, err = r.svc.Book.Rule(ctx, d.TriggerID)
+				}
 				if err != nil {
 					// Without the rule book nothing can be judged: leave the run
 					// for the next pass by not answering for it.
