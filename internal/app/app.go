@@ -162,6 +162,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options
 	}
 	a.Sender = outbound.NewSender(st, a.Carrier, lim, cfg.PublicURL, log, a.Metrics)
 	a.Sender.Now = opt.Now
+	a.Sender.RetryBase = opt.RetryBase / 2
 	a.Sender.Tasks = a.Queue
 	a.Sender.Hooks = a.Hooks
 	a.Limiter.Lead = a.Sender.BookingLead

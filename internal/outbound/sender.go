@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"strconv"
 	"sync"
 	"time"
@@ -54,6 +55,9 @@ type Sender struct {
 	GroupsPerNumber int
 	// Tasks hands on the texts of a grouped task that cannot go now.
 	Tasks Batcher
+	// RetryBase is the first pause after the carrier refused a text
+	// retryably (default 500 ms; see CarrierBackoff).
+	RetryBase time.Duration
 	// Hooks emits consent.changed for a carrier's opt-out (nil: none).
 	Hooks *hooks.Service
 	// MaxWaiters caps the workers of this process waiting on one sender
@@ -534,7 +538,9 @@ func (s *Sender) send(ctx context.Context, c store.SendCandidate) error {
 		if err := s.st.Requeue(ctx, c.ID, ce.Code, ce.Error()); err != nil {
 			return err
 		}
-		return ce // asynq retries it with backoff
+		//nolint:gosec // G404: retry jitter, not a secret
+		jitter := rand.Float64()
+		return &queue.RetryAt{At: time.Now().Add(CarrierBackoff(s.RetryBase, c.Attempts, ce.RetryAfter, jitter)), Reason: ce.Error()}
 	default:
 		// Ambiguous (a 5xx, no answer after the request left): it may have
 		// gone. It stays sending and is never resent blindly; the reconciler
@@ -548,4 +554,29 @@ func (s *Sender) send(ctx context.Context, c store.SendCandidate) error {
 		}
 		return nil
 	}
+}
+
+// CarrierBackoffCap is the longest pause between two tries of a text the
+// carrier refused retryably (a 429, a full queue).
+const CarrierBackoffCap = 30 * time.Second
+
+// CarrierBackoff is the pause before the next try of a text the carrier
+// refused retryably for the attempts-th time: base (500 ms when 0)
+// doubling per attempt up to CarrierBackoffCap, the upper half of it
+// chosen by jitter (0 ≤ jitter < 1) so texts refused together do not come
+// back together, and never less than the carrier's own hint. Parley's
+// count of attempts (MaxSendAttempts), not the pause, bounds how long a
+// text is tried: 20 attempts cover about eight minutes of refusals, and a
+// refusal that ends is followed within CarrierBackoffCap by the texts it
+// held back, instead of the minutes asynq's failure backoff grows to.
+func CarrierBackoff(base time.Duration, attempts int, hint time.Duration, jitter float64) time.Duration {
+	if base <= 0 {
+		base = 500 * time.Millisecond
+	}
+	d := CarrierBackoffCap
+	if n := max(attempts-1, 0); n < 16 && base<<n < CarrierBackoffCap {
+		d = base << n
+	}
+	d = d/2 + time.Duration(float64(d/2)*jitter)
+	return max(d, hint)
 }
