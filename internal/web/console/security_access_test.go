@@ -140,6 +140,7 @@ func TestSecurityConsoleCrossBrand(t *testing.T) {
 		"POST /conversations/:id/link":        {path: conv("/link"), form: url.Values{"loyalty_id": {"L1"}}},
 		"GET /analytics":                      {path: "/analytics?brand=other-air"},
 		"GET /analytics.csv":                  {path: "/analytics.csv?brand=other-air"},
+		"GET /analytics/me":                   {path: "/analytics/me?brand=other-air"},
 		"GET /analytics/conversations":        {path: "/analytics/conversations?brand=other-air&day=" + time.Now().Format(time.DateOnly)},
 		"GET /analytics/messages/:id":         {path: fmt.Sprintf("/analytics/messages/%d", o.msg)},
 		"GET /campaigns":                      {path: "/campaigns", list: true},
