@@ -330,7 +330,7 @@ func RunWorker(ctx context.Context, cfg config.Config, log *slog.Logger, opt Opt
 	if cfg.MetricsAddr != "" {
 		// The worker's own figures (its queues' view, its pool, its sends
 		// and carrier calls) for the scraper: /metrics, /healthz, /readyz.
-		ln, err := net.Listen("tcp", cfg.MetricsAddr)
+		ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", cfg.MetricsAddr)
 		if err != nil {
 			return fmt.Errorf("PARLEY_METRICS_ADDR: %w", err)
 		}
