@@ -107,10 +107,13 @@ func searchHalves(search string, base []any) []searchHalf {
 	args = slices.Clone(base)
 	like = arg("%" + likeEscape(search) + "%")
 	text := `sm.body ILIKE ` + like
+	// No index path for message text: a full-text index on messages.body
+	// cost every inbound text a GIN insertion, 0.73× → 0.59× of the
+	// inbound benchmark's baseline (measured back to back), so this half
+	// walks the inbox's top and then the inbox.
 	msgs := searchHalf{window: 300}
 	if q := prefixQuery(search); q != "" {
 		text += ` AND to_tsvector('simple', sm.body) @@ to_tsquery('simple', ` + arg(q) + `)`
-		msgs.cands = `SELECT c.id FROM conversations c WHERE c.id IN (SELECT sm.conversation_id FROM messages sm WHERE ` + text + `)`
 	}
 	msgs.match = `EXISTS (SELECT 1 FROM messages sm WHERE sm.conversation_id = w.id AND ` + text + `)`
 	msgs.args, msgs.base = args, len(base)
