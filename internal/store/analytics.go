@@ -33,12 +33,8 @@ func (s *Store) AnalyticsVolumeRaw(ctx context.Context, brandID int64, from, to 
 	if err != nil {
 		return nil, fmt.Errorf("store: analytics volume: %w", err)
 	}
-	var out []VolumeCount
-	var v VolumeCount
-	if _, err := pgx.ForEachRow(rows, []any{&v.Slot, &v.Direction, &v.Purpose, &v.Origin, &v.N}, func() error {
-		out = append(out, v)
-		return nil
-	}); err != nil {
+	out, err := pgx.AppendRows([]VolumeCount(nil), rows, pgx.RowToStructByPos[VolumeCount])
+	if err != nil {
 		return nil, fmt.Errorf("store: analytics volume: %w", err)
 	}
 	return out, nil
@@ -70,12 +66,8 @@ func (s *Store) AnalyticsDeliveryRaw(ctx context.Context, brandID int64, from, t
 	if err != nil {
 		return nil, nil, fmt.Errorf("store: analytics delivery: %w", err)
 	}
-	var out []DeliveryCount
-	var d DeliveryCount
-	if _, err := pgx.ForEachRow(rows, []any{&d.Slot, &d.Status, &d.Accepted, &d.N, &d.Segments}, func() error {
-		out = append(out, d)
-		return nil
-	}); err != nil {
+	out, err := pgx.AppendRows([]DeliveryCount(nil), rows, pgx.RowToStructByPos[DeliveryCount])
+	if err != nil {
 		return nil, nil, fmt.Errorf("store: analytics delivery: %w", err)
 	}
 	rows, err = s.Pool.Query(ctx, `SELECT error_code, count(*) FROM messages
@@ -84,12 +76,8 @@ func (s *Store) AnalyticsDeliveryRaw(ctx context.Context, brandID int64, from, t
 	if err != nil {
 		return nil, nil, fmt.Errorf("store: analytics errors: %w", err)
 	}
-	errs := []ErrorCount{}
-	var e ErrorCount
-	if _, err := pgx.ForEachRow(rows, []any{&e.Code, &e.Count}, func() error {
-		errs = append(errs, e)
-		return nil
-	}); err != nil {
+	errs, err := pgx.CollectRows(rows, pgx.RowToStructByPos[ErrorCount])
+	if err != nil {
 		return nil, nil, fmt.Errorf("store: analytics errors: %w", err)
 	}
 	return out, errs, nil
@@ -113,12 +101,8 @@ func (s *Store) AnalyticsConsentRaw(ctx context.Context, brandID int64, from, to
 	if err != nil {
 		return nil, fmt.Errorf("store: analytics consent: %w", err)
 	}
-	var out []ConsentCount
-	var c ConsentCount
-	if _, err := pgx.ForEachRow(rows, []any{&c.Slot, &c.Status, &c.Source, &c.N}, func() error {
-		out = append(out, c)
-		return nil
-	}); err != nil {
+	out, err := pgx.AppendRows([]ConsentCount(nil), rows, pgx.RowToStructByPos[ConsentCount])
+	if err != nil {
 		return nil, fmt.Errorf("store: analytics consent: %w", err)
 	}
 	return out, nil
