@@ -348,10 +348,17 @@ func (s *soak) report(knee float64, steps []kneeStep, win window, samples map[st
 		return l[min(len(l)-1, len(l)*99/100)]
 	}
 	replyTable := s.replyBuckets(msgs)
-	checks = append(checks, check{"replies' queueing delay p99 < 1 s (outside fault windows)",
-		fmt.Sprintf("p99 %.0f ms over %d replies outside faults (%.0f ms over all %d, faults included; %d in the first 1.5 s of a number's first slot left out)",
-			ms(p99(calm)), len(calm), ms(p99(all)), len(all), firsts),
-		len(calm) > 0 && p99(calm) < time.Second})
+	replyMeasured := fmt.Sprintf("p99 %.0f ms over %d replies outside faults (%.0f ms over all %d, faults included; %d in the first 1.5 s of a number's first slot left out)",
+		ms(p99(calm)), len(calm), ms(p99(all)), len(all), firsts)
+	// On a busy machine the short run's knee is low and its few replies
+	// can all fall in fault windows: no sample to judge promptness by
+	// (the long run, which exists to judge it, must have one).
+	unjudged := len(calm) == 0 && !s.plan.long
+	if unjudged {
+		replyMeasured = "not judged: no reply outside the fault windows; " + replyMeasured
+	}
+	checks = append(checks, check{"replies' queueing delay p99 < 1 s (outside fault windows)", replyMeasured,
+		unjudged || len(calm) > 0 && p99(calm) < time.Second})
 
 	// 7. Trigger texts and agents' replies: each exactly once.
 	trig, trigBad, people := 0, 0, 0
