@@ -12,7 +12,9 @@
 #   SOAK_RATE_STEP   req/s added per knee step (default 250)
 #   SOAK_RATE        soak at this fixed rate (req/s) instead of 80% of the knee
 #   SOAK_NUMBERS     sender numbers besides the brand's first (default 19)
-#   SOAK_MPS         messages per second of each number (default 50)
+#   SOAK_MPS         messages per second of each of those numbers (default 50)
+#   SOAK_REPLY_MPS   messages per second of the brand's first number, the one
+#                    customers text and every reply goes from (default 100, a short code)
 #   SOAK_REPORT      file the pass table is written to (default tmp-soak/report.md)
 set -euo pipefail
 cd "$(dirname "$0")/.."

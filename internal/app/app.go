@@ -165,6 +165,8 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options
 	a.Sender.RetryBase = opt.RetryBase / 2
 	a.Sender.Tasks = a.Queue
 	a.Sender.Hooks = a.Hooks
+	spooledOptOuts := queue.NewSpooledOptOuts(rdb, opt.RedisPrefix)
+	a.Sender.LeaveSpooledOptOuts(spooledOptOuts)
 	a.Limiter.Lead = a.Sender.BookingLead
 	if opt.Concurrency <= 0 {
 		opt.Concurrency = 200
@@ -214,6 +216,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options
 	inOpt.Routing = a.Routing
 	inOpt.OnStored = a.Dispatcher.Kick
 	inOpt.Hooks = a.Hooks
+	inOpt.OptOutMarks = spooledOptOuts
 	if inOpt.OnReply == nil {
 		inOpt.OnReply = a.Outbox.EnqueueReply
 	}

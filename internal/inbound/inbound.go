@@ -71,10 +71,13 @@ type Service struct {
 	maxBatch int
 	onReply  func(context.Context, int64, string)
 	onStored func()
-	hooks    *hooks.Service
-	wg       sync.WaitGroup
-	stop     chan struct{}
-	kick     chan struct{}
+	// inFlightWait: see Options.InFlightWait.
+	inFlightWait time.Duration
+	marks        OptOutMarks
+	hooks        *hooks.Service
+	wg           sync.WaitGroup
+	stop         chan struct{}
+	kick         chan struct{}
 }
 
 type request struct {
@@ -103,6 +106,19 @@ type Options struct {
 	Hooks    *hooks.Service
 	Batchers int // concurrent batch transactions (default 2: more batches contend on phone locks and commits)
 	MaxBatch int // messages per transaction at most (default 64)
+	// InFlightWait bounds how long an opt-out's answer waits for texts to
+	// its phone claimed before it committed (default 3 s; see awaitInFlight).
+	InFlightWait time.Duration
+	// OptOutMarks records the phones of opt-outs answered from the spool,
+	// for the senders to leave alone until the replay (nil: none).
+	OptOutMarks OptOutMarks
+}
+
+// OptOutMarks is the set of phones whose opt-out waits in a spool
+// (queue.SpooledOptOuts in production).
+type OptOutMarks interface {
+	Mark(ctx context.Context, phone string) error
+	Unmark(ctx context.Context, phones ...string) error
 }
 
 // NewService starts the batchers and the spool replayer; Close stops them.
@@ -113,9 +129,13 @@ func NewService(st *store.Store, brands *Brands, spool *Spool, statuses *outboun
 	if opt.MaxBatch <= 0 {
 		opt.MaxBatch = 64
 	}
+	if opt.InFlightWait <= 0 {
+		opt.InFlightWait = 3 * time.Second
+	}
 	s := &Service{
 		st: st, statuses: statuses, brands: brands, book: opt.Routing, spool: spool, log: log, metrics: m,
-		reqs: make(chan *request, 1024), maxBatch: opt.MaxBatch, onReply: opt.OnReply, onStored: opt.OnStored,
+		reqs: make(chan *request, 1024), maxBatch: opt.MaxBatch, onReply: opt.OnReply, onStored: opt.OnStored, inFlightWait: opt.InFlightWait,
+		marks: opt.OptOutMarks,
 		hooks: opt.Hooks, stop: make(chan struct{}), kick: make(chan struct{}, 1),
 	}
 	for i := 0; i < opt.Batchers; i++ {
@@ -161,9 +181,43 @@ func (s *Service) Receive(ctx context.Context, m Message) (Result, error) {
 		}
 		return Result{}, err
 	}
+	if row.Consent == string(consent.OptOut) && res.ConsentChanged {
+		s.awaitInFlight(ctx, row.BrandID, row.From)
+	}
 	s.record(ctx, res, m.To)
 	s.hooks.MessageReceived(ctx, row, res)
 	return Result{InboundResult: res}, nil
+}
+
+// inFlightClaims is the age past which a text's claim is a dead worker's
+// (the reconciler's, not an opt-out's to wait for): the carrier call's own
+// timeout and a little.
+const inFlightClaims = 20 * time.Second
+
+// awaitInFlight holds an opt-out's answer until no text to the phone is
+// between its claim and the carrier's answer. A sender that claimed a text
+// before the opt-out committed read consent as it was; its carrier call
+// can land a moment after. Waiting here puts that call before the webhook's
+// 200, and the confirmation (enqueued after this) after it, so the
+// confirmation is the last text the customer gets. Nothing is claimed
+// after the commit: every later claim reads the opt-out.
+func (s *Service) awaitInFlight(ctx context.Context, brandID int64, phone string) {
+	deadline := time.Now().Add(s.inFlightWait)
+	for {
+		busy, err := s.st.InFlightTo(ctx, brandID, phone, inFlightClaims)
+		if err != nil || !busy {
+			return
+		}
+		if time.Now().After(deadline) {
+			s.log.Warn("opt-out answered with a text to its phone still at the carrier", "phone", phone, "waited", s.inFlightWait)
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
 
 func (s *Service) record(ctx context.Context, res store.InboundResult, brandNumber string) {
@@ -180,6 +234,16 @@ func (s *Service) record(ctx context.Context, res store.InboundResult, brandNumb
 func (s *Service) toSpool(m Message) (Result, error) {
 	if err := s.append(Record{Message: &m}); err != nil {
 		return Result{}, fmt.Errorf("inbound: spool %s: %w", m.SID, err)
+	}
+	if s.marks != nil && consent.Classify(m.Body, m.OptOutType) == consent.OptOut {
+		// Answered 200 now, stored when Postgres is back: until then the
+		// senders must not go by what Postgres says of this phone.
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		err := s.marks.Mark(ctx, m.From)
+		cancel()
+		if err != nil {
+			s.log.Warn("spooled opt-out not marked for the senders; a text claimed before its replay may go", "from", m.From, "err", err)
+		}
 	}
 	s.metrics.Received("spooled")
 	return Result{Spooled: true}, nil
@@ -482,12 +546,35 @@ func (s *Service) Replay(ctx context.Context) int {
 	if err := s.st.Ping(ctx); err != nil {
 		return 0
 	}
-	n, err := s.spool.DrainBatches(s.maxBatch, func(recs []Record) error { return s.replayBatch(ctx, recs) })
+	n, err := s.spool.DrainBatches(s.maxBatch, func(recs []Record) error {
+		if err := s.replayBatch(ctx, recs); err != nil {
+			return err
+		}
+		s.unmarkOptOuts(ctx, recs)
+		return nil
+	})
 	s.metrics.SpoolDepth(s.spool.Pending())
 	if n > 0 || err != nil {
 		s.log.Info("spool replay", "stored", n, "left", s.spool.Pending(), "err", err)
 	}
 	return n
+}
+
+// unmarkOptOuts takes the phones of replayed opt-outs out of the senders'
+// set: Postgres has their consent now.
+func (s *Service) unmarkOptOuts(ctx context.Context, recs []Record) {
+	if s.marks == nil {
+		return
+	}
+	var phones []string
+	for _, r := range recs {
+		if r.Message != nil && consent.Classify(r.Message.Body, r.Message.OptOutType) == consent.OptOut {
+			phones = append(phones, r.Message.From)
+		}
+	}
+	if err := s.marks.Unmark(ctx, phones...); err != nil {
+		s.log.Warn("replayed opt-outs still marked; their phones' texts wait an hour", "phones", len(phones), "err", err)
+	}
 }
 
 // replayBatch stores consecutive spooled records. Texts go to Postgres as

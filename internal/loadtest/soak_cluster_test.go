@@ -520,3 +520,27 @@ func buildParleyOrErr(dir string) string {
 	}
 	return ""
 }
+
+// dumpGoroutines writes each worker's goroutine profile (debug=2, every
+// stack) beside SOAK_REPORT, so a text stalled under a live worker can be
+// traced to where its handler waits. Long runs only.
+func (s *soak) dumpGoroutines(when string) {
+	report := os.Getenv("SOAK_REPORT")
+	if !s.plan.long || report == "" {
+		return
+	}
+	hc := http.Client{Timeout: 10 * time.Second}
+	for _, p := range s.c.workers {
+		resp, err := hc.Get("http://" + p.pprof + "/debug/pprof/goroutine?debug=2")
+		if err != nil {
+			s.t.Logf("soak: goroutines of %s: %v", p.name, err)
+			continue
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		path := strings.TrimSuffix(report, ".md") + "-" + p.name + "-" + when + ".goroutines"
+		if err := os.WriteFile(path, b, 0o600); err != nil {
+			s.t.Logf("soak: %v", err)
+		}
+	}
+}

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/parleyhq/parley/internal/apptest"
 )
 
 // soakPlan is one soak's sizes and pace.
@@ -29,6 +31,7 @@ type soakPlan struct {
 	maxSteps   int
 	numbers    int // sender numbers besides the brand's first
 	mps        int
+	replyMPS   int           // the brand's published number, which every reply goes from
 	throttle   time.Duration // the 429 window
 	events     int           // trigger events (one per person)
 	agentEvery time.Duration // an agent's reply to a chatting customer this often
@@ -48,7 +51,7 @@ func TestSoakShort(t *testing.T) {
 	}
 	t.Parallel()
 	runSoak(t, soakPlan{recipients: 400, soak: 20 * time.Second, step: 2 * time.Second, firstRate: 250, rateStep: 250,
-		maxSteps: 1, numbers: 3, mps: 20, throttle: 2 * time.Second, events: 20, agentEvery: 250 * time.Millisecond,
+		maxSteps: 1, numbers: 3, mps: 20, replyMPS: 100, throttle: 2 * time.Second, events: 20, agentEvery: 250 * time.Millisecond,
 		drain: 20 * time.Second, sample: 2 * time.Second, faultSpan: 0.45})
 }
 
@@ -62,7 +65,8 @@ func TestSoakLong(t *testing.T) {
 	}
 	runSoak(t, soakPlan{long: true, recipients: envInt(t, "SOAK_RECIPIENTS", 100_000), soak: envDuration(t, "SOAK_DURATION", 10*time.Minute),
 		step: envDuration(t, "SOAK_STEP", 10*time.Second), firstRate: 250, rateStep: float64(envInt(t, "SOAK_RATE_STEP", 250)),
-		maxSteps: 40, numbers: envInt(t, "SOAK_NUMBERS", 19), mps: envInt(t, "SOAK_MPS", 50), throttle: 30 * time.Second,
+		maxSteps: 40, numbers: envInt(t, "SOAK_NUMBERS", 19), mps: envInt(t, "SOAK_MPS", 50),
+		replyMPS: envInt(t, "SOAK_REPLY_MPS", 100), throttle: 30 * time.Second,
 		events: envInt(t, "SOAK_EVENTS", 10_000), agentEvery: 100 * time.Millisecond, drain: 2 * time.Minute, sample: 5 * time.Second,
 		faultSpan: 0.6})
 }
@@ -89,6 +93,11 @@ func runSoak(t *testing.T, plan soakPlan) {
 	c := startCluster(t, plan.numbers, plan.mps)
 	s := &soak{t: t, plan: plan, c: c, in: newInbound(c.lb.url, "s"), faults: &faultLog{}, rest: map[string]restSample{}}
 	s.exec(`UPDATE brands SET quiet_start = 0, quiet_end = 1440`) // the run's texts go whatever the hour
+	// Every reply goes from the number customers text. 2% of the knee
+	// search's top rate are keywords, each answered: at 3,000 req/s that is
+	// 60 replies a second, three times a 20-mps number's rate, and a backlog
+	// no sender can work off. So the published number is a short code.
+	s.exec(`UPDATE brand_numbers SET mps = $1 WHERE number = $2`, plan.replyMPS, apptest.BrandNumber)
 	s.rec = newRecipients(plan.recipients)
 	s.importRecipients()
 	t.Logf("soak: deployment up in %s (load %s)", time.Since(began).Round(time.Millisecond), loadavg())
@@ -119,6 +128,7 @@ func runSoak(t *testing.T, plan soakPlan) {
 	go func() { defer wg.Done(); s.sendEvents(trig) }()
 	s.runFaults(ctx)
 	<-time.After(time.Until(s.start.Add(plan.soak)))
+	s.dumpGoroutines("end-of-load")
 	cancel()
 	wg.Wait()
 	end := time.Now()

@@ -18,6 +18,15 @@ type claimer struct {
 	// latency is a moving average of a claim's round trip (ns): a sender
 	// claims that long before its slot, so the claim is as late as it can be.
 	latency atomic.Int64
+	// marks, when set, are the phones whose opt-out waits in a web
+	// process's spool: read before every claim, their texts left queued.
+	marks PhoneSet
+}
+
+// PhoneSet is the set of phones whose opt-out a web process answered and
+// has not stored yet (queue.SpooledOptOuts in production).
+type PhoneSet interface {
+	Phones(ctx context.Context) ([]string, error)
 }
 
 // observe folds one claim's round trip into the moving average.
@@ -93,7 +102,17 @@ func (c *claimer) run(batch []claimReq) {
 	token := rand.Int64() //nolint:gosec // G404: tells one claim from another, guards against no adversary
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	start := time.Now()
-	got, err := c.st.ClaimManyForSend(ctx, ids, token)
+	var exclude []string
+	var err error
+	if c.marks != nil {
+		// Before the claim: an opt-out spooled after this read and before
+		// the claim is as one that came after the claim.
+		exclude, err = c.marks.Phones(ctx)
+	}
+	var got map[int64]store.SendCandidate
+	if err == nil {
+		got, err = c.st.ClaimManyForSend(ctx, ids, token, exclude)
+	}
 	cancel()
 	c.observe(time.Since(start))
 	if err != nil {

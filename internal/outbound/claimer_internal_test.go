@@ -78,12 +78,12 @@ func TestMarketingClaimedTogetherUnderCap(t *testing.T) {
 	// The cap is 3; two went already.
 	for i := 0; i < 2; i++ {
 		id := queueOne(t, st, brand, phone, "marketing")
-		if got, err := st.ClaimManyForSend(ctx, []int64{id}, 1); err != nil || len(got) != 1 {
+		if got, err := st.ClaimManyForSend(ctx, []int64{id}, 1, nil); err != nil || len(got) != 1 {
 			t.Fatalf("claim: %v", err)
 		}
 	}
 	a, b := queueOne(t, st, brand, phone, "marketing"), queueOne(t, st, brand, phone, "marketing")
-	got, err := st.ClaimManyForSend(ctx, []int64{b, a}, 2)
+	got, err := st.ClaimManyForSend(ctx, []int64{b, a}, 2, nil)
 	if err != nil || len(got) != 2 {
 		t.Fatalf("claim both: %d claimed, %v", len(got), err)
 	}

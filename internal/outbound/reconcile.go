@@ -46,9 +46,9 @@ type Reconciler struct {
 	AmbiguousAfter time.Duration
 	// After is how long a message with no recorded outcome (its worker died,
 	// or could not record the outcome) must have been sending: long enough
-	// that its carrier call has certainly ended — the call starts before the
-	// task's deadline (queue.TaskTimeout) and lasts at most the send timeout
-	// (15 s) — plus AmbiguousAfter.
+	// that its carrier call has certainly ended — the call starts at most
+	// MaxClaimAge after the claim and lasts at most the send timeout (15 s)
+	// — plus AmbiguousAfter.
 	After time.Duration
 	// GiveUpAfter is how old an attempt the carrier still cannot be asked
 	// about conclusively may get before it is marked unknown.
@@ -67,7 +67,7 @@ const DefaultAmbiguousAfter = 30 * time.Second
 func NewReconciler(st *store.Store, c carrier.Carrier, q TaskEnsurer, log *slog.Logger) *Reconciler {
 	return &Reconciler{st: st, carrier: c, q: q, log: log,
 		AmbiguousAfter: DefaultAmbiguousAfter,
-		After:          queue.TaskTimeout + 15*time.Second + DefaultAmbiguousAfter,
+		After:          MaxClaimAge + 15*time.Second + DefaultAmbiguousAfter,
 		GiveUpAfter:    24 * time.Hour,
 		Batch:          200,
 	}

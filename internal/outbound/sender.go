@@ -43,6 +43,8 @@ type Sender struct {
 	metrics     SendMetrics
 	zones       contact.Zones
 	rates       rates
+	// maxClaimAge is MaxClaimAge (shorter in tests).
+	maxClaimAge time.Duration
 	lines       lines
 	claims      *claimer
 	recorder    *sentRecorder
@@ -86,8 +88,14 @@ func NewSender(st *store.Store, c carrier.Carrier, l Limiter, publicURL string, 
 	}
 	return &Sender{st: st, carrier: c, limiter: l, publicURL: publicURL, log: log, Now: time.Now,
 		SendTimeout: 15 * time.Second, metrics: m, rates: rates{st: st}, MaxWaiters: 25, GroupsPerNumber: 8,
-		claims: newClaimer(st), recorder: newSentRecorder(st), stopping: make(chan struct{})}
+		claims: newClaimer(st), recorder: newSentRecorder(st), stopping: make(chan struct{}), maxClaimAge: MaxClaimAge}
 }
+
+// LeaveSpooledOptOuts makes every claim read set first and leave the texts
+// to its phones queued: their opt-outs were answered and wait in a web
+// process's spool, so Postgres, which the claim reads consent from, does not
+// know them yet. Call it before the sender handles anything.
+func (s *Sender) LeaveSpooledOptOuts(set PhoneSet) { s.claims.marks = set }
 
 // bookAhead is how far ahead a proactive or bulk text books its number's
 // slot: a reply arriving during a campaign is never more than that (plus one
@@ -104,6 +112,19 @@ const replyAhead = time.Second
 // window; most of that is left to the HTTP call, and a sender that wakes
 // later than this books again instead of crowding the slots after its own.
 const lateBy = 3 * time.Millisecond
+
+// MaxClaimAge is how long after its claim was asked for a text may still be
+// handed to the carrier; a sender held up longer (a paused process, a busy
+// CPU, slots lost again and again) gives the claim back instead. It bounds
+// when a dead worker's claim may still become a carrier call, which is what
+// the reconciler waits out before it looks a claim up (Reconciler.After).
+const MaxClaimAge = 20 * time.Second
+
+// claimTooOld sends a text whose claim outlived MaxClaimAge back to the
+// queue, to be claimed afresh.
+func claimTooOld() error {
+	return &queue.RetryAt{At: time.Now(), Reason: "claim older than MaxClaimAge"}
+}
 
 // recheckAfter is how old a claim may be and still be sent on what it read:
 // a text that booked again after waking late reads consent once more.
@@ -218,7 +239,7 @@ func (s *Sender) handle(ctx context.Context, p queue.SendPayload, a queue.Attemp
 // already booked for it (zero: it books its own).
 func (s *Sender) deliver(ctx context.Context, p queue.SendPayload, mps int, booked time.Time) error {
 	var c store.SendCandidate
-	var claimedAt time.Time
+	var claimedAt, claimAsked time.Time
 	var token int64
 	claimed := false
 	giveBack := func(err error) error {
@@ -249,6 +270,7 @@ func (s *Sender) deliver(ctx context.Context, p queue.SendPayload, mps int, book
 		if !claimed {
 			var ok bool
 			var err error
+			claimAsked = time.Now()
 			if c, ok, token, err = s.claims.claim(ctx, p.MessageID); err != nil {
 				return err // the claimer gives back whatever it may have claimed
 			}
@@ -279,6 +301,9 @@ func (s *Sender) deliver(ctx context.Context, p queue.SendPayload, mps int, book
 			return giveBack(err)
 		}
 		if time.Since(slot) <= lateBy {
+			if time.Since(claimAsked) > s.maxClaimAge {
+				return giveBack(claimTooOld())
+			}
 			return s.send(ctx, c)
 		}
 		// Woken too late (a busy CPU, a pause, a slow claim): this slot is
@@ -299,6 +324,9 @@ func (s *Sender) deliver(ctx context.Context, p queue.SendPayload, mps int, book
 		if slot, ok, err := s.limiter.TakeNow(ctx, p.From, mps); err != nil {
 			return giveBack(err)
 		} else if ok && time.Since(slot) <= lateBy {
+			if time.Since(claimAsked) > s.maxClaimAge {
+				return giveBack(claimTooOld())
+			}
 			return s.send(ctx, c)
 		} // else: late for that one too; it is wasted, which crowds no one
 

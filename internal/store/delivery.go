@@ -118,8 +118,12 @@ func (s *Store) LoadForSend(ctx context.Context, id int64) (SendCandidate, error
 // goes, the other is over the cap.
 //
 // token identifies this claim (see ReleaseClaims): the claimer picks it, so
-// it knows it even when the answer is lost.
-func (s *Store) ClaimManyForSend(ctx context.Context, ids []int64, token int64) (map[int64]SendCandidate, error) {
+// it knows it even when the answer is lost. Texts to a phone in exclude
+// (opt-outs not stored yet) are left queued.
+func (s *Store) ClaimManyForSend(ctx context.Context, ids []int64, token int64, exclude []string) (map[int64]SendCandidate, error) {
+	if exclude == nil {
+		exclude = []string{} // = ANY(NULL) would exclude every text
+	}
 	b := &pgx.Batch{}
 	// Every marketing id asked for is locked, whatever its status now: one
 	// given back between this statement and the next is claimable there.
@@ -131,14 +135,14 @@ func (s *Store) ClaimManyForSend(ctx context.Context, ids []int64, token int64) 
 			UPDATE messages SET status = 'sending', sending_at = now(), attempts = attempts + 1,
 				held_until = NULL, status_reason = '', updated_at = now(), claim_token = $2
 			WHERE id = ANY($1) AND direction = 'outbound' AND (status || '') IN ('queued', 'held')
-			  AND (send_at IS NULL OR send_at <= now()) AND ` + campaignRunning + `
+			  AND (send_at IS NULL OR send_at <= now()) AND NOT (to_number = ANY($3::text[])) AND ` + campaignRunning + `
 			RETURNING *)` + strings.Replace(candidateSelect, "\t\tJOIN brands b", "\t\tFROM m\n\t\tJOIN brands b", 1)
 	// (status || ''): the ids are the way in, never the index of every queued
 	// text. With stale statistics (a campaign's texts just inserted) the
 	// planner took messages_outbox and filtered thousands of queued texts
 	// for each claim of a few dozen.
 	out := make(map[int64]SendCandidate, len(ids))
-	b.Queue(q, ids, token).Query(func(rows pgx.Rows) error {
+	b.Queue(q, ids, token, exclude).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			c, err := scanCandidate(rows)
 			if err != nil {
@@ -402,4 +406,18 @@ func (s *Store) SIDTaken(ctx context.Context, sid string) (bool, error) {
 		return false, fmt.Errorf("store: sid taken: %w", err)
 	}
 	return taken, nil
+}
+
+// InFlightTo reports whether a text of the brand to phone is claimed for the
+// carrier (status sending) since at most within ago: a send that read
+// consent before an opt-out committed and may still reach the carrier. Older
+// claims are a dead worker's, left to the reconciler.
+func (s *Store) InFlightTo(ctx context.Context, brandID int64, phone string, within time.Duration) (bool, error) {
+	var busy bool
+	err := s.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM messages WHERE direction = 'outbound' AND status = 'sending'
+		AND brand_id = $1 AND to_number = $2 AND sending_at > now() - $3::bigint * interval '1 microsecond')`, brandID, phone, within.Microseconds()).Scan(&busy)
+	if err != nil {
+		return false, fmt.Errorf("store: texts in flight to %s: %w", phone, err)
+	}
+	return busy, nil
 }

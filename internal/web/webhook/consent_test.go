@@ -9,8 +9,10 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/parleyhq/parley/internal/apptest"
+	"github.com/parleyhq/parley/internal/inbound"
 	"github.com/parleyhq/parley/internal/store"
 )
 
@@ -264,5 +266,61 @@ func TestAPIOptInCannotOverrideAStop(t *testing.T) {
 	}
 	if got := ledger(t, env, phone); len(got) != 3 || got[2] != (ledgerRow{"marketing", "opted_in", "web_form"}) {
 		t.Fatalf("ledger after the web form opt-in: %v", got)
+	}
+}
+
+// A text a sender claimed just before a STOP committed read consent as it
+// was and may still be on its way to the carrier. The STOP is answered only
+// once that text has left (so nothing reaches the carrier after the STOP's
+// 200). A claim older than a carrier call can take (a dead worker's) is
+// the reconciler's and holds nothing.
+func TestStopAnswerWaitsForATextInFlight(t *testing.T) {
+	t.Parallel()
+	env := apptest.New(t, apptest.Options{Inbound: inbound.Options{InFlightWait: time.Minute}})
+	ctx := context.Background()
+	phone := "+13125550177"
+	q, err := env.Store.QueueOutbound(ctx, []store.OutboundRow{{BrandID: env.Brand.ID, From: apptest.BrandNumber, To: phone,
+		Body: "Demo Air: our autumn fares are out", Purpose: "marketing", Origin: "api", Queue: "bulk", Segments: 1, Encoding: "GSM-7"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := env.Store.ClaimForSend(ctx, q[0].ID); err != nil || !ok {
+		t.Fatalf("claim: %v %v", ok, err)
+	}
+	// Another text of the phone, claimed a minute ago by a worker since
+	// killed: the reconciler's, not waited for.
+	stale, err := env.Store.QueueOutbound(ctx, []store.OutboundRow{{BrandID: env.Brand.ID, From: apptest.BrandNumber, To: phone,
+		Body: "Demo Air: your miles", Purpose: "marketing", Origin: "api", Queue: "bulk", Segments: 1, Encoding: "GSM-7"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := env.Store.ClaimForSend(ctx, stale[0].ID); err != nil || !ok {
+		t.Fatalf("claim: %v %v", ok, err)
+	}
+	if _, err := env.Store.Pool.Exec(ctx, `UPDATE messages SET sending_at = now() - interval '1 minute' WHERE id = $1`, stale[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	sent := make(chan error, 1)
+	go func() {
+		time.Sleep(200 * time.Millisecond)
+		_, err := env.Store.MarkSent(ctx, []store.Sent{{MessageID: q[0].ID, SID: "SM" + strings.Repeat("7", 32)}})
+		sent <- err
+	}()
+	began := time.Now()
+	if code, resp := env.PostForm(t, smsPath, apptest.Inbound("SM"+strings.Repeat("8", 32), phone, "STOP")); code != 200 {
+		t.Fatalf("STOP: %d %s", code, resp)
+	}
+	if took := time.Since(began); took > 30*time.Second {
+		t.Fatalf("the STOP's answer took %s: it waited for the stale claim (the wait is a minute)", took)
+	}
+	var status string
+	if err := env.Store.Pool.QueryRow(ctx, `SELECT status FROM messages WHERE id = $1`, q[0].ID).Scan(&status); err != nil {
+		t.Fatal(err)
+	}
+	if status != "sent" {
+		t.Fatalf("the STOP was answered while the text claimed before it was %s, want it sent first", status)
+	}
+	if err := <-sent; err != nil {
+		t.Fatal(err)
 	}
 }

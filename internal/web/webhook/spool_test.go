@@ -10,6 +10,7 @@ import (
 
 	"github.com/parleyhq/parley/internal/apptest"
 	"github.com/parleyhq/parley/internal/inbound"
+	"github.com/parleyhq/parley/internal/queue"
 )
 
 // With Postgres really unreachable, verified webhooks are answered 200 and kept
@@ -37,9 +38,18 @@ func TestSpoolWhileDatabaseIsDown(t *testing.T) {
 	if p := env.App.Inbound.Pending(); p != 22 {
 		t.Fatalf("spool holds %d, want 22", p)
 	}
+	// The STOP was answered 200 and Postgres does not know it: the senders
+	// are told to leave the phone alone until the replay.
+	marks := queue.NewSpooledOptOuts(env.App.Redis, env.Prefix)
+	if phones, err := marks.Phones(context.Background()); err != nil || fmt.Sprint(phones) != fmt.Sprint([]string{phone}) {
+		t.Fatalf("phones marked for the senders during the outage: %v (%v), want [%s]", phones, err, phone)
+	}
 
 	env.Proxy.Restore()
 	apptest.WaitFor(t, 20*time.Second, "the spool to drain", func() bool { return env.App.Inbound.Pending() == 0 })
+	if phones, err := marks.Phones(context.Background()); err != nil || len(phones) != 0 {
+		t.Fatalf("phones still marked after the replay: %v (%v)", phones, err)
+	}
 	// New traffic after the outage goes straight through.
 	env.PostForm(t, smsPath, apptest.Inbound("SMa000000000000000000000000000000099", phone, "after"))
 
