@@ -8,6 +8,7 @@ package analytics
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"time"
 )
@@ -73,10 +74,12 @@ func ParsePeriod(from, to string, now time.Time, loc *time.Location) (Period, st
 	return Period{Start: f, End: time.Date(t.Year(), t.Month(), t.Day()+1, 0, 0, 0, 0, loc), Loc: loc}, "", nil
 }
 
-// Previous is the period of equal length just before p (in absolute
-// time: a period holding a DST change is compared with as many hours).
+// Previous is the period of as many local days just before p (a period
+// holding a DST change is compared with as many days, not hours).
 func (p Period) Previous() Period {
-	return Period{Start: p.Start.Add(-p.End.Sub(p.Start)), End: p.Start, Loc: p.Loc}
+	days := int(math.Round(p.End.Sub(p.Start).Hours() / 24))
+	s := p.Start
+	return Period{Start: time.Date(s.Year(), s.Month(), s.Day()-days, 0, 0, 0, 0, s.Location()), End: p.Start, Loc: p.Loc}
 }
 
 // Count is how many buckets Buckets would return, without making them (a

@@ -126,11 +126,110 @@ func MergeWaits(r store.WaitsRead, p Period, until time.Time) []Episode {
 type TopicLists struct {
 	Top, Rising          []Topic
 	Texts, PreviousTexts int
+	// CountError is how many texts a count of the period may be short of
+	// the truth: 0 when every day read was counted whole (the rollup
+	// prunes a busy day's long tail, store.TopicPruneAt).
+	CountError int
 }
 
-// ReadTopics reads the customer texts of p and of the period of equal
-// length before it (TopicTexts at most each) and ranks their topics.
+// topicCandidates is how many terms by count and by rise the rollup read
+// returns to be ranked with the tail's.
+const topicCandidates = 200
+
+// ReadTopics ranks the topics of p against the period of as many days
+// before it: from the topics rollup and the texts after its watermark,
+// or, where the rollup cannot answer (RawAnalytics, not folded into the
+// period yet, a changed day not recounted yet), from the raw texts
+// (ReadTopicsRaw).
 func ReadTopics(ctx context.Context, st *store.Store, brandID int64, p Period, n int) (TopicLists, error) {
+	if st.RawAnalytics.Load() {
+		return ReadTopicsRaw(ctx, st, brandID, p, n)
+	}
+	prev := p.Previous()
+	var tailCur, tailPrev Counts
+	r, err := st.AnalyticsTopicsRead(ctx, brandID, p.Start.Location(), prev.Start, p.Start, p.End, topicCandidates, TopicTexts,
+		func(cur, prev []store.InboundText) []string {
+			tailCur, tailPrev = Count(texts(cur)), Count(texts(prev))
+			terms := make([]string, 0, len(tailCur.n)+len(tailPrev.n))
+			for t := range tailCur.n {
+				terms = append(terms, t)
+			}
+			for t := range tailPrev.n {
+				if _, ok := tailCur.n[t]; !ok {
+					terms = append(terms, t)
+				}
+			}
+			return terms
+		})
+	if err != nil {
+		return TopicLists{}, err
+	}
+	if !r.Usable {
+		return ReadTopicsRaw(ctx, st, brandID, p, n)
+	}
+	if tailCur.n == nil {
+		tailCur, tailPrev = Count(texts(r.Tail)), Count(texts(r.PreviousTail))
+	}
+	cur := Counts{n: make(map[string]int, len(r.Sums)), examples: map[string][]Text{}}
+	before := Counts{n: make(map[string]int, len(r.Sums)), slack: map[string]int{}}
+	for _, s := range r.Sums {
+		cur.n[s.Term], before.n[s.Term] = s.Texts, s.Previous
+		if s.PreviousSlack > 0 {
+			before.slack[s.Term] = s.PreviousSlack
+		}
+	}
+	// A term of the tail alone is missing from every day of the rollup.
+	for t := range tailCur.n {
+		if _, ok := before.n[t]; !ok && r.PreviousCutoff > 0 {
+			before.slack[t] = r.PreviousCutoff
+		}
+	}
+	for t, c := range tailCur.n {
+		cur.n[t] += c
+	}
+	for t, c := range tailPrev.n {
+		before.n[t] += c
+	}
+	out := TopicLists{Top: Top(cur, before, n), Rising: Rising(cur, before, n), Texts: r.Texts + len(r.Tail),
+		PreviousTexts: r.PreviousTexts + len(r.PreviousTail), CountError: r.Cutoff}
+	// Examples: the oldest, the rollup's days' before the tail's.
+	var terms []string
+	for _, l := range [][]Topic{out.Top, out.Rising} {
+		for _, t := range l {
+			terms = append(terms, t.Term)
+		}
+	}
+	if len(terms) == 0 {
+		return out, nil
+	}
+	ex, err := st.AnalyticsTopicExamples(ctx, brandID, p.Start.Format(time.DateOnly), p.End.Format(time.DateOnly), terms, MaxExamples)
+	if err != nil {
+		return TopicLists{}, err
+	}
+	for _, l := range [][]Topic{out.Top, out.Rising} {
+		for i := range l {
+			var e []Text
+			for _, t := range ex[l[i].Term] {
+				e = append(e, Text{ID: t.ID, Body: t.Body})
+			}
+			e = append(e, tailCur.examples[l[i].Term]...)
+			l[i].Examples = e[:min(len(e), MaxExamples)]
+		}
+	}
+	return out, nil
+}
+
+func texts(rows []store.InboundText) []Text {
+	out := make([]Text, len(rows))
+	for i, r := range rows {
+		out[i] = Text{ID: r.ID, Body: r.Body}
+	}
+	return out
+}
+
+// ReadTopicsRaw reads the customer texts of p and of the period before
+// it (TopicTexts at most each) and ranks their topics.
+func ReadTopicsRaw(ctx context.Context, st *store.Store, brandID int64, p Period, n int) (TopicLists, error) {
 	type read struct {
 		texts  int
 		counts Counts
@@ -144,11 +243,7 @@ func ReadTopics(ctx context.Context, st *store.Store, brandID int64, p Period, n
 			out.err = err
 			return
 		}
-		texts := make([]Text, len(rows))
-		for i, r := range rows {
-			texts[i] = Text{ID: r.ID, Body: r.Body}
-		}
-		out.texts, out.counts = len(texts), Count(texts)
+		out.texts, out.counts = len(rows), Count(texts(rows))
 	}
 	var cur, prev read
 	var wg sync.WaitGroup

@@ -49,7 +49,7 @@ func (r *Refresher) MaybeRefresh(ctx context.Context) {
 func (r *Refresher) Refresh(ctx context.Context) (ran bool, err error) {
 	return r.st.WithJobLock(ctx, refreshLock, func(ctx context.Context) error {
 		start := time.Now()
-		res, err := r.st.RefreshAnalytics(ctx, Waits)
+		res, err := r.st.RefreshAnalytics(ctx, Waits, Terms)
 		if err == nil && (res.Changed > 0 || res.Conversations > 0 || res.To.After(res.From)) {
 			r.log.Debug("analytics folded", "from", res.From, "to", res.To, "changed", res.Changed,
 				"conversations", res.Conversations, "took", time.Since(start))

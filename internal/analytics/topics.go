@@ -18,6 +18,9 @@ type Topic struct {
 	Count    int    `json:"count"`
 	Previous int    `json:"previous"`
 	Examples []Text `json:"examples"`
+	// Slack is how far short of the truth Previous may be (a rollup's
+	// pruned days); Rising counts a rise only beyond it.
+	Slack int `json:"-"`
 }
 
 // MaxExamples is how many texts a topic shows.
@@ -118,6 +121,7 @@ func Terms(body string) []string {
 type Counts struct {
 	n        map[string]int
 	examples map[string][]Text
+	slack    map[string]int // how far short n may be (nil: exact)
 }
 
 // Count reads texts (oldest first gives the oldest examples).
@@ -149,19 +153,21 @@ func Top(cur, prev Counts, n int) []Topic {
 }
 
 // Rising are the n terms whose count grew most against the previous
-// period (at least MinCount now, and more than before), ties broken by the
-// larger growth ratio, then as Top.
+// period (at least MinCount now, and more than before even if the
+// previous count is short by its slack), ties broken by the larger growth
+// ratio, then as Top.
 func Rising(cur, prev Counts, n int) []Topic {
 	return rank(cur, prev, n, func(a, b Topic) int {
-		if da, db := a.Count-a.Previous, b.Count-b.Previous; da != db {
+		pa, pb := a.Previous+a.Slack, b.Previous+b.Slack
+		if da, db := a.Count-pa, b.Count-pb; da != db {
 			return db - da
 		}
-		// a.Count/(a.Previous+1) against b's, without division.
-		if ra, rb := a.Count*(b.Previous+1), b.Count*(a.Previous+1); ra != rb {
+		// a.Count/(pa+1) against b's, without division.
+		if ra, rb := a.Count*(pb+1), b.Count*(pa+1); ra != rb {
 			return rb - ra
 		}
 		return tieBreak(a, b)
-	}, func(t Topic) bool { return t.Count > t.Previous })
+	}, func(t Topic) bool { return t.Count > t.Previous+t.Slack })
 }
 
 func tieBreak(a, b Topic) int {
@@ -178,7 +184,7 @@ func tieBreak(a, b Topic) int {
 func rank(cur, prev Counts, n int, cmp func(a, b Topic) int, keep func(Topic) bool) []Topic {
 	out := []Topic{}
 	for term, c := range cur.n {
-		t := Topic{Term: term, Count: c, Previous: prev.n[term]}
+		t := Topic{Term: term, Count: c, Previous: prev.n[term], Slack: prev.slack[term]}
 		if c >= MinCount && keep(t) {
 			out = append(out, t)
 		}

@@ -160,7 +160,11 @@ type InboundText struct {
 // AnalyticsInboundTexts reads up to limit of the brand's customer texts of
 // [from, to), oldest first.
 func (s *Store) AnalyticsInboundTexts(ctx context.Context, brandID int64, from, to time.Time, limit int) ([]InboundText, error) {
-	rows, err := s.Pool.Query(ctx, `SELECT id, body FROM messages
+	return inboundTexts(ctx, s.Pool, brandID, from, to, limit)
+}
+
+func inboundTexts(ctx context.Context, q querier, brandID int64, from, to time.Time, limit int) ([]InboundText, error) {
+	rows, err := q.Query(ctx, `SELECT id, body FROM messages
 		WHERE brand_id = $1 AND created_at >= $2 AND created_at < $3 AND direction = 'inbound' AND body <> ''
 		ORDER BY created_at, id LIMIT $4`, brandID, from, to, limit)
 	if err != nil {

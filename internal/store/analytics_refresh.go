@@ -34,11 +34,13 @@ type RefreshResult struct {
 // waits turns conversations' events (ordered as AnalyticsConversationEvents
 // orders them, from each conversation's first) into their waits. Running
 // it again right after folds nothing twice: every slot and conversation is
-// recomputed from the raw rows, replacing what was there.
+// recomputed from the raw rows, replacing what was there. terms gives a
+// text's terms for the topics rollup (foldTopics), which adds only the
+// texts of the slots folded now and recounts a changed day whole.
 //
 // Only one instance should run it at a time (the watermark's row lock
 // makes a second one wait rather than double anything).
-func (s *Store) RefreshAnalytics(ctx context.Context, waits func([]ConversationEvent) []Wait) (RefreshResult, error) {
+func (s *Store) RefreshAnalytics(ctx context.Context, waits func([]ConversationEvent) []Wait, terms TermsFunc) (RefreshResult, error) {
 	var res RefreshResult
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		if err := tx.QueryRow(ctx, `SELECT folded_to FROM analytics_state WHERE id = 1 FOR UPDATE`).Scan(&res.From); err != nil {
@@ -55,20 +57,24 @@ func (s *Store) RefreshAnalytics(ctx context.Context, waits func([]ConversationE
 			timestamptz '1970-01-01 00:00:00+00'))`, res.From, FoldMargin).Scan(&res.To); err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, `DELETE FROM analytics_dirty RETURNING kind, brand_id, coalesce(slot, 'epoch'), coalesce(conversation_id, 0)`)
+		rows, err := tx.Query(ctx, `DELETE FROM analytics_dirty RETURNING kind, brand_id, coalesce(slot, 'epoch'), coalesce(conversation_id, 0), texts`)
 		if err != nil {
 			return err
 		}
-		var msgBrands, conBrands, convs []int64
-		var msgSlots, conSlots []time.Time
+		var msgBrands, conBrands, convs, textBrands []int64
+		var msgSlots, conSlots, textSlots []time.Time
 		var kind string
 		var brand, conv int64
 		var slot time.Time
-		if _, err := pgx.ForEachRow(rows, []any{&kind, &brand, &slot, &conv}, func() error {
+		var texts bool
+		if _, err := pgx.ForEachRow(rows, []any{&kind, &brand, &slot, &conv, &texts}, func() error {
 			res.Changed++
 			switch {
 			case kind == "message" && slot.Before(res.From):
 				msgBrands, msgSlots = append(msgBrands, brand), append(msgSlots, slot)
+				if texts {
+					textBrands, textSlots = append(textBrands, brand), append(textSlots, slot)
+				}
 			case kind == "consent" && slot.Before(res.From):
 				conBrands, conSlots = append(conBrands, brand), append(conSlots, slot)
 			}
@@ -83,6 +89,9 @@ func (s *Store) RefreshAnalytics(ctx context.Context, waits func([]ConversationE
 			return err
 		}
 		if err := foldRange(ctx, tx, res.From, res.To); err != nil {
+			return err
+		}
+		if err := foldTopics(ctx, tx, res.From, res.To, textBrands, textSlots, terms); err != nil {
 			return err
 		}
 		n, err := refreshWaits(ctx, tx, convs, res.From, res.To, waits)

@@ -19,7 +19,8 @@ type AnalyticsData struct {
 // SeedAnalytics writes, in a few set-based statements, a brand's history
 // for the analytics benchmarks: d.Conversations contacts each with a
 // conversation, d.Texts texts (blocks of ten consecutive texts to one
-// conversation: customers' texts and, between them, agent replies,
+// conversation: customers' texts (one of ten phrases and two words of a
+// long tail) and, between them, agent replies,
 // auto-replies, campaign and trigger texts, one outbound in ten failed or
 // undelivered with its error code, one in twenty still queued), a close
 // after each block and an opt-in or opt-out for one conversation in two.
@@ -29,6 +30,10 @@ func SeedAnalytics(ctx context.Context, pool *pgxpool.Pool, brandID int64, d Ana
 	step := d.To.Sub(d.From) / time.Duration(d.Texts)
 	words := `(ARRAY['my flight is late','seat upgrade please','refund for my bag','wifi on board','where is my gate',
 		'change my booking','lost luggage again','meal options vegan','window seat please','delayed connection help'])`
+	// After the phrase, two of 5,000 words, the low-numbered far more
+	// often (a cube of a uniform spread): a long tail of terms and of
+	// two-word phrases, as customers write.
+	tail := `('w' || floor(power(((g::bigint * 7919) % 10007) / 10007.0, 3) * 5000)::int || ' w' || floor(power(((g::bigint * 104729) % 10009) / 10009.0, 3) * 5000)::int)`
 	// Every statement takes every argument, typed, whether it uses it or not.
 	typed := `WITH args AS (SELECT $1::bigint, $2::int, $3::timestamptz, $4::timestamptz, $5::int, $6::interval) `
 	for _, q := range []string{
@@ -38,7 +43,7 @@ func SeedAnalytics(ctx context.Context, pool *pgxpool.Pool, brandID int64, d Ana
 			  FROM contacts c WHERE c.name LIKE 'Seed %'`,
 		`INSERT INTO messages (conversation_id, brand_id, direction, body, from_number, to_number, status, purpose, origin,
 				segments, error_code, created_at, sent_at)
-			SELECT v.conv, $1, v.dir, CASE WHEN v.dir = 'inbound' THEN ` + words + `[g % 10 + 1] ELSE 'On it' END,
+			SELECT v.conv, $1, v.dir, CASE WHEN v.dir = 'inbound' THEN ` + words + `[g % 10 + 1] || ' ' || ` + tail + ` ELSE 'On it' END,
 			       '+15005550006', '+1212' || lpad(v.conv::text, 7, '0'), v.status,
 			       CASE WHEN g % 10 = 7 THEN 'marketing' ELSE 'conversational' END, v.origin, 1 + g % 3,
 			       CASE v.status WHEN 'failed' THEN 30007 + (g / 10) % 2 WHEN 'undelivered' THEN 30003 END,

@@ -230,6 +230,6 @@ func (h *Handlers) analyticsTopics(c echo.Context) error {
 					"examples": tp.Examples})
 			}
 		}
-		return t, map[string]any{"texts": tl.Texts, "previous_texts": tl.PreviousTexts}, nil
+		return t, map[string]any{"texts": tl.Texts, "previous_texts": tl.PreviousTexts, "count_error": tl.CountError}, nil
 	})
 }

@@ -19,14 +19,14 @@ import (
 // days and hours), after a first fold, after texts, closes and a status
 // callback that arrive behind the watermark or after it, after a second
 // pass and an idle third (nothing counted twice), and in a zone 5:45
-// ahead of UTC.
+// ahead of UTC, before the topics' days are refolded in it and after.
 func TestAnalyticsRollupsMatchRaw(t *testing.T) {
 	t.Parallel()
 	w := analyticsSetup(t)
 	refresher := analytics.NewRefresher(w.st, slog.New(slog.DiscardHandler))
 	today := time.Now().In(mustZone(t, "America/New_York")).Format(time.DateOnly)
 	paths := []string{}
-	for _, kind := range []string{"volume", "response-times", "delivery", "consent"} {
+	for _, kind := range []string{"volume", "response-times", "delivery", "consent", "topics"} {
 		for _, q := range []string{period, "brand=demohotel&from=2026-11-01&to=2026-11-02&granularity=hour",
 			"brand=demohotel&from=2026-10-20&to=2026-11-30", "brand=demohotel&from=" + today + "&to=" + today + "&granularity=hour"} {
 			paths = append(paths, "/api/v1/analytics/"+kind+"?"+q)
@@ -72,6 +72,22 @@ func TestAnalyticsRollupsMatchRaw(t *testing.T) {
 		if rolled != stored || waits == 0 {
 			t.Fatalf("%s: %d texts in the rollups, %d stored before the watermark, %d waits", stage, rolled, stored, waits)
 		}
+		// And the topics' days every customer text with words.
+		var topicTexts, customerTexts, terms int
+		if err := w.st.Pool.QueryRow(w.ctx, `SELECT (SELECT coalesce(sum(texts), 0) FROM analytics_topic_totals),
+			(SELECT count(*) FROM messages WHERE created_at < (SELECT folded_to FROM analytics_state) AND direction = 'inbound' AND body <> ''),
+			(SELECT count(*) FROM analytics_topic_days WHERE brand_id = $1)`, w.hotel.ID).Scan(&topicTexts, &customerTexts, &terms); err != nil {
+			t.Fatal(err)
+		}
+		if topicTexts != customerTexts || terms == 0 {
+			t.Fatalf("%s: %d texts in the topics' days, %d customer texts before the watermark, %d terms", stage, topicTexts, customerTexts, terms)
+		}
+		loc := mustZone(t, "America/New_York")
+		r, err := w.st.AnalyticsTopicsRead(w.ctx, w.hotel.ID, loc, time.Date(2026, 10, 25, 0, 0, 0, 0, loc), time.Date(2026, 11, 1, 0, 0, 0, 0, loc),
+			time.Date(2026, 11, 8, 0, 0, 0, 0, loc), 10, 100, func(_, _ []store.InboundText) []string { return nil })
+		if err != nil || !r.Usable || len(r.Sums) == 0 {
+			t.Fatalf("%s: the topics rollup does not answer: %+v %v", stage, r, err)
+		}
 	}
 	delivery := func() map[string]int {
 		var out struct {
@@ -111,9 +127,9 @@ func TestAnalyticsRollupsMatchRaw(t *testing.T) {
 		ErrorCode: 30003}, outbound.Ranks); err != nil || out != store.StatusApplied {
 		t.Fatalf("callback: %v %v", out, err)
 	}
-	var dirty int
-	if err := w.st.Pool.QueryRow(w.ctx, `SELECT count(*) FROM analytics_dirty`).Scan(&dirty); err != nil || dirty < 5 {
-		t.Fatalf("%d changes logged (%v), want at least 5", dirty, err)
+	var dirty, texts int
+	if err := w.st.Pool.QueryRow(w.ctx, `SELECT count(*), count(*) FILTER (WHERE texts) FROM analytics_dirty`).Scan(&dirty, &texts); err != nil || dirty < 5 || texts != 1 {
+		t.Fatalf("%d changes logged, %d of customer texts (%v), want at least 5, and 1 (the replayed text)", dirty, texts, err)
 	}
 	// After the watermark: today, a customer waiting since an hour ago
 	// (behind it once folded) is answered now, and writes again.
@@ -144,6 +160,12 @@ func TestAnalyticsRollupsMatchRaw(t *testing.T) {
 	// A zone whose hours start at a quarter past UTC's.
 	w.exec(t, `UPDATE brands SET timezone = 'Asia/Kathmandu' WHERE id = $1`, w.hotel.ID)
 	same("Asia/Kathmandu")
+	refresh() // the topics' days, refolded in the new zone
+	var zone string
+	if err := w.st.Pool.QueryRow(w.ctx, `SELECT zone FROM analytics_topic_zones WHERE brand_id = $1`, w.hotel.ID).Scan(&zone); err != nil || zone != "Asia/Kathmandu" {
+		t.Fatalf("topics cut in %q (%v)", zone, err)
+	}
+	same("Asia/Kathmandu, refolded")
 	var hours struct {
 		Data []struct {
 			Bucket  string `json:"bucket"`
@@ -163,4 +185,54 @@ func mustZone(t *testing.T, name string) *time.Location {
 		t.Fatal(err)
 	}
 	return loc
+}
+
+// TestTopicsRollupPrunesABusyDay: a day of 4,000 texts, each with a word
+// of its own, holds more terms than a day keeps (store.TopicPruneAt); the
+// fold keeps the most frequent, and the topics read through the rollup
+// rank the same terms with the same counts as the raw read, and say how
+// far short a count may be.
+func TestTopicsRollupPrunesABusyDay(t *testing.T) {
+	t.Parallel()
+	w := analyticsSetup(t)
+	w.exec(t, `INSERT INTO messages (conversation_id, brand_id, direction, body, from_number, to_number, status, purpose, origin, segments, created_at)
+		SELECT c.id, c.brand_id, 'inbound', CASE WHEN g % 4 = 0 THEN 'late bag, refund w' || g ELSE 'refund w' || g END,
+		       c.last_phone, '+15005550007', 'received', 'conversational', 'customer', 1,
+		       timestamptz '2026-11-10T14:00:00Z' + g * interval '1 second'
+		  FROM conversations c, generate_series(1, 4000) g WHERE c.id = $1`, w.convA)
+	const q = "/api/v1/analytics/topics?brand=demohotel&from=2026-11-10&to=2026-11-10"
+	type topics struct {
+		Texts      int              `json:"texts"`
+		CountError int              `json:"count_error"`
+		Data       []map[string]any `json:"data"`
+	}
+	read := func(raw bool) topics {
+		w.st.RawAnalytics.Store(raw)
+		defer w.st.RawAnalytics.Store(false)
+		var out topics
+		w.call(t, http.MethodGet, q, nil).decode(t, http.StatusOK, &out)
+		return out
+	}
+	raw := read(true)
+	if ran, err := analytics.NewRefresher(w.st, slog.New(slog.DiscardHandler)).Refresh(w.ctx); err != nil || !ran {
+		t.Fatalf("refresh: %v %v", ran, err)
+	}
+	var held, cutoff int
+	if err := w.st.Pool.QueryRow(w.ctx, `SELECT (SELECT count(*) FROM analytics_topic_days WHERE brand_id = $1 AND day = '2026-11-10'),
+		(SELECT cutoff FROM analytics_topic_totals WHERE brand_id = $1 AND day = '2026-11-10')`, w.hotel.ID).Scan(&held, &cutoff); err != nil {
+		t.Fatal(err)
+	}
+	if held != store.TopicKeep || cutoff != 1 {
+		t.Fatalf("the busy day keeps %d terms with cutoff %d, want %d and 1", held, cutoff, store.TopicKeep)
+	}
+	rolled := read(false)
+	if raw.Texts != 4000 || rolled.Texts != 4000 || raw.CountError != 0 || rolled.CountError != 1 {
+		t.Fatalf("texts %d raw, %d rolled up; count error %d raw, %d rolled up", raw.Texts, rolled.Texts, raw.CountError, rolled.CountError)
+	}
+	if a, b := fmt.Sprint(raw.Data), fmt.Sprint(rolled.Data); a != b || len(raw.Data) == 0 {
+		t.Fatalf("raw %s\nrollup %s", a, b)
+	}
+	if top := raw.Data[0]; top["term"] != "refund" || top["count"] != float64(4000) {
+		t.Fatalf("top topic %v", top)
+	}
 }

@@ -180,5 +180,8 @@ func (h *Handlers) topicsReport(ctx context.Context, q analyticsQuery) (report, 
 		}
 	}
 	r.Note = fmt.Sprintf("%d customer texts in the period, %d in the period before.", tl.Texts, tl.PreviousTexts)
+	if tl.CountError > 0 {
+		r.Note += fmt.Sprintf(" Busy days keep their most frequent terms: a count may be short by up to %d.", tl.CountError)
+	}
 	return r, lists, nil
 }
