@@ -402,6 +402,10 @@ type sample struct {
 	at         time.Time
 	rssKB      int
 	goroutines int
+	// pooled are the goroutines of idle HTTP connections kept for reuse
+	// (two per connection, until the transport's idle timeout): a pool,
+	// not a leak.
+	pooled int
 }
 
 // sample reads VmRSS from /proc and the goroutine count from the process's
@@ -422,13 +426,34 @@ func (p *proc) sample() (string, sample) {
 	hc := http.Client{Timeout: 5 * time.Second}
 	resp, err := hc.Get("http://" + p.pprof + "/debug/pprof/goroutine?debug=1")
 	if err == nil {
-		line, _ := io.ReadAll(io.LimitReader(resp.Body, 200))
+		prof, _ := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
 		resp.Body.Close()
-		if v, ok := strings.CutPrefix(string(line), "goroutine profile: total "); ok {
-			s.goroutines, _ = strconv.Atoi(strings.Fields(v)[0])
-		}
+		s.goroutines, s.pooled = countGoroutines(string(prof))
 	}
 	return name, s
+}
+
+// countGoroutines reads a goroutine profile (debug=1): the total, and how
+// many wait in an HTTP connection's read or write loop (the pooled).
+func countGoroutines(prof string) (total, pooled int) {
+	head, rest, _ := strings.Cut(prof, "\n")
+	v, ok := strings.CutPrefix(head, "goroutine profile: total ")
+	if !ok {
+		return -1, 0
+	}
+	total, _ = strconv.Atoi(strings.TrimSpace(v))
+	for _, rec := range strings.Split(rest, "\n\n") {
+		rec = strings.TrimSpace(rec)
+		n, _, ok := strings.Cut(rec, " @ ")
+		if !ok {
+			continue
+		}
+		if strings.Contains(rec, "net/http.(*persistConn).readLoop") || strings.Contains(rec, "net/http.(*persistConn).writeLoop") {
+			c, _ := strconv.Atoi(n)
+			pooled += c
+		}
+	}
+	return total, pooled
 }
 
 // cluster is the whole soak deployment.

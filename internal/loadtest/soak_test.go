@@ -148,7 +148,7 @@ func (s *soak) exec(sql string, args ...any) {
 }
 
 // api calls the JSON API through the balancer with the soak's key.
-func (s *soak) api(method, path string, body any, out any) (int, error) {
+func (s *soak) api(method, path string, body any, out any, header ...string) (int, error) {
 	var r io.Reader
 	if body != nil {
 		b, _ := json.Marshal(body)
@@ -160,6 +160,9 @@ func (s *soak) api(method, path string, body any, out any) (int, error) {
 	}
 	req.Header.Set("Authorization", "Bearer "+s.c.apiKey)
 	req.Header.Set("Content-Type", "application/json")
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
 	resp, err := s.in.client.Do(req)
 	if err != nil {
 		return 0, err
@@ -376,9 +379,12 @@ func (s *soak) agentLoop(ctx context.Context, wg *sync.WaitGroup) func() []int64
 				var m struct {
 					ID int64 `json:"id"`
 				}
+				// Posted again until answered, under one Idempotency-Key:
+				// a reply whose answer was lost (a web process killed, or
+				// Postgres restarted, mid-request) must not be sent twice.
 				for try := 0; try < 30; try++ {
 					code, err := s.api("POST", "/api/v1/messages", map[string]any{"brand": "demo-air", "to": phone,
-						"body": fmt.Sprintf("Agent reply %d: on it.", n)}, &m)
+						"body": fmt.Sprintf("Agent reply %d: on it.", n)}, &m, "Idempotency-Key", fmt.Sprintf("soak-agent-reply-%d", n))
 					if err == nil && code < 300 {
 						mu.Lock()
 						ids = append(ids, m.ID)
