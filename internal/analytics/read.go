@@ -132,10 +132,6 @@ type TopicLists struct {
 	CountError int
 }
 
-// topicCandidates is how many terms by count and by rise the rollup read
-// returns to be ranked with the tail's.
-const topicCandidates = 200
-
 // ReadTopics ranks the topics of p against the period of as many days
 // before it: from the topics rollup and the texts after its watermark,
 // or, where the rollup cannot answer (RawAnalytics, not folded into the
@@ -146,30 +142,14 @@ func ReadTopics(ctx context.Context, st *store.Store, brandID int64, p Period, n
 		return ReadTopicsRaw(ctx, st, brandID, p, n)
 	}
 	prev := p.Previous()
-	var tailCur, tailPrev Counts
-	r, err := st.AnalyticsTopicsRead(ctx, brandID, p.Start.Location(), prev.Start, p.Start, p.End, topicCandidates, TopicTexts,
-		func(cur, prev []store.InboundText) []string {
-			tailCur, tailPrev = Count(texts(cur)), Count(texts(prev))
-			terms := make([]string, 0, len(tailCur.n)+len(tailPrev.n))
-			for t := range tailCur.n {
-				terms = append(terms, t)
-			}
-			for t := range tailPrev.n {
-				if _, ok := tailCur.n[t]; !ok {
-					terms = append(terms, t)
-				}
-			}
-			return terms
-		})
+	r, err := st.AnalyticsTopicsRead(ctx, brandID, p.Start.Location(), prev.Start, p.Start, p.End, TopicTexts)
 	if err != nil {
 		return TopicLists{}, err
 	}
 	if !r.Usable {
 		return ReadTopicsRaw(ctx, st, brandID, p, n)
 	}
-	if tailCur.n == nil {
-		tailCur, tailPrev = Count(texts(r.Tail)), Count(texts(r.PreviousTail))
-	}
+	tailCur, tailPrev := Count(texts(r.Tail)), Count(texts(r.PreviousTail))
 	cur := Counts{n: make(map[string]int, len(r.Sums)), examples: map[string][]Text{}}
 	before := Counts{n: make(map[string]int, len(r.Sums)), slack: map[string]int{}}
 	for _, s := range r.Sums {

@@ -322,8 +322,7 @@ type TopicsRead struct {
 	// changed day not recounted yet): read the period raw.
 	Usable   bool
 	FoldedTo time.Time
-	// Sums are the stored counts of the terms most frequent and most
-	// risen in the period, and of every term of the tail.
+	// Sums are the stored counts of every term of the two periods.
 	Sums []TopicSum
 	// Texts and PreviousTexts are the texts the rollup counted in each
 	// period; Cutoff and PreviousCutoff how far short of the truth a
@@ -337,11 +336,8 @@ type TopicsRead struct {
 // AnalyticsTopicsRead reads, in one snapshot, the topics rollup of the
 // local days of [prevStart, end) in loc (prevStart, start and end local
 // midnights; [start, end) the period) and the raw texts after its
-// watermark, up to tailLimit each period. candidates is how many terms
-// it returns by frequency and by rise each; tailTerms names the terms of
-// the tail texts, whose stored counts it adds.
-func (s *Store) AnalyticsTopicsRead(ctx context.Context, brandID int64, loc *time.Location, prevStart, start, end time.Time,
-	candidates, tailLimit int, tailTerms func(cur, prev []InboundText) []string) (TopicsRead, error) {
+// watermark, up to tailLimit each period.
+func (s *Store) AnalyticsTopicsRead(ctx context.Context, brandID int64, loc *time.Location, prevStart, start, end time.Time, tailLimit int) (TopicsRead, error) {
 	var r TopicsRead
 	err := pgx.BeginTxFunc(ctx, s.Pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		var zone string
@@ -372,13 +368,9 @@ func (s *Store) AnalyticsTopicsRead(ctx context.Context, brandID int64, loc *tim
 			       $6::int - coalesce(sum(t.cutoff) FILTER (WHERE d.day < $3::date), 0)::int AS prev_slack
 			  FROM analytics_topic_days d JOIN analytics_topic_totals t ON t.brand_id = d.brand_id AND t.day = d.day
 			 WHERE d.brand_id = $1 AND d.day >= $2::date AND d.day < $4::date`
-		// The candidates: the most frequent, and the most risen beyond
-		// what the previous count may be short.
-		rows, err := tx.Query(ctx, `WITH s AS (`+sums+` GROUP BY d.term)
-			(SELECT * FROM s WHERE cur > 0 ORDER BY cur DESC, term LIMIT $7)
-			UNION
-			(SELECT * FROM s WHERE cur > prev + prev_slack ORDER BY cur - prev - prev_slack DESC, term LIMIT $7)`,
-			brandID, fromDay, startDay, endDay, r.Cutoff, r.PreviousCutoff, candidates)
+		// Every stored term (pruning bounds them: at most TopicPruneAt a
+		// day); the ranking, with the tail's counts added, is the caller's.
+		rows, err := tx.Query(ctx, sums+` GROUP BY d.term`, brandID, fromDay, startDay, endDay, r.Cutoff, r.PreviousCutoff)
 		if err != nil {
 			return err
 		}
@@ -395,29 +387,7 @@ func (s *Store) AnalyticsTopicsRead(ctx context.Context, brandID int64, loc *tim
 				return err
 			}
 		}
-		if len(r.Tail)+len(r.PreviousTail) == 0 {
-			return nil
-		}
-		have := make(map[string]bool, len(r.Sums))
-		for _, t := range r.Sums {
-			have[t.Term] = true
-		}
-		var more []string
-		for _, t := range tailTerms(r.Tail, r.PreviousTail) {
-			if !have[t] {
-				more = append(more, t)
-			}
-		}
-		if len(more) == 0 {
-			return nil
-		}
-		rows, err = tx.Query(ctx, sums+` AND d.term = ANY($7) GROUP BY d.term`, brandID, fromDay, startDay, endDay, r.Cutoff, r.PreviousCutoff, more)
-		if err != nil {
-			return err
-		}
-		extra, err := collectTopicSums(rows)
-		r.Sums = append(r.Sums, extra...)
-		return err
+		return nil
 	})
 	if err != nil {
 		return TopicsRead{}, fmt.Errorf("store: analytics topics: %w", err)

@@ -84,7 +84,7 @@ func TestAnalyticsRollupsMatchRaw(t *testing.T) {
 		}
 		loc := mustZone(t, "America/New_York")
 		r, err := w.st.AnalyticsTopicsRead(w.ctx, w.hotel.ID, loc, time.Date(2026, 10, 25, 0, 0, 0, 0, loc), time.Date(2026, 11, 1, 0, 0, 0, 0, loc),
-			time.Date(2026, 11, 8, 0, 0, 0, 0, loc), 10, 100, func(_, _ []store.InboundText) []string { return nil })
+			time.Date(2026, 11, 8, 0, 0, 0, 0, loc), 100)
 		if err != nil || !r.Usable || len(r.Sums) == 0 {
 			t.Fatalf("%s: the topics rollup does not answer: %+v %v", stage, r, err)
 		}
