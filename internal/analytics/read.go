@@ -3,7 +3,6 @@ package analytics
 import (
 	"cmp"
 	"context"
-	"slices"
 	"sync"
 	"time"
 
@@ -73,19 +72,15 @@ func toEvents(evs []store.ConversationEvent, skip map[int64]bool) []Event {
 // events after the watermark, and the changed conversations from their
 // raw events. A response or close at or after until (past the lookahead)
 // counts as none, as it would be unseen by a read ending there. The
-// answer is ordered by conversation and start, as ReadWaitsRaw's.
+// answer is in no particular order (every reader aggregates it); only
+// the few waits made again from events are keyed, the stored ones are
+// passed through.
 func MergeWaits(r store.WaitsRead, p Period, until time.Time) []Episode {
 	type key struct {
 		conv  int64
 		start int64
 	}
-	byKey := map[key]Episode{}
-	for _, w := range r.Stored {
-		if !r.Changed[w.ConversationID] {
-			byKey[key{w.ConversationID, w.Start.UnixNano()}] = Episode{Conversation: w.ConversationID, Start: w.Start,
-				FirstResponse: w.FirstResponse, Resolved: w.Resolved, Responder: w.Responder}
-		}
-	}
+	again := map[key]Episode{}
 	open := make(map[int64]time.Time, len(r.Open))
 	for id, w := range r.Open {
 		open[id] = w.Start
@@ -94,15 +89,15 @@ func MergeWaits(r store.WaitsRead, p Period, until time.Time) []Episode {
 		if w, ok := r.Open[ep.Conversation]; ok && w.Start.Equal(ep.Start) && w.FirstResponse != nil {
 			ep.FirstResponse, ep.Responder = w.FirstResponse, w.Responder // answered before the watermark
 		}
-		byKey[key{ep.Conversation, ep.Start.UnixNano()}] = ep
+		again[key{ep.Conversation, ep.Start.UnixNano()}] = ep
 	}
 	for _, ep := range Episodes(WithOpenWaits(toEvents(r.ChangedEvents, nil), r.ChangedWaiting)) {
-		byKey[key{ep.Conversation, ep.Start.UnixNano()}] = ep
+		again[key{ep.Conversation, ep.Start.UnixNano()}] = ep
 	}
-	out := make([]Episode, 0, len(byKey))
-	for _, ep := range byKey {
+	out := make([]Episode, 0, len(r.Stored)+len(again))
+	keep := func(ep Episode) {
 		if ep.Start.Before(p.Start) || !ep.Start.Before(p.End) {
-			continue
+			return
 		}
 		if ep.FirstResponse != nil && !ep.FirstResponse.Before(until) {
 			ep.FirstResponse, ep.Responder = nil, 0
@@ -112,12 +107,20 @@ func MergeWaits(r store.WaitsRead, p Period, until time.Time) []Episode {
 		}
 		out = append(out, ep)
 	}
-	slices.SortFunc(out, func(a, b Episode) int {
-		if c := cmp.Compare(a.Conversation, b.Conversation); c != 0 {
-			return c
+	for _, w := range r.Stored {
+		if r.Changed[w.ConversationID] {
+			continue
 		}
-		return a.Start.Compare(b.Start)
-	})
+		if len(again) > 0 {
+			if _, ok := again[key{w.ConversationID, w.Start.UnixNano()}]; ok {
+				continue
+			}
+		}
+		keep(Episode{Conversation: w.ConversationID, Start: w.Start, FirstResponse: w.FirstResponse, Resolved: w.Resolved, Responder: w.Responder})
+	}
+	for _, ep := range again {
+		keep(ep)
+	}
 	return out
 }
 

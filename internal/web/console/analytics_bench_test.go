@@ -7,7 +7,10 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
+	"runtime/pprof"
 	"sort"
 	"testing"
 	"time"
@@ -25,7 +28,8 @@ import (
 // p50 and p95, reading every raw row (the baseline, as before the
 // rollups) and through the rollups in turn, on the same data in the same
 // run. Also the time of the first fold (every slot and wait of the 28
-// days) and of a pass right after it.
+// days) and of a pass right after it. PARLEY_BENCH_PPROF=dir adds a CPU
+// profile of 40 more dashboard loads (dir/dashboard.cpu.pprof).
 //
 //	go test ./internal/web/console -run '^$' -bench AnalyticsDashboard -benchtime 1x -timeout 30m
 func BenchmarkAnalyticsDashboard(b *testing.B) {
@@ -120,5 +124,25 @@ func BenchmarkAnalyticsDashboard(b *testing.B) {
 		}
 		b.ReportMetric(float64(time.Since(start).Microseconds())/1000, "idle_fold_ms")
 		measure()
+		if dir := os.Getenv("PARLEY_BENCH_PPROF"); dir != "" {
+			profileDashboard(b, dir, func() { get(pages[0].path) })
+		}
 	}
+}
+
+// profileDashboard writes a CPU profile of 40 dashboard loads through the
+// rollups to dir/dashboard.cpu.pprof (PARLEY_BENCH_PPROF=dir).
+func profileDashboard(b *testing.B, dir string, load func()) {
+	f, err := os.Create(filepath.Join(dir, "dashboard.cpu.pprof"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	if err := pprof.StartCPUProfile(f); err != nil {
+		b.Fatal(err)
+	}
+	for range 40 {
+		load()
+	}
+	pprof.StopCPUProfile()
 }
