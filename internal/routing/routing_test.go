@@ -448,3 +448,41 @@ func TestScheduleWhereMidnightDoesNotExist(t *testing.T) {
 		t.Fatalf("business-hours due %v, want Sunday 10:00", due)
 	}
 }
+
+func TestOpenBetween(t *testing.T) {
+	t.Parallel()
+	h := hours(t, ny, weekdays([]string{"09:00", "12:00"}, []string{"14:00", "18:00"}))
+	cases := []struct {
+		name, a, b string
+		want       time.Duration
+	}{
+		{"inside one stretch", "2026-03-03 09:30", "2026-03-03 10:15", 45 * time.Minute},
+		{"across lunch", "2026-03-03 11:50", "2026-03-03 14:20", 30 * time.Minute},
+		{"overnight", "2026-03-02 23:50", "2026-03-03 09:30", 30 * time.Minute},
+		{"all closed", "2026-03-03 12:10", "2026-03-03 13:50", 0},
+		{"Friday evening to Monday", "2026-03-06 17:50", "2026-03-09 09:20", 30 * time.Minute},
+		{"a whole weekday", "2026-03-03 00:00", "2026-03-04 00:00", 7 * time.Hour},
+		{"across the DST change", "2026-03-06 17:45", "2026-03-09 09:15", 30 * time.Minute},
+		{"backwards", "2026-03-03 10:00", "2026-03-03 09:00", 0},
+	}
+	for _, c := range cases {
+		if got := h.OpenBetween(local(t, ny, c.a), local(t, ny, c.b)); got != c.want {
+			t.Errorf("%s: %v, want %v", c.name, got, c.want)
+		}
+	}
+	if got := (Hours{}).OpenBetween(local(t, ny, "2026-03-03 10:00"), local(t, ny, "2026-03-03 12:30")); got != 150*time.Minute {
+		t.Errorf("no schedule: %v, want the wall-clock 2h30m", got)
+	}
+	// The inverse of AddOpen, over a year of starts and targets.
+	for start := local(t, ny, "2026-01-01 00:00"); start.Year() == 2026; start = start.Add(37*time.Hour + 13*time.Minute) {
+		for _, d := range []time.Duration{time.Minute, 95 * time.Minute, 9 * time.Hour} {
+			end, ok := h.AddOpen(start, d)
+			if !ok {
+				t.Fatalf("AddOpen(%v, %v): never", start, d)
+			}
+			if got := h.OpenBetween(start, end); got != d {
+				t.Fatalf("OpenBetween(%v, AddOpen(…, %v) = %v) = %v", start, d, end, got)
+			}
+		}
+	}
+}

@@ -54,3 +54,36 @@ func Due(t Targets, h Hours, waitingSince time.Time, answeredBefore bool) (time.
 	}
 	return waitingSince.Add(target), true
 }
+
+// OpenBetween is how much of [a, b) the brand was open: the business time
+// a customer waited. Without a schedule it is b-a; zero when b is not
+// after a. It is AddOpen's inverse: OpenBetween(a, AddOpen(a, d)) is d.
+func (h Hours) OpenBetween(a, b time.Time) time.Duration {
+	if !b.After(a) {
+		return 0
+	}
+	if !h.Set {
+		return b.Sub(a)
+	}
+	la := a.In(h.loc())
+	var open time.Duration
+	for i := 0; i < horizon; i++ {
+		dd := civilDay(la, i)
+		if at(dd, 0).After(b) {
+			break // the day begins after b: nothing of it counts
+		}
+		for _, iv := range h.on(dd) {
+			from, to := at(dd, iv.From), at(dd, iv.To)
+			if from.Before(a) {
+				from = a
+			}
+			if to.After(b) {
+				to = b
+			}
+			if to.After(from) {
+				open += to.Sub(from)
+			}
+		}
+	}
+	return open
+}

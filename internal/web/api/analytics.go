@@ -36,9 +36,10 @@ type analyticsQuery struct {
 	period  analytics.Period
 	g       analytics.Granularity
 	buckets []time.Time
+	clock   analytics.Clock // ?hours= (response-times)
 }
 
-// analyticsParams reads ?brand=&from=&to=&granularity=: the brand is
+// analyticsParams reads ?brand=&from=&to=&granularity=&hours=: the brand is
 // required and must be the key's; from and to are local dates (by default
 // the week up to today), at most analytics.MaxBuckets buckets apart. A
 // brand whose zone cannot be loaded is read in UTC.
@@ -68,7 +69,11 @@ func (h *Handlers) analyticsParams(c echo.Context) (analyticsQuery, *apierr.Erro
 		return q, apierr.Field("invalid_field", "to", "the period holds %d %ss; ask for at most %d (a longer period by day, or a shorter one)",
 			n, g, analytics.MaxBuckets), nil
 	}
-	q.period, q.g, q.buckets = p, g, analytics.Buckets(p, g)
+	clock, cerr := analytics.ParseClock(c.QueryParam("hours"))
+	if cerr != nil {
+		return q, apierr.Field("invalid_field", "hours", "%v", cerr), nil
+	}
+	q.period, q.g, q.buckets, q.clock = p, g, analytics.Buckets(p, g), clock
 	return q, nil, nil
 }
 

@@ -1,12 +1,15 @@
 package api
 
 import (
+	"cmp"
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/parleyhq/parley/internal/analytics"
+	"github.com/parleyhq/parley/internal/store"
 	"github.com/parleyhq/parley/internal/web/apierr"
 )
 
@@ -66,43 +69,58 @@ func (h *Handlers) analyticsVolume(c echo.Context) error {
 
 // analyticsResponseTimes: GET /api/v1/analytics/response-times — per
 // bucket of the waits that began in it: the first response by a person
-// (median, 90th percentile, mean seconds, count, distribution in bands)
-// and the time to the close.
+// (median, 90th percentile, mean seconds, count, distribution in bands),
+// the time to the close and the first-response target's breaches; beside
+// the rows the period's total, the target's summary, each person's first
+// responses and the waits by the local hour of the day they began. On the
+// wall clock, or in the brand's business hours with ?hours=business.
 func (h *Handlers) analyticsResponseTimes(c echo.Context) error {
 	return h.analyticsRun(c, "response-times", func(q analyticsQuery) (table, map[string]any, error) {
-		eps, err := analytics.ReadWaits(c.Request().Context(), h.reports(), q.brand.ID, q.period)
+		ctx := c.Request().Context()
+		eps, err := analytics.ReadWaits(ctx, h.reports(), q.brand.ID, q.period)
 		if err != nil {
 			return table{}, nil, err
 		}
-		first := make([][]float64, len(q.buckets))
-		resolved := make([][]float64, len(q.buckets))
-		waits := make([]int, len(q.buckets))
-		var allFirst, allResolved []float64
-		for _, ep := range eps {
-			i := analytics.Index(q.buckets, q.period.End, ep.Start)
-			if i < 0 {
-				continue
-			}
-			waits[i]++
-			if ep.FirstResponse != nil {
-				s := ep.FirstResponse.Sub(ep.Start).Seconds()
-				first[i], allFirst = append(first[i], s), append(allFirst, s)
-			}
-			if ep.Resolved != nil {
-				s := ep.Resolved.Sub(ep.Start).Seconds()
-				resolved[i], allResolved = append(resolved[i], s), append(allResolved, s)
-			}
+		brands, err := h.automation.Brands(ctx)
+		if err != nil {
+			return table{}, nil, err
 		}
-		t := table{cols: []string{"bucket", "conversations", "first_response", "resolution", "distribution"}}
+		rt := analytics.Responsiveness(eps, q.buckets, q.period.End, analytics.RulesOf(brands[q.brand.ID].Settings, q.clock, q.period, time.Now()))
+		users, err := h.st.Users(ctx)
+		if err != nil {
+			return table{}, nil, err
+		}
+		t := table{cols: []string{"bucket", "conversations", "first_response", "resolution", "distribution", "sla_breaches"}}
 		for i, b := range q.buckets {
-			t.rows = append(t.rows, map[string]any{"bucket": analytics.Label(b, q.g, q.period.Loc), "conversations": waits[i],
-				"first_response": statsRow(analytics.Summarize(first[i])), "resolution": statsRow(analytics.Summarize(resolved[i])),
-				"distribution": analytics.Distribution(first[i])})
+			t.rows = append(t.rows, responseRow(rt.Buckets[i], map[string]any{"bucket": analytics.Label(b, q.g, q.period.Loc)}))
 		}
-		total := map[string]any{"first_response": statsRow(analytics.Summarize(allFirst)),
-			"resolution": statsRow(analytics.Summarize(allResolved)), "distribution": analytics.Distribution(allFirst)}
-		return t, map[string]any{"total": total}, nil
+		byAgent := make([]map[string]any, 0, len(rt.ByAgent))
+		for _, a := range rt.ByAgent {
+			name := ""
+			if i := slices.IndexFunc(users, func(u store.UserSummary) bool { return u.ID == a.UserID }); i >= 0 {
+				name = cmp.Or(users[i].Name, users[i].Email)
+			}
+			byAgent = append(byAgent, map[string]any{"user_id": a.UserID, "name": name, "first_response": statsRow(a.FirstResponse),
+				"resolution": statsRow(a.Resolution), "sla_breaches": a.SLABreaches})
+		}
+		byHour := make([]map[string]any, 0, 24)
+		for hour, b := range rt.ByHour {
+			byHour = append(byHour, responseRow(b, map[string]any{"hour": hour}))
+		}
+		return t, map[string]any{
+			"total": responseRow(rt.Total, map[string]any{}), "hours": string(q.clock), "by_agent": byAgent, "by_hour_of_day": byHour,
+			"sla": map[string]any{"target_seconds": int(rt.SLA.Target.Seconds()), "business_hours": rt.SLA.BusinessHours,
+				"met": rt.SLA.Met, "breached": rt.SLA.Breached, "pending": rt.SLA.Pending},
+		}, nil
 	})
+}
+
+// responseRow adds b's figures to row.
+func responseRow(b analytics.ResponseBucket, row map[string]any) map[string]any {
+	row["conversations"] = b.Waits
+	row["first_response"], row["resolution"] = statsRow(b.FirstResponse), statsRow(b.Resolution)
+	row["distribution"], row["sla_breaches"] = b.Distribution, b.SLABreaches
+	return row
 }
 
 func statsRow(s analytics.Stats) map[string]any {

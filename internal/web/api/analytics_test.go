@@ -236,6 +236,85 @@ func TestAnalyticsResponseTimes(t *testing.T) {
 	}
 }
 
+// Response times against the brand's first-response target, per person
+// and hour of the day, and in business hours: open every day 08:00–23:35,
+// a 15-minute target on the wall clock.
+func TestAnalyticsResponseTimesTargetsAndHours(t *testing.T) {
+	t.Parallel()
+	w := analyticsSetup(t)
+	u1, err := w.st.UpsertUser(w.ctx, "ana@demohotel.example", "x", "agent")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u2, err := w.st.UpsertUser(w.ctx, "ben@demohotel.example", "x", "agent")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.exec(t, `UPDATE messages SET origin_ref = $2 WHERE conversation_id = ANY($1) AND origin = 'agent'`, []int64{w.convA, w.convC}, fmt.Sprint(u1.ID))
+	w.exec(t, `UPDATE messages SET origin_ref = $2 WHERE conversation_id = $1 AND origin = 'agent'`, w.convB, fmt.Sprint(u2.ID))
+	day := [][]string{{"08:00", "23:35"}}
+	w.call(t, http.MethodPut, "/api/v1/brands/demohotel/settings", map[string]any{"first_response_sla_seconds": 900,
+		"business_hours": map[string]any{"mon": day, "tue": day, "wed": day, "thu": day, "fri": day, "sat": day, "sun": day}}).decode(t, http.StatusOK, nil)
+	type out struct {
+		Data []struct {
+			Bucket      string `json:"bucket"`
+			SLABreaches int    `json:"sla_breaches"`
+		} `json:"data"`
+		Hours string `json:"hours"`
+		Total struct {
+			First       statsOut `json:"first_response"`
+			SLABreaches int      `json:"sla_breaches"`
+		} `json:"total"`
+		SLA struct {
+			Target   int  `json:"target_seconds"`
+			Business bool `json:"business_hours"`
+			Met      int  `json:"met"`
+			Breached int  `json:"breached"`
+			Pending  int  `json:"pending"`
+		} `json:"sla"`
+		ByAgent []struct {
+			UserID      int64    `json:"user_id"`
+			Name        string   `json:"name"`
+			First       statsOut `json:"first_response"`
+			SLABreaches int      `json:"sla_breaches"`
+		} `json:"by_agent"`
+		ByHour []struct {
+			Hour          int      `json:"hour"`
+			Conversations int      `json:"conversations"`
+			First         statsOut `json:"first_response"`
+		} `json:"by_hour_of_day"`
+	}
+	// Wall clock: A 600 s, B 120 s then 1200 s, C 7200 s. Over 900 s: B's
+	// second wait (Nov 2) and C (begun Nov 1 23:10 EST).
+	var wall out
+	w.call(t, http.MethodGet, "/api/v1/analytics/response-times?"+period, nil).decode(t, http.StatusOK, &wall)
+	if wall.Hours != "wall" || wall.Total.First.String() != "n 4 p50 900 p90 5400 mean 2280" || wall.Total.SLABreaches != 2 {
+		t.Fatalf("wall: %s %v breaches %d", wall.Hours, wall.Total.First, wall.Total.SLABreaches)
+	}
+	if s := wall.SLA; s.Target != 900 || s.Business || s.Met != 2 || s.Breached != 2 || s.Pending != 0 {
+		t.Fatalf("sla %+v", s)
+	}
+	if len(wall.Data) != 3 || wall.Data[0].SLABreaches != 0 || wall.Data[1].SLABreaches != 1 || wall.Data[2].SLABreaches != 1 {
+		t.Fatalf("breaches per day %+v", wall.Data)
+	}
+	if a := wall.ByAgent; len(a) != 2 || a[0].UserID != u1.ID || a[0].Name != "ana@demohotel.example" || a[0].First.String() != "n 2 p50 3900 p90 6540 mean 3900" ||
+		a[0].SLABreaches != 1 || a[1].UserID != u2.ID || a[1].First.String() != "n 2 p50 660 p90 1092 mean 660" || a[1].SLABreaches != 1 {
+		t.Fatalf("by agent %+v", a)
+	}
+	if h := wall.ByHour; len(h) != 24 || h[23].Hour != 23 || h[23].Conversations != 3 || h[10].Conversations != 1 || h[9].Conversations != 0 ||
+		h[10].First.String() != "n 1 p50 1200 p90 1200 mean 1200" {
+		t.Fatalf("by hour %+v", h)
+	}
+	// Business hours: A 23:30–23:35 EDT = 300 s, B 120 s and 1200 s, C
+	// 23:10–23:35 EST = 1500 s. The target keeps its own (wall) clock.
+	var biz out
+	w.call(t, http.MethodGet, "/api/v1/analytics/response-times?hours=business&"+period, nil).decode(t, http.StatusOK, &biz)
+	if biz.Hours != "business" || biz.Total.First.String() != "n 4 p50 750 p90 1410 mean 780" || biz.SLA.Breached != 2 {
+		t.Fatalf("business: %s %v %+v", biz.Hours, biz.Total.First, biz.SLA)
+	}
+	w.call(t, http.MethodGet, "/api/v1/analytics/response-times?hours=lunar&"+period, nil).expectError(t, http.StatusBadRequest, "invalid_field", "hours")
+}
+
 func TestAnalyticsDeliveryConsentCampaigns(t *testing.T) {
 	t.Parallel()
 	w := analyticsSetup(t)

@@ -8,7 +8,7 @@ import (
 	"github.com/parleyhq/parley/internal/analytics"
 )
 
-// analyticsMe: GET /analytics/me?brand=&from=&to=&granularity= — a
+// analyticsMe: GET /analytics/me?brand=&from=&to=&granularity=&hours= — a
 // person's own figures, for those who answer customers (agents, admins):
 // the waits of the period whose first response by a person was theirs,
 // how long that took and how long to the close, per bucket and in total,
@@ -25,37 +25,31 @@ func (h *Handlers) analyticsMe(c echo.Context) error {
 		if err != nil {
 			return nil, err
 		}
+		rules, err := h.responseRules(c.Request().Context(), q)
+		if err != nil {
+			return nil, err
+		}
 		me := session(c).User.ID
-		first := make([][]float64, len(q.buckets))
-		resolved := make([][]float64, len(q.buckets))
-		var allFirst, allResolved []float64
+		mine := eps[:0]
 		convs := map[int64]bool{}
 		for _, ep := range eps {
-			i := q.index(ep.Start)
-			if i < 0 || ep.FirstResponse == nil || ep.Responder != me {
-				continue
-			}
-			convs[ep.Conversation] = true
-			s := ep.FirstResponse.Sub(ep.Start).Seconds()
-			first[i], allFirst = append(first[i], s), append(allFirst, s)
-			if ep.Resolved != nil {
-				s := ep.Resolved.Sub(ep.Start).Seconds()
-				resolved[i], allResolved = append(resolved[i], s), append(allResolved, s)
+			if ep.FirstResponse != nil && ep.Responder == me {
+				mine, convs[ep.Conversation] = append(mine, ep), true
 			}
 		}
+		rt := analytics.Responsiveness(mine, q.buckets, q.period.End, rules)
 		var rows [][]string
 		for i, lb := range q.labels() {
-			f, r := analytics.Summarize(first[i]), analytics.Summarize(resolved[i])
+			f, r := rt.Buckets[i].FirstResponse, rt.Buckets[i].Resolution
 			rows = append(rows, []string{lb, fmt.Sprint(f.Count), seconds(f.P50), seconds(f.P90), fmt.Sprint(r.Count), seconds(r.P50)})
 		}
-		f, r := analytics.Summarize(allFirst), analytics.Summarize(allResolved)
-		dist := analytics.Distribution(allFirst)
+		f, r := rt.Total.FirstResponse, rt.Total.Resolution
 		bands := make([][]string, 0, len(analytics.DistributionBands))
 		for _, b := range analytics.DistributionBands {
-			bands = append(bands, []string{b, fmt.Sprint(dist[b])})
+			bands = append(bands, []string{b, fmt.Sprint(rt.Total.Distribution[b])})
 		}
 		return map[string]any{
-			"Brands": q.brands, "Brand": q.brand, "From": q.from, "To": q.to, "Granularity": string(q.g),
+			"Brands": q.brands, "Brand": q.brand, "From": q.from, "To": q.to, "Granularity": string(q.g), "Hours": string(q.clock),
 			"Rows": rows, "Bands": bands, "Conversations": len(convs),
 			"First":      []string{fmt.Sprint(f.Count), orDash(seconds(f.P50)), orDash(seconds(f.P90)), orDash(seconds(f.Mean))},
 			"Resolution": []string{fmt.Sprint(r.Count), orDash(seconds(r.P50)), orDash(seconds(r.P90)), orDash(seconds(r.Mean))},

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 
@@ -40,41 +41,69 @@ func (h *Handlers) volumeReport(ctx context.Context, q analyticsQuery) (report, 
 	return r, nil
 }
 
-// responseReport: the waits that began in each bucket and how long their
-// first response by a person took; the chart is the period's distribution.
+// responseReport: the waits that began in each bucket, how long their
+// first response by a person took (on the wall clock or in business
+// hours, ?hours=) and how many breached the brand's first-response
+// target; the chart is the period's distribution, the further tables each
+// person's first responses and the waits by hour of the day.
 func (h *Handlers) responseReport(ctx context.Context, q analyticsQuery) (report, error) {
 	eps, err := analytics.ReadWaits(ctx, h.reports(), q.brand.ID, q.period)
 	if err != nil {
 		return report{}, err
 	}
-	first := make([][]float64, len(q.buckets))
-	waits := make([]int, len(q.buckets))
-	var all []float64
-	for _, ep := range eps {
-		i := q.index(ep.Start)
-		if i < 0 {
-			continue
-		}
-		waits[i]++
-		if ep.FirstResponse != nil {
-			s := ep.FirstResponse.Sub(ep.Start).Seconds()
-			first[i], all = append(first[i], s), append(all, s)
-		}
+	rules, err := h.responseRules(ctx, q)
+	if err != nil {
+		return report{}, err
 	}
-	r := report{Name: "response-times", Title: "First response by a person",
-		Cols: []string{"bucket", "waits", "answered", "p50", "p90"}}
+	rt := analytics.Responsiveness(eps, q.buckets, q.period.End, rules)
+	title := "First response by a person"
+	if q.clock == analytics.Business {
+		title += ", in business hours"
+	}
+	r := report{Name: "response-times", Title: title, Cols: []string{"bucket", "waits", "answered", "p50", "p90", "sla breaches"}}
 	for i, lb := range q.labels() {
-		s := analytics.Summarize(first[i])
-		r.Rows = append(r.Rows, []string{lb, fmt.Sprint(waits[i]), fmt.Sprint(s.Count), seconds(s.P50), seconds(s.P90)})
+		b := rt.Buckets[i]
+		r.Rows = append(r.Rows, []string{lb, fmt.Sprint(b.Waits), fmt.Sprint(b.FirstResponse.Count), seconds(b.FirstResponse.P50),
+			seconds(b.FirstResponse.P90), fmt.Sprint(b.SLABreaches)})
 	}
-	dist := analytics.Distribution(all)
 	bars := chart.Bars{Title: "First responses of the period by wait", Class: "series-in"}
 	for _, band := range analytics.DistributionBands {
-		bars.Bars = append(bars.Bars, chart.Bar{Label: band, Value: float64(dist[band])})
+		bars.Bars = append(bars.Bars, chart.Bar{Label: band, Value: float64(rt.Total.Distribution[band])})
 	}
 	r.chart = bars.SVG()
-	tot := analytics.Summarize(all)
+	tot := rt.Total.FirstResponse
 	r.Note = fmt.Sprintf("%d answered in the period; median %s, 90th percentile %s.", tot.Count, orDash(seconds(tot.P50)), orDash(seconds(tot.P90)))
+	if s := rt.SLA; s.Target > 0 {
+		clock := "on the clock"
+		if s.BusinessHours {
+			clock = "in business hours"
+		}
+		r.Note += fmt.Sprintf(" Target %s %s: %d met, %d breached, %d not yet due.", s.Target, clock, s.Met, s.Breached, s.Pending)
+	}
+	if len(rt.ByAgent) > 0 {
+		users, err := h.Store.Users(ctx)
+		if err != nil {
+			return report{}, err
+		}
+		names := make(map[int64]string, len(users))
+		for _, u := range users {
+			names[u.ID] = cmp.Or(u.Name, u.Email)
+		}
+		people := figures{Title: "By person (first responses)", Cols: []string{"person", "answered", "p50", "p90", "mean", "sla breaches"}}
+		for _, a := range rt.ByAgent {
+			people.Rows = append(people.Rows, []string{cmp.Or(names[a.UserID], fmt.Sprintf("user %d", a.UserID)), fmt.Sprint(a.FirstResponse.Count),
+				seconds(a.FirstResponse.P50), seconds(a.FirstResponse.P90), seconds(a.FirstResponse.Mean), fmt.Sprint(a.SLABreaches)})
+		}
+		r.More = append(r.More, people)
+	}
+	hours := figures{Title: "By hour of the day the wait began", Cols: []string{"hour", "waits", "answered", "p50", "p90", "sla breaches"}}
+	for hour, b := range rt.ByHour {
+		if b.Waits > 0 {
+			hours.Rows = append(hours.Rows, []string{fmt.Sprintf("%02d:00", hour), fmt.Sprint(b.Waits), fmt.Sprint(b.FirstResponse.Count),
+				seconds(b.FirstResponse.P50), seconds(b.FirstResponse.P90), fmt.Sprint(b.SLABreaches)})
+		}
+	}
+	r.More = append(r.More, hours)
 	return r, nil
 }
 

@@ -10,7 +10,7 @@ import (
 	"github.com/parleyhq/parley/internal/auth"
 )
 
-// analyticsShow: GET /analytics?brand=&from=&to=&granularity= — the
+// analyticsShow: GET /analytics?brand=&from=&to=&granularity=&hours= — the
 // brand's dashboard: texts in and out, first responses, delivery,
 // opt-ins and opt-outs as SVG charts drawn here (no script), each with its
 // numbers in a table on demand and as CSV, and the top and rising topics
@@ -57,7 +57,7 @@ func (h *Handlers) analyticsShow(c echo.Context) error {
 			}
 		}
 		return map[string]any{
-			"Brands": q.brands, "Brand": q.brand, "From": q.from, "To": q.to, "Granularity": string(q.g),
+			"Brands": q.brands, "Brand": q.brand, "From": q.from, "To": q.to, "Granularity": string(q.g), "Hours": string(q.clock),
 			"Reports": reports, "Topics": topics, "TopicLists": lists, "TopicsCSV": "/analytics.csv?" + q.query("report", "topics"),
 			"Conversations": "/analytics/conversations?" + q.query(), "LinkExamples": auth.Can(session(c).User.Role, auth.Inbox),
 			"MaxExamples": analytics.MaxExamples,

@@ -2,6 +2,7 @@ package console_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/internal/apptest"
+	"github.com/parleyhq/parley/internal/automation"
 )
 
 // analyticsWorld: two customers of the demo brand (its zone set to UTC)
@@ -58,6 +60,15 @@ const analyticsPeriod = "from=2026-11-10&to=2026-11-12"
 func TestAnalyticsDashboardNumbers(t *testing.T) {
 	env, users := setup(t)
 	conv1, _ := analyticsWorld(t, env)
+	// The first reply was the agent's (the brand's target: 15 minutes).
+	agent, err := env.Store.UserByEmail(context.Background(), users["agent"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.Store.Pool.Exec(context.Background(), `UPDATE messages SET origin_ref = $2 WHERE conversation_id = $1 AND origin = 'agent'`,
+		conv1, fmt.Sprint(agent.ID)); err != nil {
+		t.Fatal(err)
+	}
 	b, _ := signedIn(t, env, users, "marketer")
 	resp, page := b.do(t, http.MethodGet, "/analytics?brand="+env.Brand.Slug+"&"+analyticsPeriod, nil)
 	if resp.StatusCode != http.StatusOK {
@@ -68,9 +79,14 @@ func TestAnalyticsDashboardNumbers(t *testing.T) {
 		`<tr><td>2026-11-10</td><td>1</td><td>1</td></tr>`,
 		`<tr><td>2026-11-11</td><td>1</td><td>1</td></tr>`,
 		`<tr><td>2026-11-12</td><td>0</td><td>0</td></tr>`,
-		// first responses: waits, answered, median, 90th percentile
-		`<tr><td>2026-11-10</td><td>1</td><td>1</td><td>3m0s</td><td>3m0s</td></tr>`,
-		`<tr><td>2026-11-11</td><td>1</td><td>1</td><td>20m0s</td><td>20m0s</td></tr>`,
+		// first responses: waits, answered, median, 90th percentile,
+		// breaches of the 15-minute target; by person; by hour
+		`<tr><td>2026-11-10</td><td>1</td><td>1</td><td>3m0s</td><td>3m0s</td><td>0</td></tr>`,
+		`<tr><td>2026-11-11</td><td>1</td><td>1</td><td>20m0s</td><td>20m0s</td><td>1</td></tr>`,
+		`Target 15m0s on the clock: 1 met, 1 breached, 0 not yet due.`,
+		`<tr><td>` + users["agent"] + `</td><td>1</td><td>3m0s</td><td>3m0s</td><td>3m0s</td><td>0</td></tr>`,
+		`<tr><td>09:00</td><td>1</td><td>1</td><td>3m0s</td><td>3m0s</td><td>0</td></tr>`,
+		`<tr><td>10:00</td><td>1</td><td>1</td><td>20m0s</td><td>20m0s</td><td>1</td></tr>`,
 		// delivery: sent, delivered, undelivered, failed, pending, suppressed, rate
 		`<tr><td>2026-11-10</td><td>1</td><td>1</td><td>0</td><td>0</td><td>0</td><td>0</td><td>100.0%</td></tr>`,
 		`<tr><td>2026-11-11</td><td>0</td><td>0</td><td>0</td><td>1</td><td>0</td><td>0</td><td></td></tr>`,
@@ -106,7 +122,26 @@ func TestAnalyticsDashboardNumbers(t *testing.T) {
 	if resp, _ := b.do(t, http.MethodGet, "/analytics.csv?report=nope&brand="+env.Brand.Slug, nil); resp.StatusCode != http.StatusBadRequest {
 		t.Fatalf("unknown report: %d", resp.StatusCode)
 	}
-	for _, bad := range []string{"from=2026-11-12&to=2026-11-10", "granularity=week", "from=yesterday", "brand=nope"} {
+	// Business hours from 09:10 on weekdays (2026-11-10 is a Tuesday): the
+	// 09:00 text waited 0 s of them, the 10:00 one 20 minutes; the target
+	// keeps its wall clock.
+	open := `{"business_hours": {"mon": [["09:10", "18:00"]], "tue": [["09:10", "18:00"]], "wed": [["09:10", "18:00"]], "thu": [["09:10", "18:00"]], "fri": [["09:10", "18:00"]]}}`
+	if _, err := automation.NewService(env.Store, env.App.Routing).PutSettings(context.Background(), env.Brand, []byte(open)); err != nil {
+		t.Fatal(err)
+	}
+	resp, page = b.do(t, http.MethodGet, "/analytics?hours=business&brand="+env.Brand.Slug+"&"+analyticsPeriod, nil)
+	for _, want := range []string{
+		`<tr><td>2026-11-10</td><td>1</td><td>1</td><td>0s</td><td>0s</td><td>0</td></tr>`,
+		`<tr><td>2026-11-11</td><td>1</td><td>1</td><td>20m0s</td><td>20m0s</td><td>1</td></tr>`,
+		`First response by a person, in business hours`,
+		`<option value="business" selected>business hours</option>`,
+		`&amp;hours=business&amp;report=response-times`,
+	} {
+		if resp.StatusCode != http.StatusOK || !strings.Contains(page, want) {
+			t.Errorf("business hours: %d, lacks %s", resp.StatusCode, want)
+		}
+	}
+	for _, bad := range []string{"from=2026-11-12&to=2026-11-10", "granularity=week", "from=yesterday", "brand=nope", "hours=lunar"} {
 		if resp, _ := b.do(t, http.MethodGet, "/analytics?"+bad, nil); resp.StatusCode != http.StatusBadRequest {
 			t.Errorf("/analytics?%s: %d, want 400", bad, resp.StatusCode)
 		}

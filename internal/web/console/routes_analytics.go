@@ -12,6 +12,7 @@ import (
 
 	"github.com/parleyhq/parley/internal/analytics"
 	"github.com/parleyhq/parley/internal/auth"
+	"github.com/parleyhq/parley/internal/routing"
 	"github.com/parleyhq/parley/internal/store"
 )
 
@@ -39,9 +40,10 @@ type analyticsQuery struct {
 	buckets []time.Time
 	from    string // the period's dates as the form shows them
 	to      string
+	clock   analytics.Clock // ?hours=: response times on the wall clock or in business hours
 }
 
-// analyticsParams reads ?brand=&from=&to=&granularity= as the API does (by
+// analyticsParams reads ?brand=&from=&to=&granularity=&hours= as the API does (by
 // default the first brand the user may see and the week up to today). A
 // bad value is a 400 naming the field; another brand's a 403.
 func (h *Handlers) analyticsParams(c echo.Context) (analyticsQuery, error) {
@@ -86,7 +88,11 @@ func (h *Handlers) analyticsQueryOf(c echo.Context, v url.Values) (analyticsQuer
 	if n := p.Count(g); n > analytics.MaxBuckets {
 		return q, echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("to: the period holds %d %ss; ask for at most %d", n, g, analytics.MaxBuckets))
 	}
-	q.period, q.g, q.buckets = p, g, analytics.Buckets(p, g)
+	clock, cerr := analytics.ParseClock(v.Get("hours"))
+	if cerr != nil {
+		return q, echo.NewHTTPError(http.StatusBadRequest, "hours: "+cerr.Error())
+	}
+	q.period, q.g, q.buckets, q.clock = p, g, analytics.Buckets(p, g), clock
 	q.from, q.to = p.Start.Format(time.DateOnly), p.End.AddDate(0, 0, -1).Format(time.DateOnly)
 	return q, nil
 }
@@ -94,10 +100,27 @@ func (h *Handlers) analyticsQueryOf(c echo.Context, v url.Values) (analyticsQuer
 // query is the dashboard's query string for q, with extra on top.
 func (q analyticsQuery) query(extra ...string) string {
 	v := url.Values{"brand": {q.brand.Slug}, "from": {q.from}, "to": {q.to}, "granularity": {string(q.g)}}
+	if q.clock == analytics.Business {
+		v.Set("hours", string(q.clock))
+	}
 	for i := 0; i+1 < len(extra); i += 2 {
 		v.Set(extra[i], extra[i+1])
 	}
 	return v.Encode()
+}
+
+// responseRules are the brand's business hours and first-response target
+// for response times on q's clock.
+func (h *Handlers) responseRules(ctx context.Context, q analyticsQuery) (analytics.ResponseRules, error) {
+	var settings routing.Settings
+	if h.Automation != nil {
+		brands, err := h.Automation.Brands(ctx)
+		if err != nil {
+			return analytics.ResponseRules{}, err
+		}
+		settings = brands[q.brand.ID].Settings
+	}
+	return analytics.RulesOf(settings, q.clock, q.period, time.Now()), nil
 }
 
 // labels are the buckets' names, as the API writes them.
@@ -134,6 +157,15 @@ type report struct {
 	Rows        [][]string
 	chart       string // SVG from internal/chart, every text in it escaped
 	Note        string
+	// More are further tables under the first (not in its CSV).
+	More []figures
+}
+
+// figures is a titled table of a report.
+type figures struct {
+	Title string
+	Cols  []string
+	Rows  [][]string
 }
 
 // buildReport reads and computes one report.
