@@ -51,19 +51,19 @@ func (s *Store) AnalyticsVolume(ctx context.Context, brandID int64, from, to tim
 // deliveryRows are the brand's outbound texts of [from, to) by slot and
 // what delivery groups them by, from the rollups, the changed slots and
 // the tail, as a subquery with columns slot, status, accepted,
-// error_code, texts, segments.
+// error_code, purpose, texts, segments.
 const deliveryRows = `
 	WITH d AS (SELECT DISTINCT slot FROM analytics_dirty
 	            WHERE brand_id = $1 AND kind = 'message' AND slot >= $2 AND slot < least($3, ` + foldedTo + `))
-	SELECT slot, status, accepted, error_code, texts, segments FROM analytics_message_slots
+	SELECT slot, status, accepted, error_code, purpose, texts, segments FROM analytics_message_slots
 	 WHERE brand_id = $1 AND slot >= $2 AND slot < least($3, ` + foldedTo + `) AND direction = 'outbound'
 	   AND slot NOT IN (SELECT slot FROM d)
 	UNION ALL
-	SELECT date_bin('15 minutes', created_at, timestamptz '1970-01-01 00:00:00+00'), status, sent_at IS NOT NULL, error_code, 1, segments
+	SELECT date_bin('15 minutes', created_at, timestamptz '1970-01-01 00:00:00+00'), status, sent_at IS NOT NULL, error_code, purpose, 1, segments
 	  FROM messages
 	 WHERE brand_id = $1 AND created_at >= greatest($2, ` + foldedTo + `) AND created_at < $3 AND direction = 'outbound'
 	UNION ALL
-	SELECT date_bin('15 minutes', m.created_at, timestamptz '1970-01-01 00:00:00+00'), m.status, m.sent_at IS NOT NULL, m.error_code, 1, m.segments
+	SELECT date_bin('15 minutes', m.created_at, timestamptz '1970-01-01 00:00:00+00'), m.status, m.sent_at IS NOT NULL, m.error_code, m.purpose, 1, m.segments
 	  FROM d JOIN messages m ON m.brand_id = $1 AND m.created_at >= d.slot AND m.created_at < d.slot + interval '15 minutes'
 	 WHERE m.direction = 'outbound'`
 
@@ -73,8 +73,8 @@ func (s *Store) AnalyticsDelivery(ctx context.Context, brandID int64, from, to t
 	if s.RawAnalytics.Load() {
 		return s.AnalyticsDeliveryRaw(ctx, brandID, from, to, topErrors)
 	}
-	rows, err := s.Pool.Query(ctx, `SELECT slot, status, accepted, sum(texts), coalesce(sum(segments), 0)
-		FROM (`+deliveryRows+`) r GROUP BY 1, 2, 3`, brandID, from, to)
+	rows, err := s.Pool.Query(ctx, `SELECT slot, status, accepted, purpose, sum(texts), coalesce(sum(segments), 0)
+		FROM (`+deliveryRows+`) r GROUP BY 1, 2, 3, 4`, brandID, from, to)
 	if err != nil {
 		return nil, nil, fmt.Errorf("store: analytics delivery: %w", err)
 	}

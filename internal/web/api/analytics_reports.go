@@ -128,8 +128,9 @@ func statsRow(s analytics.Stats) map[string]any {
 }
 
 // analyticsDelivery: GET /api/v1/analytics/delivery — outbound texts per
-// bucket by what became of them, their segments, and the period's most
-// frequent carrier error codes.
+// bucket by what became of them, their segments (in all and by purpose:
+// the cost), and the period's most frequent carrier error codes with what
+// they mean.
 func (h *Handlers) analyticsDelivery(c echo.Context) error {
 	return h.analyticsRun(c, "delivery", func(q analyticsQuery) (table, map[string]any, error) {
 		counts, errs, err := h.reports().AnalyticsDelivery(c.Request().Context(), q.brand.ID, q.period.Start, q.period.End, 10)
@@ -137,10 +138,11 @@ func (h *Handlers) analyticsDelivery(c echo.Context) error {
 			return table{}, nil, err
 		}
 		cols := []string{"sent", "delivered", "undelivered", "failed", "pending", "suppressed", "segments"}
-		t := q.bucketTable(cols, func(r map[string]any) {
+		t := q.bucketTable(append(cols, "segments_by_purpose"), func(r map[string]any) {
 			for _, col := range cols {
 				r[col] = 0
 			}
+			r["segments_by_purpose"] = zeros([]string{"conversational", "marketing"})
 		})
 		for _, d := range counts {
 			r := q.at(t, d.Slot)
@@ -151,6 +153,7 @@ func (h *Handlers) analyticsDelivery(c echo.Context) error {
 			if d.Accepted {
 				add("sent")
 				r["segments"] = r["segments"].(int) + d.Segments
+				r["segments_by_purpose"].(map[string]int)[d.Purpose] += d.Segments
 			}
 			switch d.Status {
 			case "delivered", "read":
@@ -165,7 +168,11 @@ func (h *Handlers) analyticsDelivery(c echo.Context) error {
 				add("suppressed")
 			}
 		}
-		return t, map[string]any{"errors": errs}, nil
+		top := make([]map[string]any, len(errs))
+		for i, e := range errs {
+			top[i] = map[string]any{"code": e.Code, "count": e.Count, "meaning": analytics.ErrorMeaning(e.Code)}
+		}
+		return t, map[string]any{"errors": top}, nil
 	})
 }
 

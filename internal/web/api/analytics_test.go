@@ -322,19 +322,24 @@ func TestAnalyticsDeliveryConsentCampaigns(t *testing.T) {
 		Data []map[string]any `json:"data"`
 		Errs []struct {
 			Code, Count int
+			Meaning     string
 		} `json:"errors"`
 	}
 	w.call(t, http.MethodGet, "/api/v1/analytics/delivery?"+period, nil).decode(t, http.StatusOK, &del)
 	var got []string
 	for _, d := range del.Data {
-		got = append(got, fmt.Sprintf("%v sent %v delivered %v failed %v segments %v", d["bucket"], d["sent"], d["delivered"], d["failed"], d["segments"]))
+		got = append(got, fmt.Sprintf("%v sent %v delivered %v failed %v segments %v by purpose %v", d["bucket"], d["sent"], d["delivered"], d["failed"],
+			d["segments"], d["segments_by_purpose"]))
 	}
+	// Segments of the texts the carrier accepted: the failed agent reply
+	// of Nov 1 costs nothing, the campaign text is marketing's.
 	want := []string{
-		"2026-10-31 sent 1 delivered 1 failed 0 segments 2",
-		"2026-11-01 sent 2 delivered 1 failed 1 segments 2",
-		"2026-11-02 sent 2 delivered 2 failed 0 segments 2",
+		"2026-10-31 sent 1 delivered 1 failed 0 segments 2 by purpose map[conversational:2 marketing:0]",
+		"2026-11-01 sent 2 delivered 1 failed 1 segments 2 by purpose map[conversational:1 marketing:1]",
+		"2026-11-02 sent 2 delivered 2 failed 0 segments 2 by purpose map[conversational:2 marketing:0]",
 	}
-	if !slices.Equal(got, want) || len(del.Errs) != 1 || del.Errs[0].Code != 30007 || del.Errs[0].Count != 1 {
+	if !slices.Equal(got, want) || len(del.Errs) != 1 || del.Errs[0].Code != 30007 || del.Errs[0].Count != 1 ||
+		!strings.Contains(del.Errs[0].Meaning, "spam") {
 		t.Fatalf("delivery\n%s\nerrors %+v", strings.Join(got, "\n"), del.Errs)
 	}
 

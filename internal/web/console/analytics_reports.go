@@ -116,6 +116,7 @@ func (h *Handlers) deliveryReport(ctx context.Context, q analyticsQuery) (report
 	}
 	type row struct{ sent, delivered, undelivered, failed, pending, suppressed int }
 	rows := make([]row, len(q.buckets))
+	segments := map[string]int{"conversational": 0, "marketing": 0}
 	for _, d := range counts {
 		i := q.index(d.Slot)
 		if i < 0 {
@@ -124,6 +125,7 @@ func (h *Handlers) deliveryReport(ctx context.Context, q analyticsQuery) (report
 		r := &rows[i]
 		if d.Accepted {
 			r.sent += d.N
+			segments[d.Purpose] += d.Segments
 		}
 		switch d.Status {
 		case "delivered", "read":
@@ -155,6 +157,15 @@ func (h *Handlers) deliveryReport(ctx context.Context, q analyticsQuery) (report
 			r.Note += fmt.Sprintf(" %d (%d×)", e.Code, e.Count)
 		}
 	}
+	codes := figures{Title: "Carrier errors of the period", Cols: []string{"code", "texts", "meaning"}}
+	for _, e := range errs {
+		codes.Rows = append(codes.Rows, []string{fmt.Sprint(e.Code), fmt.Sprint(e.Count), cmp.Or(analytics.ErrorMeaning(e.Code), "see the carrier's error list")})
+	}
+	cost := figures{Title: "Segments sent by purpose (the cost)", Cols: []string{"purpose", "segments"}}
+	for _, p := range []string{"conversational", "marketing"} {
+		cost.Rows = append(cost.Rows, []string{p, fmt.Sprint(segments[p])})
+	}
+	r.More = append(r.More, codes, cost)
 	return r, nil
 }
 

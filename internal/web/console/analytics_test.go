@@ -90,6 +90,9 @@ func TestAnalyticsDashboardNumbers(t *testing.T) {
 		// delivery: sent, delivered, undelivered, failed, pending, suppressed, rate
 		`<tr><td>2026-11-10</td><td>1</td><td>1</td><td>0</td><td>0</td><td>0</td><td>0</td><td>100.0%</td></tr>`,
 		`<tr><td>2026-11-11</td><td>0</td><td>0</td><td>0</td><td>1</td><td>0</td><td>0</td><td></td></tr>`,
+		// the cost: the delivered reply's segment (the failed one was never accepted)
+		`<tr><td>conversational</td><td>1</td></tr>`,
+		`<tr><td>marketing</td><td>0</td></tr>`,
 		// consent
 		`<tr><td>2026-11-10</td><td>1</td><td>0</td></tr>`,
 		`<tr><td>2026-11-12</td><td>0</td><td>1</td></tr>`,
