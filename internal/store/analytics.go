@@ -183,10 +183,12 @@ func inboundTexts(ctx context.Context, q querier, brandID int64, from, to time.T
 	return out, nil
 }
 
-// CampaignFigures are one campaign's results summed over its variants.
+// CampaignFigures are one campaign's results summed over its variants,
+// and each variant's (index = variant).
 type CampaignFigures struct {
 	Campaign Campaign
 	Results  VariantResult
+	Variants []VariantResult
 }
 
 // AnalyticsCampaigns are the brand's campaigns started in [from, to), with
@@ -217,7 +219,7 @@ func (s *Store) AnalyticsCampaigns(ctx context.Context, brandID int64, from, to 
 			sum.OptedOut += v.OptedOut
 			sum.Clicked += v.Clicked
 		}
-		out = append(out, CampaignFigures{Campaign: c, Results: sum})
+		out = append(out, CampaignFigures{Campaign: c, Results: sum, Variants: vs})
 	}
 	return out, nil
 }

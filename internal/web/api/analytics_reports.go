@@ -3,6 +3,7 @@ package api
 import (
 	"cmp"
 	"maps"
+	"math"
 	"slices"
 	"time"
 
@@ -208,8 +209,9 @@ func (h *Handlers) analyticsConsent(c echo.Context) error {
 }
 
 // analyticsCampaigns: GET /api/v1/analytics/campaigns — each campaign
-// started in the period with its results (as GET /campaigns/{id} counts
-// them): sent is every text the carrier took, delivered or not.
+// started in the period with its funnel (as GET /campaigns/{id} counts
+// it): sent is every text the carrier took, delivered or not; the rates
+// are of the texts sent; variants (JSON only) are the same per variant.
 func (h *Handlers) analyticsCampaigns(c echo.Context) error {
 	return h.analyticsRun(c, "campaigns", func(q analyticsQuery) (table, map[string]any, error) {
 		cs, err := h.reports().AnalyticsCampaigns(c.Request().Context(), q.brand.ID, q.period.Start, q.period.End)
@@ -217,20 +219,45 @@ func (h *Handlers) analyticsCampaigns(c echo.Context) error {
 			return table{}, nil, err
 		}
 		t := table{cols: []string{"id", "name", "state", "started_at", "recipients", "sent", "delivered", "failed", "replied", "clicked",
-			"opted_out", "segments"}, rows: []map[string]any{}}
+			"opted_out", "segments", "delivery_rate", "reply_rate", "click_rate", "opt_out_rate"}, rows: []map[string]any{}}
 		for _, f := range cs {
-			n := f.Results.Counts
-			recipients := 0
-			for _, v := range n {
-				recipients += v
+			row := funnelRow(f.Results, map[string]any{"id": f.Campaign.ID, "name": f.Campaign.Name, "state": f.Campaign.State,
+				"started_at": f.Campaign.StartedAt})
+			variants := make([]map[string]any, len(f.Variants))
+			for i, v := range f.Variants {
+				body := ""
+				if i < len(f.Campaign.Variants) {
+					body = f.Campaign.Variants[i]
+				}
+				variants[i] = funnelRow(v, map[string]any{"variant": i, "body": body})
 			}
-			t.rows = append(t.rows, map[string]any{"id": f.Campaign.ID, "name": f.Campaign.Name, "state": f.Campaign.State,
-				"started_at": f.Campaign.StartedAt, "recipients": recipients, "sent": n["sent"] + n["delivered"] + n["failed"],
-				"delivered": n["delivered"], "failed": n["failed"], "replied": f.Results.Replied, "clicked": f.Results.Clicked,
-				"opted_out": f.Results.OptedOut, "segments": f.Results.Segments})
+			row["variants"] = variants
+			t.rows = append(t.rows, row)
 		}
 		return t, nil, nil
 	})
+}
+
+// funnelRow adds a campaign's (or a variant's) funnel to row: sent →
+// delivered → replied → clicked → opted out, with each rate of the texts
+// sent (null before any was).
+func funnelRow(r store.VariantResult, row map[string]any) map[string]any {
+	n := r.Counts
+	recipients := 0
+	for _, v := range n {
+		recipients += v
+	}
+	sent := n["sent"] + n["delivered"] + n["failed"]
+	rate := func(k int) any {
+		if sent == 0 {
+			return nil
+		}
+		return math.Round(float64(k)/float64(sent)*10000) / 10000
+	}
+	row["recipients"], row["sent"], row["delivered"], row["failed"] = recipients, sent, n["delivered"], n["failed"]
+	row["replied"], row["clicked"], row["opted_out"], row["segments"] = r.Replied, r.Clicked, r.OptedOut, r.Segments
+	row["delivery_rate"], row["reply_rate"], row["click_rate"], row["opt_out_rate"] = rate(n["delivered"]), rate(r.Replied), rate(r.Clicked), rate(r.OptedOut)
+	return row
 }
 
 // topicCount is how many terms each topic list shows.

@@ -363,8 +363,13 @@ func TestAnalyticsDeliveryConsentCampaigns(t *testing.T) {
 	}
 	w.call(t, http.MethodGet, "/api/v1/analytics/campaigns?"+period, nil).decode(t, http.StatusOK, &cps)
 	if len(cps.Data) != 1 || cps.Data[0]["id"] != float64(w.campaign) || cps.Data[0]["sent"] != float64(1) || cps.Data[0]["delivered"] != float64(1) ||
-		cps.Data[0]["replied"] != float64(1) || cps.Data[0]["opted_out"] != float64(0) {
+		cps.Data[0]["replied"] != float64(1) || cps.Data[0]["opted_out"] != float64(0) || cps.Data[0]["reply_rate"] != float64(1) ||
+		cps.Data[0]["opt_out_rate"] != float64(0) || cps.Data[0]["delivery_rate"] != float64(1) {
 		t.Fatalf("campaigns %+v", cps.Data)
+	}
+	if vs, _ := cps.Data[0]["variants"].([]any); len(vs) != 1 || vs[0].(map[string]any)["body"] != "Our spa is open" ||
+		vs[0].(map[string]any)["sent"] != float64(1) || vs[0].(map[string]any)["replied"] != float64(1) || vs[0].(map[string]any)["variant"] != float64(0) {
+		t.Fatalf("variants %+v", cps.Data[0]["variants"])
 	}
 	w.call(t, http.MethodGet, "/api/v1/analytics/campaigns?brand=demohotel&from=2026-11-02&to=2026-11-02", nil).decode(t, http.StatusOK, &cps)
 	if len(cps.Data) != 0 {
