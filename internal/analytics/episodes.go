@@ -14,6 +14,10 @@ const (
 	AgentReply
 	// Closed is the conversation being closed, by a person or automatically.
 	Closed
+	// AutoReply is an automatic answer to the customer (origin auto_reply
+	// or after_hours): it answers no wait for a person's figures, but says
+	// the customer heard back.
+	AutoReply
 )
 
 // Event is one entry of a conversation's history.
@@ -36,7 +40,20 @@ type Episode struct {
 	Resolved *time.Time
 	// Responder is the Actor of the first response (0: none or unknown).
 	Responder int64
+	// AutoReply is the first automatic answer before any person's (nil:
+	// none came first).
+	AutoReply *time.Time
+	// Next are the next responses: after the first response, each time
+	// the customer wrote again, until a person answered.
+	Next []Span
+	// Pending is the customer's text still waiting for a person's next
+	// response when the events end (nil: none; a close ends it).
+	Pending *time.Time
 }
+
+// Span is a next response: the customer's first text after a person's
+// reply, and the person's next reply.
+type Span struct{ Asked, Answered time.Time }
 
 // Episodes cuts events, ordered by conversation then time, into episodes.
 // A reply or close outside an episode (an agent writing first, a closed
@@ -54,16 +71,30 @@ func Episodes(events []Event) []Episode {
 			if open < 0 {
 				out = append(out, Episode{Conversation: e.Conversation, Start: e.At})
 				open = len(out) - 1
+			} else if ep := &out[open]; ep.FirstResponse != nil && ep.Pending == nil {
+				at := e.At
+				ep.Pending = &at
 			}
 		case AgentReply:
-			if open >= 0 && out[open].FirstResponse == nil {
+			if open < 0 {
+				break
+			}
+			switch ep := &out[open]; {
+			case ep.FirstResponse == nil:
 				at := e.At
-				out[open].FirstResponse, out[open].Responder = &at, e.Actor
+				ep.FirstResponse, ep.Responder = &at, e.Actor
+			case ep.Pending != nil:
+				ep.Next, ep.Pending = append(ep.Next, Span{Asked: *ep.Pending, Answered: e.At}), nil
+			}
+		case AutoReply:
+			if open >= 0 && out[open].FirstResponse == nil && out[open].AutoReply == nil {
+				at := e.At
+				out[open].AutoReply = &at
 			}
 		case Closed:
 			if open >= 0 {
 				at := e.At
-				out[open].Resolved = &at
+				out[open].Resolved, out[open].Pending = &at, nil
 				open = -1
 			}
 		}
@@ -86,6 +117,39 @@ func WithOpenWaits(events []Event, open map[int64]time.Time) []Event {
 			conv = e.Conversation
 			if at, ok := open[conv]; ok {
 				out = append(out, Event{Conversation: conv, Kind: Inbound, At: at})
+			}
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// WithStoredWaits is WithOpenWaits for waits already computed: before each
+// conversation's events it replays what its open wait open[conversation]
+// holds — the text that began it, the first automatic answer, the first
+// response and a customer's text still waiting for the next — so that the
+// events carry it on exactly as if they had been read from its start
+// (the next responses before them are the stored wait's own).
+func WithStoredWaits(events []Event, open map[int64]Episode) []Event {
+	if len(open) == 0 {
+		return events
+	}
+	out := make([]Event, 0, len(events)+4*len(open))
+	var conv int64
+	for i, e := range events {
+		if i == 0 || e.Conversation != conv {
+			conv = e.Conversation
+			if w, ok := open[conv]; ok {
+				out = append(out, Event{Conversation: conv, Kind: Inbound, At: w.Start})
+				if w.AutoReply != nil {
+					out = append(out, Event{Conversation: conv, Kind: AutoReply, At: *w.AutoReply})
+				}
+				if w.FirstResponse != nil {
+					out = append(out, Event{Conversation: conv, Kind: AgentReply, At: *w.FirstResponse, Actor: w.Responder})
+				}
+				if w.Pending != nil {
+					out = append(out, Event{Conversation: conv, Kind: Inbound, At: *w.Pending})
+				}
 			}
 		}
 		out = append(out, e)

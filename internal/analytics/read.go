@@ -3,6 +3,7 @@ package analytics
 import (
 	"cmp"
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -81,13 +82,13 @@ func MergeWaits(r store.WaitsRead, p Period, until time.Time) []Episode {
 		start int64
 	}
 	again := map[key]Episode{}
-	open := make(map[int64]time.Time, len(r.Open))
+	open := make(map[int64]Episode, len(r.Open))
 	for id, w := range r.Open {
-		open[id] = w.Start
+		open[id] = episodeOf(w)
 	}
-	for _, ep := range Episodes(WithOpenWaits(toEvents(r.Tail, r.Changed), open)) {
-		if w, ok := r.Open[ep.Conversation]; ok && w.Start.Equal(ep.Start) && w.FirstResponse != nil {
-			ep.FirstResponse, ep.Responder = w.FirstResponse, w.Responder // answered before the watermark
+	for _, ep := range Episodes(WithStoredWaits(toEvents(r.Tail, r.Changed), open)) {
+		if w, ok := open[ep.Conversation]; ok && w.Start.Equal(ep.Start) && len(w.Next) > 0 {
+			ep.Next = append(slices.Clip(w.Next), ep.Next...) // those before the watermark
 		}
 		again[key{ep.Conversation, ep.Start.UnixNano()}] = ep
 	}
@@ -99,13 +100,7 @@ func MergeWaits(r store.WaitsRead, p Period, until time.Time) []Episode {
 		if ep.Start.Before(p.Start) || !ep.Start.Before(p.End) {
 			return
 		}
-		if ep.FirstResponse != nil && !ep.FirstResponse.Before(until) {
-			ep.FirstResponse, ep.Responder = nil, 0
-		}
-		if ep.Resolved != nil && !ep.Resolved.Before(until) {
-			ep.Resolved = nil
-		}
-		out = append(out, ep)
+		out = append(out, clip(ep, until))
 	}
 	for _, w := range r.Stored {
 		if r.Changed[w.ConversationID] {
@@ -116,12 +111,43 @@ func MergeWaits(r store.WaitsRead, p Period, until time.Time) []Episode {
 				continue
 			}
 		}
-		keep(Episode{Conversation: w.ConversationID, Start: w.Start, FirstResponse: w.FirstResponse, Resolved: w.Resolved, Responder: w.Responder})
+		keep(episodeOf(w))
 	}
 	for _, ep := range again {
 		keep(ep)
 	}
 	return out
+}
+
+// clip is ep as a read of the events before until would see it: what came
+// at or after until did not happen yet.
+func clip(ep Episode, until time.Time) Episode {
+	late := func(t *time.Time) bool { return t != nil && !t.Before(until) }
+	if late(ep.FirstResponse) {
+		ep.FirstResponse, ep.Responder = nil, 0
+	}
+	if late(ep.Resolved) {
+		ep.Resolved = nil
+	}
+	if late(ep.AutoReply) {
+		ep.AutoReply = nil
+	}
+	if late(ep.Pending) {
+		ep.Pending = nil
+	}
+	for i, s := range ep.Next {
+		if !s.Answered.Before(until) {
+			if s.Asked.Before(until) && ep.Pending == nil {
+				ep.Pending = &ep.Next[i].Asked
+			}
+			ep.Next = ep.Next[:i:i]
+			break
+		}
+	}
+	if ep.FirstResponse == nil {
+		ep.Next, ep.Pending = nil, nil
+	}
+	return ep
 }
 
 // TopicLists are a period's top and rising topics, n each, and how many

@@ -47,6 +47,8 @@ type ResponseRules struct {
 	Clock       Clock
 	OpenBetween func(a, b time.Time) time.Duration
 	Due         func(start time.Time) (time.Time, bool)
+	// DueNext is when a next response to a text at asked is due.
+	DueNext func(asked time.Time) (time.Time, bool)
 	Until       time.Time
 	// Target is the first-response target Due applies (0: none) and
 	// TargetBusiness whether it counts business hours, as reported.
@@ -56,15 +58,27 @@ type ResponseRules struct {
 	Loc *time.Location
 }
 
+// AnsweredBy are the ways a wait was answered, in order: a person only,
+// an automatic answer and then a person, an automatic answer only, none.
+var AnsweredBy = []string{"person", "auto_reply_then_person", "auto_reply_only", "none"}
+
 // ResponseBucket is the waits begun in one bucket (or the whole period).
 type ResponseBucket struct {
-	Waits          int
-	FirstResponse  Stats
-	Resolution     Stats
-	Distribution   map[string]int
-	SLABreaches    int // answered late, or not answered and past due
+	Waits         int
+	FirstResponse Stats
+	Resolution    Stats
+	// NextResponse is the time from each customer text after a person's
+	// reply to the person's next reply, over the bucket's waits.
+	NextResponse Stats
+	Distribution map[string]int
+	SLABreaches  int // answered late, or not answered and past due
+	// NextBreaches are next responses that came after the target.
+	NextBreaches int
+	// AnsweredBy counts the waits by who answered first (AnsweredBy's keys).
+	AnsweredBy     map[string]int
 	firstSecs      []float64
 	resolutionSecs []float64
+	nextSecs       []float64
 }
 
 // AgentTimes are one person's first responses of the period: the waits
@@ -146,8 +160,33 @@ func Responsiveness(eps []Episode, starts []time.Time, end time.Time, r Response
 		if ep.Resolved != nil {
 			resolution = length(ep.Start, *ep.Resolved)
 		}
+		var next []float64
+		nextLate := 0
+		for _, sp := range ep.Next {
+			next = append(next, length(sp.Asked, sp.Answered))
+			if r.DueNext != nil {
+				if due, ok := r.DueNext(sp.Asked); ok && sp.Answered.After(due) {
+					nextLate++
+				}
+			}
+		}
+		by := "none"
+		switch {
+		case ep.FirstResponse != nil && ep.AutoReply != nil:
+			by = "auto_reply_then_person"
+		case ep.FirstResponse != nil:
+			by = "person"
+		case ep.AutoReply != nil:
+			by = "auto_reply_only"
+		}
 		for _, b := range targets {
 			b.Waits++
+			if b.AnsweredBy == nil {
+				b.AnsweredBy = zeroAnswered()
+			}
+			b.AnsweredBy[by]++
+			b.nextSecs = append(b.nextSecs, next...)
+			b.NextBreaches += nextLate
 			if breached {
 				b.SLABreaches++
 			}
@@ -174,9 +213,12 @@ func Responsiveness(eps []Episode, starts []time.Time, end time.Time, r Response
 		}
 	}
 	finish := func(b *ResponseBucket) {
-		b.FirstResponse, b.Resolution = Summarize(b.firstSecs), Summarize(b.resolutionSecs)
+		b.FirstResponse, b.Resolution, b.NextResponse = Summarize(b.firstSecs), Summarize(b.resolutionSecs), Summarize(b.nextSecs)
 		b.Distribution = Distribution(b.firstSecs)
-		b.firstSecs, b.resolutionSecs = nil, nil
+		if b.AnsweredBy == nil {
+			b.AnsweredBy = zeroAnswered()
+		}
+		b.firstSecs, b.resolutionSecs, b.nextSecs = nil, nil, nil
 	}
 	for i := range out.Buckets {
 		finish(&out.Buckets[i])
@@ -211,5 +253,16 @@ func RulesOf(s routing.Settings, c Clock, p Period, until time.Time) ResponseRul
 	if s.Targets.FirstResponse > 0 {
 		r.Due = func(start time.Time) (time.Time, bool) { return routing.Due(s.Targets, s.Hours, start, false) }
 	}
+	if s.Targets.FirstResponse > 0 || s.Targets.NextResponse > 0 {
+		r.DueNext = func(asked time.Time) (time.Time, bool) { return routing.Due(s.Targets, s.Hours, asked, true) }
+	}
 	return r
+}
+
+func zeroAnswered() map[string]int {
+	m := make(map[string]int, len(AnsweredBy))
+	for _, k := range AnsweredBy {
+		m[k] = 0
+	}
+	return m
 }

@@ -86,3 +86,64 @@ func TestResponsiveness(t *testing.T) {
 		t.Errorf("no target, yet %+v", none.SLA)
 	}
 }
+
+// Next responses and automatic answers: a wait answered automatically
+// first and by a person after, the customer writing again twice (the
+// second time while the first is still unanswered: one next response),
+// and a follow-up left unanswered at the close.
+func TestNextResponsesAndAutomaticAnswers(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	at := func(min int) time.Time { return t0.Add(time.Duration(min) * time.Minute) }
+	ev := func(conv int64, kind analytics.EventKind, min int) analytics.Event {
+		return analytics.Event{Conversation: conv, Kind: kind, At: at(min), Actor: 7}
+	}
+	eps := analytics.Episodes([]analytics.Event{
+		ev(1, analytics.Inbound, 0), ev(1, analytics.AutoReply, 0), ev(1, analytics.AgentReply, 4),
+		ev(1, analytics.Inbound, 10), ev(1, analytics.Inbound, 12), ev(1, analytics.AgentReply, 30),
+		ev(1, analytics.Inbound, 40), ev(1, analytics.AutoReply, 41), ev(1, analytics.Closed, 50),
+		// Answered only automatically, still open.
+		ev(2, analytics.Inbound, 5), ev(2, analytics.AutoReply, 5),
+		// An automatic answer after the person's is not "first".
+		ev(3, analytics.Inbound, 5), ev(3, analytics.AgentReply, 6), ev(3, analytics.AutoReply, 7),
+		// Nobody answered.
+		ev(4, analytics.Inbound, 8),
+	})
+	if len(eps) != 4 {
+		t.Fatalf("%d episodes: %+v", len(eps), eps)
+	}
+	one := eps[0]
+	if one.AutoReply == nil || !one.AutoReply.Equal(at(0)) || len(one.Next) != 1 || one.Next[0] != (analytics.Span{Asked: at(10), Answered: at(30)}) ||
+		one.Pending != nil || one.Resolved == nil {
+		t.Fatalf("first conversation: %+v", one)
+	}
+	if eps[2].AutoReply != nil {
+		t.Errorf("an automatic answer after the person's counted first: %+v", eps[2])
+	}
+	// The same events cut at minute 35, the wait carried on from what was
+	// stored then: the same episode.
+	cut := analytics.Episodes([]analytics.Event{ev(1, analytics.Inbound, 0), ev(1, analytics.AutoReply, 0), ev(1, analytics.AgentReply, 4),
+		ev(1, analytics.Inbound, 10)})[0]
+	if cut.Pending == nil || !cut.Pending.Equal(at(10)) {
+		t.Fatalf("pending at the cut: %+v", cut)
+	}
+	carried := analytics.Episodes(analytics.WithStoredWaits([]analytics.Event{ev(1, analytics.Inbound, 12), ev(1, analytics.AgentReply, 30),
+		ev(1, analytics.Inbound, 40), ev(1, analytics.AutoReply, 41), ev(1, analytics.Closed, 50)}, map[int64]analytics.Episode{1: cut}))
+	if len(carried) != 1 || len(carried[0].Next) != 1 || carried[0].Next[0] != one.Next[0] || !carried[0].FirstResponse.Equal(*one.FirstResponse) ||
+		!carried[0].AutoReply.Equal(*one.AutoReply) || carried[0].Responder != 7 {
+		t.Fatalf("carried on: %+v, want %+v", carried, one)
+	}
+
+	p := analytics.Period{Start: at(-600), End: at(600), Loc: time.UTC}
+	targets := routing.Targets{FirstResponse: 15 * time.Minute, NextResponse: 10 * time.Minute}
+	rt := analytics.Responsiveness(eps, analytics.Buckets(p, analytics.Day), p.End, analytics.RulesOf(routing.Settings{Targets: targets}, analytics.Wall, p, at(60)))
+	if n := rt.Total.NextResponse; n.Count != 1 || *n.P50 != 1200 || rt.Total.NextBreaches != 1 {
+		t.Errorf("next responses %+v breaches %d, want one of 1200 s, late for a 600 s target", n, rt.Total.NextBreaches)
+	}
+	want := map[string]int{"person": 1, "auto_reply_then_person": 1, "auto_reply_only": 1, "none": 1}
+	for k, v := range want {
+		if rt.Total.AnsweredBy[k] != v {
+			t.Errorf("answered by %s: %d, want %d (%v)", k, rt.Total.AnsweredBy[k], v, rt.Total.AnsweredBy)
+		}
+	}
+}

@@ -110,8 +110,9 @@ func (s *Store) AnalyticsConsentRaw(ctx context.Context, brandID int64, from, to
 	return out, nil
 }
 
-// ConversationEvent is a customer's text (kind 0), a person's reply (1) or
-// a close (2), as first-response times read them.
+// ConversationEvent is a customer's text (kind 0), a person's reply (1), a
+// close (2) or an automatic answer (3: an auto-reply or after-hours
+// reply), as response times read them.
 type ConversationEvent struct {
 	ConversationID int64
 	Kind           int
@@ -121,8 +122,9 @@ type ConversationEvent struct {
 }
 
 // AnalyticsConversationEvents reads the brand's customer texts, agent
-// replies and closes of [from, to), ordered by conversation and time (at
-// one instant: the text, then the reply, then the close).
+// replies, automatic answers and closes of [from, to), ordered by
+// conversation and time (at one instant: the text, then the reply, then
+// the close, then the automatic answer).
 func (s *Store) AnalyticsConversationEvents(ctx context.Context, brandID int64, from, to time.Time) ([]ConversationEvent, error) {
 	out, err := conversationEvents(ctx, s.Pool, brandID, from, to)
 	if err != nil {

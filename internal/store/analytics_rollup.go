@@ -130,7 +130,17 @@ type Wait struct {
 	// Responder is the user whose reply was the first response (0: none
 	// or unknown).
 	Responder int64
+	// AutoReply is the first automatic answer before a person's; Pending
+	// a customer's text still waiting for a person's next response when
+	// the wait was computed (nil: none).
+	AutoReply, Pending *time.Time
+	// NextAsked and NextAnswered are the next responses, pairwise: the
+	// customer's text after a person's reply and the next person's reply.
+	NextAsked, NextAnswered []time.Time
 }
+
+// waitCols are analytics_waits' columns as collectWaits scans them.
+const waitCols = `conversation_id, started_at, first_response_at, resolved_at, coalesce(first_responder, 0), first_auto_reply_at, pending_since, next_asked, next_answered`
 
 // WaitsRead is what the waits of a period are made of, read in one
 // snapshot: the stored waits begun in the period, and what came after the
@@ -178,7 +188,7 @@ func (s *Store) AnalyticsWaitsRead(ctx context.Context, brandID int64, from, to,
 		for _, id := range ids {
 			r.Changed[id] = true
 		}
-		rows, err = tx.Query(ctx, `SELECT conversation_id, started_at, first_response_at, resolved_at, coalesce(first_responder, 0) FROM analytics_waits
+		rows, err = tx.Query(ctx, `SELECT `+waitCols+` FROM analytics_waits
 			WHERE brand_id = $1 AND started_at >= $2 AND started_at < $3`, brandID, from, to)
 		if err != nil {
 			return err
@@ -195,7 +205,7 @@ func (s *Store) AnalyticsWaitsRead(ctx context.Context, brandID int64, from, to,
 				tailIDs = append(tailIDs, e.ConversationID)
 			}
 		}
-		rows, err = tx.Query(ctx, `SELECT DISTINCT ON (conversation_id) conversation_id, started_at, first_response_at, resolved_at, coalesce(first_responder, 0)
+		rows, err = tx.Query(ctx, `SELECT DISTINCT ON (conversation_id) `+waitCols+`
 			FROM analytics_waits WHERE conversation_id = ANY($1) ORDER BY conversation_id, started_at DESC`, tailIDs)
 		if err != nil {
 			return err
@@ -228,21 +238,36 @@ func (s *Store) AnalyticsWaitsRead(ctx context.Context, brandID int64, from, to,
 func collectWaits(rows pgx.Rows) ([]Wait, error) {
 	var out []Wait
 	var w Wait
-	_, err := pgx.ForEachRow(rows, []any{&w.ConversationID, &w.Start, &w.FirstResponse, &w.Resolved, &w.Responder}, func() error {
+	_, err := pgx.ForEachRow(rows, []any{&w.ConversationID, &w.Start, &w.FirstResponse, &w.Resolved, &w.Responder, &w.AutoReply, &w.Pending,
+		&w.NextAsked, &w.NextAnswered}, func() error {
+		if len(w.NextAsked) == 0 {
+			w.NextAsked, w.NextAnswered = nil, nil
+		}
 		out = append(out, w)
-		w.FirstResponse, w.Resolved = nil, nil
+		w.FirstResponse, w.Resolved, w.AutoReply, w.Pending, w.NextAsked, w.NextAnswered = nil, nil, nil, nil, nil, nil
 		return nil
 	})
 	return out, err
 }
 
+// eventKind is a text's ConversationEvent kind: 0 a customer's, 1 a
+// person's reply, 3 an automatic answer (2 is a close); eventTexts picks
+// those texts. p is the messages table's alias with its dot.
+func eventKind(p string) string {
+	return `CASE WHEN ` + p + `direction = 'inbound' THEN 0 WHEN ` + p + `origin = 'agent' THEN 1 ELSE 3 END`
+}
+
+func eventTexts(p string) string {
+	return `(` + p + `direction = 'inbound' OR ` + p + `origin IN ('agent', 'auto_reply', 'after_hours'))`
+}
+
 // conversationEvents is AnalyticsConversationEvents on q.
 func conversationEvents(ctx context.Context, q querier, brandID int64, from, to time.Time) ([]ConversationEvent, error) {
 	rows, err := q.Query(ctx, `
-		SELECT conversation_id, CASE direction WHEN 'inbound' THEN 0 ELSE 1 END, created_at, CASE WHEN origin = 'agent' AND origin_ref ~ '^[0-9]{1,18}$' THEN origin_ref::bigint ELSE 0 END
+		SELECT conversation_id, `+eventKind("")+`, created_at, CASE WHEN origin = 'agent' AND origin_ref ~ '^[0-9]{1,18}$' THEN origin_ref::bigint ELSE 0 END
 		  FROM messages
 		 WHERE brand_id = $1 AND created_at >= $2 AND created_at < $3 AND conversation_id IS NOT NULL
-		   AND (direction = 'inbound' OR origin = 'agent')
+		   AND `+eventTexts("")+`
 		UNION ALL
 		SELECT a.conversation_id, 2, a.created_at, 0
 		  FROM conversation_activity a JOIN conversations c ON c.id = a.conversation_id
@@ -259,10 +284,10 @@ func conversationEvents(ctx context.Context, q querier, brandID int64, from, to 
 // through each conversation's own indexes.
 func conversationEventsOf(ctx context.Context, q querier, ids []int64, from, to time.Time) ([]ConversationEvent, error) {
 	rows, err := q.Query(ctx, `
-		SELECT m.conversation_id, CASE m.direction WHEN 'inbound' THEN 0 ELSE 1 END, m.created_at, CASE WHEN m.origin = 'agent' AND m.origin_ref ~ '^[0-9]{1,18}$' THEN m.origin_ref::bigint ELSE 0 END
+		SELECT m.conversation_id, `+eventKind("m.")+`, m.created_at, CASE WHEN m.origin = 'agent' AND m.origin_ref ~ '^[0-9]{1,18}$' THEN m.origin_ref::bigint ELSE 0 END
 		  FROM messages m JOIN conversations c ON c.id = m.conversation_id
 		 WHERE m.conversation_id = ANY($1) AND m.created_at >= $2 AND m.created_at < $3 AND m.brand_id = c.brand_id
-		   AND (m.direction = 'inbound' OR m.origin = 'agent')
+		   AND `+eventTexts("m.")+`
 		UNION ALL
 		SELECT a.conversation_id, 2, a.created_at, 0
 		  FROM conversation_activity a

@@ -91,7 +91,8 @@ func (h *Handlers) analyticsResponseTimes(c echo.Context) error {
 		if err != nil {
 			return table{}, nil, err
 		}
-		t := table{cols: []string{"bucket", "conversations", "first_response", "resolution", "distribution", "sla_breaches"}}
+		t := table{cols: []string{"bucket", "conversations", "first_response", "resolution", "distribution", "sla_breaches", "next_response",
+			"next_response_breaches", "answered_by"}}
 		for i, b := range q.buckets {
 			t.rows = append(t.rows, responseRow(rt.Buckets[i], map[string]any{"bucket": analytics.Label(b, q.g, q.period.Loc)}))
 		}
@@ -121,6 +122,7 @@ func responseRow(b analytics.ResponseBucket, row map[string]any) map[string]any 
 	row["conversations"] = b.Waits
 	row["first_response"], row["resolution"] = statsRow(b.FirstResponse), statsRow(b.Resolution)
 	row["distribution"], row["sla_breaches"] = b.Distribution, b.SLABreaches
+	row["next_response"], row["next_response_breaches"], row["answered_by"] = statsRow(b.NextResponse), b.NextBreaches, b.AnsweredBy
 	return row
 }
 

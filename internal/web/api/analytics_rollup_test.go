@@ -134,6 +134,11 @@ func TestAnalyticsRollupsMatchRaw(t *testing.T) {
 	// After the watermark: today, a customer waiting since an hour ago
 	// (behind it once folded) is answered now, and writes again.
 	w.msg(t, w.convB, "inbound", "customer", "conversational", "received", time.Now().Add(-time.Hour).UTC().Format(time.RFC3339), 1, 0, "hello?")
+	// A next response before the watermark once folded (40 minutes ago),
+	// and a text still waiting for the next when it is (30 minutes ago),
+	// answered after it (below: "Here").
+	w.msg(t, w.convB, "outbound", "agent", "conversational", "delivered", time.Now().Add(-40*time.Minute).UTC().Format(time.RFC3339), 1, 0, "Yes?")
+	w.msg(t, w.convB, "inbound", "customer", "conversational", "received", time.Now().Add(-30*time.Minute).UTC().Format(time.RFC3339), 1, 0, "is the pool open")
 	same("changes not folded yet")
 	after := delivery()
 	// The auto-reply moved from sent to undelivered; the agent's "From 7"
@@ -149,9 +154,27 @@ func TestAnalyticsRollupsMatchRaw(t *testing.T) {
 	if got := delivery(); fmt.Sprint(got) != fmt.Sprint(after) {
 		t.Fatalf("refolded delivery %v, want %v", got, after)
 	}
+	var stored struct {
+		Pending bool
+		Next    int
+	}
+	if err := w.st.Pool.QueryRow(w.ctx, `SELECT pending_since IS NOT NULL, cardinality(next_asked) FROM analytics_waits
+		WHERE conversation_id = $1 ORDER BY started_at DESC LIMIT 1`, w.convB).Scan(&stored.Pending, &stored.Next); err != nil || !stored.Pending || stored.Next != 1 {
+		t.Fatalf("B's open wait stored with a text pending %v and %d next responses (%v), want true and 1", stored.Pending, stored.Next, err)
+	}
 	w.msg(t, w.convB, "outbound", "agent", "conversational", "delivered", time.Now().UTC().Format(time.RFC3339), 1, 0, "Here")
 	w.msg(t, w.convB, "inbound", "customer", "conversational", "received", time.Now().UTC().Format(time.RFC3339), 1, 0, "thanks")
 	same("texts after the watermark")
+	var long struct {
+		Total struct {
+			Next       statsOut       `json:"next_response"`
+			AnsweredBy map[string]int `json:"answered_by"`
+		} `json:"total"`
+	}
+	w.call(t, http.MethodGet, "/api/v1/analytics/response-times?brand=demohotel&from=2026-10-20&to=2026-11-30", nil).decode(t, http.StatusOK, &long)
+	if long.Total.Next.Count != 2 || long.Total.AnsweredBy["auto_reply_then_person"] != 1 {
+		t.Fatalf("B's two next responses (20 minutes before the watermark, and across it), its auto-reply first: %v %v", long.Total.Next, long.Total.AnsweredBy)
+	}
 	refresh()
 	refresh()
 	folded("an idle pass")

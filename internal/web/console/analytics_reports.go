@@ -73,6 +73,10 @@ func (h *Handlers) responseReport(ctx context.Context, q analyticsQuery) (report
 	r.chart = bars.SVG()
 	tot := rt.Total.FirstResponse
 	r.Note = fmt.Sprintf("%d answered in the period; median %s, 90th percentile %s.", tot.Count, orDash(seconds(tot.P50)), orDash(seconds(tot.P90)))
+	if n := rt.Total.NextResponse; n.Count > 0 {
+		r.Note += fmt.Sprintf(" Next responses (the customer writing again after a reply): %d, median %s, 90th percentile %s.",
+			n.Count, orDash(seconds(n.P50)), orDash(seconds(n.P90)))
+	}
 	if s := rt.SLA; s.Target > 0 {
 		clock := "on the clock"
 		if s.BusinessHours {
@@ -104,6 +108,13 @@ func (h *Handlers) responseReport(ctx context.Context, q analyticsQuery) (report
 		}
 	}
 	r.More = append(r.More, hours)
+	answered := figures{Title: "How the waits were answered first", Cols: []string{"answered", "waits", "share"}}
+	labels := map[string]string{"person": "by a person", "auto_reply_then_person": "automatically, then by a person",
+		"auto_reply_only": "automatically only", "none": "not yet"}
+	for _, k := range analytics.AnsweredBy {
+		answered.Rows = append(answered.Rows, []string{labels[k], fmt.Sprint(rt.Total.AnsweredBy[k]), share(rt.Total.AnsweredBy[k], rt.Total.Waits)})
+	}
+	r.More = append(r.More, answered)
 	return r, nil
 }
 

@@ -87,6 +87,8 @@ func TestAnalyticsDashboardNumbers(t *testing.T) {
 		`<tr><td>` + users["agent"] + `</td><td>1</td><td>3m0s</td><td>3m0s</td><td>3m0s</td><td>0</td></tr>`,
 		`<tr><td>09:00</td><td>1</td><td>1</td><td>3m0s</td><td>3m0s</td><td>0</td></tr>`,
 		`<tr><td>10:00</td><td>1</td><td>1</td><td>20m0s</td><td>20m0s</td><td>1</td></tr>`,
+		`<tr><td>by a person</td><td>2</td><td>100.0%</td></tr>`,
+		`<tr><td>automatically only</td><td>0</td><td>0.0%</td></tr>`,
 		// delivery: sent, delivered, undelivered, failed, pending, suppressed, rate
 		`<tr><td>2026-11-10</td><td>1</td><td>1</td><td>0</td><td>0</td><td>0</td><td>0</td><td>100.0%</td></tr>`,
 		`<tr><td>2026-11-11</td><td>0</td><td>0</td><td>0</td><td>1</td><td>0</td><td>0</td><td></td></tr>`,
