@@ -49,7 +49,7 @@ type ResponseRules struct {
 	Due         func(start time.Time) (time.Time, bool)
 	// DueNext is when a next response to a text at asked is due.
 	DueNext func(asked time.Time) (time.Time, bool)
-	Until       time.Time
+	Until   time.Time
 	// Target is the first-response target Due applies (0: none) and
 	// TargetBusiness whether it counts business hours, as reported.
 	Target         time.Duration
