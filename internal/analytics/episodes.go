@@ -1,6 +1,10 @@
 package analytics
 
-import "time"
+import (
+	"time"
+
+	"github.com/parleyhq/parley/internal/store"
+)
 
 // EventKind is what happened in a conversation, as response times see it.
 type EventKind int
@@ -52,8 +56,9 @@ type Episode struct {
 }
 
 // Span is a next response: the customer's first text after a person's
-// reply, and the person's next reply.
-type Span struct{ Asked, Answered time.Time }
+// reply, and the person's next reply. It is the rollup's own type, so a
+// stored wait's spans are used as they are read.
+type Span = store.Span
 
 // Episodes cuts events, ordered by conversation then time, into episodes.
 // A reply or close outside an episode (an agent writing first, a closed

@@ -76,21 +76,12 @@ func Waits(evs []store.ConversationEvent) []store.Wait {
 // waitOf is ep as the rollup stores it; episodeOf the reverse.
 func waitOf(ep Episode) store.Wait {
 	w := store.Wait{ConversationID: ep.Conversation, Start: ep.Start, FirstResponse: ep.FirstResponse, Resolved: ep.Resolved,
-		Responder: ep.Responder, AutoReply: ep.AutoReply, Pending: ep.Pending}
-	for _, s := range ep.Next {
-		w.NextAsked, w.NextAnswered = append(w.NextAsked, s.Asked), append(w.NextAnswered, s.Answered)
-	}
+		Responder: ep.Responder, AutoReply: ep.AutoReply, Pending: ep.Pending, Next: ep.Next}
 	return w
 }
 
 func episodeOf(w store.Wait) Episode {
 	ep := Episode{Conversation: w.ConversationID, Start: w.Start, FirstResponse: w.FirstResponse, Resolved: w.Resolved,
-		Responder: w.Responder, AutoReply: w.AutoReply, Pending: w.Pending}
-	if n := min(len(w.NextAsked), len(w.NextAnswered)); n > 0 {
-		ep.Next = make([]Span, n)
-		for i := range n {
-			ep.Next[i] = Span{Asked: w.NextAsked[i], Answered: w.NextAnswered[i]}
-		}
-	}
+		Responder: w.Responder, AutoReply: w.AutoReply, Pending: w.Pending, Next: w.Next}
 	return ep
 }

@@ -41,15 +41,16 @@ func (s *Store) AnalyticsVolumeRaw(ctx context.Context, brandID int64, from, to 
 }
 
 // DeliveryCount is the number and segments of a brand's outbound texts of
-// one status and purpose stored in a slot; Accepted says the carrier took
-// them.
+// one status stored in a slot; Accepted says the carrier took them.
+// MarketingSegments are the segments of the marketing ones (the rest are
+// conversational: the purpose has no third value).
 type DeliveryCount struct {
-	Slot     time.Time
-	Status   string
-	Accepted bool
-	Purpose  string
-	N        int
-	Segments int
+	Slot              time.Time
+	Status            string
+	Accepted          bool
+	N                 int
+	Segments          int
+	MarketingSegments int
 }
 
 // ErrorCount is how often the carrier gave one error code.
@@ -62,9 +63,10 @@ type ErrorCount struct {
 // to) by status, and its most frequent carrier error codes (at most
 // topErrors), from every raw row: AnalyticsDelivery without the rollups.
 func (s *Store) AnalyticsDeliveryRaw(ctx context.Context, brandID int64, from, to time.Time, topErrors int) ([]DeliveryCount, []ErrorCount, error) {
-	rows, err := s.Pool.Query(ctx, `SELECT `+slotOf("created_at")+`, status, sent_at IS NOT NULL, purpose, count(*), coalesce(sum(segments), 0)
+	rows, err := s.Pool.Query(ctx, `SELECT `+slotOf("created_at")+`, status, sent_at IS NOT NULL, count(*), coalesce(sum(segments), 0),
+		coalesce(sum(segments) FILTER (WHERE purpose = 'marketing'), 0)
 		FROM messages WHERE brand_id = $1 AND created_at >= $2 AND created_at < $3 AND direction = 'outbound'
-		GROUP BY 1, 2, 3, 4`, brandID, from, to)
+		GROUP BY 1, 2, 3`, brandID, from, to)
 	if err != nil {
 		return nil, nil, fmt.Errorf("store: analytics delivery: %w", err)
 	}

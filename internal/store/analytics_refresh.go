@@ -208,28 +208,18 @@ func refreshWaits(ctx context.Context, tx pgx.Tx, convs []int64, from, to time.T
 		conv, start := make([]int64, len(ws)), make([]time.Time, len(ws))
 		first, resolved := make([]*time.Time, len(ws)), make([]*time.Time, len(ws))
 		auto, pending := make([]*time.Time, len(ws)), make([]*time.Time, len(ws))
+		next := make([][]byte, len(ws))
 		by := make([]int64, len(ws))
-		// The next responses of every wait, flat, with the wait's index:
-		// Postgres has no array of arrays of different lengths.
-		var nextOf []int32
-		var asked, answered []time.Time
 		for i, w := range ws {
 			conv[i], start[i], first[i], resolved[i], by[i] = w.ConversationID, w.Start, w.FirstResponse, w.Resolved, w.Responder
-			auto[i], pending[i] = w.AutoReply, w.Pending
-			for j := range w.NextAsked {
-				nextOf, asked, answered = append(nextOf, int32(i+1)), append(asked, w.NextAsked[j]), append(answered, w.NextAnswered[j])
-			}
+			auto[i], pending[i], next[i] = w.AutoReply, w.Pending, encodeSpans(w.Start, w.Next)
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO analytics_waits (conversation_id, started_at, brand_id, first_response_at, resolved_at, first_responder,
-				first_auto_reply_at, pending_since, next_asked, next_answered)
-			SELECT w.c, w.s, c.brand_id, w.f, w.r, nullif(w.b, 0), w.a, w.p,
-			       coalesce(n.asked, '{}'), coalesce(n.answered, '{}')
-			  FROM unnest($1::bigint[], $2::timestamptz[], $3::timestamptz[], $4::timestamptz[], $5::bigint[], $6::timestamptz[], $7::timestamptz[])
-			       WITH ORDINALITY w(c, s, f, r, b, a, p, i)
-			  JOIN conversations c ON c.id = w.c
-			  LEFT JOIN (SELECT x.i, array_agg(x.q ORDER BY x.q) asked, array_agg(x.n ORDER BY x.q) answered
-			               FROM unnest($8::int[], $9::timestamptz[], $10::timestamptz[]) x(i, q, n) GROUP BY x.i) n ON n.i = w.i`,
-			conv, start, first, resolved, by, auto, pending, nextOf, asked, answered); err != nil {
+				first_auto_reply_at, pending_since, next_responses)
+			SELECT w.c, w.s, c.brand_id, w.f, w.r, nullif(w.b, 0), w.a, w.p, w.n
+			  FROM unnest($1::bigint[], $2::timestamptz[], $3::timestamptz[], $4::timestamptz[], $5::bigint[], $6::timestamptz[], $7::timestamptz[],
+			              $8::bytea[]) w(c, s, f, r, b, a, p, n)
+			  JOIN conversations c ON c.id = w.c`, conv, start, first, resolved, by, auto, pending, next); err != nil {
 			return 0, err
 		}
 	}

@@ -2,10 +2,12 @@ package store
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 // The analytics reads below take, in one statement (one snapshot), the
@@ -73,8 +75,9 @@ func (s *Store) AnalyticsDelivery(ctx context.Context, brandID int64, from, to t
 	if s.RawAnalytics.Load() {
 		return s.AnalyticsDeliveryRaw(ctx, brandID, from, to, topErrors)
 	}
-	rows, err := s.Pool.Query(ctx, `SELECT slot, status, accepted, purpose, sum(texts), coalesce(sum(segments), 0)
-		FROM (`+deliveryRows+`) r GROUP BY 1, 2, 3, 4`, brandID, from, to)
+	rows, err := s.Pool.Query(ctx, `SELECT slot, status, accepted, sum(texts), coalesce(sum(segments), 0),
+		coalesce(sum(segments) FILTER (WHERE purpose = 'marketing'), 0)
+		FROM (`+deliveryRows+`) r GROUP BY 1, 2, 3`, brandID, from, to)
 	if err != nil {
 		return nil, nil, fmt.Errorf("store: analytics delivery: %w", err)
 	}
@@ -134,13 +137,17 @@ type Wait struct {
 	// a customer's text still waiting for a person's next response when
 	// the wait was computed (nil: none).
 	AutoReply, Pending *time.Time
-	// NextAsked and NextAnswered are the next responses, pairwise: the
-	// customer's text after a person's reply and the next person's reply.
-	NextAsked, NextAnswered []time.Time
+	// Next are the next responses.
+	Next []Span
 }
 
+// Span is a next response: the customer's first text after a person's
+// reply, and the person's next reply (analytics.Span).
+type Span struct{ Asked, Answered time.Time }
+
 // waitCols are analytics_waits' columns as collectWaits scans them.
-const waitCols = `conversation_id, started_at, first_response_at, resolved_at, coalesce(first_responder, 0), first_auto_reply_at, pending_since, next_asked, next_answered`
+const waitCols = `conversation_id, started_at, first_response_at, resolved_at, coalesce(first_responder, 0), first_auto_reply_at, pending_since,
+	next_responses`
 
 // WaitsRead is what the waits of a period are made of, read in one
 // snapshot: the stored waits begun in the period, and what came after the
@@ -238,13 +245,27 @@ func (s *Store) AnalyticsWaitsRead(ctx context.Context, brandID int64, from, to,
 func collectWaits(rows pgx.Rows) ([]Wait, error) {
 	var out []Wait
 	var w Wait
-	_, err := pgx.ForEachRow(rows, []any{&w.ConversationID, &w.Start, &w.FirstResponse, &w.Resolved, &w.Responder, &w.AutoReply, &w.Pending,
-		&w.NextAsked, &w.NextAnswered}, func() error {
-		if len(w.NextAsked) == 0 {
-			w.NextAsked, w.NextAnswered = nil, nil
+	// The nullable times are scanned as values and pointed to in one
+	// block per row: a read of a week's waits allocates once a row, not
+	// once a time.
+	var first, resolved, auto, pending pgtype.Timestamptz
+	var next pgtype.DriverBytes // the row's own bytes, decoded at once
+	out = make([]Wait, 0, 256)
+	_, err := pgx.ForEachRow(rows, []any{&w.ConversationID, &w.Start, &first, &resolved, &w.Responder, &auto, &pending, &next}, func() error {
+		var block *[4]time.Time
+		at := func(i int, t pgtype.Timestamptz) *time.Time {
+			if !t.Valid {
+				return nil
+			}
+			if block == nil {
+				block = new([4]time.Time)
+			}
+			block[i] = t.Time
+			return &block[i]
 		}
+		w.FirstResponse, w.Resolved, w.AutoReply, w.Pending = at(0, first), at(1, resolved), at(2, auto), at(3, pending)
+		w.Next = decodeSpans(w.Start, next)
 		out = append(out, w)
-		w.FirstResponse, w.Resolved, w.AutoReply, w.Pending, w.NextAsked, w.NextAnswered = nil, nil, nil, nil, nil, nil
 		return nil
 	})
 	return out, err
@@ -259,6 +280,34 @@ func eventKind(p string) string {
 
 func eventTexts(p string) string {
 	return `(` + p + `direction = 'inbound' OR ` + p + `origin IN ('agent', 'auto_reply', 'after_hours'))`
+}
+
+// encodeSpans packs next responses as analytics_waits.next_responses
+// keeps them: big-endian microseconds after start, asked then answered;
+// nil for none. decodeSpans unpacks them.
+func encodeSpans(start time.Time, spans []Span) []byte {
+	if len(spans) == 0 {
+		return nil
+	}
+	out := make([]byte, 0, 16*len(spans))
+	for _, sp := range spans {
+		out = binary.BigEndian.AppendUint64(out, uint64(sp.Asked.Sub(start).Microseconds()))
+		out = binary.BigEndian.AppendUint64(out, uint64(sp.Answered.Sub(start).Microseconds()))
+	}
+	return out
+}
+
+func decodeSpans(start time.Time, b []byte) []Span {
+	n := len(b) / 16
+	if n == 0 {
+		return nil
+	}
+	out := make([]Span, n)
+	for i := range out {
+		out[i] = Span{Asked: start.Add(time.Duration(int64(binary.BigEndian.Uint64(b[16*i:]))) * time.Microsecond),
+			Answered: start.Add(time.Duration(int64(binary.BigEndian.Uint64(b[16*i+8:]))) * time.Microsecond)}
+	}
+	return out
 }
 
 // conversationEvents is AnalyticsConversationEvents on q.

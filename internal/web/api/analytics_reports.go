@@ -156,7 +156,9 @@ func (h *Handlers) analyticsDelivery(c echo.Context) error {
 			if d.Accepted {
 				add("sent")
 				r["segments"] = r["segments"].(int) + d.Segments
-				r["segments_by_purpose"].(map[string]int)[d.Purpose] += d.Segments
+				bp := r["segments_by_purpose"].(map[string]int)
+				bp["marketing"] += d.MarketingSegments
+				bp["conversational"] += d.Segments - d.MarketingSegments
 			}
 			switch d.Status {
 			case "delivered", "read":

@@ -136,7 +136,8 @@ func (h *Handlers) deliveryReport(ctx context.Context, q analyticsQuery) (report
 		r := &rows[i]
 		if d.Accepted {
 			r.sent += d.N
-			segments[d.Purpose] += d.Segments
+			segments["marketing"] += d.MarketingSegments
+			segments["conversational"] += d.Segments - d.MarketingSegments
 		}
 		switch d.Status {
 		case "delivered", "read":
