@@ -155,6 +155,7 @@ func TestEveryRouteChecksScopeAndBrand(t *testing.T) {
 		{"GET", "/api/v1/analytics/response-times", "/api/v1/analytics/response-times?brand=demohotel&from=2026-11-01&to=2026-11-02", nil, true},
 		{"GET", "/api/v1/analytics/delivery", "/api/v1/analytics/delivery?brand=demohotel&from=2026-11-01&to=2026-11-02", nil, true},
 		{"GET", "/api/v1/analytics/consent", "/api/v1/analytics/consent?brand=demohotel&from=2026-11-01&to=2026-11-02", nil, true},
+		{"GET", "/api/v1/analytics/relationship", "/api/v1/analytics/relationship?brand=demohotel&from=2026-11-01&to=2026-11-02", nil, true},
 		{"GET", "/api/v1/analytics/campaigns", "/api/v1/analytics/campaigns?brand=demohotel&from=2026-11-01&to=2026-11-02", nil, true},
 		{"GET", "/api/v1/analytics/topics", "/api/v1/analytics/topics?brand=demohotel&from=2026-11-01&to=2026-11-02", nil, true},
 		{"GET", "/api/v1/analytics/conversations.csv", "/api/v1/analytics/conversations.csv?brand=demohotel&from=2026-11-01&to=2026-11-02", nil, true},

@@ -26,6 +26,7 @@ var analyticsRoutes = []route{
 	{http.MethodGet, "/analytics/consent", auth.AnalyticsRead, false, (*Handlers).analyticsConsent},
 	{http.MethodGet, "/analytics/campaigns", auth.AnalyticsRead, false, (*Handlers).analyticsCampaigns},
 	{http.MethodGet, "/analytics/topics", auth.AnalyticsRead, false, (*Handlers).analyticsTopics},
+	{http.MethodGet, "/analytics/relationship", auth.AnalyticsRead, false, (*Handlers).analyticsRelationship},
 	{http.MethodGet, "/analytics/conversations.csv", auth.AnalyticsRead, false, (*Handlers).analyticsConversations},
 }
 

@@ -3,7 +3,6 @@ package api
 import (
 	"cmp"
 	"maps"
-	"math"
 	"slices"
 	"time"
 
@@ -252,15 +251,10 @@ func funnelRow(r store.VariantResult, row map[string]any) map[string]any {
 		recipients += v
 	}
 	sent := n["sent"] + n["delivered"] + n["failed"]
-	rate := func(k int) any {
-		if sent == 0 {
-			return nil
-		}
-		return math.Round(float64(k)/float64(sent)*10000) / 10000
-	}
 	row["recipients"], row["sent"], row["delivered"], row["failed"] = recipients, sent, n["delivered"], n["failed"]
 	row["replied"], row["clicked"], row["opted_out"], row["segments"] = r.Replied, r.Clicked, r.OptedOut, r.Segments
-	row["delivery_rate"], row["reply_rate"], row["click_rate"], row["opt_out_rate"] = rate(n["delivered"]), rate(r.Replied), rate(r.Clicked), rate(r.OptedOut)
+	row["delivery_rate"], row["reply_rate"] = rate(n["delivered"], sent), rate(r.Replied, sent)
+	row["click_rate"], row["opt_out_rate"] = rate(r.Clicked, sent), rate(r.OptedOut, sent)
 	return row
 }
 

@@ -494,3 +494,84 @@ func TestAnalyticsResponseTimesOpenBeforePeriod(t *testing.T) {
 		t.Fatalf("%+v", out.Data)
 	}
 }
+
+// The relationship figures: proactive texts and their replies, questions
+// and their answers, opt-outs against the texts sent, and the customer
+// base as it stands.
+func TestAnalyticsRelationship(t *testing.T) {
+	t.Parallel()
+	w := analyticsSetup(t)
+	// A trigger's text to A on Nov 1 (07:00 EST), answered an hour later;
+	// another to B on Nov 2, never answered.
+	toA := w.msg(t, w.convA, "outbound", "trigger", "conversational", "delivered", "2026-11-01T12:00:00Z", 1, 0, "How was your stay?")
+	w.msg(t, w.convA, "inbound", "customer", "conversational", "received", "2026-11-01T13:00:00Z", 1, 0, "lovely")
+	toB := w.msg(t, w.convB, "outbound", "trigger", "conversational", "delivered", "2026-11-02T16:00:00Z", 1, 0, "How was your stay?")
+	for _, m := range []struct {
+		id int64
+		at string
+	}{{toA, "2026-11-01T12:00:00Z"}, {toB, "2026-11-02T16:00:00Z"}} {
+		w.exec(t, `INSERT INTO trigger_runs (trigger_id, brand_id, contact_id, due_at, expires_at, state, message_id, done_at)
+			SELECT 1, m.brand_id, c.contact_id, $2, $2::timestamptz + interval '1 day', 'sent', m.id, $2 FROM messages m
+			  JOIN conversations c ON c.id = m.conversation_id WHERE m.id = $1`, m.id, utc(m.at))
+	}
+	// Two questions asked of C on Nov 2, one answered.
+	var question int64
+	if err := w.st.Pool.QueryRow(w.ctx, `INSERT INTO questions (brand_id, kind, scale) VALUES ($1, 'rating', 5) RETURNING id`, w.hotel.ID).Scan(&question); err != nil {
+		t.Fatal(err)
+	}
+	ask := w.msg(t, w.convC, "outbound", "trigger", "conversational", "delivered", "2026-11-02T17:00:00Z", 1, 0, "Rate us 1-5")
+	answer := w.msg(t, w.convC, "inbound", "customer", "conversational", "received", "2026-11-02T17:05:00Z", 1, 0, "5")
+	for _, reply := range []any{answer, nil} {
+		w.exec(t, `INSERT INTO question_asks (question_id, brand_id, contact_id, conversation_id, message_id, asked_at, expires_at, state, reply_message_id)
+			SELECT $1, c.brand_id, c.contact_id, c.id, $2, '2026-11-02T17:00:00Z', '2026-11-04T17:00:00Z', CASE WHEN $3::bigint IS NULL THEN 'open' ELSE 'answered' END, $3
+			  FROM conversations c WHERE c.id = $4`, question, ask, reply, w.convC)
+	}
+	// Three scored customers: 10, 2 and 1 texts in 90 days.
+	w.exec(t, `INSERT INTO engagement_scores (brand_id, contact_id, texts_in, replies, brand_texts, response_rate, followers, score)
+		SELECT $1, contact_id, v.texts, 0, 0, 0, 0, v.score FROM conversations c
+		  JOIN (VALUES (1, 10, 90), (2, 2, 30), (3, 1, 20)) v(n, texts, score) ON c.id = ($2::bigint[])[v.n]`, w.hotel.ID, []int64{w.convA, w.convB, w.convC})
+	var out struct {
+		Data []struct {
+			Bucket           string   `json:"bucket"`
+			ProactiveSent    int      `json:"proactive_sent"`
+			ProactiveReplied int      `json:"proactive_replied"`
+			ProactiveRate    *float64 `json:"proactive_reply_rate"`
+			Asked            int      `json:"questions_asked"`
+			Answered         int      `json:"questions_answered"`
+			AnswerRate       *float64 `json:"question_answer_rate"`
+			Outbound         int      `json:"outbound"`
+			OptOuts          int      `json:"opt_outs"`
+			OptOutRate       *float64 `json:"opt_out_rate"`
+		} `json:"data"`
+		Base map[string]any `json:"customers"`
+	}
+	w.call(t, http.MethodGet, "/api/v1/analytics/relationship?"+period, nil).decode(t, http.StatusOK, &out)
+	f := func(v *float64) string {
+		if v == nil {
+			return "-"
+		}
+		return fmt.Sprint(*v)
+	}
+	var got []string
+	for _, d := range out.Data {
+		got = append(got, fmt.Sprintf("%s proactive %d/%d %s questions %d/%d %s opt-outs %d of %d out %s", d.Bucket, d.ProactiveReplied, d.ProactiveSent,
+			f(d.ProactiveRate), d.Answered, d.Asked, f(d.AnswerRate), d.OptOuts, d.Outbound, f(d.OptOutRate)))
+	}
+	want := []string{
+		"2026-10-31 proactive 0/0 - questions 0/0 - opt-outs 0 of 1 out 0",
+		"2026-11-01 proactive 1/1 1 questions 0/0 - opt-outs 1 of 4 out 0.25",
+		"2026-11-02 proactive 0/1 0 questions 1/2 0.5 opt-outs 0 of 4 out 0",
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("relationship\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	b := out.Base
+	if b["open_conversations"] != float64(3) || b["customers_90d"] != float64(3) || b["repeat_customers_90d"] != float64(2) ||
+		b["power_users"] != float64(1) || b["texts_90d"] != float64(13) || b["power_users_share_of_texts"] != 0.7692 || b["repeat_share"] != 0.6667 {
+		t.Fatalf("customer base %v", b)
+	}
+	rec := w.csv(t, "/api/v1/analytics/relationship?"+period)
+	if len(rec) != 4 || !slices.Contains(rec[0], "proactive_reply_rate") {
+		t.Fatalf("csv %q", rec)
+	}
+}

@@ -56,6 +56,7 @@ func TestSecurityAPIListsHoldOnlyTheKeysBrands(t *testing.T) {
 		"/api/v1/analytics/response-times":    "/api/v1/analytics/response-times?brand=demohotel&" + period,
 		"/api/v1/analytics/delivery":          "/api/v1/analytics/delivery?brand=demohotel&" + period,
 		"/api/v1/analytics/consent":           "/api/v1/analytics/consent?brand=demohotel&" + period,
+		"/api/v1/analytics/relationship":      "/api/v1/analytics/relationship?brand=demohotel&" + period,
 		"/api/v1/analytics/campaigns":         "/api/v1/analytics/campaigns?brand=demohotel&" + period,
 		"/api/v1/analytics/topics":            "/api/v1/analytics/topics?brand=demohotel&" + period,
 		"/api/v1/analytics/conversations.csv": "/api/v1/analytics/conversations.csv?brand=demohotel&" + period,

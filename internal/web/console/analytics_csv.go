@@ -10,7 +10,7 @@ import (
 	"github.com/parleyhq/parley/internal/web/download"
 )
 
-// analyticsCSV: GET /analytics.csv?report=volume|response-times|delivery|consent|topics&brand=&from=&to=&granularity=
+// analyticsCSV: GET /analytics.csv?report=volume|response-times|delivery|consent|relationship|topics&brand=&from=&to=&granularity=
 // — the rows of one of the dashboard's tables as CSV, for a signed-in
 // marketer (the API's CSV needs a key).
 func (h *Handlers) analyticsCSV(c echo.Context) error {

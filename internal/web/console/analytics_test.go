@@ -95,6 +95,11 @@ func TestAnalyticsDashboardNumbers(t *testing.T) {
 		// the cost: the delivered reply's segment (the failed one was never accepted)
 		`<tr><td>conversational</td><td>1</td></tr>`,
 		`<tr><td>marketing</td><td>0</td></tr>`,
+		// relationship: no proactive text nor question; the opt-out of the
+		// 12th came on a day the brand sent nothing
+		`<tr><td>2026-11-10</td><td>0</td><td>0</td><td></td><td>0</td><td>0</td><td></td><td>1</td><td>0</td><td>0.0%</td></tr>`,
+		`<tr><td>2026-11-12</td><td>0</td><td>0</td><td></td><td>0</td><td>0</td><td></td><td>0</td><td>1</td><td></td></tr>`,
+		`Now: 2 conversations open;`,
 		// consent
 		`<tr><td>2026-11-10</td><td>1</td><td>0</td></tr>`,
 		`<tr><td>2026-11-12</td><td>0</td><td>1</td></tr>`,

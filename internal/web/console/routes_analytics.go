@@ -147,7 +147,7 @@ func (q analyticsQuery) index(at time.Time) int { return analytics.Index(q.bucke
 
 // reportNames are the dashboard's reports, in page order; each has a table
 // and a CSV of the same rows.
-var reportNames = []string{"volume", "response-times", "delivery", "consent", "topics"}
+var reportNames = []string{"volume", "response-times", "delivery", "consent", "relationship", "topics"}
 
 // report is one of the dashboard's figures: its chart, and its numbers as
 // rows of cells (the table under the chart and the CSV download).
@@ -179,6 +179,8 @@ func (h *Handlers) buildReport(ctx context.Context, q analyticsQuery, name strin
 		return h.deliveryReport(ctx, q)
 	case "consent":
 		return h.consentReport(ctx, q)
+	case "relationship":
+		return h.relationshipReport(ctx, q)
 	case "topics":
 		r, _, err := h.topicsReport(ctx, q)
 		return r, err

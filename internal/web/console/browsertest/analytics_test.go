@@ -54,8 +54,11 @@ func TestAnalyticsDashboard(t *testing.T) {
 	if n := w.evalInt(t, `document.querySelectorAll("#report-response-times svg.chart rect.bar").length`); n != 5 {
 		t.Fatalf("first-response chart has %d bars, want 5", n)
 	}
-	if n := w.evalInt(t, `document.querySelectorAll("svg.chart").length`); n != 4 {
-		t.Fatalf("%d charts, want 4", n)
+	if n := w.evalInt(t, `document.querySelectorAll("svg.chart").length`); n != 5 {
+		t.Fatalf("%d charts, want 5 (volume, first responses, delivery, consent, relationship)", n)
+	}
+	if n := w.evalInt(t, `document.querySelectorAll("#report-relationship svg.chart polyline").length`); n != 2 {
+		t.Fatalf("relationship chart has %d lines, want 2", n)
 	}
 	w.noScriptRan(t, "the analytics dashboard")
 	w.screenshot(t, "analytics.png")
