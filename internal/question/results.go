@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/parleyhq/parley/internal/analytics"
 	"github.com/parleyhq/parley/internal/store"
 )
 
@@ -31,8 +32,17 @@ type Results struct {
 	ByTimezone   map[string]Group `json:"by_timezone"`
 	ByVariant    map[string]Group `json:"by_variant,omitempty"`
 	FreeText     []FreeAnswer     `json:"free_text"`
-	groups       map[string]*accum
+	// Topics are the terms and two-word phrases held by the most answers
+	// in words (free-text answers, comments, unread answers), counted as
+	// the analytics' topics count customers' texts; the examples' ids are
+	// ask ids.
+	Topics []analytics.Topic `json:"topics"`
+	groups map[string]*accum
+	words  []analytics.Text
 }
+
+// TopicCount is how many topics of the answers in words the results list.
+const TopicCount = 10
 
 // Group is the responses of one day or segment and their mean (or NPS).
 type Group struct {
@@ -149,6 +159,13 @@ func (r *Results) add(q store.Question, rows []store.AnswerRow, loc *time.Locati
 		if q.Kind == string(FreeText) || !parsed || row.Comment != "" {
 			r.FreeText = append(r.FreeText, FreeAnswer{AskID: row.ID, ContactID: row.ContactID, ConversationID: row.ConversationID,
 				Text: row.Text, Comment: row.Comment, Parsed: parsed, AnsweredAt: *row.AnsweredAt})
+			if len(r.words) < analytics.TopicTexts {
+				words := row.Comment
+				if q.Kind == string(FreeText) || !parsed {
+					words = strings.TrimSpace(row.Text + " " + row.Comment)
+				}
+				r.words = append(r.words, analytics.Text{ID: row.ID, Body: words})
+			}
 		}
 	}
 }
@@ -183,6 +200,11 @@ func (r *Results) finish(q store.Question) {
 			r.ByVariant[k[len("variant:"):]] = a.group(q.Kind, "")
 		}
 	}
+	r.Topics = analytics.Top(analytics.Count(r.words), analytics.Counts{}, TopicCount)
+	if r.Topics == nil {
+		r.Topics = []analytics.Topic{}
+	}
+	r.words = nil
 	sort.Slice(r.Daily, func(i, j int) bool { return r.Daily[i].Key < r.Daily[j].Key })
 	sort.Slice(r.FreeText, func(i, j int) bool { return r.FreeText[i].AskID > r.FreeText[j].AskID })
 	if len(r.FreeText) > MaxFreeText {
