@@ -77,7 +77,7 @@ func BenchmarkAnalyticsDashboard(b *testing.B) {
 		b.Fatalf("sign in: %v %v", resp, err)
 	}
 	pages := []struct{ name, path string }{{"dashboard", "/analytics?brand=" + env.Brand.Slug}}
-	for _, kind := range []string{"volume", "response-times", "delivery", "consent", "campaigns", "topics", "conversations.csv"} {
+	for _, kind := range []string{"volume", "response-times", "delivery", "consent", "relationship", "campaigns", "topics", "conversations.csv"} {
 		pages = append(pages, struct{ name, path string }{kind, "/api/v1/analytics/" + kind + "?brand=" + env.Brand.Slug})
 	}
 	// measure loads each page 20 times each way, raw and through the

@@ -19,11 +19,11 @@ func (h *Handlers) relationshipReport(ctx context.Context, q analyticsQuery) (re
 	if err != nil {
 		return report{}, err
 	}
-	vol, err := st.AnalyticsVolume(ctx, q.brand.ID, q.period.Start, q.period.End)
+	vol, err := h.volume(ctx, q)
 	if err != nil {
 		return report{}, err
 	}
-	consent, err := st.AnalyticsConsent(ctx, q.brand.ID, q.period.Start, q.period.End)
+	consent, err := h.consent(ctx, q)
 	if err != nil {
 		return report{}, err
 	}

@@ -15,7 +15,7 @@ import (
 
 // volumeReport: texts in and out per bucket.
 func (h *Handlers) volumeReport(ctx context.Context, q analyticsQuery) (report, error) {
-	counts, err := h.reports().AnalyticsVolume(ctx, q.brand.ID, q.period.Start, q.period.End)
+	counts, err := h.volume(ctx, q)
 	if err != nil {
 		return report{}, err
 	}
@@ -183,7 +183,7 @@ func (h *Handlers) deliveryReport(ctx context.Context, q analyticsQuery) (report
 
 // consentReport: phones opting in and out per bucket.
 func (h *Handlers) consentReport(ctx context.Context, q analyticsQuery) (report, error) {
-	counts, err := h.reports().AnalyticsConsent(ctx, q.brand.ID, q.period.Start, q.period.End)
+	counts, err := h.consent(ctx, q)
 	if err != nil {
 		return report{}, err
 	}

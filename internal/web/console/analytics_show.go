@@ -22,6 +22,7 @@ func (h *Handlers) analyticsShow(c echo.Context) error {
 			return nil, err
 		}
 		ctx := c.Request().Context()
+		q.share(ctx, h.reports())
 		type shown struct {
 			report
 			Chart template.HTML

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -41,6 +42,44 @@ type analyticsQuery struct {
 	from    string // the period's dates as the form shows them
 	to      string
 	clock   analytics.Clock // ?hours=: response times on the wall clock or in business hours
+	// shared are the reads more than one report of a page takes, read
+	// once per request (nil: each report reads its own).
+	shared *sharedReads
+}
+
+// sharedReads are the volume and consent rows of a dashboard's period,
+// read once for the reports that need them (volume, consent and
+// relationship), whichever asks first.
+type sharedReads struct {
+	volume  func() ([]store.VolumeCount, error)
+	consent func() ([]store.ConsentCount, error)
+}
+
+// share makes q's reports share their reads of st for ctx.
+func (q *analyticsQuery) share(ctx context.Context, st *store.Store) {
+	q.shared = &sharedReads{
+		volume: sync.OnceValues(func() ([]store.VolumeCount, error) {
+			return st.AnalyticsVolume(ctx, q.brand.ID, q.period.Start, q.period.End)
+		}),
+		consent: sync.OnceValues(func() ([]store.ConsentCount, error) {
+			return st.AnalyticsConsent(ctx, q.brand.ID, q.period.Start, q.period.End)
+		}),
+	}
+}
+
+// volume and consent are the period's rows, shared when the page shares.
+func (h *Handlers) volume(ctx context.Context, q analyticsQuery) ([]store.VolumeCount, error) {
+	if q.shared != nil {
+		return q.shared.volume()
+	}
+	return h.reports().AnalyticsVolume(ctx, q.brand.ID, q.period.Start, q.period.End)
+}
+
+func (h *Handlers) consent(ctx context.Context, q analyticsQuery) ([]store.ConsentCount, error) {
+	if q.shared != nil {
+		return q.shared.consent()
+	}
+	return h.reports().AnalyticsConsent(ctx, q.brand.ID, q.period.Start, q.period.End)
 }
 
 // analyticsParams reads ?brand=&from=&to=&granularity=&hours= as the API does (by
