@@ -2,6 +2,7 @@ package analytics
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 	"time"
 
@@ -23,20 +24,14 @@ const (
 
 // ParseClock reads ?hours=: wall (the default, "") or business.
 func ParseClock(s string) (Clock, error) {
-	switch Clock(s) {
-	case "", Wall:
+	if s == "" {
 		return Wall, nil
-	case Business:
-		return Business, nil
 	}
-	return "", errClock
+	if c := Clock(s); c == Wall || c == Business {
+		return c, nil
+	}
+	return "", fmt.Errorf("must be wall or business, not %q", s)
 }
-
-type clockError struct{}
-
-func (clockError) Error() string { return "must be wall or business" }
-
-var errClock = clockError{}
 
 // ResponseRules are what response times need of the brand besides its
 // waits (RulesOf makes them of its routing settings): OpenBetween counts the business time of [a, b), Due is
