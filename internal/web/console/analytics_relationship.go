@@ -40,14 +40,11 @@ func (h *Handlers) relationshipReport(ctx context.Context, q analyticsQuery) (re
 		r.Rows = append(r.Rows, []string{lb, fmt.Sprint(b.ProactiveSent), fmt.Sprint(b.ProactiveReplied), share(b.ProactiveReplied, b.ProactiveSent),
 			fmt.Sprint(b.QuestionsAsked), fmt.Sprint(b.QuestionsAnswered), share(b.QuestionsAnswered, b.QuestionsAsked),
 			fmt.Sprint(b.Outbound), fmt.Sprint(b.OptOuts), share(b.OptOuts, b.Outbound)})
-		if v, ok := analytics.Rate(b.ProactiveReplied, b.ProactiveSent); ok {
-			proactive[i] = 100 * v
-		}
-		if v, ok := analytics.Rate(b.QuestionsAnswered, b.QuestionsAsked); ok {
-			questions[i] = 100 * v
-		}
+		// Counts, not rates: a day with nothing sent has no rate, and a
+		// line would draw it as 0%. The table has the rates.
+		proactive[i], questions[i] = float64(b.ProactiveReplied), float64(b.QuestionsAnswered)
 	}
-	r.chart = chart.Line{Title: "Replies to proactive texts and answers to questions, % per " + string(q.g), Labels: q.labels(), Hrefs: q.dayLinks(),
+	r.chart = chart.Line{Title: "Replies to proactive texts and answers to questions per " + string(q.g), Labels: q.labels(), Hrefs: q.dayLinks(),
 		Series: []chart.Series{{Name: "proactive texts replied", Class: "series-in", Values: proactive},
 			{Name: "questions answered", Class: "series-ok", Values: questions}}}.SVG()
 	r.Note = fmt.Sprintf("Now: %d conversations open; of %d customers who wrote in the last 90 days, %d wrote more than once (%s); the most engaged tenth (%d power users) wrote %s of their %d texts.",
