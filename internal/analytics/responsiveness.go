@@ -138,6 +138,10 @@ func Responsiveness(eps []Episode, starts []time.Time, end time.Time, r Response
 		if r.Due != nil {
 			if due, ok := r.Due(ep.Start); ok {
 				switch {
+				case ep.FirstResponse == nil && ep.Resolved != nil && !ep.Resolved.After(due):
+					// Closed before it was due, with no reply: nothing
+					// was owed (a "never mind", a duplicate), neither
+					// way.
 				case ep.FirstResponse != nil && !ep.FirstResponse.After(due):
 					out.SLA.Met++
 				case ep.FirstResponse != nil || !due.After(r.Until):

@@ -41,6 +41,9 @@ func TestResponsiveness(t *testing.T) {
 		{Conversation: 5, Start: at("2026-03-01 20:00"), FirstResponse: ptr("2026-03-02 09:00"), Responder: 7},
 		// Answered by user 7 in 30 minutes: breached.
 		{Conversation: 6, Start: at("2026-03-03 09:00"), FirstResponse: ptr("2026-03-03 09:30"), Responder: 7},
+		// Closed without a reply 5 minutes in: owed nothing, counted
+		// neither way (a wait all the same).
+		{Conversation: 7, Start: at("2026-03-03 11:00"), Resolved: ptr("2026-03-03 11:05")},
 	}
 	rules := func(c analytics.Clock) analytics.ResponseRules {
 		return analytics.ResponseRules{Clock: c, OpenBetween: hours.OpenBetween, Loc: loc, Until: at("2026-03-03 13:10"),
@@ -53,11 +56,11 @@ func TestResponsiveness(t *testing.T) {
 		}
 		return *v
 	}
-	if got := wall.Total; got.Waits != 5 || got.FirstResponse.Count != 3 || f(got.FirstResponse.P50) != 1800 ||
-		f(got.FirstResponse.Mean) != (240+34800+1800)/3.0 || got.Resolution.Count != 1 || f(got.Resolution.P50) != 3600 || got.SLABreaches != 3 {
+	if got := wall.Total; got.Waits != 6 || got.FirstResponse.Count != 3 || f(got.FirstResponse.P50) != 1800 ||
+		f(got.FirstResponse.Mean) != (240+34800+1800)/3.0 || got.Resolution.Count != 2 || f(got.Resolution.P50) != 1950 || got.SLABreaches != 3 {
 		t.Errorf("wall total: %+v first %v/%v resolution %v", got, f(got.FirstResponse.P50), f(got.FirstResponse.Mean), f(got.Resolution.P50))
 	}
-	if b := wall.Buckets; len(b) != 2 || b[0].Waits != 2 || b[1].Waits != 3 || b[0].SLABreaches != 1 || b[1].SLABreaches != 2 ||
+	if b := wall.Buckets; len(b) != 2 || b[0].Waits != 2 || b[1].Waits != 4 || b[0].SLABreaches != 1 || b[1].SLABreaches != 2 ||
 		b[0].Distribution["0-5m"] != 1 || b[0].Distribution[">4h"] != 1 || b[1].Distribution["15-60m"] != 1 {
 		t.Errorf("wall buckets: %+v", b)
 	}
