@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -54,10 +55,11 @@ func (s *Store) AnalyticsRelationship(ctx context.Context, brandID int64, from, 
 	return r, nil
 }
 
-// CustomerBase is a brand's customers as they stand now: conversations open,
-// and of the customers scored for engagement (90 days), those who wrote,
-// those who wrote more than once, and the share of their texts written by
-// the most engaged tenth (the power users).
+// CustomerBase is a brand's customers as of the last engagement scoring
+// (every 5 minutes): conversations open, and of the customers scored (who
+// wrote in the last 90 days), those who wrote more than once, and the
+// share of their texts written by the most engaged tenth (the power
+// users). Zero values before the first scoring.
 type CustomerBase struct {
 	OpenConversations int
 	Customers         int // wrote at least once in 90 days
@@ -65,25 +67,23 @@ type CustomerBase struct {
 	Texts             int // their texts in 90 days
 	PowerUsers        int // the top tenth of the scored customers by score
 	PowerUserTexts    int // the texts the power users wrote
+	AsOf              *time.Time
 }
 
-// AnalyticsCustomerBase reads the brand's customer base from the conversations and
-// the engagement scores (one row per customer, refreshed every 5 minutes).
+// AnalyticsCustomerBase reads the brand's customer base: one row, kept by
+// RefreshEngagement.
 func (s *Store) AnalyticsCustomerBase(ctx context.Context, brandID int64) (CustomerBase, error) {
 	var a CustomerBase
-	// The totals in one pass over the brand's scores; the power users'
-	// texts through the ranking index, as many rows as there are of them.
-	err := s.Pool.QueryRow(ctx, `
-		WITH e AS (SELECT count(*) FILTER (WHERE texts_in >= 1) AS customers, count(*) FILTER (WHERE texts_in >= 2) AS repeat,
-		                  coalesce(sum(texts_in), 0) AS texts, ceil(count(*) / 10.0)::int AS power
-		             FROM engagement_scores WHERE brand_id = $1)
-		SELECT (SELECT count(*) FROM conversations WHERE brand_id = $1 AND status = 'open' AND merged_into IS NULL),
-		       e.customers, e.repeat, e.texts, e.power,
-		       (SELECT coalesce(sum(texts_in), 0) FROM (SELECT texts_in FROM engagement_scores WHERE brand_id = $1
-		                                                 ORDER BY score DESC, contact_id LIMIT e.power) p)
-		  FROM e`, brandID).Scan(&a.OpenConversations, &a.Customers, &a.Repeat, &a.Texts, &a.PowerUsers, &a.PowerUserTexts)
-	if err != nil {
+	var at time.Time
+	err := s.Pool.QueryRow(ctx, `SELECT open_conversations, customers, repeat_customers, texts, power_users, power_user_texts, computed_at
+		FROM engagement_summary WHERE brand_id = $1`, brandID).Scan(&a.OpenConversations, &a.Customers, &a.Repeat, &a.Texts, &a.PowerUsers,
+		&a.PowerUserTexts, &at)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return a, nil
+	case err != nil:
 		return a, fmt.Errorf("store: analytics customer base: %w", err)
 	}
+	a.AsOf = &at
 	return a, nil
 }

@@ -56,11 +56,12 @@ func (s *Store) RefreshEngagement(ctx context.Context) (int64, error) {
 				followers = excluded.followers, score = excluded.score, computed_at = excluded.computed_at`); err != nil {
 			return err
 		}
-		tag, err := tx.Exec(ctx, `DELETE FROM engagement_scores WHERE computed_at < now()`)
-		if err != nil {
+		if _, err := tx.Exec(ctx, `DELETE FROM engagement_scores WHERE computed_at < now()`); err != nil {
 			return err
 		}
-		_ = tag
+		if _, err := tx.Exec(ctx, summarizeEngagement); err != nil {
+			return err
+		}
 		return tx.QueryRow(ctx, `SELECT count(*) FROM engagement_scores`).Scan(&n)
 	})
 	if err != nil {
@@ -68,6 +69,33 @@ func (s *Store) RefreshEngagement(ctx context.Context) (int64, error) {
 	}
 	return n, nil
 }
+
+// SummarizeEngagement stores each brand's customer base (CustomerBase)
+// from the scores as they are and its open conversations; RefreshEngagement
+// does it after every scoring.
+func (s *Store) SummarizeEngagement(ctx context.Context) error {
+	if _, err := s.Pool.Exec(ctx, summarizeEngagement); err != nil {
+		return fmt.Errorf("store: summarize engagement: %w", err)
+	}
+	return nil
+}
+
+const summarizeEngagement = `
+	INSERT INTO engagement_summary (brand_id, customers, repeat_customers, texts, power_users, power_user_texts, open_conversations, computed_at)
+	SELECT b.id, coalesce(e.customers, 0), coalesce(e.repeat, 0), coalesce(e.texts, 0), coalesce(e.power, 0), coalesce(e.power_texts, 0),
+	       coalesce(o.open, 0), now()
+	  FROM brands b
+	  LEFT JOIN (SELECT brand_id, count(*) AS customers, count(*) FILTER (WHERE texts_in >= 2) AS repeat, sum(texts_in) AS texts,
+	                    count(*) FILTER (WHERE rank <= top) AS power, coalesce(sum(texts_in) FILTER (WHERE rank <= top), 0) AS power_texts
+	               FROM (SELECT brand_id, texts_in, row_number() OVER (PARTITION BY brand_id ORDER BY score DESC, contact_id) AS rank,
+	                            ceil(count(*) OVER (PARTITION BY brand_id) / 10.0) AS top
+	                       FROM engagement_scores) r
+	              GROUP BY brand_id) e ON e.brand_id = b.id
+	  LEFT JOIN (SELECT brand_id, count(*) AS open FROM conversations WHERE status = 'open' AND merged_into IS NULL GROUP BY brand_id) o
+	         ON o.brand_id = b.id
+	ON CONFLICT (brand_id) DO UPDATE SET customers = excluded.customers, repeat_customers = excluded.repeat_customers,
+		texts = excluded.texts, power_users = excluded.power_users, power_user_texts = excluded.power_user_texts,
+		open_conversations = excluded.open_conversations, computed_at = excluded.computed_at`
 
 // PowerUser is one ranked customer of a brand with what their score is
 // made of.

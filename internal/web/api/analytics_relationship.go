@@ -12,8 +12,9 @@ import (
 // how customers answer what the brand starts: proactive texts (triggers)
 // and their replies within 48 hours, questions asked and answered, and
 // opt-outs against the texts sent; beside the rows the audience as it
-// stands (open conversations; of the customers of the last 90 days, those
-// who came back and the power users' share of what they wrote).
+// stood at the last engagement scoring, as_of (open conversations; of the
+// customers of the last 90 days, those who came back and the power users'
+// share of what they wrote).
 func (h *Handlers) analyticsRelationship(c echo.Context) error {
 	return h.analyticsRun(c, "relationship", func(q analyticsQuery) (table, map[string]any, error) {
 		ctx := c.Request().Context()
@@ -48,7 +49,7 @@ func (h *Handlers) analyticsRelationship(c echo.Context) error {
 		return t, map[string]any{"customers": map[string]any{
 			"open_conversations": aud.OpenConversations, "customers_90d": aud.Customers, "repeat_customers_90d": aud.Repeat,
 			"repeat_share": rate(aud.Repeat, aud.Customers), "power_users": aud.PowerUsers, "texts_90d": aud.Texts,
-			"power_users_share_of_texts": rate(aud.PowerUserTexts, aud.Texts),
+			"power_users_share_of_texts": rate(aud.PowerUserTexts, aud.Texts), "as_of": aud.AsOf,
 		}}, nil
 	})
 }

@@ -530,6 +530,16 @@ func TestAnalyticsRelationship(t *testing.T) {
 	w.exec(t, `INSERT INTO engagement_scores (brand_id, contact_id, texts_in, replies, brand_texts, response_rate, followers, score)
 		SELECT $1, contact_id, v.texts, 0, 0, 0, 0, v.score FROM conversations c
 		  JOIN (VALUES (1, 10, 90), (2, 2, 30), (3, 1, 20)) v(n, texts, score) ON c.id = ($2::bigint[])[v.n]`, w.hotel.ID, []int64{w.convA, w.convB, w.convC})
+	var before map[string]any
+	w.call(t, http.MethodGet, "/api/v1/analytics/relationship?"+period, nil).decode(t, http.StatusOK, &struct {
+		Customers *map[string]any `json:"customers"`
+	}{&before})
+	if before["customers_90d"] != float64(0) || before["as_of"] != nil {
+		t.Fatalf("before the first summary the base is empty: %v", before)
+	}
+	if err := w.st.SummarizeEngagement(w.ctx); err != nil { // as every scoring pass does
+		t.Fatal(err)
+	}
 	var out struct {
 		Data []struct {
 			Bucket           string   `json:"bucket"`
@@ -567,7 +577,8 @@ func TestAnalyticsRelationship(t *testing.T) {
 	}
 	b := out.Base
 	if b["open_conversations"] != float64(3) || b["customers_90d"] != float64(3) || b["repeat_customers_90d"] != float64(2) ||
-		b["power_users"] != float64(1) || b["texts_90d"] != float64(13) || b["power_users_share_of_texts"] != 0.7692 || b["repeat_share"] != 0.6667 {
+		b["power_users"] != float64(1) || b["texts_90d"] != float64(13) || b["power_users_share_of_texts"] != 0.7692 || b["repeat_share"] != 0.6667 ||
+		b["as_of"] == nil {
 		t.Fatalf("customer base %v", b)
 	}
 	rec := w.csv(t, "/api/v1/analytics/relationship?"+period)

@@ -12,7 +12,8 @@ import (
 // started — proactive texts and their replies within 48 hours, questions
 // and their answers, opt-outs against the texts sent — as GET
 // /api/v1/analytics/relationship counts them; the note is the customer
-// base as it stands (repeat customers, the power users' share of texts).
+// base as of the last engagement scoring (repeat customers, the power
+// users' share of texts).
 func (h *Handlers) relationshipReport(ctx context.Context, q analyticsQuery) (report, error) {
 	st := h.reports()
 	rel, err := st.AnalyticsRelationship(ctx, q.brand.ID, q.period.Start, q.period.End)
@@ -47,8 +48,12 @@ func (h *Handlers) relationshipReport(ctx context.Context, q analyticsQuery) (re
 	r.chart = chart.Line{Title: "Replies to proactive texts and answers to questions per " + string(q.g), Labels: q.labels(), Hrefs: q.dayLinks(),
 		Series: []chart.Series{{Name: "proactive texts replied", Class: "series-in", Values: proactive},
 			{Name: "questions answered", Class: "series-ok", Values: questions}}}.SVG()
-	r.Note = fmt.Sprintf("Now: %d conversations open; of %d customers who wrote in the last 90 days, %d wrote more than once (%s); the most engaged tenth (%d power users) wrote %s of their %d texts.",
-		base.OpenConversations, base.Customers, base.Repeat, orDash(share(base.Repeat, base.Customers)), base.PowerUsers,
-		orDash(share(base.PowerUserTexts, base.Texts)), base.Texts)
+	if base.AsOf == nil {
+		r.Note = "The customer base appears after the first engagement scoring (every 5 minutes)."
+	} else {
+		r.Note = fmt.Sprintf("At %s: %d conversations open; of %d customers who wrote in the last 90 days, %d wrote more than once (%s); the most engaged tenth (%d power users) wrote %s of their %d texts.",
+			base.AsOf.In(q.period.Loc).Format("2006-01-02 15:04"), base.OpenConversations, base.Customers, base.Repeat,
+			orDash(share(base.Repeat, base.Customers)), base.PowerUsers, orDash(share(base.PowerUserTexts, base.Texts)), base.Texts)
+	}
 	return r, nil
 }

@@ -69,6 +69,9 @@ func TestAnalyticsDashboardNumbers(t *testing.T) {
 		conv1, fmt.Sprint(agent.ID)); err != nil {
 		t.Fatal(err)
 	}
+	if err := env.Store.SummarizeEngagement(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	b, _ := signedIn(t, env, users, "marketer")
 	resp, page := b.do(t, http.MethodGet, "/analytics?brand="+env.Brand.Slug+"&"+analyticsPeriod, nil)
 	if resp.StatusCode != http.StatusOK {
@@ -99,7 +102,7 @@ func TestAnalyticsDashboardNumbers(t *testing.T) {
 		// 12th came on a day the brand sent nothing
 		`<tr><td>2026-11-10</td><td>0</td><td>0</td><td></td><td>0</td><td>0</td><td></td><td>1</td><td>0</td><td>0.0%</td></tr>`,
 		`<tr><td>2026-11-12</td><td>0</td><td>0</td><td></td><td>0</td><td>0</td><td></td><td>0</td><td>1</td><td></td></tr>`,
-		`Now: 2 conversations open;`,
+		`conversations open; of 0 customers who wrote in the last 90 days`,
 		// consent
 		`<tr><td>2026-11-10</td><td>1</td><td>0</td></tr>`,
 		`<tr><td>2026-11-12</td><td>0</td><td>1</td></tr>`,
