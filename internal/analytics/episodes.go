@@ -115,18 +115,11 @@ func WithOpenWaits(events []Event, open map[int64]time.Time) []Event {
 	if len(open) == 0 {
 		return events
 	}
-	out := make([]Event, 0, len(events)+len(open))
-	var conv int64
-	for i, e := range events {
-		if i == 0 || e.Conversation != conv {
-			conv = e.Conversation
-			if at, ok := open[conv]; ok {
-				out = append(out, Event{Conversation: conv, Kind: Inbound, At: at})
-			}
-		}
-		out = append(out, e)
+	waits := make(map[int64]Episode, len(open))
+	for id, at := range open {
+		waits[id] = Episode{Start: at} // nothing answered it yet
 	}
-	return out
+	return WithStoredWaits(events, waits)
 }
 
 // WithStoredWaits is WithOpenWaits for waits already computed: before each

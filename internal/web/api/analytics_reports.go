@@ -86,9 +86,15 @@ func (h *Handlers) analyticsResponseTimes(c echo.Context) error {
 			return table{}, nil, err
 		}
 		rt := analytics.Responsiveness(eps, q.buckets, q.period.End, analytics.RulesOf(brands[q.brand.ID].Settings, q.clock, q.period, time.Now()))
-		users, err := h.st.Users(ctx)
-		if err != nil {
-			return table{}, nil, err
+		names := map[int64]string{}
+		if len(rt.ByAgent) > 0 {
+			users, err := h.st.Users(ctx)
+			if err != nil {
+				return table{}, nil, err
+			}
+			for _, u := range users {
+				names[u.ID] = cmp.Or(u.Name, u.Email)
+			}
 		}
 		t := table{cols: []string{"bucket", "conversations", "first_response", "resolution", "distribution", "sla_breaches", "next_response",
 			"next_response_breaches", "answered_by"}}
@@ -97,11 +103,7 @@ func (h *Handlers) analyticsResponseTimes(c echo.Context) error {
 		}
 		byAgent := make([]map[string]any, 0, len(rt.ByAgent))
 		for _, a := range rt.ByAgent {
-			name := ""
-			if i := slices.IndexFunc(users, func(u store.UserSummary) bool { return u.ID == a.UserID }); i >= 0 {
-				name = cmp.Or(users[i].Name, users[i].Email)
-			}
-			byAgent = append(byAgent, map[string]any{"user_id": a.UserID, "name": name, "first_response": statsRow(a.FirstResponse),
+			byAgent = append(byAgent, map[string]any{"user_id": a.UserID, "name": names[a.UserID], "first_response": statsRow(a.FirstResponse),
 				"resolution": statsRow(a.Resolution), "sla_breaches": a.SLABreaches})
 		}
 		byHour := make([]map[string]any, 0, 24)
