@@ -4,6 +4,9 @@ import (
 	"encoding/csv"
 	"strings"
 	"testing"
+
+	"github.com/nyaruka/phonenumbers"
+	"google.golang.org/protobuf/proto"
 )
 
 // FuzzNormalizePhone: a number is refused with a reason or comes back in
@@ -63,6 +66,28 @@ func FuzzImportRow(f *testing.F) {
 					t.Fatalf("row %d kept phone %q", i+2, p)
 				}
 			}
+		}
+	})
+}
+
+// FuzzValidNumber: Parley's compiled validity check and the library's
+// agree on any country code and national number.
+func FuzzValidNumber(f *testing.F) {
+	for _, s := range []struct {
+		cc int32
+		n  uint64
+	}{{1, 2125550100}, {1, 2045550100}, {44, 7700900123}, {39, 612345678}, {800, 12345678}, {7, 9123456789}, {1, 8095551234}, {0, 1}} {
+		f.Add(s.cc, s.n, false)
+	}
+	f.Add(int32(39), uint64(612345678), true)
+	f.Fuzz(func(t *testing.T, cc int32, n uint64, leadingZero bool) {
+		num := &phonenumbers.PhoneNumber{CountryCode: proto.Int32(cc), NationalNumber: proto.Uint64(n)}
+		if leadingZero {
+			num.ItalianLeadingZero = proto.Bool(true)
+			num.NumberOfLeadingZeros = proto.Int32(1)
+		}
+		if got, want := validNumber(num), phonenumbers.IsValidNumber(num); got != want {
+			t.Fatalf("+%d %d (leading zero %v): validNumber %v, library %v", cc, n, leadingZero, got, want)
 		}
 	})
 }

@@ -90,7 +90,7 @@ func normalizePhone(raw, country string) (string, error) {
 	} else {
 		num, err = phonenumbers.Parse(d, country)
 	}
-	if (err != nil || !phonenumbers.IsValidNumber(num)) && strings.HasPrefix(d, "00") {
+	if (err != nil || !validNumber(num)) && strings.HasPrefix(d, "00") {
 		// "00" is the international prefix of most of the world but not of
 		// every default country (North America dials 011); people write it
 		// anyway.
@@ -104,7 +104,7 @@ func normalizePhone(raw, country string) (string, error) {
 		}
 		return "", fmt.Errorf("%w: %q is not a phone number", ErrInvalidPhone, raw)
 	}
-	if !phonenumbers.IsValidNumber(num) {
+	if !validNumber(num) {
 		region := phonenumbers.GetRegionCodeForCountryCode(int(num.GetCountryCode()))
 		if !strings.HasPrefix(d, "+") && !strings.HasPrefix(d, "00") {
 			return "", fmt.Errorf("%w: %q is not a valid %s number (write other countries' numbers with +country code)", ErrInvalidPhone, raw, country)
