@@ -93,44 +93,157 @@ func (s *Service) Import(ctx context.Context, b store.Brand, r io.Reader, sink I
 		defer close(chunks)
 		parseRows(ctx, rd, cols, cr, chunks)
 	}()
-	sess, err := s.st.NewImportSession(ctx)
-	if err != nil {
-		return p, err
-	}
-	defer sess.Close()
-	for ch := range chunks {
-		p.Rows += ch.rows
-		p.Skipped += ch.skippedRows
-		p.Imported += ch.mergedRows
-		skipped := ch.skipped
-		if len(ch.batch) > 0 {
-			res, err := sess.ImportBatch(ctx, b.ID, ch.batch)
-			if err != nil {
-				return p, err
+	// Batches are written by ImportSessions sessions at once, each its own
+	// transaction on its own connection: Postgres, one backend per session,
+	// is what bounds an import. Two batches run together only when no phone
+	// or loyalty ID is in both, so every phone's and loyalty ID's rows are
+	// still written in the file's order; progress is reported in the
+	// file's order too.
+	sessions := make(chan *store.ImportSession, ImportSessions)
+	for range ImportSessions {
+		sess, err := s.st.NewImportSession(ctx)
+		if err != nil {
+			close(sessions)
+			for x := range sessions {
+				x.Close()
 			}
-			p.Created += int64(res.Created)
-			bad := map[int64]bool{}
-			for _, i := range res.Complex {
-				row := ch.batch[i]
-				if err := s.importOne(ctx, b, row); err != nil {
-					skipped = append(skipped, store.ImportError{Line: row.Line, Reason: err.Error()})
-					bad[row.Line] = true
-				}
-			}
-			skipped = append(skipped, res.Errors...)
-			p.Imported += int64(len(ch.batch) - len(bad))
-			p.Skipped += int64(len(bad))
-		}
-		p.Bytes = ch.bytes
-		slices.SortFunc(skipped, func(a, b store.ImportError) int { return int(a.Line - b.Line) })
-		if err := sink(p, skipped); err != nil {
 			return p, err
 		}
-		if ch.err != nil {
-			return p, ch.err
+		sessions <- sess
+	}
+	defer func() {
+		cancel() // a batch still in flight after a failure stops soon
+		for range ImportSessions {
+			(<-sessions).Close()
+		}
+	}()
+	var inflight []*batchJob // in the file's order
+	report := func(j *batchJob) error {
+		<-j.done
+		if j.err != nil {
+			return j.err
+		}
+		p.Rows += j.ch.rows
+		p.Skipped += j.ch.skippedRows + j.skipped
+		p.Imported += j.ch.mergedRows + j.imported
+		p.Created += j.created
+		p.Bytes = j.ch.bytes
+		if err := sink(p, j.errs); err != nil {
+			return err
+		}
+		return j.ch.err
+	}
+	for ch := range chunks {
+		j := &batchJob{ch: ch, keys: batchKeys(ch.batch), done: make(chan struct{})}
+		// Wait for every batch in flight that shares a key with this one,
+		// and for a free session; report what has finished, in order.
+		for len(inflight) > 0 {
+			head := inflight[0]
+			if len(inflight) < ImportSessions && !slices.ContainsFunc(inflight, j.overlaps) {
+				select {
+				case <-head.done:
+				default:
+					goto dispatch
+				}
+			}
+			if err := report(head); err != nil {
+				return p, err
+			}
+			inflight = inflight[1:]
+		}
+	dispatch:
+		inflight = append(inflight, j)
+		sess := <-sessions
+		go func() {
+			defer func() { sessions <- sess }()
+			s.writeBatch(ctx, sess, b, j)
+		}()
+	}
+	for _, j := range inflight {
+		if err := report(j); err != nil {
+			return p, err
 		}
 	}
 	return p, ctx.Err()
+}
+
+// ImportSessions is how many batches of an import are written at once.
+const ImportSessions = 2
+
+// batchJob is one batch on its way to the database, and what it did.
+type batchJob struct {
+	ch   importChunk
+	keys map[string]struct{}
+	done chan struct{}
+
+	imported, created, skipped int64
+	errs                       []store.ImportError // refused rows, by line
+	err                        error
+}
+
+// overlaps reports whether o names a phone or loyalty ID j names.
+func (j *batchJob) overlaps(o *batchJob) bool {
+	a, b := j.keys, o.keys
+	if len(a) > len(b) {
+		a, b = b, a
+	}
+	for k := range a {
+		if _, ok := b[k]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+// batchKeys are the phones and loyalty IDs of a batch's rows.
+func batchKeys(rows []store.ImportRow) map[string]struct{} {
+	keys := make(map[string]struct{}, len(rows)+len(rows)/4)
+	for _, r := range rows {
+		for _, ph := range r.Phones {
+			keys[ph] = struct{}{}
+		}
+		if r.LoyaltyID != "" {
+			keys["loyalty:"+r.LoyaltyID] = struct{}{}
+		}
+	}
+	return keys
+}
+
+// writeBatch writes j's rows through sess (the plain rows set-based, the
+// others one by one through the identity rules) and closes j.done. A batch
+// that Postgres aborts as a conflict (a deadlock: two batches that share
+// no key may still update one contact, through two of its phones) is
+// written again, up to three times: its transaction was rolled back whole.
+func (s *Service) writeBatch(ctx context.Context, sess *store.ImportSession, b store.Brand, j *batchJob) {
+	defer close(j.done)
+	j.errs = j.ch.skipped
+	if len(j.ch.batch) > 0 {
+		var res store.ImportBatchResult
+		var err error
+		for attempt := 0; ; attempt++ {
+			res, err = sess.ImportBatch(ctx, b.ID, j.ch.batch)
+			if !store.IsConflict(err) || attempt == 3 {
+				break
+			}
+		}
+		if err != nil {
+			j.err = err
+			return
+		}
+		j.created = int64(res.Created)
+		bad := map[int64]bool{}
+		for _, i := range res.Complex {
+			row := j.ch.batch[i]
+			if err := s.importOne(ctx, b, row); err != nil {
+				j.errs = append(j.errs, store.ImportError{Line: row.Line, Reason: err.Error()})
+				bad[row.Line] = true
+			}
+		}
+		j.errs = append(j.errs, res.Errors...)
+		j.imported = int64(len(j.ch.batch) - len(bad))
+		j.skipped = int64(len(bad))
+	}
+	slices.SortFunc(j.errs, func(a, b store.ImportError) int { return int(a.Line - b.Line) })
 }
 
 // importChunk is one batch of checked rows, with the rows refused while

@@ -3,6 +3,7 @@ package contact_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -232,5 +233,82 @@ func TestImportUsesBrandCountry(t *testing.T) {
 		if n := count(t, st, `SELECT count(*) FROM contact_phones WHERE phone = $1`, p); n != 1 {
 			t.Errorf("%s stored %d times", p, n)
 		}
+	}
+}
+
+// Batches are written two at a time, but a phone's rows still land in the
+// file's order: a later batch naming the same phones waits for the
+// earlier one — its rows written one by one through the identity rules
+// after its transaction included — so the last name and the last consent
+// entry win. Two batches that share no phone but update the same two
+// contacts in opposite orders (through each contact's other phone) both
+// get written, a deadlock between them being retried. Progress comes in
+// the file's order.
+func TestImportBatchesInParallelKeepFileOrder(t *testing.T) {
+	t.Parallel()
+	st, b := importBrand(t)
+	svc := contact.NewService(st)
+	ctx := context.Background()
+	// Two known contacts with two phones each.
+	for _, phones := range [][]string{{"+12125557001", "+12125557002"}, {"+12125557003", "+12125557004"}} {
+		if _, err := svc.Upsert(ctx, contact.Upsert{Phones: phones, Name: "Known"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const n = contact.ImportBatch
+	const m = 100
+	var sb strings.Builder
+	sb.WriteString("phones,name,consent_status\n")
+	// Batch 1: m phones each given twice (alone, then with a second
+	// phone), which the identity rules write one by one after the batch's
+	// transaction, and new phones.
+	for i := 0; i < m; i++ {
+		fmt.Fprintf(&sb, "+1212558%04d,First %d,opted_in\n\"+1212558%04d;+1212557%04d\",Again %d,opted_in\n", i, i, i, i, i)
+	}
+	for i := 0; i < n-2*m; i++ {
+		fmt.Fprintf(&sb, "+1212556%04d,New %d,opted_in\n", i, i)
+	}
+	// Batch 2: batch 1's twice-given phones again, renamed and opted out.
+	for i := 0; i < m; i++ {
+		fmt.Fprintf(&sb, "+1212558%04d,Second %d,opted_out\n", i, i)
+	}
+	for i := 0; i < n-m; i++ {
+		fmt.Fprintf(&sb, "+1212555%04d,New %d,opted_in\n", i, i)
+	}
+	// Batches 3 and 4 share no phone: the first phone of each known
+	// contact, then the other phones in the other order.
+	sb.WriteString("+12125557001,First A,opted_in\n+12125557003,First B,opted_in\n")
+	for i := 0; i < n-2; i++ {
+		fmt.Fprintf(&sb, "+1212554%04d,Other %d,opted_in\n", i, i)
+	}
+	sb.WriteString("+12125557004,Second B,opted_in\n+12125557002,Second A,opted_in\n")
+	for i := 0; i < n-2; i++ {
+		fmt.Fprintf(&sb, "+1212553%04d,Other %d,opted_in\n", i, i)
+	}
+	total := int64(4 * n)
+	var rows []int64
+	p, err := svc.Import(ctx, b, strings.NewReader(sb.String()), func(p contact.ImportProgress, _ []store.ImportError) error {
+		rows = append(rows, p.Rows)
+		return nil
+	})
+	if err != nil || p.Skipped != 0 || p.Imported != total {
+		t.Fatalf("%+v %v", p, err)
+	}
+	if !slices.IsSorted(rows) || len(rows) < 3 || rows[len(rows)-1] != total {
+		t.Fatalf("progress out of order: %v", rows)
+	}
+	if c := count(t, st, `SELECT count(*) FROM contacts c JOIN contact_phones cp ON cp.contact_id = c.id
+		WHERE cp.phone LIKE '+1212558%' AND c.name = 'Second ' || (substr(cp.phone, 9)::int)::text`); c != m {
+		t.Fatalf("%d of %d contacts have their last row's name", c, m)
+	}
+	if c := count(t, st, `SELECT count(*) FROM (SELECT DISTINCT ON (phone) phone, status FROM consent_events
+		WHERE phone LIKE '+1212558%' ORDER BY phone, id DESC) last WHERE status = 'opted_out'`); c != m {
+		t.Fatalf("%d of %d phones end opted out", c, m)
+	}
+	if c := count(t, st, `SELECT count(*) FROM contacts WHERE name IN ('First A', 'Second A', 'First B', 'Second B')`); c != 2 {
+		t.Fatalf("%d known contacts renamed by the file, want 2", c)
+	}
+	if c := count(t, st, `SELECT count(*) FROM contacts WHERE merged_into IS NULL`); c != 2+m+(n-2*m)+(n-m)+2*(n-2) {
+		t.Fatalf("%d contacts, want %d", c, 2+m+(n-2*m)+(n-m)+2*(n-2))
 	}
 }
