@@ -46,44 +46,34 @@ type ImportBatchResult struct {
 	Errors  []ImportError
 }
 
-// ImportSession is one import's connection, with its staging table: an
-// import's batches are written one after the other through it.
+// ImportSession is one import's connection: an import's batches are
+// written one after the other through it (an import may hold several).
 type ImportSession struct {
 	conn *pgxpool.Conn
 }
 
-// NewImportSession takes a connection for an import and creates its
-// staging table (emptied at each commit). Close gives it back.
+// NewImportSession takes a connection for an import. Close gives it back.
 func (s *Store) NewImportSession(ctx context.Context) (*ImportSession, error) {
 	conn, err := s.Pool.Acquire(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("store: import session: %w", err)
 	}
-	if _, err := conn.Exec(ctx, `CREATE TEMP TABLE IF NOT EXISTS import_rows (
-			idx int PRIMARY KEY, phones text[], loyalty_id text, name text, timezone text, attrs jsonb) ON COMMIT DELETE ROWS`); err != nil {
-		conn.Release()
-		return nil, fmt.Errorf("store: import session: %w", err)
-	}
 	return &ImportSession{conn: conn}, nil
 }
 
-// Close drops the staging table and gives the connection back.
+// Close gives the connection back.
 func (x *ImportSession) Close() {
-	if _, err := x.conn.Exec(context.Background(), `DROP TABLE IF EXISTS import_rows`); err != nil {
-		// A connection in a bad state is not given back to the pool.
-		_ = x.conn.Conn().Close(context.Background())
-	}
 	x.conn.Release()
 }
 
 // ImportBatch upserts a batch of rows in one transaction, set-based: the
-// rows are copied into the session's staging table, each is matched against the
-// contacts its phones and loyalty ID name (one query), and the plain cases
+// rows are matched against the contacts their phones and loyalty IDs name
+// (one query over arrays of them), and the plain cases
 // — nobody known (a new contact), or exactly one contact that may take the
 // row (fields written, phones added, a loyalty ID adopted) — are written
 // with a handful of statements: COPY for what cannot clash (new contacts
-// and their phones, consent entries), set-based upserts from the staging
-// table for the rest. Each row's phones and loyalty ID are locked first
+// and their phones, consent entries), set-based upserts from arrays for
+// the rest. Each row's phones and loyalty ID are locked first
 // with the same advisory locks the inbound path and the identity upsert
 // take, so no text creates a second contact for a phone meanwhile, and a
 // phone found unknown stays unknown until the batch commits. A value
@@ -124,7 +114,8 @@ func (x *ImportSession) ImportBatch(ctx context.Context, brandID int64, rows []I
 			return err
 		}
 		attrs := make([]string, len(rows))
-		src := make([][]any, len(rows))
+		var phIdx, lyIdx []int32
+		var phs, lys []string
 		for i, r := range rows {
 			a := []byte(`{}`)
 			if r.Attributes != nil {
@@ -134,22 +125,23 @@ func (x *ImportSession) ImportBatch(ctx context.Context, brandID int64, rows []I
 				}
 			}
 			attrs[i] = string(a)
-			src[i] = []any{i, r.Phones, nullIf(r.LoyaltyID), r.Name, r.Timezone, attrs[i]}
-		}
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"import_rows"}, []string{"idx", "phones", "loyalty_id", "name", "timezone", "attrs"},
-			pgx.CopyFromRows(src)); err != nil {
-			return err
+			for _, ph := range r.Phones {
+				phIdx, phs = append(phIdx, int32(i)), append(phs, ph) // #nosec G115 -- i < len(rows), a batch
+			}
+			if r.LoyaltyID != "" {
+				lyIdx, lys = append(lyIdx, int32(i)), append(lys, r.LoyaltyID) // #nosec G115 -- as above
+			}
 		}
 		// Who each row names: the contacts holding its phones, and the live
 		// contact with its loyalty ID.
 		mrows, err := tx.Query(ctx, `
-			SELECT r.idx, p.id, p.loyalty, p.merged FROM import_rows r, unnest(r.phones) ph,
+			SELECT x.idx, p.id, p.loyalty, p.merged FROM unnest($1::int[], $2::text[]) x(idx, ph),
 				LATERAL (SELECT c.id, coalesce(c.loyalty_id, '') AS loyalty, c.merged_into IS NOT NULL AS merged
-					FROM contact_phones cp JOIN contacts c ON c.id = cp.contact_id WHERE cp.phone = ph LIMIT 1) p
+					FROM contact_phones cp JOIN contacts c ON c.id = cp.contact_id WHERE cp.phone = x.ph LIMIT 1) p
 			UNION
-			SELECT r.idx, l.id, l.loyalty_id, false FROM import_rows r,
-				LATERAL (SELECT id, loyalty_id FROM contacts WHERE loyalty_id = r.loyalty_id AND merged_into IS NULL LIMIT 1) l
-			WHERE r.loyalty_id IS NOT NULL`)
+			SELECT x.idx, l.id, l.loyalty_id, false FROM unnest($3::int[], $4::text[]) x(idx, loyalty),
+				LATERAL (SELECT id, loyalty_id FROM contacts WHERE loyalty_id = x.loyalty AND merged_into IS NULL LIMIT 1) l`,
+			phIdx, phs, lyIdx, lys)
 		if err != nil {
 			return err
 		}
@@ -236,17 +228,23 @@ func (x *ImportSession) ImportBatch(ctx context.Context, brandID int64, rows []I
 			}
 			res.Created = len(cs)
 		}
-		var upIdx []int32
 		var upIDs []int64
-		for i := range rows {
-			if kind[i] == kindUpdate {
-				upIdx, upIDs = append(upIdx, int32(i)), append(upIDs, contactOf[i])
+		var upNames, upZones, upAttrs, upLoyalty, upPhones []string
+		var upPhoneIDs []int64
+		for i, r := range rows {
+			if kind[i] != kindUpdate {
+				continue
+			}
+			upIDs, upNames, upZones = append(upIDs, contactOf[i]), append(upNames, r.Name), append(upZones, r.Timezone)
+			upAttrs, upLoyalty = append(upAttrs, attrs[i]), append(upLoyalty, r.LoyaltyID)
+			for _, p := range r.Phones {
+				upPhones, upPhoneIDs = append(upPhones, p), append(upPhoneIDs, contactOf[i])
 			}
 		}
-		if len(upIdx) > 0 {
+		if len(upIDs) > 0 {
 			if _, err := tx.Exec(ctx, `INSERT INTO contact_phones (phone, contact_id)
-				SELECT DISTINCT p, k.id FROM unnest($1::int[], $2::bigint[]) k(idx, id) JOIN import_rows r USING (idx), unnest(r.phones) p
-				ON CONFLICT (phone) DO NOTHING`, upIdx, upIDs); err != nil {
+				SELECT DISTINCT p, id FROM unnest($1::text[], $2::bigint[]) k(p, id)
+				ON CONFLICT (phone) DO NOTHING`, upPhones, upPhoneIDs); err != nil {
 				return err
 			}
 			tag, err := tx.Exec(ctx, `UPDATE contacts c SET
@@ -255,10 +253,12 @@ func (x *ImportSession) ImportBatch(ctx context.Context, brandID int64, rows []I
 					attributes = c.attributes || r.attrs,
 					loyalty_id = coalesce(c.loyalty_id, r.loyalty_id),
 					updated_at = now()
-				FROM unnest($1::int[], $2::bigint[]) k(idx, id) JOIN import_rows r USING (idx)
-				WHERE c.id = k.id
+				FROM (SELECT id, name, timezone, attrs::jsonb AS attrs, nullif(loyalty_id, '') AS loyalty_id
+					FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[]) u(id, name, timezone, attrs, loyalty_id)) r
+				WHERE c.id = r.id
 				  AND ((r.name <> '' AND r.name <> c.name) OR (r.timezone <> '' AND r.timezone <> c.timezone)
-					OR NOT (c.attributes @> r.attrs) OR (c.loyalty_id IS NULL AND r.loyalty_id IS NOT NULL))`, upIdx, upIDs)
+					OR NOT (c.attributes @> r.attrs) OR (c.loyalty_id IS NULL AND r.loyalty_id IS NOT NULL))`,
+				upIDs, upNames, upZones, upAttrs, upLoyalty)
 			if err != nil {
 				return err
 			}
