@@ -199,7 +199,9 @@ func (x *ImportSession) ImportBatch(ctx context.Context, brandID int64, rows []I
 			}
 		}
 		if nNew > 0 {
-			idRows, err := tx.Query(ctx, `SELECT nextval(pg_get_serial_sequence('contacts', 'id')) FROM generate_series(1, $1)`, nNew)
+			// The sequence named as a constant, as the column's default
+			// names it: pg_get_serial_sequence would be looked up per id.
+			idRows, err := tx.Query(ctx, `SELECT nextval('contacts_id_seq') FROM generate_series(1, $1)`, nNew)
 			if err != nil {
 				return err
 			}
