@@ -3,6 +3,7 @@ package contact
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -428,7 +429,9 @@ func (c columns) row(line int64, rec []string) (store.ImportRow, error) {
 		if p = strings.TrimSpace(p); p == "" {
 			continue
 		}
-		e, err := NormalizePhone(p, c.country)
+		// Not through NormalizePhone's cache: a file's numbers are mostly
+		// distinct, and remembering each cost more than it saved.
+		e, err := normalizePhone(p, cmp.Or(c.country, DefaultCountry))
 		if err != nil {
 			return row, fmt.Errorf("invalid phone %q: %v", p, err)
 		}
