@@ -37,7 +37,9 @@ const (
 	colConsentAt = "consent_at"
 )
 
-// ImportBatch is how many rows one transaction imports.
+// ImportBatch is how many rows one transaction imports, at most: a batch
+// is cut earlier when its rows name as many phones and loyalty IDs as the
+// server lets a batch lock (store.ImportKeyBudget).
 const ImportBatch = 2000
 
 // ImportProgress is how far an import got.
@@ -85,6 +87,10 @@ func (s *Service) Import(ctx context.Context, b store.Brand, r io.Reader, sink I
 		return p, err
 	}
 	cols.country = b.DefaultCountry
+	maxKeys, err := s.st.ImportKeyBudget(ctx)
+	if err != nil {
+		return p, err
+	}
 	// Reading and checking rows (CSV, phone numbers) runs on its own
 	// goroutine, one batch ahead of the writing: the two overlap.
 	ctx, cancel := context.WithCancel(ctx)
@@ -92,7 +98,7 @@ func (s *Service) Import(ctx context.Context, b store.Brand, r io.Reader, sink I
 	chunks := make(chan importChunk, 1)
 	go func() {
 		defer close(chunks)
-		parseRows(ctx, rd, cols, cr, chunks)
+		parseRows(ctx, rd, cols, cr, maxKeys, chunks)
 	}()
 	// Batches are written by ImportSessions sessions at once, each its own
 	// transaction on its own connection: Postgres, one backend per session,
@@ -101,8 +107,8 @@ func (s *Service) Import(ctx context.Context, b store.Brand, r io.Reader, sink I
 	// still written in the file's order; progress is reported in the
 	// file's order too.
 	sessions := make(chan *store.ImportSession, ImportSessions)
-	for range ImportSessions {
-		sess, err := s.st.NewImportSession(ctx)
+	for i := range ImportSessions {
+		sess, err := s.st.NewImportSession(ctx, i, maxKeys)
 		if err != nil {
 			close(sessions)
 			for x := range sessions {
@@ -259,12 +265,15 @@ type importChunk struct {
 	err         error // the file cannot be read further
 }
 
-// parseRows reads and checks rows into chunks of ImportBatch rows.
-func parseRows(ctx context.Context, rd *csv.Reader, cols columns, cr *countingReader, out chan<- importChunk) {
+// parseRows reads and checks rows into chunks of ImportBatch rows, or
+// fewer when their phones and loyalty IDs reach maxKeys.
+func parseRows(ctx context.Context, rd *csv.Reader, cols columns, cr *countingReader, maxKeys int, out chan<- importChunk) {
 	seen := map[uint64]uint64{} // phone → loyalty ID (hashes), for the whole file
 	dups := map[string]int{}    // identityKey → index in the batch
 	var ch importChunk
+	keys := 0 // the batch's phones and loyalty IDs
 	send := func() bool {
+		keys = 0
 		ch.bytes = cr.n
 		select {
 		case out <- ch:
@@ -313,14 +322,27 @@ func parseRows(ctx context.Context, rd *csv.Reader, cols columns, cr *countingRe
 		default:
 			dups[identityKey(row)] = len(ch.batch)
 			ch.batch = append(ch.batch, row)
+			keys += rowKeys(row)
 		}
-		if len(ch.batch) >= ImportBatch || len(ch.skipped) >= ImportBatch {
+		if len(ch.batch) >= ImportBatch || len(ch.skipped) >= ImportBatch || keys+maxRowKeys > maxKeys {
 			if !send() {
 				return
 			}
 		}
 	}
 	send()
+}
+
+// maxRowKeys is the most phones and loyalty IDs one row may name: a batch
+// is sent before the next row could take it past its budget.
+const maxRowKeys = maxPhones + 1
+
+// rowKeys is how many phones and loyalty IDs row names.
+func rowKeys(row store.ImportRow) int {
+	if row.LoyaltyID != "" {
+		return len(row.Phones) + 1
+	}
+	return len(row.Phones)
 }
 
 // importOne runs a row through the identity rules (merges included).
@@ -438,6 +460,9 @@ func (c columns) row(line int64, rec []string) (store.ImportRow, error) {
 		if !slices.Contains(row.Phones, e) {
 			row.Phones = append(row.Phones, e)
 		}
+	}
+	if len(row.Phones) > maxPhones {
+		return row, fmt.Errorf("%d phones; at most %d in one row", len(row.Phones), maxPhones)
 	}
 	if len(row.Phones) == 0 {
 		return row, errors.New("no phone")

@@ -46,19 +46,57 @@ type ImportBatchResult struct {
 	Errors  []ImportError
 }
 
+// ImportWriteSlots is how many import batches are written at once on the
+// database, whatever the number of imports and processes. Each batch holds
+// an advisory lock per phone and loyalty ID until it commits, and Postgres
+// keeps every such lock in one shared table, sized by its settings
+// (max_locks_per_transaction × (max_connections + max_prepared_transactions):
+// 6,400 on a default server). Three imports at once, each with two batches
+// of 4,200 keys, filled it ("out of shared memory") and failed. With the
+// slots, imports running together take turns, and between them hold at
+// most half of that table (see ImportKeyBudget). For a moment it can be up
+// to all of it, while a committed batch's locks are still being released
+// and the next batch, which already has that slot, takes its own. Postgres
+// has room beyond the table's size: a default server granted 12,000 to a
+// single transaction.
+const ImportWriteSlots = 2
+
+// maxImportBatchKeys caps a batch's keys on servers with a larger lock
+// table, at about ImportBatch rows' worth: 2,000 rows, each with a phone or
+// two and a loyalty ID. On a default server a batch is half that (about
+// 800 such rows), and a million rows import 10% slower than at 2,000.
+const maxImportBatchKeys = 4400
+
+// ImportKeyBudget is how many phones and loyalty IDs one import batch may
+// lock on this server: half of its lock table, shared among the write
+// slots (1,600 on a default server), at most maxImportBatchKeys.
+func (s *Store) ImportKeyBudget(ctx context.Context) (int, error) {
+	var table int
+	if err := s.Pool.QueryRow(ctx, `SELECT current_setting('max_locks_per_transaction')::int
+		* (current_setting('max_connections')::int + current_setting('max_prepared_transactions')::int)`).Scan(&table); err != nil {
+		return 0, fmt.Errorf("store: import key budget: %w", err)
+	}
+	return max(min(table/2/ImportWriteSlots, maxImportBatchKeys), 100), nil
+}
+
 // ImportSession is one import's connection: an import's batches are
 // written one after the other through it (an import may hold several).
 type ImportSession struct {
-	conn *pgxpool.Conn
+	conn    *pgxpool.Conn
+	slot    int
+	maxKeys int
 }
 
-// NewImportSession takes a connection for an import. Close gives it back.
-func (s *Store) NewImportSession(ctx context.Context) (*ImportSession, error) {
+// NewImportSession takes a connection for an import whose batches are
+// written in write slot slot (mod ImportWriteSlots; an import gives its
+// sessions different slots), each locking at most maxKeys phones and
+// loyalty IDs (ImportKeyBudget). Close gives it back.
+func (s *Store) NewImportSession(ctx context.Context, slot, maxKeys int) (*ImportSession, error) {
 	conn, err := s.Pool.Acquire(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("store: import session: %w", err)
 	}
-	return &ImportSession{conn: conn}, nil
+	return &ImportSession{conn: conn, slot: slot % ImportWriteSlots, maxKeys: maxKeys}, nil
 }
 
 // Close gives the connection back.
@@ -108,11 +146,11 @@ func (x *ImportSession) ImportBatch(ctx context.Context, brandID int64, rows []I
 	}
 	slices.Sort(keys)
 	keys = slices.Compact(keys)
+	if len(keys) > x.maxKeys {
+		return res, fmt.Errorf("store: import batch: %d phones and loyalty IDs, at most %d", len(keys), x.maxKeys)
+	}
 	err := pgx.BeginFunc(ctx, x.conn, func(tx pgx.Tx) error {
 		res = ImportBatchResult{}
-		if _, err := tx.Exec(ctx, `SELECT count(pg_advisory_xact_lock(hashtextextended(k, 7))) FROM unnest($1::text[]) k`, keys); err != nil {
-			return err
-		}
 		attrs := make([]string, len(rows))
 		var phIdx, lyIdx []int32
 		var phs, lys []string
@@ -131,6 +169,14 @@ func (x *ImportSession) ImportBatch(ctx context.Context, brandID int64, rows []I
 			if r.LoyaltyID != "" {
 				lyIdx, lys = append(lyIdx, int32(i)), append(lys, r.LoyaltyID) // #nosec G115 -- as above
 			}
+		}
+		// The write slot first, then the batch's keys (sorted): a batch
+		// waiting for its slot holds nothing anybody else waits for.
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('import-slot:' || $1::int, 7))`, x.slot); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `SELECT count(pg_advisory_xact_lock(hashtextextended(k, 7))) FROM unnest($1::text[]) k`, keys); err != nil {
+			return err
 		}
 		// Who each row names: the contacts holding its phones, and the live
 		// contact with its loyalty ID.
