@@ -12,13 +12,19 @@
 -- changing its id) first takes a SHARE lock on the referencing table. That
 -- lock waits for writers still in flight and holds off new ones, so the
 -- delete's own check sees every reference. Contacts are never deleted and
--- brands only rarely, so that lock costs nothing in practice.
+-- brands hardly ever: while such a delete runs, it holds up every write of
+-- phones or consent entries until it commits.
 ALTER TABLE contact_phones DROP CONSTRAINT contact_phones_contact_id_fkey;
 ALTER TABLE consent_events DROP CONSTRAINT consent_events_brand_id_fkey;
 
 -- +goose StatementBegin
 CREATE FUNCTION contact_phones_check_contacts() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    IF current_setting('transaction_isolation') <> 'read committed' THEN
+        -- A snapshot older than the statement may still show a contact
+        -- deleted since: lock them as a foreign key would.
+        PERFORM 1 FROM contacts c WHERE c.id IN (SELECT contact_id FROM written) FOR KEY SHARE OF c;
+    END IF;
     IF EXISTS (SELECT 1 FROM written w WHERE NOT EXISTS (SELECT 1 FROM contacts c WHERE c.id = w.contact_id)) THEN
         RAISE EXCEPTION 'contact_phones.contact_id names no contact' USING ERRCODE = 'foreign_key_violation';
     END IF;
@@ -33,6 +39,9 @@ CREATE TRIGGER contact_phones_contact_exists_update AFTER UPDATE ON contact_phon
 -- +goose StatementBegin
 CREATE FUNCTION consent_events_check_brands() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    IF current_setting('transaction_isolation') <> 'read committed' THEN
+        PERFORM 1 FROM brands b WHERE b.id IN (SELECT brand_id FROM written) FOR KEY SHARE OF b;
+    END IF;
     IF EXISTS (SELECT 1 FROM written w WHERE NOT EXISTS (SELECT 1 FROM brands b WHERE b.id = w.brand_id)) THEN
         RAISE EXCEPTION 'consent_events.brand_id names no brand' USING ERRCODE = 'foreign_key_violation';
     END IF;
@@ -47,6 +56,13 @@ CREATE TRIGGER consent_events_brand_exists AFTER INSERT ON consent_events
 -- +goose StatementBegin
 CREATE FUNCTION contacts_keep_referenced() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    IF TG_OP = 'UPDATE' AND NEW.id = OLD.id THEN
+        RETURN NEW;
+    END IF;
+    IF current_setting('transaction_isolation') <> 'read committed' THEN
+        -- Its snapshot would not see phones written after it began.
+        RAISE EXCEPTION 'contacts are deleted or renumbered only in READ COMMITTED transactions' USING ERRCODE = 'serialization_failure';
+    END IF;
     LOCK TABLE contact_phones IN SHARE MODE;
     IF EXISTS (SELECT 1 FROM contact_phones WHERE contact_id = OLD.id) THEN
         RAISE EXCEPTION 'contact % still has phones', OLD.id USING ERRCODE = 'foreign_key_violation';
@@ -60,6 +76,12 @@ CREATE TRIGGER contacts_referenced_by_phones BEFORE DELETE OR UPDATE OF id ON co
 -- +goose StatementBegin
 CREATE FUNCTION brands_keep_referenced() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    IF TG_OP = 'UPDATE' AND NEW.id = OLD.id THEN
+        RETURN NEW;
+    END IF;
+    IF current_setting('transaction_isolation') <> 'read committed' THEN
+        RAISE EXCEPTION 'brands are deleted or renumbered only in READ COMMITTED transactions' USING ERRCODE = 'serialization_failure';
+    END IF;
     LOCK TABLE consent_events IN SHARE MODE;
     IF EXISTS (SELECT 1 FROM consent_events WHERE brand_id = OLD.id) THEN
         RAISE EXCEPTION 'brand % still has consent entries', OLD.id USING ERRCODE = 'foreign_key_violation';
@@ -70,7 +92,34 @@ END $$;
 CREATE TRIGGER brands_referenced_by_consent BEFORE DELETE OR UPDATE OF id ON brands
     FOR EACH ROW EXECUTE FUNCTION brands_keep_referenced();
 
+-- TRUNCATE … CASCADE follows foreign keys only: a contacts or brands
+-- truncation that would leave phones or consent entries naming nothing is
+-- refused.
+-- +goose StatementBegin
+CREATE FUNCTION truncate_keep_referenced() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_TABLE_NAME = 'contacts' AND EXISTS (SELECT 1 FROM contact_phones) THEN
+        RAISE EXCEPTION 'contact_phones names contacts: truncate it first' USING ERRCODE = 'foreign_key_violation';
+    END IF;
+    IF TG_TABLE_NAME = 'brands' AND EXISTS (SELECT 1 FROM consent_events) THEN
+        RAISE EXCEPTION 'consent_events names brands: truncate it first' USING ERRCODE = 'foreign_key_violation';
+    END IF;
+    RETURN NULL;
+END $$;
+-- +goose StatementEnd
+CREATE TRIGGER contacts_truncate_referenced BEFORE TRUNCATE ON contacts
+    FOR EACH STATEMENT EXECUTE FUNCTION truncate_keep_referenced();
+CREATE TRIGGER brands_truncate_referenced BEFORE TRUNCATE ON brands
+    FOR EACH STATEMENT EXECUTE FUNCTION truncate_keep_referenced();
+
+-- Writers of these tables run READ COMMITTED (Parley's every write does):
+-- under REPEATABLE READ or SERIALIZABLE the checks lock what they name, and
+-- deletes of contacts and brands are refused.
+
 -- +goose Down
+DROP TRIGGER brands_truncate_referenced ON brands;
+DROP TRIGGER contacts_truncate_referenced ON contacts;
+DROP FUNCTION truncate_keep_referenced();
 DROP TRIGGER brands_referenced_by_consent ON brands;
 DROP TRIGGER contacts_referenced_by_phones ON contacts;
 DROP TRIGGER consent_events_brand_exists ON consent_events;

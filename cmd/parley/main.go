@@ -318,7 +318,9 @@ func withStore(ctx context.Context, getenv func(string) string, fn func(*store.S
 	if err != nil {
 		return err
 	}
-	st, err := store.Open(ctx, cfg.DatabaseURL, 2)
+	// Four: `contacts import` holds two sessions and writes merges on a
+	// third connection (the pool opens connections only when asked).
+	st, err := store.Open(ctx, cfg.DatabaseURL, 4)
 	if err != nil {
 		return err
 	}

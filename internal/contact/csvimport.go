@@ -106,8 +106,17 @@ func (s *Service) Import(ctx context.Context, b store.Brand, r io.Reader, sink I
 	// or loyalty ID is in both, so every phone's and loyalty ID's rows are
 	// still written in the file's order; progress is reported in the
 	// file's order too.
-	sessions := make(chan *store.ImportSession, ImportSessions)
-	for i := range ImportSessions {
+	//
+	// Rows that need the identity rules take one more connection while
+	// the sessions are held, so a pool of n connections gets n-1 sessions:
+	// with every connection held by a session, the first merge in a file
+	// would wait for a connection forever.
+	nSessions := min(ImportSessions, s.st.MaxConns()-1)
+	if nSessions < 1 {
+		return p, fmt.Errorf("contact: import: a pool of %d connections, at least 2 needed", s.st.MaxConns())
+	}
+	sessions := make(chan *store.ImportSession, nSessions)
+	for i := range nSessions {
 		sess, err := s.st.NewImportSession(ctx, i, maxKeys)
 		if err != nil {
 			close(sessions)
@@ -120,7 +129,7 @@ func (s *Service) Import(ctx context.Context, b store.Brand, r io.Reader, sink I
 	}
 	defer func() {
 		cancel() // a batch still in flight after a failure stops soon
-		for range ImportSessions {
+		for range nSessions {
 			(<-sessions).Close()
 		}
 	}()
@@ -146,7 +155,7 @@ func (s *Service) Import(ctx context.Context, b store.Brand, r io.Reader, sink I
 		// and for a free session; report what has finished, in order.
 		for len(inflight) > 0 {
 			head := inflight[0]
-			if len(inflight) < ImportSessions && !slices.ContainsFunc(inflight, j.overlaps) {
+			if len(inflight) < nSessions && !slices.ContainsFunc(inflight, j.overlaps) {
 				select {
 				case <-head.done:
 				default:
@@ -176,6 +185,12 @@ func (s *Service) Import(ctx context.Context, b store.Brand, r io.Reader, sink I
 
 // ImportSessions is how many batches of an import are written at once.
 const ImportSessions = 2
+
+// MaxRunningImports is how many uploaded imports (RunImport) one process
+// runs at once.
+const MaxRunningImports = 2
+
+var runningImports = make(chan struct{}, MaxRunningImports)
 
 // batchJob is one batch on its way to the database, and what it did.
 type batchJob struct {
@@ -617,6 +632,12 @@ func (s *Service) RunImport(ctx context.Context, log *slog.Logger, id int64, b s
 	if err := s.st.ImportProgress(ctx, id, store.ImportCounts{Size: size}, nil); err != nil {
 		log.Warn("contacts import: could not record its size", "import_id", id, "err", err)
 	}
+	// At most MaxRunningImports of a process's uploads run at once; the
+	// others wait their turn (their progress stays at 0 rows until then).
+	// Each holds its sessions' connections for its whole run, and uploads
+	// without a bound could take every connection of the server's pool.
+	runningImports <- struct{}{}
+	defer func() { <-runningImports }()
 	_, err := s.Import(ctx, b, f, func(p ImportProgress, skipped []store.ImportError) error {
 		return s.st.ImportProgress(ctx, id, store.ImportCounts{Rows: p.Rows, Imported: p.Imported, Created: p.Created,
 			Skipped: p.Skipped, Bytes: p.Bytes, Size: size}, skipped)

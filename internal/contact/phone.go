@@ -207,7 +207,7 @@ func (c *phoneCache) put(k string, r phoneResult) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.young == nil || len(c.young) >= phoneCacheSize {
-		c.old, c.young = c.young, make(map[string]phoneResult, phoneCacheSize)
+		c.old, c.young = c.young, make(map[string]phoneResult, 1024)
 	}
 	c.young[k] = r
 }

@@ -79,6 +79,9 @@ func (s *Store) ImportKeyBudget(ctx context.Context) (int, error) {
 	return max(min(table/2/ImportWriteSlots, maxImportBatchKeys), 100), nil
 }
 
+// MaxConns is the most connections the store's pool opens.
+func (s *Store) MaxConns() int { return int(s.Pool.Config().MaxConns) }
+
 // ImportSession is one import's connection: an import's batches are
 // written one after the other through it (an import may hold several).
 type ImportSession struct {

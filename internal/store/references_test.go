@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/parleyhq/parley/internal/store"
@@ -45,8 +46,28 @@ func TestReferencesCheckedPerStatement(t *testing.T) {
 	if _, err := pool.Exec(b.ctx, `INSERT INTO contact_phones (phone, contact_id) VALUES ('+12125550302', $1)`, in.ContactID); err != nil {
 		t.Fatalf("a phone of an existing contact: %v", err)
 	}
-	if _, err := pool.Exec(b.ctx, `DELETE FROM contacts WHERE id = $1`, in.ContactID); !isFKViolation(err) {
+	// A contact with a phone and nothing else naming it (no conversation,
+	// whose real foreign key would refuse the delete by itself).
+	lone := b.upsert(t, store.ContactUpsert{Phones: []string{"+12125550304"}}).Contact
+	if _, err := pool.Exec(b.ctx, `DELETE FROM contacts WHERE id = $1`, lone.ID); !isFKViolation(err) || !strings.Contains(err.Error(), "still has phones") {
 		t.Fatalf("deleting a contact with phones: %v, want foreign_key_violation", err)
+	}
+	if _, err := pool.Exec(b.ctx, `UPDATE contacts SET id = id WHERE id = $1`, lone.ID); err != nil {
+		t.Fatalf("an update naming id without changing it: %v", err)
+	}
+	if _, err := pool.Exec(b.ctx, `UPDATE contacts SET id = id + 1000000 WHERE id = $1`, lone.ID); !isFKViolation(err) {
+		t.Fatalf("renumbering a contact with phones: %v, want foreign_key_violation", err)
+	}
+	if _, err := pool.Exec(b.ctx, `TRUNCATE contacts CASCADE`); !isFKViolation(err) || !strings.Contains(err.Error(), "truncate it first") {
+		t.Fatalf("truncating contacts with phones: %v, want foreign_key_violation", err)
+	}
+	// Under REPEATABLE READ a delete's snapshot could miss a phone written
+	// since it began: refused.
+	if err := pgx.BeginTxFunc(b.ctx, pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead}, func(tx pgx.Tx) error {
+		_, err := tx.Exec(b.ctx, `DELETE FROM contacts WHERE id = $1`, lone.ID)
+		return err
+	}); err == nil || !strings.Contains(err.Error(), "only in READ COMMITTED") {
+		t.Fatalf("a delete under REPEATABLE READ: %v", err)
 	}
 
 	err = b.st.AppendConsent(b.ctx, []store.ConsentEvent{{BrandID: b.air.ID + 1000, Phone: "+12125550301", Purpose: "marketing", Status: "opted_in", Source: "api"}})
