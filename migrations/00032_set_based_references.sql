@@ -52,45 +52,33 @@ CREATE TRIGGER consent_events_brand_exists AFTER INSERT ON consent_events
     REFERENCING NEW TABLE AS written FOR EACH STATEMENT EXECUTE FUNCTION consent_events_check_brands();
 
 -- The referenced side: a contact or brand still referenced cannot be deleted
--- or renumbered.
+-- or renumbered. The trigger's arguments name the referencing table and
+-- column.
 -- +goose StatementBegin
-CREATE FUNCTION contacts_keep_referenced() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION keep_referenced() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    named boolean;
 BEGIN
     IF TG_OP = 'UPDATE' AND NEW.id = OLD.id THEN
         RETURN NEW;
     END IF;
     IF current_setting('transaction_isolation') <> 'read committed' THEN
-        -- Its snapshot would not see phones written after it began.
-        RAISE EXCEPTION 'contacts are deleted or renumbered only in READ COMMITTED transactions' USING ERRCODE = 'serialization_failure';
+        -- Its snapshot would not see references written after it began.
+        RAISE EXCEPTION '% are deleted or renumbered only in READ COMMITTED transactions', TG_TABLE_NAME
+            USING ERRCODE = 'serialization_failure';
     END IF;
-    LOCK TABLE contact_phones IN SHARE MODE;
-    IF EXISTS (SELECT 1 FROM contact_phones WHERE contact_id = OLD.id) THEN
-        RAISE EXCEPTION 'contact % still has phones', OLD.id USING ERRCODE = 'foreign_key_violation';
+    EXECUTE format('LOCK TABLE %I IN SHARE MODE', TG_ARGV[0]);
+    EXECUTE format('SELECT EXISTS (SELECT 1 FROM %I WHERE %I = $1)', TG_ARGV[0], TG_ARGV[1]) INTO named USING OLD.id;
+    IF named THEN
+        RAISE EXCEPTION '% % is still named by %', TG_TABLE_NAME, OLD.id, TG_ARGV[0] USING ERRCODE = 'foreign_key_violation';
     END IF;
     RETURN CASE TG_OP WHEN 'DELETE' THEN OLD ELSE NEW END;
 END $$;
 -- +goose StatementEnd
 CREATE TRIGGER contacts_referenced_by_phones BEFORE DELETE OR UPDATE OF id ON contacts
-    FOR EACH ROW EXECUTE FUNCTION contacts_keep_referenced();
-
--- +goose StatementBegin
-CREATE FUNCTION brands_keep_referenced() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF TG_OP = 'UPDATE' AND NEW.id = OLD.id THEN
-        RETURN NEW;
-    END IF;
-    IF current_setting('transaction_isolation') <> 'read committed' THEN
-        RAISE EXCEPTION 'brands are deleted or renumbered only in READ COMMITTED transactions' USING ERRCODE = 'serialization_failure';
-    END IF;
-    LOCK TABLE consent_events IN SHARE MODE;
-    IF EXISTS (SELECT 1 FROM consent_events WHERE brand_id = OLD.id) THEN
-        RAISE EXCEPTION 'brand % still has consent entries', OLD.id USING ERRCODE = 'foreign_key_violation';
-    END IF;
-    RETURN CASE TG_OP WHEN 'DELETE' THEN OLD ELSE NEW END;
-END $$;
--- +goose StatementEnd
+    FOR EACH ROW EXECUTE FUNCTION keep_referenced('contact_phones', 'contact_id');
 CREATE TRIGGER brands_referenced_by_consent BEFORE DELETE OR UPDATE OF id ON brands
-    FOR EACH ROW EXECUTE FUNCTION brands_keep_referenced();
+    FOR EACH ROW EXECUTE FUNCTION keep_referenced('consent_events', 'brand_id');
 
 -- TRUNCATE … CASCADE follows foreign keys only: a contacts or brands
 -- truncation that would leave phones or consent entries naming nothing is
@@ -125,8 +113,7 @@ DROP TRIGGER contacts_referenced_by_phones ON contacts;
 DROP TRIGGER consent_events_brand_exists ON consent_events;
 DROP TRIGGER contact_phones_contact_exists_update ON contact_phones;
 DROP TRIGGER contact_phones_contact_exists ON contact_phones;
-DROP FUNCTION brands_keep_referenced();
-DROP FUNCTION contacts_keep_referenced();
+DROP FUNCTION keep_referenced();
 DROP FUNCTION consent_events_check_brands();
 DROP FUNCTION contact_phones_check_contacts();
 ALTER TABLE consent_events ADD CONSTRAINT consent_events_brand_id_fkey FOREIGN KEY (brand_id) REFERENCES brands(id);

@@ -49,7 +49,7 @@ func TestReferencesCheckedPerStatement(t *testing.T) {
 	// A contact with a phone and nothing else naming it (no conversation,
 	// whose real foreign key would refuse the delete by itself).
 	lone := b.upsert(t, store.ContactUpsert{Phones: []string{"+12125550304"}}).Contact
-	if _, err := pool.Exec(b.ctx, `DELETE FROM contacts WHERE id = $1`, lone.ID); !isFKViolation(err) || !strings.Contains(err.Error(), "still has phones") {
+	if _, err := pool.Exec(b.ctx, `DELETE FROM contacts WHERE id = $1`, lone.ID); !isFKViolation(err) || !strings.Contains(err.Error(), "still named by contact_phones") {
 		t.Fatalf("deleting a contact with phones: %v, want foreign_key_violation", err)
 	}
 	if _, err := pool.Exec(b.ctx, `UPDATE contacts SET id = id WHERE id = $1`, lone.ID); err != nil {
@@ -80,7 +80,7 @@ func TestReferencesCheckedPerStatement(t *testing.T) {
 	if _, err := pool.Exec(b.ctx, `DELETE FROM brand_numbers WHERE brand_id = $1`, b.hotel.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := pool.Exec(b.ctx, `DELETE FROM brands WHERE id = $1`, b.hotel.ID); !isFKViolation(err) || !strings.Contains(err.Error(), "consent entries") {
+	if _, err := pool.Exec(b.ctx, `DELETE FROM brands WHERE id = $1`, b.hotel.ID); !isFKViolation(err) || !strings.Contains(err.Error(), "still named by consent_events") {
 		t.Fatalf("deleting a brand with consent entries: %v, want foreign_key_violation", err)
 	}
 	bare, err := b.st.CreateBrand(b.ctx, store.BrandInput{Slug: "bare", Name: "Bare"})
@@ -140,7 +140,7 @@ func TestReferencedDeleteWaitsForInsertInFlight(t *testing.T) {
 	if err := tx.Commit(b.ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := <-deleted; !isFKViolation(err) || !strings.Contains(err.Error(), "consent entries") {
+	if err := <-deleted; !isFKViolation(err) || !strings.Contains(err.Error(), "still named by consent_events") {
 		t.Fatalf("delete after the insert committed: %v, want foreign_key_violation", err)
 	}
 }
