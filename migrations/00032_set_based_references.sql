@@ -17,6 +17,9 @@
 ALTER TABLE contact_phones DROP CONSTRAINT contact_phones_contact_id_fkey;
 ALTER TABLE consent_events DROP CONSTRAINT consent_events_brand_id_fkey;
 
+-- One function per reference, in static SQL: plpgsql keeps their plans,
+-- where one function of dynamic SQL would plan again at every statement
+-- (the inbound path writes phones and consent entries a row at a time).
 -- +goose StatementBegin
 CREATE FUNCTION contact_phones_check_contacts() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
